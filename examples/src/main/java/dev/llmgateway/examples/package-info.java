@@ -1,0 +1,4 @@
+/**
+ * Runnable examples of llm-gateway-java.
+ */
+package dev.llmgateway.examples;

@@ -1,0 +1,37 @@
+package dev.llmgateway;
+
+import java.time.Duration;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The session is busy with another message ({@code 409}). Retried after a pause by the
+ * default policy; thrown once the retries are spent.
+ */
+public final class ConflictException extends ApiException {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Creates the exception; see {@link ApiException#ApiException} for the parameters.
+   *
+   * @param message a summary naming the operation and status
+   * @param status the HTTP status
+   * @param detail FastAPI's {@code detail} text, or null
+   * @param fieldErrors the entries of a {@code 422} {@code detail} list
+   * @param body the raw body
+   * @param retryAfter the {@code Retry-After} the service sent, or null
+   * @param requestId the request id of the call
+   * @param attempts attempts made
+   */
+  public ConflictException(
+      String message,
+      int status,
+      @Nullable String detail,
+      List<FieldError> fieldErrors,
+      String body,
+      @Nullable Duration retryAfter,
+      @Nullable String requestId,
+      int attempts) {
+    super(message, status, detail, fieldErrors, body, retryAfter, requestId, attempts);
+  }
+}
