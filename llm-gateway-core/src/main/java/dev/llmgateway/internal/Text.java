@@ -15,14 +15,19 @@ public final class Text {
    * log lines.
    */
   public static String preview(@Nullable String text) {
+    return preview(text, PREVIEW_CODE_POINTS);
+  }
+
+  /** Like {@link #preview(String)} with another length. */
+  public static String preview(@Nullable String text, int maxCodePoints) {
     if (text == null) {
       return "";
     }
-    StringBuilder out = new StringBuilder(Math.min(text.length(), PREVIEW_CODE_POINTS * 2) + 1);
+    StringBuilder out = new StringBuilder(Math.min(text.length(), maxCodePoints * 2) + 1);
     int count = 0;
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
-      if (count == PREVIEW_CODE_POINTS) {
+      if (count == maxCodePoints) {
         out.append('\u2026');
         break;
       }

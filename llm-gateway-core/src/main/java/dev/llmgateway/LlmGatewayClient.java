@@ -1,0 +1,809 @@
+package dev.llmgateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.llmgateway.ValidationException.Violation;
+import dev.llmgateway.internal.CallEngine;
+import dev.llmgateway.internal.CallSpec;
+import dev.llmgateway.internal.ClientConfig;
+import dev.llmgateway.internal.HttpResources;
+import dev.llmgateway.internal.Ids;
+import dev.llmgateway.internal.Json;
+import dev.llmgateway.internal.Text;
+import dev.llmgateway.internal.Version;
+import dev.llmgateway.internal.sandbox.Sandbox;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The client of the LLM chat service: chat (blocking and asynchronous) and the user's sessions.
+ *
+ * <p>Create one client per service, share it across the host's threads and close it when the host
+ * shuts down; it holds a connection pool and threads. Like OkHttp, it performs best when one
+ * instance serves all calls.
+ *
+ * <pre>{@code
+ * try (LlmGatewayClient client = LlmGatewayClient.builder()
+ *     .baseUrl("https://llm.internal.example")
+ *     .serviceToken(System.getenv("LLM_SERVICE_TOKEN"))
+ *     .build()) {
+ *   ChatResponse answer = client.chat(ChatRequest.of("Find senior Rails engineers in Berlin"), user);
+ * }
+ * }</pre>
+ *
+ * <p>Every call is validated before any byte is sent ({@link ValidationException}), carries one
+ * {@code X-Request-Id} on all its attempts (chat calls also one {@code Idempotency-Key}), is
+ * retried by the {@link RetryPolicy}, guarded by the {@link CircuitBreaker}, reported to the
+ * {@link GatewayListener} and recorded once by the {@link AuditSink}.
+ *
+ * <p>This class is immutable and thread-safe.
+ */
+public final class LlmGatewayClient implements AutoCloseable {
+  /** Environment variable read for the default {@link Builder#baseUrl(String) base URL}. */
+  public static final String ENV_BASE_URL = "LLM_SERVICE_BASE_URL";
+  /** Environment variable read for the default {@link Builder#serviceToken(String) service token}. */
+  public static final String ENV_SERVICE_TOKEN = "LLM_SERVICE_TOKEN";
+  /** Environment variable that turns on the {@link Builder#sandbox(boolean) sandbox} when {@code true}. */
+  public static final String ENV_SANDBOX = "LLM_GATEWAY_SANDBOX";
+  /** Base URL used when neither the builder nor the environment sets one. */
+  public static final String DEFAULT_BASE_URL = "http://localhost:8000";
+  /** Time allowed to establish a connection. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** Time allowed for one whole attempt of a non-streaming call. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  /** Longest silence tolerated on a stream. */
+  public static final Duration DEFAULT_STREAM_TIMEOUT = Duration.ofSeconds(120);
+  /** Calls in flight at once (OkHttp's own default of 5 per host would throttle a gateway). */
+  public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 256;
+  /** Largest success body read. */
+  public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L * 1024 * 1024;
+  /** MDC key under which the request id is read and logged. */
+  public static final String DEFAULT_MDC_KEY = "llm_request_id";
+
+  static final String CHAT_PATH = "api/v1/llm-chat/recruiter/chat";
+  static final String SESSIONS_PATH = "api/v1/llm-chat/recruiter/sessions";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
+  private static final Set<String> WARNED_INSECURE_HOSTS = ConcurrentHashMap.newKeySet();
+
+  private final Builder settings;
+  private final HttpResources resources;
+  private final CallEngine engine;
+  private final ClientConfig config;
+  private final HttpUrl chatUrl;
+  private final HttpUrl sessionsUrl;
+  private final boolean sandbox;
+  private final CircuitBreaker.StateListener breakerListener;
+  private final Sessions sessions = new SessionsImpl();
+  private volatile boolean closed;
+
+  private LlmGatewayClient(Builder b, HttpResources resources, HttpUrl baseUrl, AuthStrategy auth, boolean sandbox) {
+    this.settings = b;
+    this.resources = resources;
+    this.sandbox = sandbox;
+    OkHttpClient.Builder http = resources.root().newBuilder()
+        .connectTimeout(b.connectTimeout)
+        .readTimeout(b.timeout)
+        .writeTimeout(b.timeout)
+        .callTimeout(b.timeout)
+        // A redirect could carry the service token to another host: treat 3xx as an answer.
+        .followRedirects(false)
+        .followSslRedirects(false);
+    if (sandbox) {
+      http.addInterceptor(Sandbox.interceptor(b.clock));
+    }
+    CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
+    b.circuitBreaker = breaker;
+    this.config = new ClientConfig(
+        http.build(), baseUrl, auth, b.retryPolicy, breaker, b.listener, b.auditSink,
+        RequestValidator.withMaxQueryLength(b.maxQueryLength), b.ticker, b.sleeper, b.clock,
+        b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes);
+    this.engine = new CallEngine(config);
+    this.chatUrl = baseUrl.newBuilder().addPathSegments(CHAT_PATH).build();
+    this.sessionsUrl = baseUrl.newBuilder().addPathSegments(SESSIONS_PATH).build();
+    GatewayListener listener = b.listener;
+    this.breakerListener = (from, to) -> listener.circuitStateChanged(from, to);
+    breaker.addListener(breakerListener);
+  }
+
+  /**
+   * Starts a builder with every setting at its default.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts a builder holding this client's settings. The client it builds shares this client's
+   * connection pool, threads and circuit breaker (unless those settings are changed), so deriving
+   * clients with other timeouts or listeners is cheap. Each client must still be closed.
+   *
+   * @return a new builder
+   */
+  public Builder newBuilder() {
+    return new Builder(settings, resources);
+  }
+
+  /**
+   * Sends one chat message and waits for the whole answer.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @return the answer
+   * @throws ValidationException if the request or user is invalid; nothing was sent
+   * @throws TimeoutException if an attempt or the retry deadline ran out
+   * @throws ServiceUnavailableException if the service could not be reached, or answered 502, 503
+   *     or 504, after the retries allowed
+   * @throws CircuitOpenException if the circuit breaker is open
+   * @throws ApiException (or a subclass) if the service answered with another error status
+   * @throws InvalidResponseException if the service's answer was unusable
+   * @throws CallCancelledException if the calling thread was interrupted while waiting to retry
+   * @throws IllegalStateException if the client is closed
+   */
+  public ChatResponse chat(ChatRequest request, UserContext user) {
+    return chat(request, user, CallOptions.DEFAULTS);
+  }
+
+  /**
+   * Sends one chat message with per-call options and waits for the whole answer.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @param options the request id and idempotency key to use
+   * @return the answer
+   * @throws LlmGatewayException as listed for {@link #chat(ChatRequest, UserContext)}
+   * @throws IllegalStateException if the client is closed
+   */
+  public ChatResponse chat(ChatRequest request, UserContext user, CallOptions options) {
+    return engine.execute(chatSpec(request, user, options));
+  }
+
+  /**
+   * Sends one chat message without blocking. The future completes on an OkHttp thread with the
+   * answer, or exceptionally with one of the exceptions listed for {@link #chat(ChatRequest,
+   * UserContext)} (validation failures included: nothing is thrown directly). Cancelling the future
+   * cancels the HTTP call.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @return the future answer
+   * @throws IllegalStateException if the client is closed
+   */
+  public CompletableFuture<ChatResponse> chatAsync(ChatRequest request, UserContext user) {
+    return chatAsync(request, user, CallOptions.DEFAULTS);
+  }
+
+  /**
+   * Sends one chat message with per-call options without blocking; see {@link
+   * #chatAsync(ChatRequest, UserContext)}.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @param options the request id and idempotency key to use
+   * @return the future answer
+   * @throws IllegalStateException if the client is closed
+   */
+  public CompletableFuture<ChatResponse> chatAsync(ChatRequest request, UserContext user, CallOptions options) {
+    CallSpec<ChatResponse> spec;
+    try {
+      spec = chatSpec(request, user, options);
+    } catch (ValidationException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return engine.executeAsync(spec);
+  }
+
+  /**
+   * Returns the user's conversations.
+   *
+   * @return the sessions API of this client
+   */
+  public Sessions sessions() {
+    return sessions;
+  }
+
+  /**
+   * Returns the circuit breaker guarding this client's calls.
+   *
+   * @return the breaker (shared with clients derived by {@link #newBuilder()})
+   */
+  public CircuitBreaker circuitBreaker() {
+    return config.circuitBreaker();
+  }
+
+  /**
+   * Returns the service's base URL.
+   *
+   * @return the base URL
+   */
+  public HttpUrl baseUrl() {
+    return config.baseUrl();
+  }
+
+  /**
+   * Tells whether this client answers from the in-process sandbox instead of the service.
+   *
+   * @return true in sandbox mode
+   */
+  public boolean isSandbox() {
+    return sandbox;
+  }
+
+  /**
+   * Returns the validator applied to every call.
+   *
+   * @return the validator
+   */
+  public RequestValidator validator() {
+    return config.validator();
+  }
+
+  /**
+   * Internal: the settings the streaming machinery and the auth module build on. Not part of the
+   * API; may change without notice.
+   *
+   * @return the engine
+   */
+  public CallEngine internalEngine() {
+    return engine;
+  }
+
+  /**
+   * Stops this client: later calls fail with {@link IllegalStateException}. When the last client
+   * sharing the connection pool and threads closes, the ones the SDK created are released; an
+   * {@link OkHttpClient} the host passed in is never shut down. Calls in flight are not cancelled.
+   * Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      config.circuitBreaker().removeListener(breakerListener);
+      resources.release();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LlmGatewayClient{baseUrl=" + config.baseUrl() + ", sandbox=" + sandbox + ", auth=" + config.auth()
+        + ", closed=" + closed + "}";
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("LlmGatewayClient is closed");
+    }
+  }
+
+  /** Resolves the request id: the caller's, else the MDC's, else a random UUID. */
+  private String requestId(CallOptions options, List<Violation> violations) {
+    String id = options.requestId();
+    if (id != null) {
+      config.validator().checkHeaderValue("request_id", id, violations);
+      return id;
+    }
+    String fromMdc = MDC.get(config.mdcKey());
+    if (fromMdc != null && !fromMdc.isBlank() && fromMdc.length() <= RequestValidator.MAX_HEADER_VALUE_LENGTH
+        && Text.isHeaderSafe(fromMdc)) {
+      return fromMdc;
+    }
+    return Ids.randomUuid();
+  }
+
+  private CallSpec<ChatResponse> chatSpec(ChatRequest request, UserContext user, CallOptions options) {
+    checkOpen();
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(options, "options");
+    List<Violation> violations = new ArrayList<>();
+    String requestId = requestId(options, violations);
+    String key = options.idempotencyKey();
+    if (key != null) {
+      config.validator().checkHeaderValue("idempotency_key", key, violations);
+    } else {
+      key = Ids.randomUuid();
+    }
+    config.validator().checkRequest(request, violations);
+    config.validator().checkUser(user, violations);
+    byte[] body = null;
+    try {
+      body = Json.chatRequestBody(request);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      violations.add(new Violation("metadata", "must hold only JSON values (strings, numbers, booleans, lists, maps)"));
+    }
+    CallSpec<ChatResponse> spec = new CallSpec<>(
+        Operation.CHAT, "POST", chatUrl, body, user, requestId, key, Text.preview(request.query()),
+        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage, false);
+    refuseIfInvalid(spec, violations);
+    return spec;
+  }
+
+  private void refuseIfInvalid(CallSpec<?> spec, List<Violation> violations) {
+    if (!violations.isEmpty()) {
+      ValidationException e = new ValidationException(violations, spec.requestId());
+      engine.rejected(
+          new CallInfo(spec.requestId(), spec.operation(), spec.method(), spec.url().encodedPath(),
+              spec.user().userId(), spec.user().companyId(), spec.queryPreview()),
+          e);
+      throw e;
+    }
+  }
+
+  private final class SessionsImpl implements Sessions {
+    @Override
+    public SessionPage list(UserContext user, int limit, @Nullable String cursor, CallOptions options) {
+      checkOpen();
+      Objects.requireNonNull(user, "user");
+      List<Violation> violations = new ArrayList<>();
+      String requestId = requestId(options, violations);
+      config.validator().checkListLimit(limit, violations);
+      config.validator().checkUser(user, violations);
+      HttpUrl.Builder url = sessionsUrl.newBuilder().addQueryParameter("limit", Integer.toString(limit));
+      if (cursor != null && !cursor.isEmpty()) {
+        url.addQueryParameter("cursor", cursor);
+      }
+      CallSpec<SessionPage> spec = new CallSpec<>(
+          Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
+          (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false);
+      refuseIfInvalid(spec, violations);
+      return engine.execute(spec);
+    }
+
+    @Override
+    public Session get(String sessionId, UserContext user, CallOptions options) {
+      CallSpec<Session> spec = sessionSpec(Operation.GET_SESSION, "GET", sessionId, user, options,
+          (bytes, id) -> Json.session(Json.parse(bytes), id));
+      return engine.execute(spec);
+    }
+
+    @Override
+    public void delete(String sessionId, UserContext user, CallOptions options) {
+      CallSpec<Void> spec = sessionSpec(Operation.DELETE_SESSION, "DELETE", sessionId, user, options,
+          (bytes, id) -> null);
+      engine.execute(spec);
+    }
+
+    private <T> CallSpec<T> sessionSpec(
+        Operation operation, String method, String sessionId, UserContext user, CallOptions options,
+        CallSpec.ResponseParser<T> parser) {
+      checkOpen();
+      Objects.requireNonNull(user, "user");
+      List<Violation> violations = new ArrayList<>();
+      String requestId = requestId(options, violations);
+      config.validator().checkSessionId("session_id", sessionId, violations);
+      config.validator().checkUser(user, violations);
+      HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();
+      CallSpec<T> spec = new CallSpec<>(operation, method, url, null, user, requestId, null, "", parser,
+          value -> null, operation == Operation.DELETE_SESSION);
+      refuseIfInvalid(spec, violations);
+      return spec;
+    }
+  }
+
+  /**
+   * Builds an {@link LlmGatewayClient}. Each setting has a default (the {@code DEFAULT_*}
+   * constants, or the environment variable named); setters check their argument at once. Not
+   * thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String baseUrl;
+    private @Nullable String serviceToken;
+    private @Nullable AuthStrategy auth;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private Duration streamTimeout = DEFAULT_STREAM_TIMEOUT;
+    private RetryPolicy retryPolicy = RetryPolicy.ofDefaults();
+    private @Nullable CircuitBreaker circuitBreaker;
+    private @Nullable OkHttpClient okHttpClient;
+    private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
+    private String userAgent = "llm-gateway-java/" + Version.VERSION;
+    private GatewayListener listener = GatewayListener.logging();
+    private AuditSink auditSink = AuditSink.logging();
+    private @Nullable Boolean sandbox;
+    private int maxQueryLength = RequestValidator.DEFAULT_MAX_QUERY_LENGTH;
+    private String mdcKey = DEFAULT_MDC_KEY;
+    private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+    private Ticker ticker = Ticker.system();
+    private Sleeper sleeper = Sleeper.system();
+    private Clock clock = Clock.systemUTC();
+    private Function<String, @Nullable String> environment = System::getenv;
+    private @Nullable HttpResources inherited;
+
+    private Builder() {}
+
+    private Builder(Builder b, HttpResources resources) {
+      baseUrl = b.baseUrl;
+      serviceToken = b.serviceToken;
+      auth = b.auth;
+      connectTimeout = b.connectTimeout;
+      timeout = b.timeout;
+      streamTimeout = b.streamTimeout;
+      retryPolicy = b.retryPolicy;
+      circuitBreaker = b.circuitBreaker;
+      okHttpClient = b.okHttpClient;
+      maxConcurrentRequests = b.maxConcurrentRequests;
+      userAgent = b.userAgent;
+      listener = b.listener;
+      auditSink = b.auditSink;
+      sandbox = b.sandbox;
+      maxQueryLength = b.maxQueryLength;
+      mdcKey = b.mdcKey;
+      maxResponseBytes = b.maxResponseBytes;
+      ticker = b.ticker;
+      sleeper = b.sleeper;
+      clock = b.clock;
+      environment = b.environment;
+      inherited = resources;
+    }
+
+    /**
+     * Sets the service's base URL, e.g. {@code https://llm.internal.example} (a path prefix is
+     * kept). Default: env {@value #ENV_BASE_URL}, else {@value #DEFAULT_BASE_URL}.
+     *
+     * @param baseUrl an {@code http} or {@code https} URL
+     * @return this builder
+     * @throws IllegalArgumentException if it is not an http(s) URL
+     */
+    public Builder baseUrl(String baseUrl) {
+      Objects.requireNonNull(baseUrl, "baseUrl");
+      if (HttpUrl.parse(baseUrl) == null) {
+        throw new IllegalArgumentException("baseUrl is not an http or https URL: " + Text.preview(baseUrl, 200));
+      }
+      this.baseUrl = baseUrl;
+      return this;
+    }
+
+    /**
+     * Sets the shared service token of scheme 1 (gateway headers). Never logged or shown. Default:
+     * env {@value #ENV_SERVICE_TOKEN}. Required unless {@link #auth(AuthStrategy)} is set or the
+     * client is a sandbox.
+     *
+     * @param serviceToken the token
+     * @return this builder
+     */
+    public Builder serviceToken(String serviceToken) {
+      this.serviceToken = Objects.requireNonNull(serviceToken, "serviceToken");
+      return this;
+    }
+
+    /**
+     * Sets how each request is authenticated, e.g. the scheme-2 service JWT of the {@code
+     * llm-gateway-auth} module. Default: {@link AuthStrategy#serviceToken(String)} with the
+     * {@link #serviceToken(String) service token}.
+     *
+     * @param auth the strategy
+     * @return this builder
+     */
+    public Builder auth(AuthStrategy auth) {
+      this.auth = Objects.requireNonNull(auth, "auth");
+      return this;
+    }
+
+    /**
+     * Sets the time allowed to establish a connection. Default 5 s.
+     *
+     * @param connectTimeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = positive(connectTimeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * Sets the time allowed for one whole attempt of a non-streaming call (connect, send, wait,
+     * read). Default 30 s. Streams use it for their first event.
+     *
+     * @param timeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder timeout(Duration timeout) {
+      this.timeout = positive(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Sets the longest silence tolerated between bytes of a stream (heartbeats count). Default
+     * 120 s.
+     *
+     * @param streamTimeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder streamTimeout(Duration streamTimeout) {
+      this.streamTimeout = positive(streamTimeout, "streamTimeout");
+      return this;
+    }
+
+    /**
+     * Sets when failed calls are retried. Default {@link RetryPolicy#ofDefaults()}.
+     *
+     * @param retryPolicy the policy; {@link RetryPolicy#none()} to never retry
+     * @return this builder
+     */
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * Sets the circuit breaker. Default: a new {@link CircuitBreaker#ofDefaults()} per client
+     * (shared with clients derived by {@code newBuilder()}); {@link CircuitBreaker#disabled()} to
+     * turn it off.
+     *
+     * @param circuitBreaker the breaker
+     * @return this builder
+     */
+    public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
+      this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "circuitBreaker");
+      return this;
+    }
+
+    /**
+     * Shares the host's OkHttp client: its connection pool, threads, interceptors, proxy and TLS
+     * settings. The SDK applies its own timeouts and concurrency limit on a derived client and
+     * never shuts the host's client down. Default: the SDK creates and owns its own.
+     *
+     * @param okHttpClient the host's client
+     * @return this builder
+     */
+    public Builder okHttpClient(OkHttpClient okHttpClient) {
+      this.okHttpClient = Objects.requireNonNull(okHttpClient, "okHttpClient");
+      this.inherited = null;
+      return this;
+    }
+
+    /**
+     * Sets how many calls may be in flight at once, to any host. Default {@value
+     * #DEFAULT_MAX_CONCURRENT_REQUESTS}.
+     *
+     * @param maxConcurrentRequests at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxConcurrentRequests(int maxConcurrentRequests) {
+      if (maxConcurrentRequests < 1) {
+        throw new IllegalArgumentException("maxConcurrentRequests < 1: " + maxConcurrentRequests);
+      }
+      this.maxConcurrentRequests = maxConcurrentRequests;
+      this.inherited = null;
+      return this;
+    }
+
+    /**
+     * Sets the {@code User-Agent} header. Default {@code llm-gateway-java/<version>}.
+     *
+     * @param userAgent printable ASCII
+     * @return this builder
+     * @throws IllegalArgumentException if blank or not printable ASCII
+     */
+    public Builder userAgent(String userAgent) {
+      Objects.requireNonNull(userAgent, "userAgent");
+      if (userAgent.isBlank() || !Text.isHeaderSafe(userAgent)) {
+        throw new IllegalArgumentException("userAgent must be non-blank printable ASCII");
+      }
+      this.userAgent = userAgent;
+      return this;
+    }
+
+    /**
+     * Sets the observer of calls, attempts, retries and breaker changes. Default {@link
+     * GatewayListener#logging()}; replacing it drops those logs unless you compose it back with
+     * {@link GatewayListener#composite(GatewayListener...)}.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder listener(GatewayListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Sets where the one audit event per call goes. Default {@link AuditSink#logging()}.
+     *
+     * @param auditSink the sink
+     * @return this builder
+     */
+    public Builder auditSink(AuditSink auditSink) {
+      this.auditSink = Objects.requireNonNull(auditSink, "auditSink");
+      return this;
+    }
+
+    /**
+     * Answers every call from an in-process simulation of the service instead of the network:
+     * deterministic intents, answers, candidates and sessions through the same HTTP and JSON path
+     * the real service takes. For development and demos; no service token is needed. Default: env
+     * {@value #ENV_SANDBOX} is {@code true}, else false.
+     *
+     * @param sandbox true for the sandbox
+     * @return this builder
+     */
+    public Builder sandbox(boolean sandbox) {
+      this.sandbox = sandbox;
+      return this;
+    }
+
+    /**
+     * Sets the longest query accepted, in Unicode code points. Default {@value
+     * RequestValidator#DEFAULT_MAX_QUERY_LENGTH}.
+     *
+     * @param maxQueryLength at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxQueryLength(int maxQueryLength) {
+      if (maxQueryLength < 1) {
+        throw new IllegalArgumentException("maxQueryLength < 1: " + maxQueryLength);
+      }
+      this.maxQueryLength = maxQueryLength;
+      return this;
+    }
+
+    /**
+     * Sets the SLF4J MDC key of the request id: a value the host already put there is used as the
+     * request id of calls made on that thread (unless the call sets its own), and the SDK puts the
+     * request id there while it logs. Default {@value #DEFAULT_MDC_KEY}.
+     *
+     * @param mdcKey the key
+     * @return this builder
+     * @throws IllegalArgumentException if blank
+     */
+    public Builder requestIdMdcKey(String mdcKey) {
+      Objects.requireNonNull(mdcKey, "mdcKey");
+      if (mdcKey.isBlank()) {
+        throw new IllegalArgumentException("mdcKey must not be blank");
+      }
+      this.mdcKey = mdcKey;
+      return this;
+    }
+
+    /**
+     * Sets the largest success body read; a larger one fails with {@link
+     * InvalidResponseException}. Default 8 MiB.
+     *
+     * @param maxResponseBytes at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxResponseBytes(long maxResponseBytes) {
+      if (maxResponseBytes < 1) {
+        throw new IllegalArgumentException("maxResponseBytes < 1: " + maxResponseBytes);
+      }
+      this.maxResponseBytes = maxResponseBytes;
+      return this;
+    }
+
+    /**
+     * Sets the monotonic time source for deadlines, latencies and the default circuit breaker.
+     * Default {@link Ticker#system()}.
+     *
+     * @param ticker the ticker
+     * @return this builder
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Sets how the client waits between retries. Default {@link Sleeper#system()}.
+     *
+     * @param sleeper the sleeper
+     * @return this builder
+     */
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * Sets the wall clock for {@code Retry-After} dates and audit timestamps. Default {@link
+     * Clock#systemUTC()}.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets where the environment defaults ({@value #ENV_BASE_URL}, {@value #ENV_SERVICE_TOKEN},
+     * {@value #ENV_SANDBOX}) are read from. Default {@link System#getenv(String)}.
+     *
+     * @param environment returns a variable's value, or null when unset
+     * @return this builder
+     */
+    public Builder environment(Function<String, @Nullable String> environment) {
+      this.environment = Objects.requireNonNull(environment, "environment");
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @return the client
+     * @throws IllegalStateException if no service token is available (not set, env {@value
+     *     #ENV_SERVICE_TOKEN} unset) while neither a custom {@link #auth(AuthStrategy)} nor the
+     *     sandbox is configured
+     * @throws IllegalArgumentException if the base URL from the environment is not an http(s) URL
+     */
+    public LlmGatewayClient build() {
+      boolean isSandbox = sandbox != null ? sandbox : "true".equalsIgnoreCase(env(ENV_SANDBOX));
+      String url = baseUrl != null ? baseUrl : env(ENV_BASE_URL);
+      if (url == null || url.isBlank()) {
+        url = DEFAULT_BASE_URL;
+      }
+      HttpUrl parsed = HttpUrl.parse(url);
+      if (parsed == null) {
+        throw new IllegalArgumentException(
+            "The base URL from " + ENV_BASE_URL + " is not an http or https URL: " + Text.preview(url, 200));
+      }
+      AuthStrategy strategy = auth;
+      if (strategy == null) {
+        String token = serviceToken != null ? serviceToken : env(ENV_SERVICE_TOKEN);
+        if (token == null || token.isBlank()) {
+          if (!isSandbox) {
+            throw new IllegalStateException(
+                "No service token: set LlmGatewayClient.Builder.serviceToken(...) or the " + ENV_SERVICE_TOKEN
+                    + " environment variable (or use sandbox(true) for local development without the service)");
+          }
+          token = "sandbox";
+        }
+        strategy = AuthStrategy.serviceToken(token);
+      }
+      if (!isSandbox) {
+        warnIfInsecure(parsed);
+      }
+      HttpResources resources =
+          inherited != null ? inherited.retain() : HttpResources.create(okHttpClient, maxConcurrentRequests);
+      Builder frozen = new Builder(this, resources);
+      return new LlmGatewayClient(frozen, resources, parsed, strategy, isSandbox);
+    }
+
+    private @Nullable String env(String name) {
+      return environment.apply(name);
+    }
+
+    private static void warnIfInsecure(HttpUrl url) {
+      if (url.isHttps() || isLoopback(url.host()) || !WARNED_INSECURE_HOSTS.add(url.host())) {
+        return;
+      }
+      LOG.warn("The LLM service at {} is reached over plain http: its credentials travel unencrypted. "
+          + "Use an https base URL outside loopback.", url.host());
+    }
+
+    static boolean isLoopback(String host) {
+      String h = host.toLowerCase(Locale.ROOT);
+      return h.equals("localhost") || h.endsWith(".localhost") || h.startsWith("127.") || h.equals("::1")
+          || h.equals("0:0:0:0:0:0:0:1");
+    }
+
+    private static Duration positive(Duration value, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.isZero() || value.isNegative()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.llmgateway.internal;
+
+import dev.llmgateway.Operation;
+import dev.llmgateway.Usage;
+import dev.llmgateway.UserContext;
+import java.util.function.Function;
+import okhttp3.HttpUrl;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One validated logical call, ready to be sent as many times as the retry policy allows.
+ *
+ * @param body the serialized JSON body, complete before the first attempt; null for GET/DELETE
+ * @param idempotencyKey sent as {@code Idempotency-Key} on every attempt; null for calls without
+ * @param deleteSemantics a {@code 404} after an attempt whose outcome is unknown means done
+ */
+public record CallSpec<T>(
+    Operation operation,
+    String method,
+    HttpUrl url,
+    byte @Nullable [] body,
+    UserContext user,
+    String requestId,
+    @Nullable String idempotencyKey,
+    String queryPreview,
+    ResponseParser<T> parser,
+    Function<T, @Nullable Usage> usageOf,
+    boolean deleteSemantics) {
+
+  /** Turns a 2xx body into the call's result. */
+  @FunctionalInterface
+  public interface ResponseParser<T> {
+    T parse(byte[] body, String requestId) throws Json.MalformedJsonException;
+  }
+
+  /** A short name for messages, e.g. {@code POST /api/v1/llm-chat/recruiter/chat}. */
+  public String describe() {
+    return method + " " + url.encodedPath();
+  }
+}

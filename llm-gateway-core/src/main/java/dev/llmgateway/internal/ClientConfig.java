@@ -1,0 +1,36 @@
+package dev.llmgateway.internal;
+
+import dev.llmgateway.AuditSink;
+import dev.llmgateway.AuthStrategy;
+import dev.llmgateway.CircuitBreaker;
+import dev.llmgateway.GatewayListener;
+import dev.llmgateway.RequestValidator;
+import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.Sleeper;
+import dev.llmgateway.Ticker;
+import java.time.Clock;
+import java.time.Duration;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+
+/**
+ * Everything a built client decided, in one immutable place, for the call engine and for the
+ * streaming machinery.
+ */
+public record ClientConfig(
+    OkHttpClient http,
+    HttpUrl baseUrl,
+    AuthStrategy auth,
+    RetryPolicy retryPolicy,
+    CircuitBreaker circuitBreaker,
+    GatewayListener listener,
+    AuditSink auditSink,
+    RequestValidator validator,
+    Ticker ticker,
+    Sleeper sleeper,
+    Clock clock,
+    Duration timeout,
+    Duration streamTimeout,
+    String userAgent,
+    String mdcKey,
+    long maxResponseBytes) {}

@@ -1,0 +1,67 @@
+package dev.llmgateway.internal;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The OkHttp pools and threads shared by a client and the clients derived from it with {@code
+ * newBuilder()}. Reference counted: the last client to close shuts down what the SDK created, and
+ * never anything the host passed in.
+ */
+public final class HttpResources {
+  private final OkHttpClient root;
+  private final @Nullable ExecutorService ownedExecutor;
+  private final @Nullable ConnectionPool ownedPool;
+  private final AtomicInteger references = new AtomicInteger(1);
+
+  private HttpResources(OkHttpClient root, @Nullable ExecutorService ownedExecutor, @Nullable ConnectionPool ownedPool) {
+    this.root = root;
+    this.ownedExecutor = ownedExecutor;
+    this.ownedPool = ownedPool;
+  }
+
+  /**
+   * Creates the resources for a client. With a host client, its connection pool and threads are
+   * shared and only the dispatcher's limits are the SDK's own.
+   */
+  public static HttpResources create(@Nullable OkHttpClient hostClient, int maxConcurrentRequests) {
+    if (hostClient == null) {
+      Dispatcher dispatcher = new Dispatcher();
+      dispatcher.setMaxRequests(maxConcurrentRequests);
+      dispatcher.setMaxRequestsPerHost(maxConcurrentRequests);
+      ConnectionPool pool = new ConnectionPool();
+      OkHttpClient root = new OkHttpClient.Builder().dispatcher(dispatcher).connectionPool(pool).build();
+      return new HttpResources(root, dispatcher.executorService(), pool);
+    }
+    Dispatcher dispatcher = new Dispatcher(hostClient.dispatcher().executorService());
+    dispatcher.setMaxRequests(maxConcurrentRequests);
+    dispatcher.setMaxRequestsPerHost(maxConcurrentRequests);
+    return new HttpResources(hostClient.newBuilder().dispatcher(dispatcher).build(), null, null);
+  }
+
+  public OkHttpClient root() {
+    return root;
+  }
+
+  /** Adds a client to the users of these resources. */
+  public HttpResources retain() {
+    references.incrementAndGet();
+    return this;
+  }
+
+  /** Removes a client; the last one releases what the SDK created. */
+  public void release() {
+    if (references.decrementAndGet() == 0) {
+      if (ownedExecutor != null) {
+        ownedExecutor.shutdown();
+      }
+      if (ownedPool != null) {
+        ownedPool.evictAll();
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package dev.llmgateway;
+
+import static dev.llmgateway.TestSupport.TOKEN;
+import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.TestSupport.chatOk;
+import static dev.llmgateway.TestSupport.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import java.util.Map;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+
+class ChatTest {
+  private final MockWebServer server = new MockWebServer();
+  private final FakeTime time = new FakeTime();
+  private LlmGatewayClient client;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server.start();
+    client = TestSupport.client(server, time).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    server.close();
+  }
+
+  @Test
+  void chatSendsContractPathHeadersAndBody() throws Exception {
+    server.enqueue(chatOk());
+    ChatRequest request = ChatRequest.builder()
+        .query("Find senior Rails engineers in Berlin")
+        .sessionId("sess_8f14e45f")
+        .userIntent(Intent.SEARCH)
+        .profileId("id_1a2b3c4d")
+        .putMetadata("source", "web")
+        .build();
+
+    client.chat(request, USER);
+
+    RecordedRequest recorded = server.takeRequest();
+    assertThat(recorded.getMethod()).isEqualTo("POST");
+    assertThat(recorded.getUrl().encodedPath()).isEqualTo("/api/v1/llm-chat/recruiter/chat");
+    assertThat(recorded.getHeaders().get("X-Service-Token")).isEqualTo(TOKEN);
+    assertThat(recorded.getHeaders().get("X-User-Id")).isEqualTo("123");
+    assertThat(recorded.getHeaders().get("X-Company-Id")).isEqualTo("456");
+    assertThat(recorded.getHeaders().get("X-User-Role")).isEqualTo("recruiter");
+    assertThat(recorded.getHeaders().get("X-Company-Role")).isEqualTo("owner");
+    assertThat(recorded.getHeaders().get("X-Request-Id")).matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    assertThat(recorded.getHeaders().get("Idempotency-Key")).isNotBlank();
+    assertThat(recorded.getHeaders().get("User-Agent")).startsWith("llm-gateway-java/");
+    assertThat(recorded.getHeaders().get("Content-Type")).startsWith("application/json");
+    JsonNode body = new ObjectMapper().readTree(recorded.getBody().utf8());
+    assertThat(body).isEqualTo(new ObjectMapper().readTree(
+        "{\"query\":\"Find senior Rails engineers in Berlin\",\"session_id\":\"sess_8f14e45f\","
+            + "\"user_intent\":\"search\",\"profile_id\":\"id_1a2b3c4d\",\"metadata\":{\"source\":\"web\"}}"));
+  }
+
+  @Test
+  void optionalFieldsAreLeftOutOfTheBody() throws Exception {
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("hello"), UserContext.builder().userId("1").companyId("2").role("client").build());
+
+    RecordedRequest recorded = server.takeRequest();
+    assertThat(recorded.getBody().utf8()).isEqualTo("{\"query\":\"hello\"}");
+    assertThat(recorded.getHeaders().get("X-Company-Role")).isNull();
+  }
+
+  @Test
+  void chatResponseIsTyped() {
+    server.enqueue(chatOk());
+    ChatResponse response = client.chat(ChatRequest.of("Find Rails engineers"), USER);
+
+    assertThat(response.sessionId()).isEqualTo("sess_8f14e45f");
+    assertThat(response.messageId()).isEqualTo("msg_01");
+    assertThat(response.intent()).isEqualTo(Intent.SEARCH);
+    assertThat(response.answer()).isEqualTo("I found 3 candidates");
+    assertThat(response.candidates()).containsExactly(
+        new Candidate("id_1a2b3c4d", "Ada L.", "Senior Rails Engineer", 0.92, Map.of()));
+    assertThat(response.actions()).isEmpty();
+    assertThat(response.usage()).isEqualTo(new Usage(120, 48, 168));
+    assertThat(response.model()).isEqualTo("recruiter-v3");
+    assertThat(response.extra()).isEmpty();
+  }
+
+  @Test
+  void unknownFieldsAndIntentsAreKeptNotRejected() {
+    server.enqueue(json(200, "{\"session_id\":\"s1\",\"message_id\":\"m1\",\"intent\":\"summarize\","
+        + "\"answer\":\"ok\",\"confidence\":0.5,\"trace\":{\"spans\":[1,2]},"
+        + "\"candidates\":[{\"profile_id\":\"id_00000000\",\"badge\":\"new\"}],"
+        + "\"actions\":[{\"type\":\"shortlist\",\"profile_id\":\"id_00000000\"}]}"));
+
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(response.intent()).isEqualTo(Intent.UNKNOWN);
+    assertThat(response.rawIntent()).isEqualTo("summarize");
+    assertThat(response.extra()).containsEntry("confidence", 0.5)
+        .containsEntry("trace", Map.of("spans", List.of(1, 2)));
+    assertThat(response.candidates().get(0).extra()).containsEntry("badge", "new");
+    assertThat(response.candidates().get(0).score()).isNull();
+    assertThat(response.actions()).containsExactly(
+        new Action("shortlist", Map.of("type", "shortlist", "profile_id", "id_00000000")));
+    assertThat(response.usage()).isNull();
+  }
+
+  @Test
+  void absentCandidatesAndActionsAreEmptyLists() {
+    server.enqueue(json(200, "{\"session_id\":\"s1\",\"message_id\":\"m1\",\"intent\":\"chat\",\"answer\":\"ok\"}"));
+
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(response.candidates()).isEmpty();
+    assertThat(response.actions()).isEmpty();
+    assertThat(response.intent()).isEqualTo(Intent.CHAT);
+  }
+
+  @Test
+  void responseCarriesTheRequestIdSent() throws Exception {
+    server.enqueue(chatOk());
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(response.requestId()).isEqualTo(server.takeRequest().getHeaders().get("X-Request-Id"));
+  }
+
+  @Test
+  void callerChoosesRequestIdAndIdempotencyKey() throws Exception {
+    server.enqueue(chatOk());
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER,
+        CallOptions.builder().requestId("trace-42").idempotencyKey("idem-42").build());
+
+    RecordedRequest recorded = server.takeRequest();
+    assertThat(recorded.getHeaders().get("X-Request-Id")).isEqualTo("trace-42");
+    assertThat(recorded.getHeaders().get("Idempotency-Key")).isEqualTo("idem-42");
+    assertThat(response.requestId()).isEqualTo("trace-42");
+  }
+
+  @Test
+  void requestIdIsTakenFromTheConfiguredMdcKey() throws Exception {
+    client.close();
+    client = TestSupport.client(server, time).requestIdMdcKey("traceId").build();
+    server.enqueue(chatOk());
+    MDC.put("traceId", "from-host-filter");
+    try {
+      client.chat(ChatRequest.of("hi"), USER);
+    } finally {
+      MDC.remove("traceId");
+    }
+
+    assertThat(server.takeRequest().getHeaders().get("X-Request-Id")).isEqualTo("from-host-filter");
+  }
+
+  @Test
+  void eachLogicalCallGetsItsOwnIds() throws Exception {
+    server.enqueue(chatOk());
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("one"), USER);
+    client.chat(ChatRequest.of("two"), USER);
+
+    RecordedRequest first = server.takeRequest();
+    RecordedRequest second = server.takeRequest();
+    assertThat(first.getHeaders().get("X-Request-Id")).isNotEqualTo(second.getHeaders().get("X-Request-Id"));
+    assertThat(first.getHeaders().get("Idempotency-Key")).isNotEqualTo(second.getHeaders().get("Idempotency-Key"));
+  }
+
+  @Test
+  void baseUrlPathPrefixIsKept() throws Exception {
+    client.close();
+    client = TestSupport.client(server, time).baseUrl(server.url("/llm/").toString()).build();
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(server.takeRequest().getUrl().encodedPath()).isEqualTo("/llm/api/v1/llm-chat/recruiter/chat");
+  }
+
+  @Test
+  void mdcIsRestoredAfterTheCall() {
+    server.enqueue(chatOk());
+    MDC.put(LlmGatewayClient.DEFAULT_MDC_KEY, "outer");
+    try {
+      client.chat(ChatRequest.of("hi"), USER, CallOptions.withRequestId("inner"));
+      assertThat(MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY)).isEqualTo("outer");
+    } finally {
+      MDC.clear();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package dev.llmgateway;
+
+import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.TestSupport.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ErrorMappingTest {
+  private final MockWebServer server = new MockWebServer();
+  private final FakeTime time = new FakeTime();
+  private LlmGatewayClient client;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server.start();
+    client = TestSupport.client(server, time).retryPolicy(RetryPolicy.none()).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    server.close();
+  }
+
+  static Stream<Arguments> statuses() {
+    return Stream.of(
+        Arguments.of(400, BadRequestException.class),
+        Arguments.of(401, AuthenticationException.class),
+        Arguments.of(403, PermissionDeniedException.class),
+        Arguments.of(404, NotFoundException.class),
+        Arguments.of(405, ApiException.class),
+        Arguments.of(409, ConflictException.class),
+        Arguments.of(422, BadRequestException.class),
+        Arguments.of(429, RateLimitedException.class),
+        Arguments.of(500, ServerErrorException.class),
+        Arguments.of(501, ServerErrorException.class),
+        Arguments.of(502, ServiceUnavailableException.class),
+        Arguments.of(503, ServiceUnavailableException.class),
+        Arguments.of(504, ServiceUnavailableException.class));
+  }
+
+  @ParameterizedTest
+  @MethodSource("statuses")
+  void jsonErrorMapsToItsException(int status, Class<? extends LlmGatewayException> type) {
+    server.enqueue(json(status, "{\"detail\":\"Something about " + status + "\"}"));
+    Throwable thrown = catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(thrown).isExactlyInstanceOf(type);
+    LlmGatewayException e = (LlmGatewayException) thrown;
+    assertThat(e.attempts()).isEqualTo(1);
+    assertThat(e.requestId()).isNotBlank();
+    assertThat(e.getMessage()).contains(e.requestId()).contains(Integer.toString(status));
+    ApiException api = e instanceof ApiException ? (ApiException) e : (ApiException) e.getCause();
+    assertThat(api.status()).isEqualTo(status);
+    assertThat(api.detail()).isEqualTo("Something about " + status);
+  }
+
+  @ParameterizedTest
+  @MethodSource("statuses")
+  void htmlErrorBodyFromAProxyIsHandled(int status, Class<? extends LlmGatewayException> type) {
+    server.enqueue(new MockResponse.Builder().code(status).setHeader("Content-Type", "text/html")
+        .body("<html><body><h1>" + status + " Bad Gateway</h1></body></html>").build());
+    Throwable thrown = catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(thrown).isExactlyInstanceOf(type);
+    ApiException api = thrown instanceof ApiException ? (ApiException) thrown : (ApiException) thrown.getCause();
+    assertThat(api.detail()).isNull();
+    assertThat(api.body()).contains("<h1>");
+  }
+
+  @ParameterizedTest
+  @MethodSource("statuses")
+  void emptyErrorBodyIsHandled(int status, Class<? extends LlmGatewayException> type) {
+    server.enqueue(new MockResponse.Builder().code(status).build());
+    Throwable thrown = catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(thrown).isExactlyInstanceOf(type);
+    ApiException api = thrown instanceof ApiException ? (ApiException) thrown : (ApiException) thrown.getCause();
+    assertThat(api.detail()).isNull();
+    assertThat(api.body()).isEmpty();
+  }
+
+  @Test
+  void fastApiValidationListBecomesFieldErrors() {
+    server.enqueue(json(422, "{\"detail\":[{\"loc\":[\"body\",\"query\"],\"msg\":\"field required\",\"type\":\"value_error.missing\"},"
+        + "{\"loc\":[\"body\",\"profile_id\"],\"msg\":\"bad id\",\"type\":\"value_error\"}]}"));
+    BadRequestException e = catchThrowableOfType(BadRequestException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.fieldErrors()).containsExactly(
+        new ApiException.FieldError(List.of("body", "query"), "field required", "value_error.missing"),
+        new ApiException.FieldError(List.of("body", "profile_id"), "bad id", "value_error"));
+    assertThat(e.detail()).isEqualTo("body.query: field required; body.profile_id: bad id");
+  }
+
+  @Test
+  void rateLimitCarriesRetryAfter() {
+    server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "7").body("{\"detail\":\"slow down\"}").build());
+    RateLimitedException e = catchThrowableOfType(RateLimitedException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7));
+  }
+
+  @Test
+  void hugeErrorBodyIsBounded() {
+    server.enqueue(new MockResponse.Builder().code(500).body("x".repeat(1_000_000)).build());
+    ServerErrorException e = catchThrowableOfType(ServerErrorException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+    assertThat(e.body()).hasSize(ApiException.MAX_BODY_CHARS);
+  }
+
+  @Test
+  void successWithHtmlBodyIsAnInvalidResponse() {
+    server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/html").body("<html>maintenance</html>").build());
+    InvalidResponseException e = catchThrowableOfType(InvalidResponseException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+    assertThat(e.status()).isEqualTo(200);
+    assertThat(e.getMessage()).contains("not JSON");
+  }
+
+  @Test
+  void successWithEmptyBodyIsAnInvalidResponse() {
+    server.enqueue(new MockResponse.Builder().code(200).build());
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(InvalidResponseException.class);
+  }
+
+  @Test
+  void missingRequiredFieldIsNamed() {
+    server.enqueue(json(200, "{\"message_id\":\"m\",\"answer\":\"a\"}"));
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER)))
+        .isInstanceOf(InvalidResponseException.class).hasMessageContaining("session_id");
+  }
+
+  @Test
+  void wrongTypeIsNamed() {
+    server.enqueue(json(200, "{\"session_id\":1,\"message_id\":\"m\",\"answer\":\"a\"}"));
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER)))
+        .isInstanceOf(InvalidResponseException.class).hasMessageContaining("session_id is not a string");
+  }
+
+  @Test
+  void responseLargerThanTheLimitIsRefused() {
+    client.close();
+    client = TestSupport.client(server, time).maxResponseBytes(1024).build();
+    server.enqueue(json(200, "{\"session_id\":\"s\",\"message_id\":\"m\",\"answer\":\"" + "a".repeat(5000) + "\"}"));
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER)))
+        .isInstanceOf(InvalidResponseException.class).hasMessageContaining("larger than 1024 bytes");
+  }
+
+  @Test
+  void redirectsAreNotFollowedSoCredentialsStayWithTheService() {
+    server.enqueue(new MockResponse.Builder().code(307).setHeader("Location", "http://elsewhere.invalid/steal").build());
+    ApiException e = catchThrowableOfType(ApiException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+    assertThat(e.status()).isEqualTo(307);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void connectionRefusedIsServiceUnavailableWithIoCause() throws Exception {
+    MockWebServer closed = new MockWebServer();
+    closed.start();
+    String url = closed.url("/").toString();
+    closed.close();
+    client.close();
+    client = TestSupport.client(server, time).baseUrl(url).retryPolicy(RetryPolicy.none()).build();
+
+    ServiceUnavailableException e =
+        catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+    assertThat(e.status()).isZero();
+    assertThat(e.getCause()).isInstanceOf(java.io.IOException.class);
+    assertThat(e.getMessage()).contains("could not connect");
+  }
+}

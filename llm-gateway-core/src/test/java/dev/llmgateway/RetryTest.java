@@ -1,0 +1,262 @@
+package dev.llmgateway;
+
+import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.TestSupport.chatOk;
+import static dev.llmgateway.TestSupport.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RetryTest {
+  private final MockWebServer server = new MockWebServer();
+  private final FakeTime time = new FakeTime();
+  private LlmGatewayClient client;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server.start();
+    client = TestSupport.client(server, time).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    server.close();
+  }
+
+  private List<RecordedRequest> takeAll() throws InterruptedException {
+    List<RecordedRequest> all = new ArrayList<>();
+    for (int i = server.getRequestCount(); i > 0; i--) {
+      all.add(server.takeRequest());
+    }
+    return all;
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {409, 429, 502, 503, 504})
+  void retryableStatusIsRetriedWithTheSameIds(int status) throws Exception {
+    server.enqueue(json(status, "{\"detail\":\"busy\"}"));
+    server.enqueue(json(status, "{\"detail\":\"busy\"}"));
+    server.enqueue(chatOk());
+
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    List<RecordedRequest> attempts = takeAll();
+    assertThat(attempts).hasSize(3);
+    assertThat(attempts).extracting(r -> r.getHeaders().get("X-Request-Id")).containsOnly(response.requestId());
+    assertThat(attempts).extracting(r -> r.getHeaders().get("Idempotency-Key")).hasSize(3).doesNotContainNull()
+        .containsOnly(attempts.get(0).getHeaders().get("Idempotency-Key"));
+    assertThat(attempts).extracting(r -> r.getBody().utf8()).containsOnly("{\"query\":\"hi\"}");
+  }
+
+  @Test
+  void backoffGrowsExponentially() {
+    server.enqueue(json(503, "{}"));
+    server.enqueue(json(503, "{}"));
+    server.enqueue(chatOk());
+
+    client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(time.sleeps).containsExactly(Duration.ofMillis(500), Duration.ofMillis(1000));
+  }
+
+  @Test
+  void givesUpAfterMaxRetriesWithTheAttemptCount() {
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(json(503, "{\"detail\":\"overloaded\"}"));
+    }
+    ServiceUnavailableException e =
+        catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.attempts()).isEqualTo(3);
+    assertThat(e.status()).isEqualTo(503);
+    assertThat(server.getRequestCount()).isEqualTo(3);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {400, 401, 403, 404, 422, 500})
+  void nonRetryableStatusIsNotRetried(int status) {
+    server.enqueue(json(status, "{\"detail\":\"no\"}"));
+    server.enqueue(chatOk());
+
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(LlmGatewayException.class);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(time.sleeps).isEmpty();
+  }
+
+  @Test
+  void retryAfterSecondsIsHonoured() {
+    server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "3").build());
+    server.enqueue(chatOk());
+
+    client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(time.sleeps).containsExactly(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void retryAfterHttpDateIsHonoured() {
+    Clock clock = Clock.fixed(Instant.parse("2026-11-28T12:00:00Z"), ZoneOffset.UTC);
+    client.close();
+    client = TestSupport.client(server, time).clock(clock).build();
+    server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "Sat, 28 Nov 2026 12:00:04 GMT").build());
+    server.enqueue(chatOk());
+
+    client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(time.sleeps).containsExactly(Duration.ofSeconds(4));
+  }
+
+  @Test
+  void retryAfterBeyondTheCapEndsTheCallAtOnce() {
+    server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "3600").build());
+    server.enqueue(chatOk());
+
+    RateLimitedException e = catchThrowableOfType(RateLimitedException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofHours(1));
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(time.sleeps).isEmpty();
+  }
+
+  @Test
+  void noRetryPolicyMakesOneAttempt() {
+    client.close();
+    client = TestSupport.client(server, time).retryPolicy(RetryPolicy.none()).build();
+    server.enqueue(json(503, "{}"));
+    server.enqueue(chatOk());
+
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(ServiceUnavailableException.class);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void connectionResetBeforeTheResponseIsRetried() throws Exception {
+    server.enqueue(new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build());
+    server.enqueue(chatOk());
+
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(response.answer()).isEqualTo("I found 3 candidates");
+    assertThat(time.sleeps).hasSize(1);
+  }
+
+  @Test
+  void timedOutAttemptIsRetriedThenSucceeds() throws Exception {
+    client.close();
+    client = TestSupport.client(server, time).timeout(Duration.ofMillis(200)).build();
+    server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
+    server.enqueue(chatOk());
+
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(response.sessionId()).isEqualTo("sess_8f14e45f");
+    List<RecordedRequest> attempts = takeAll();
+    assertThat(attempts.get(0).getHeaders().get("Idempotency-Key")).isEqualTo(attempts.get(1).getHeaders().get("Idempotency-Key"));
+  }
+
+  @Test
+  void timeoutAfterTheLastAttemptSaysWhichLimitFired() {
+    client.close();
+    client = TestSupport.client(server, time).timeout(Duration.ofMillis(200)).retryPolicy(RetryPolicy.none()).build();
+    server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
+
+    TimeoutException e = catchThrowableOfType(TimeoutException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.limit()).isEqualTo(TimeoutException.Limit.CALL);
+    assertThat(e.attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void noAttemptStartsAfterTheDeadline() {
+    client.close();
+    client = TestSupport.client(server, time)
+        .retryPolicy(RetryPolicy.builder().jitter(0).maxRetries(5).deadline(Duration.ofMillis(1200)).build())
+        .build();
+    for (int i = 0; i < 6; i++) {
+      server.enqueue(json(503, "{}"));
+    }
+
+    ServiceUnavailableException e =
+        catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    // 500 ms + 1000 ms of backoff would end past the 1.2 s deadline: only the first wait is taken.
+    assertThat(time.sleeps).containsExactly(Duration.ofMillis(500));
+    assertThat(e.attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void failedAttemptResponseIsClosedBeforeTheNextOne() throws Exception {
+    // Both attempts reuse one pooled connection only if the first response body was consumed and closed.
+    server.enqueue(json(503, "{\"detail\":\"busy\"}"));
+    server.enqueue(chatOk());
+
+    client.chat(ChatRequest.of("hi"), USER);
+
+    RecordedRequest first = server.takeRequest();
+    RecordedRequest second = server.takeRequest();
+    assertThat(second.getConnectionIndex()).isEqualTo(first.getConnectionIndex());
+  }
+
+  @Test
+  void customRetryableStatuses() {
+    client.close();
+    client = TestSupport.client(server, time)
+        .retryPolicy(RetryPolicy.builder().jitter(0).retryableStatuses(Set.of(500)).build()).build();
+    server.enqueue(json(500, "{}"));
+    server.enqueue(chatOk());
+
+    client.chat(ChatRequest.of("hi"), USER);
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void sleepingThreadInterruptedEndsTheCallAsCancelled() {
+    client.close();
+    client = TestSupport.client(server, time).sleeper(d -> {
+      throw new InterruptedException();
+    }).build();
+    server.enqueue(json(503, "{}"));
+
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(CallCancelledException.class);
+    assertThat(Thread.interrupted()).isTrue();
+  }
+
+  @Test
+  void policyComputesJitteredBackoffWithinBounds() {
+    RetryPolicy policy = RetryPolicy.ofDefaults();
+    assertThat(policy.delayBeforeRetry(1, null, 0.0)).isEqualTo(Duration.ofMillis(400));
+    assertThat(policy.delayBeforeRetry(1, null, 0.5)).isEqualTo(Duration.ofMillis(500));
+    assertThat(policy.delayBeforeRetry(1, null, 0.999999)).isBetween(Duration.ofMillis(599), Duration.ofMillis(600));
+    assertThat(policy.delayBeforeRetry(10, null, 0.5)).isEqualTo(Duration.ofSeconds(8));
+    assertThat(policy.delayBeforeRetry(10, null, 1.0)).isEqualTo(Duration.ofSeconds(8));
+    assertThat(policy.delayBeforeRetry(1, Duration.ofSeconds(31), 0.5)).isNull();
+  }
+
+  @Test
+  void serverStallIsCutByTheTimeoutNotWaitedOut() throws Exception {
+    client.close();
+    client = TestSupport.client(server, time).timeout(Duration.ofMillis(100)).retryPolicy(RetryPolicy.none()).build();
+    server.enqueue(new MockResponse.Builder().headersDelay(1, TimeUnit.HOURS).build());
+
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(TimeoutException.class);
+  }
+}
