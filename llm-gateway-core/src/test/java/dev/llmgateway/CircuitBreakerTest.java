@@ -1,0 +1,158 @@
+package dev.llmgateway;
+
+import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.TestSupport.chatOk;
+import static dev.llmgateway.TestSupport.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.llmgateway.CircuitBreaker.State;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import mockwebserver3.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CircuitBreakerTest {
+  private final FakeTime time = new FakeTime();
+  private final CircuitBreaker breaker =
+      CircuitBreaker.builder().failureThreshold(3).openDuration(Duration.ofSeconds(30)).ticker(time).build();
+  private final List<String> transitions = new CopyOnWriteArrayList<>();
+  private final MockWebServer server = new MockWebServer();
+  private LlmGatewayClient client;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server.start();
+    client = TestSupport.client(server, time).circuitBreaker(breaker).retryPolicy(RetryPolicy.none())
+        .listener(new GatewayListener() {
+          @Override
+          public void circuitStateChanged(State from, State to) {
+            transitions.add(from + "->" + to);
+          }
+        }).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    server.close();
+  }
+
+  private void failTimes(int n) {
+    for (int i = 0; i < n; i++) {
+      server.enqueue(json(503, "{}"));
+      catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+    }
+  }
+
+  @Test
+  void opensAfterConsecutiveFailuresAndFailsFastWithoutNetwork() {
+    failTimes(3);
+    assertThat(breaker.state()).isEqualTo(State.OPEN);
+    int sent = server.getRequestCount();
+
+    CircuitOpenException e = catchThrowableOfType(CircuitOpenException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(server.getRequestCount()).isEqualTo(sent);
+    assertThat(e.attempts()).isZero();
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(transitions).containsExactly("CLOSED->OPEN");
+  }
+
+  @Test
+  void successResetsTheFailureCount() {
+    failTimes(2);
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("hi"), USER);
+    failTimes(2);
+    assertThat(breaker.state()).isEqualTo(State.CLOSED);
+  }
+
+  @Test
+  void clientErrorsDoNotCountAsFailures() {
+    for (int i = 0; i < 5; i++) {
+      server.enqueue(json(404, "{\"detail\":\"nope\"}"));
+      catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+    }
+    assertThat(breaker.state()).isEqualTo(State.CLOSED);
+  }
+
+  @Test
+  void afterTheOpenPeriodOneProbeSucceedsAndCloses() {
+    failTimes(3);
+    time.advance(Duration.ofSeconds(30));
+    assertThat(breaker.state()).isEqualTo(State.HALF_OPEN);
+    server.enqueue(chatOk());
+
+    client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(breaker.state()).isEqualTo(State.CLOSED);
+    assertThat(transitions).containsExactly("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->CLOSED");
+  }
+
+  @Test
+  void failedProbeOpensAgain() {
+    failTimes(3);
+    time.advance(Duration.ofSeconds(31));
+    failTimes(1);
+    assertThat(breaker.state()).isEqualTo(State.OPEN);
+    assertThat(breaker.remainingOpenTime()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void halfOpenLetsOnlyOneProbeThrough() {
+    failTimes(3);
+    time.advance(Duration.ofSeconds(30));
+    assertThat(breaker.tryAcquire()).isTrue();
+    assertThat(breaker.tryAcquire()).isFalse();
+    breaker.onIgnored();
+    assertThat(breaker.tryAcquire()).isTrue();
+  }
+
+  @Test
+  void cancellationsDoNotCount() {
+    for (int i = 0; i < 10; i++) {
+      assertThat(breaker.tryAcquire()).isTrue();
+      breaker.onIgnored();
+    }
+    assertThat(breaker.state()).isEqualTo(State.CLOSED);
+  }
+
+  @Test
+  void disabledBreakerNeverOpens() {
+    CircuitBreaker disabled = CircuitBreaker.disabled();
+    for (int i = 0; i < 100; i++) {
+      assertThat(disabled.tryAcquire()).isTrue();
+      disabled.onFailure();
+    }
+    assertThat(disabled.state()).isEqualTo(State.DISABLED);
+  }
+
+  @Test
+  void openBreakerStopsRetriesMidCall() {
+    client.close();
+    client = TestSupport.client(server, time).circuitBreaker(breaker).build();
+    assertThat(breaker.tryAcquire()).isTrue();
+    breaker.onFailure();
+    server.enqueue(json(503, "{}"));
+    server.enqueue(json(503, "{}"));
+    server.enqueue(chatOk());
+    int before = server.getRequestCount();
+
+    CircuitOpenException e = catchThrowableOfType(CircuitOpenException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(server.getRequestCount() - before).isEqualTo(2);
+    assertThat(e.getCause()).isInstanceOf(ServiceUnavailableException.class);
+  }
+
+  @Test
+  void derivedClientSharesTheBreaker() {
+    try (LlmGatewayClient derived = client.newBuilder().timeout(Duration.ofSeconds(5)).build()) {
+      assertThat(derived.circuitBreaker()).isSameAs(client.circuitBreaker());
+    }
+  }
+}
