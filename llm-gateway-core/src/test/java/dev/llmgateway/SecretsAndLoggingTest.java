@@ -1,0 +1,139 @@
+package dev.llmgateway;
+
+import static dev.llmgateway.TestSupport.TOKEN;
+import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.TestSupport.chatOk;
+import static dev.llmgateway.TestSupport.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SecretsAndLoggingTest {
+  private final MockWebServer server = new MockWebServer();
+  private final FakeTime time = new FakeTime();
+  private LogCapture logs;
+  private LlmGatewayClient client;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    server.start();
+    logs = new LogCapture();
+    client = TestSupport.client(server, time).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    logs.close();
+    server.close();
+  }
+
+  private static String stackTrace(Throwable t) {
+    StringWriter out = new StringWriter();
+    t.printStackTrace(new PrintWriter(out));
+    return out.toString();
+  }
+
+  @Test
+  void tokenAppearsInNoLogLineExceptionOrToString() {
+    // Every path that logs: attempts, retries, a failure, a success, the audit line.
+    server.enqueue(new MockResponse.Builder().code(503).body("{\"detail\":\"overloaded\"}").build());
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("Find senior Rails engineers"), USER);
+    server.enqueue(json(401, "{\"detail\":\"Invalid token\"}"));
+    Throwable failure = catchThrowable(() -> client.chat(ChatRequest.of("again"), USER));
+
+    assertThat(logs.events()).isNotEmpty();
+    assertThat(logs.allText()).doesNotContain(TOKEN);
+    assertThat(stackTrace(failure)).doesNotContain(TOKEN);
+    assertThat(client.toString()).doesNotContain(TOKEN).contains("redacted");
+    assertThat(AuthStrategy.serviceToken(TOKEN).toString()).doesNotContain(TOKEN);
+  }
+
+  @Test
+  void missingTokenMessageNamesTheEnvVariableNotAValue() {
+    Throwable e = catchThrowable(() -> LlmGatewayClient.builder().environment(n -> null).build());
+    assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("LLM_SERVICE_TOKEN");
+  }
+
+  @Test
+  void invalidTokenIsRefusedWithoutEchoingIt() {
+    Throwable e = catchThrowable(() -> AuthStrategy.serviceToken("bad\ntoken-SECRET"));
+    assertThat(e).isInstanceOf(IllegalArgumentException.class);
+    assertThat(e.getMessage()).doesNotContain("SECRET");
+  }
+
+  @Test
+  void eachAttemptIsLoggedAtDebugAndEachRetryAtWarn() {
+    server.enqueue(json(503, "{}"));
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("hi"), USER);
+
+    List<ILoggingEvent> clientLogs = logs.events("dev.llmgateway.LlmGatewayClient");
+    assertThat(clientLogs).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+        .satisfies(e -> assertThat(e.getFormattedMessage()).contains("attempt 2 in 500 ms"));
+    assertThat(clientLogs).filteredOn(e -> e.getLevel() == Level.DEBUG && e.getFormattedMessage().contains("attempt"))
+        .hasSizeGreaterThanOrEqualTo(4);
+  }
+
+  @Test
+  void logsCarryTheRequestIdInTheMdc() {
+    server.enqueue(json(503, "{}"));
+    server.enqueue(chatOk());
+    ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
+
+    assertThat(logs.events("dev.llmgateway.LlmGatewayClient"))
+        .isNotEmpty()
+        .allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry(LlmGatewayClient.DEFAULT_MDC_KEY, response.requestId()));
+  }
+
+  @Test
+  void queryIsLoggedOnlyAsAFiftyCharacterPreview() {
+    String query = "Find engineers " + "x".repeat(100) + " END-OF-QUERY";
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of(query), USER);
+
+    assertThat(logs.allText()).doesNotContain("END-OF-QUERY").contains(query.substring(0, 50) + "\u2026");
+  }
+
+  @Test
+  void auditLineGoesToItsOwnLoggerAsKeyValues() {
+    server.enqueue(chatOk());
+    ChatResponse response = client.chat(ChatRequest.of("Find \"quoted\"\ninjected=1"), USER);
+
+    assertThat(logs.events(AuditSink.LOGGER_NAME)).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(Level.INFO);
+      assertThat(e.getFormattedMessage())
+          .startsWith("action=chat outcome=success request_id=" + response.requestId() + " user_id=123 company_id=456 status=200 ")
+          .contains(" attempts=1 prompt_tokens=120 completion_tokens=48 total_tokens=168 ")
+          .endsWith("query=\"Find \\\"quoted\\\" injected=1\"")
+          .doesNotContain("\n");
+    });
+  }
+
+  @Test
+  void insecureHttpToARemoteHostWarnsOnce() {
+    try (LlmGatewayClient a = LlmGatewayClient.builder().baseUrl("http://llm-warn-test.example").serviceToken(TOKEN).build();
+        LlmGatewayClient b = LlmGatewayClient.builder().baseUrl("http://llm-warn-test.example").serviceToken(TOKEN).build();
+        LlmGatewayClient c = LlmGatewayClient.builder().baseUrl("http://127.0.0.1:9").serviceToken(TOKEN).build();
+        LlmGatewayClient d = LlmGatewayClient.builder().baseUrl("https://llm-secure.example").serviceToken(TOKEN).build()) {
+      assertThat(logs.events("dev.llmgateway.LlmGatewayClient"))
+          .filteredOn(e -> e.getLevel() == Level.WARN)
+          .singleElement()
+          .satisfies(e -> assertThat(e.getFormattedMessage()).contains("llm-warn-test.example").contains("plain http"));
+      assertThat(a.baseUrl().host()).isEqualTo(b.baseUrl().host());
+      assertThat(c.isSandbox()).isFalse();
+      assertThat(d.baseUrl().isHttps()).isTrue();
+    }
+  }
+}
