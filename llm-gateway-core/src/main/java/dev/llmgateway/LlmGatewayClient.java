@@ -254,16 +254,6 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   /**
-   * Internal: the settings the streaming machinery and the auth module build on. Not part of the
-   * API; may change without notice.
-   *
-   * @return the engine
-   */
-  public CallEngine internalEngine() {
-    return engine;
-  }
-
-  /**
    * Stops this client: later calls fail with {@link IllegalStateException}. When the last client
    * sharing the connection pool and threads closes, the ones the SDK created are released; an
    * {@link OkHttpClient} the host passed in is never shut down. Calls in flight are not cancelled.

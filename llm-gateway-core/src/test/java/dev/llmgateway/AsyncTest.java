@@ -22,23 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class AsyncTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
-  private final TestSupport.RecordingAudit audit = new TestSupport.RecordingAudit();
-  private LlmGatewayClient client;
+class AsyncTest extends MockServerTest {
 
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).auditSink(audit).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    server.close();
-  }
 
   @Test
   void chatAsyncCompletesWithTheAnswer() throws Exception {
@@ -72,9 +57,8 @@ class AsyncTest {
   @Test
   void cancellingTheFutureClosesTheConnectionAtTheServer() throws Exception {
     try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      client.close();
-      client = TestSupport.client(server, time).auditSink(audit)
-          .baseUrl("http://127.0.0.1:" + listener.getLocalPort() + "/").build();
+      useClient(clientBuilder().auditSink(audit)
+          .baseUrl("http://127.0.0.1:" + listener.getLocalPort() + "/"));
       CompletableFuture<ChatResponse> future = client.chatAsync(ChatRequest.of("hi"), USER);
 
       try (Socket socket = listener.accept()) {

@@ -17,22 +17,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 
-class ChatTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
-  private LlmGatewayClient client;
+class ChatTest extends MockServerTest {
 
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    server.close();
-  }
 
   @Test
   void chatSendsContractPathHeadersAndBody() throws Exception {
@@ -145,8 +131,7 @@ class ChatTest {
 
   @Test
   void requestIdIsTakenFromTheConfiguredMdcKey() throws Exception {
-    client.close();
-    client = TestSupport.client(server, time).requestIdMdcKey("traceId").build();
+    useClient(clientBuilder().requestIdMdcKey("traceId"));
     server.enqueue(chatOk());
     MDC.put("traceId", "from-host-filter");
     try {
@@ -173,8 +158,7 @@ class ChatTest {
 
   @Test
   void baseUrlPathPrefixIsKept() throws Exception {
-    client.close();
-    client = TestSupport.client(server, time).baseUrl(server.url("/llm/").toString()).build();
+    useClient(clientBuilder().baseUrl(server.url("/llm/").toString()));
     server.enqueue(chatOk());
     client.chat(ChatRequest.of("hi"), USER);
 

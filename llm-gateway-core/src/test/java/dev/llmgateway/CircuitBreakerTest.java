@@ -16,30 +16,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class CircuitBreakerTest {
-  private final FakeTime time = new FakeTime();
+class CircuitBreakerTest extends MockServerTest {
   private final CircuitBreaker breaker =
       CircuitBreaker.builder().failureThreshold(3).openDuration(Duration.ofSeconds(30)).ticker(time).build();
   private final List<String> transitions = new CopyOnWriteArrayList<>();
-  private final MockWebServer server = new MockWebServer();
-  private LlmGatewayClient client;
 
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).circuitBreaker(breaker).retryPolicy(RetryPolicy.none())
+  @Override
+  LlmGatewayClient.Builder configure(LlmGatewayClient.Builder builder) {
+    return builder.circuitBreaker(breaker).retryPolicy(RetryPolicy.none())
         .listener(new GatewayListener() {
           @Override
           public void circuitStateChanged(State from, State to) {
             transitions.add(from + "->" + to);
           }
-        }).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    server.close();
+        });
   }
 
   private void failTimes(int n) {
@@ -134,8 +124,7 @@ class CircuitBreakerTest {
 
   @Test
   void openBreakerStopsRetriesMidCall() {
-    client.close();
-    client = TestSupport.client(server, time).circuitBreaker(breaker).build();
+    useClient(clientBuilder().circuitBreaker(breaker));
     assertThat(breaker.tryAcquire()).isTrue();
     breaker.onFailure();
     server.enqueue(json(503, "{}"));

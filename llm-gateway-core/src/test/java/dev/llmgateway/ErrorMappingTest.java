@@ -18,21 +18,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class ErrorMappingTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
-  private LlmGatewayClient client;
+class ErrorMappingTest extends MockServerTest {
 
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).retryPolicy(RetryPolicy.none()).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    server.close();
+  @Override
+  LlmGatewayClient.Builder configure(LlmGatewayClient.Builder builder) {
+    return builder.retryPolicy(RetryPolicy.none());
   }
 
   static Stream<Arguments> statuses() {
@@ -149,8 +139,7 @@ class ErrorMappingTest {
 
   @Test
   void responseLargerThanTheLimitIsRefused() {
-    client.close();
-    client = TestSupport.client(server, time).maxResponseBytes(1024).build();
+    useClient(clientBuilder().maxResponseBytes(1024));
     server.enqueue(json(200, "{\"session_id\":\"s\",\"message_id\":\"m\",\"answer\":\"" + "a".repeat(5000) + "\"}"));
     assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER)))
         .isInstanceOf(InvalidResponseException.class).hasMessageContaining("larger than 1024 bytes");
@@ -170,8 +159,7 @@ class ErrorMappingTest {
     closed.start();
     String url = closed.url("/").toString();
     closed.close();
-    client.close();
-    client = TestSupport.client(server, time).baseUrl(url).retryPolicy(RetryPolicy.none()).build();
+    useClient(clientBuilder().baseUrl(url).retryPolicy(RetryPolicy.none()));
 
     ServiceUnavailableException e =
         catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));

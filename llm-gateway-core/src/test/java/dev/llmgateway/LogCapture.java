@@ -10,7 +10,14 @@ import org.slf4j.LoggerFactory;
 
 /** Captures every log event of the SDK at DEBUG and above while open. */
 final class LogCapture implements AutoCloseable {
-  private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+  private final ListAppender<ILoggingEvent> appender = new ListAppender<>() {
+    @Override
+    protected void append(ILoggingEvent event) {
+      // Freeze the MDC and message now: the SDK restores the MDC right after logging.
+      event.prepareForDeferredProcessing();
+      super.append(event);
+    }
+  };
   private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
   private final Level previous = root.getLevel();
 

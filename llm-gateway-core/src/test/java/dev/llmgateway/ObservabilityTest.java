@@ -15,12 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ObservabilityTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
-  private final TestSupport.RecordingAudit audit = new TestSupport.RecordingAudit();
+class ObservabilityTest extends MockServerTest {
   private final List<String> events = new CopyOnWriteArrayList<>();
-  private LlmGatewayClient client;
 
   private final GatewayListener recorder = new GatewayListener() {
     @Override
@@ -49,16 +45,9 @@ class ObservabilityTest {
     }
   };
 
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).listener(recorder).auditSink(audit).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    server.close();
+  @Override
+  LlmGatewayClient.Builder configure(LlmGatewayClient.Builder builder) {
+    return builder.listener(recorder);
   }
 
   @Test

@@ -25,22 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class RetryTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
-  private LlmGatewayClient client;
+class RetryTest extends MockServerTest {
 
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).build();
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    server.close();
-  }
 
   private List<RecordedRequest> takeAll() throws InterruptedException {
     List<RecordedRequest> all = new ArrayList<>();
@@ -115,8 +101,7 @@ class RetryTest {
   @Test
   void retryAfterHttpDateIsHonoured() {
     Clock clock = Clock.fixed(Instant.parse("2026-11-28T12:00:00Z"), ZoneOffset.UTC);
-    client.close();
-    client = TestSupport.client(server, time).clock(clock).build();
+    useClient(clientBuilder().clock(clock));
     server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "Sat, 28 Nov 2026 12:00:04 GMT").build());
     server.enqueue(chatOk());
 
@@ -139,8 +124,7 @@ class RetryTest {
 
   @Test
   void noRetryPolicyMakesOneAttempt() {
-    client.close();
-    client = TestSupport.client(server, time).retryPolicy(RetryPolicy.none()).build();
+    useClient(clientBuilder().retryPolicy(RetryPolicy.none()));
     server.enqueue(json(503, "{}"));
     server.enqueue(chatOk());
 
@@ -161,8 +145,7 @@ class RetryTest {
 
   @Test
   void timedOutAttemptIsRetriedThenSucceeds() throws Exception {
-    client.close();
-    client = TestSupport.client(server, time).timeout(Duration.ofMillis(200)).build();
+    useClient(clientBuilder().timeout(Duration.ofMillis(200)));
     server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
     server.enqueue(chatOk());
 
@@ -175,8 +158,7 @@ class RetryTest {
 
   @Test
   void timeoutAfterTheLastAttemptSaysWhichLimitFired() {
-    client.close();
-    client = TestSupport.client(server, time).timeout(Duration.ofMillis(200)).retryPolicy(RetryPolicy.none()).build();
+    useClient(clientBuilder().timeout(Duration.ofMillis(200)).retryPolicy(RetryPolicy.none()));
     server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
 
     TimeoutException e = catchThrowableOfType(TimeoutException.class, () -> client.chat(ChatRequest.of("hi"), USER));
@@ -187,10 +169,9 @@ class RetryTest {
 
   @Test
   void noAttemptStartsAfterTheDeadline() {
-    client.close();
-    client = TestSupport.client(server, time)
+    useClient(clientBuilder()
         .retryPolicy(RetryPolicy.builder().jitter(0).maxRetries(5).deadline(Duration.ofMillis(1200)).build())
-        .build();
+        );
     for (int i = 0; i < 6; i++) {
       server.enqueue(json(503, "{}"));
     }
@@ -218,9 +199,8 @@ class RetryTest {
 
   @Test
   void customRetryableStatuses() {
-    client.close();
-    client = TestSupport.client(server, time)
-        .retryPolicy(RetryPolicy.builder().jitter(0).retryableStatuses(Set.of(500)).build()).build();
+    useClient(clientBuilder()
+        .retryPolicy(RetryPolicy.builder().jitter(0).retryableStatuses(Set.of(500)).build()));
     server.enqueue(json(500, "{}"));
     server.enqueue(chatOk());
 
@@ -230,10 +210,9 @@ class RetryTest {
 
   @Test
   void sleepingThreadInterruptedEndsTheCallAsCancelled() {
-    client.close();
-    client = TestSupport.client(server, time).sleeper(d -> {
+    useClient(clientBuilder().sleeper(d -> {
       throw new InterruptedException();
-    }).build();
+    }));
     server.enqueue(json(503, "{}"));
 
     assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(CallCancelledException.class);
@@ -253,8 +232,7 @@ class RetryTest {
 
   @Test
   void serverStallIsCutByTheTimeoutNotWaitedOut() throws Exception {
-    client.close();
-    client = TestSupport.client(server, time).timeout(Duration.ofMillis(100)).retryPolicy(RetryPolicy.none()).build();
+    useClient(clientBuilder().timeout(Duration.ofMillis(100)).retryPolicy(RetryPolicy.none()));
     server.enqueue(new MockResponse.Builder().headersDelay(1, TimeUnit.HOURS).build());
 
     assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(TimeoutException.class);

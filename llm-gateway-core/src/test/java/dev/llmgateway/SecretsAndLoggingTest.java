@@ -18,24 +18,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class SecretsAndLoggingTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
+class SecretsAndLoggingTest extends MockServerTest {
   private LogCapture logs;
-  private LlmGatewayClient client;
+
+  @Override
+  LlmGatewayClient.Builder configure(LlmGatewayClient.Builder builder) {
+    return builder.auditSink(AuditSink.logging());
+  }
 
   @BeforeEach
-  void setUp() throws Exception {
-    server.start();
+  void captureLogs() {
     logs = new LogCapture();
-    client = TestSupport.client(server, time).build();
   }
 
   @AfterEach
-  void tearDown() {
-    client.close();
+  void stopCapturing() {
     logs.close();
-    server.close();
   }
 
   private static String stackTrace(Throwable t) {

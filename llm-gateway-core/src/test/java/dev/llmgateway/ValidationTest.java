@@ -16,24 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class ValidationTest {
-  private final MockWebServer server = new MockWebServer();
-  private final FakeTime time = new FakeTime();
-  private final TestSupport.RecordingAudit audit = new TestSupport.RecordingAudit();
-  private LlmGatewayClient client;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    server.start();
-    client = TestSupport.client(server, time).auditSink(audit).build();
-  }
+class ValidationTest extends MockServerTest {
 
   @AfterEach
-  void tearDown() {
-    client.close();
-    // The point of every test here: nothing reached the service.
+  void nothingReachedTheService() {
+    // The point of every test here.
     assertThat(server.getRequestCount()).isZero();
-    server.close();
   }
 
   private List<Violation> violationsOf(Runnable call) {
@@ -80,8 +68,7 @@ class ValidationTest {
 
   @Test
   void queryLimitIsConfigurable() {
-    client.close();
-    client = TestSupport.client(server, time).maxQueryLength(10).build();
+    useClient(clientBuilder().maxQueryLength(10));
     assertThat(violationsOf(() -> client.chat(ChatRequest.of("x".repeat(11)), USER)))
         .extracting(Violation::field).containsExactly("query");
   }
