@@ -1,0 +1,337 @@
+package dev.llmgateway.internal;
+
+import dev.llmgateway.ApiException;
+import dev.llmgateway.AuditEvent;
+import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallInfo;
+import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.InvalidResponseException;
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.ServiceUnavailableException;
+import dev.llmgateway.TimeoutException;
+import dev.llmgateway.Usage;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import okhttp3.Call;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The state of one logical call across its attempts: admission by deadline and circuit breaker,
+ * each attempt's request, the mapping of answers and I/O failures to exceptions, the retry
+ * decision, and exactly one listener {@code callEnd} and one audit event. Used by {@link
+ * CallEngine} for JSON calls and by {@link StreamCall} for streams.
+ */
+@SuppressWarnings("try") // Mdc scopes are try-with-resources whose variable is not used.
+final class LogicalCall<T> {
+  private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+  /** Bytes of an error body kept; enough for {@link ApiException#MAX_BODY_CHARS} characters. */
+  private static final long MAX_ERROR_BODY_BYTES = 4L * ApiException.MAX_BODY_CHARS;
+
+  /** What one attempt produced: a value, or a failure. */
+  static final class Outcome<T> {
+    final @Nullable T value;
+    final @Nullable LlmGatewayException failure;
+
+    Outcome(@Nullable T value, @Nullable LlmGatewayException failure) {
+      this.value = value;
+      this.failure = failure;
+    }
+  }
+
+  final ClientConfig config;
+  final CallSpec<T> spec;
+  final CallInfo info;
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private long startNanos;
+  private long attemptStartNanos;
+  int attempts;
+  int lastStatus;
+  private boolean mayHaveReachedService;
+  private boolean cutByDeadline;
+  private @Nullable LlmGatewayException lastFailure;
+  private volatile @Nullable Call inFlight;
+
+  LogicalCall(ClientConfig config, CallSpec<T> spec) {
+    this.config = config;
+    this.spec = spec;
+    this.info = new CallInfo(
+        spec.requestId(), spec.operation(), spec.method(), spec.url().encodedPath(),
+        spec.user().userId(), spec.user().companyId(), spec.queryPreview());
+  }
+
+  Mdc mdc() {
+    return Mdc.put(config.mdcKey(), spec.requestId());
+  }
+
+  void start() {
+    startNanos = config.ticker().read();
+    LoggingListener.safely(() -> config.listener().callStart(info));
+  }
+
+  boolean ended() {
+    return ended.get();
+  }
+
+  /** Null when the next attempt may go; else the failure that ends the call. */
+  @Nullable LlmGatewayException admit() {
+    if (attempts > 0 && remainingNanos() <= 0) {
+      return new TimeoutException(
+          TimeoutException.Limit.DEADLINE,
+          spec.describe() + " gave up: the retry deadline of " + config.retryPolicy().deadline().toMillis()
+              + " ms has passed (request id " + spec.requestId() + ", " + attempts + " attempts)",
+          spec.requestId(), attempts, lastFailure);
+    }
+    if (!config.circuitBreaker().tryAcquire()) {
+      return new CircuitOpenException(
+          config.circuitBreaker().remainingOpenTime(), spec.requestId(), attempts, lastFailure);
+    }
+    return null;
+  }
+
+  private long remainingNanos() {
+    return config.retryPolicy().deadline().toNanos() - (config.ticker().read() - startNanos);
+  }
+
+  /**
+   * Starts the next attempt's call (not yet executed).
+   *
+   * @param http the client to call with
+   * @param attemptTimeout whether the client's per-attempt {@code timeout} applies (streams have
+   *     their own limits)
+   */
+  Call newAttempt(OkHttpClient http, String accept, boolean attemptTimeout) {
+    attempts++;
+    Request.Builder request = new Request.Builder()
+        .url(spec.url())
+        .header("User-Agent", config.userAgent())
+        .header("Accept", accept)
+        .header("X-Request-Id", spec.requestId());
+    if (spec.idempotencyKey() != null) {
+      request.header("Idempotency-Key", spec.idempotencyKey());
+    }
+    request.method(spec.method(), spec.body() == null ? null : RequestBody.create(spec.body(), JSON));
+    config.auth().authenticate(request, spec.user(), spec.operation());
+    Call call = http.newCall(request.build());
+    if (attemptTimeout) {
+      long timeout = config.timeout().toNanos();
+      long remaining = Math.max(1, remainingNanos());
+      cutByDeadline = remaining < timeout;
+      call.timeout().timeout(Math.min(timeout, remaining), TimeUnit.NANOSECONDS);
+    }
+    inFlight = call;
+    int attempt = attempts;
+    LoggingListener.safely(() -> config.listener().attemptStart(info, attempt));
+    attemptStartNanos = config.ticker().read();
+    return call;
+  }
+
+  /** Maps a JSON call's response; the caller closes it. */
+  Outcome<T> onResponse(Response response) {
+    int status = response.code();
+    lastStatus = status;
+    if (!response.isSuccessful()) {
+      return onErrorResponse(response);
+    }
+    config.circuitBreaker().onSuccess();
+    try {
+      byte[] body = readAll(response.body(), config.maxResponseBytes());
+      T value = spec.parser().parse(body, spec.requestId());
+      attemptSucceeded(status);
+      return new Outcome<>(value, null);
+    } catch (Json.MalformedJsonException e) {
+      return failed(status, invalidResponse(status, e.getMessage(), e));
+    } catch (ResponseTooLargeException e) {
+      return failed(status, invalidResponse(status, "larger than " + config.maxResponseBytes() + " bytes", null));
+    } catch (IOException e) {
+      return onIoFailure(e, false);
+    }
+  }
+
+  InvalidResponseException invalidResponse(int status, @Nullable String what, @Nullable Throwable cause) {
+    return new InvalidResponseException(
+        spec.describe() + " returned an unusable " + status + " response: " + what
+            + " (request id " + spec.requestId() + ")",
+        status, spec.requestId(), attempts, cause);
+  }
+
+  /** Maps a non-2xx answer (a DELETE's 404 after an uncertain attempt counts as done). */
+  Outcome<T> onErrorResponse(Response response) {
+    int status = response.code();
+    lastStatus = status;
+    if (status >= 500) {
+      config.circuitBreaker().onFailure();
+    } else {
+      config.circuitBreaker().onSuccess();
+    }
+    if (status == 404 && spec.deleteSemantics() && mayHaveReachedService) {
+      attemptSucceeded(status);
+      return new Outcome<>(null, null);
+    }
+    if (status == 502 || status == 504) {
+      mayHaveReachedService = true;
+    }
+    String body = readErrorBody(response.body());
+    Duration retryAfter = Errors.retryAfter(response.header("Retry-After"), config.clock());
+    return failed(status, Errors.fromStatus(spec.describe(), status, body, retryAfter, spec.requestId(), attempts));
+  }
+
+  Outcome<T> onIoFailure(IOException e, boolean cancelled) {
+    if (cancelled || ended.get()) {
+      config.circuitBreaker().onIgnored();
+      return failed(0, new CallCancelledException(spec.requestId(), attempts, e));
+    }
+    config.circuitBreaker().onFailure();
+    if (!Errors.surelyNotSent(e)) {
+      mayHaveReachedService = true;
+    }
+    return failed(0, Errors.fromIo(spec.describe(), e, cutByDeadline, spec.requestId(), attempts));
+  }
+
+  /** An attempt's failure found after its response was accepted (e.g. a stream cut before its first event). */
+  Outcome<T> failed(int status, LlmGatewayException failure) {
+    lastFailure = failure;
+    attemptEnded(status, failure);
+    return new Outcome<>(null, failure);
+  }
+
+  void attemptSucceeded(int status) {
+    attemptEnded(status, null);
+  }
+
+  private void attemptEnded(int status, @Nullable LlmGatewayException failure) {
+    inFlight = null;
+    Duration latency = Duration.ofNanos(config.ticker().read() - attemptStartNanos);
+    int attempt = attempts;
+    LoggingListener.safely(() -> config.listener().attemptEnd(info, attempt, status, latency, failure));
+  }
+
+  /** The wait before the next attempt, or null when the call must end with {@code failure}. */
+  @Nullable Duration retryDelay(LlmGatewayException failure) {
+    if (ended.get() || attempts > config.retryPolicy().maxRetries() || !retryable(failure)) {
+      return null;
+    }
+    Duration retryAfter = failure instanceof ApiException
+        ? ((ApiException) failure).retryAfter()
+        : failure instanceof ServiceUnavailableException ? ((ServiceUnavailableException) failure).retryAfter() : null;
+    Duration delay = config.retryPolicy().delayBeforeRetry(attempts, retryAfter, ThreadLocalRandom.current().nextDouble());
+    if (delay == null || delay.toNanos() >= remainingNanos()) {
+      return null;
+    }
+    int next = attempts + 1;
+    LoggingListener.safely(() -> config.listener().retryScheduled(info, next, delay, failure));
+    return delay;
+  }
+
+  private boolean retryable(LlmGatewayException failure) {
+    if (failure instanceof TimeoutException) {
+      return config.retryPolicy().retryOnTimeout();
+    }
+    if (failure instanceof ApiException) {
+      return config.retryPolicy().isRetryableStatus(((ApiException) failure).status());
+    }
+    if (failure instanceof ServiceUnavailableException) {
+      int status = ((ServiceUnavailableException) failure).status();
+      return status == 0 ? config.retryPolicy().retryOnNetworkFailure() : config.retryPolicy().isRetryableStatus(status);
+    }
+    return false;
+  }
+
+  /** Ends the call successfully; false if it had already ended. */
+  boolean succeed(@Nullable Usage usage) {
+    if (!ended.compareAndSet(false, true)) {
+      return false;
+    }
+    Duration latency = elapsed();
+    LoggingListener.safely(() -> config.listener().callEnd(info, latency, null));
+    audit(config, info, AuditEvent.Outcome.SUCCESS, lastStatus, latency, attempts, usage, null);
+    return true;
+  }
+
+  /** Ends the call with {@code failure} (once) and returns it for throwing. */
+  LlmGatewayException fail(LlmGatewayException failure) {
+    if (ended.compareAndSet(false, true)) {
+      Duration latency = elapsed();
+      LoggingListener.safely(() -> config.listener().callEnd(info, latency, failure));
+      AuditEvent.Outcome outcome = failure instanceof CallCancelledException
+          ? AuditEvent.Outcome.CANCELLED
+          : AuditEvent.Outcome.FAILURE;
+      audit(config, info, outcome, lastStatus, latency, attempts, null, failure);
+    }
+    return failure;
+  }
+
+  /** The caller gave up: end the call as cancelled and cancel the attempt in flight. */
+  void cancel() {
+    try (Mdc ignored = mdc()) {
+      fail(new CallCancelledException(spec.requestId(), attempts, null));
+    }
+    Call call = inFlight;
+    if (call != null) {
+      call.cancel();
+    }
+  }
+
+  /** An auth strategy or OkHttp threw: keep the SDK's own exceptions, wrap anything else. */
+  LlmGatewayException unexpected(RuntimeException e) {
+    config.circuitBreaker().onIgnored();
+    if (e instanceof LlmGatewayException) {
+      return (LlmGatewayException) e;
+    }
+    return new LlmGatewayException(
+        spec.describe() + " failed unexpectedly (" + e.getClass().getSimpleName() + ")", spec.requestId(), attempts, e);
+  }
+
+  private Duration elapsed() {
+    return Duration.ofNanos(config.ticker().read() - startNanos);
+  }
+
+  static void audit(
+      ClientConfig config, CallInfo info, AuditEvent.Outcome outcome, int status, Duration latency, int attempts,
+      @Nullable Usage usage, @Nullable LlmGatewayException failure) {
+    AuditEvent event = new AuditEvent(
+        config.clock().instant(), info.requestId(), info.operation(), info.userId(), info.companyId(),
+        info.queryPreview(), outcome, status, latency, attempts, usage,
+        failure == null ? null : failure.getClass().getSimpleName());
+    LoggingListener.safely(() -> config.auditSink().record(event));
+  }
+
+  /** A 2xx body over the configured limit. */
+  private static final class ResponseTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  private static byte[] readAll(@Nullable ResponseBody body, long maxBytes) throws IOException {
+    if (body == null) {
+      return new byte[0];
+    }
+    BufferedSource source = body.source();
+    if (source.request(maxBytes + 1)) {
+      throw new ResponseTooLargeException();
+    }
+    return source.getBuffer().readByteArray();
+  }
+
+  static String readErrorBody(@Nullable ResponseBody body) {
+    if (body == null) {
+      return "";
+    }
+    try {
+      BufferedSource source = body.source();
+      source.request(MAX_ERROR_BODY_BYTES);
+      long size = Math.min(source.getBuffer().size(), MAX_ERROR_BODY_BYTES);
+      return source.getBuffer().readUtf8(size);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+}
