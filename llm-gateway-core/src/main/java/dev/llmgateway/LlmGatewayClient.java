@@ -8,6 +8,7 @@ import dev.llmgateway.internal.ClientConfig;
 import dev.llmgateway.internal.HttpResources;
 import dev.llmgateway.internal.Ids;
 import dev.llmgateway.internal.Json;
+import dev.llmgateway.internal.StreamCall;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.internal.Version;
 import dev.llmgateway.internal.sandbox.Sandbox;
@@ -74,6 +75,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   public static final String DEFAULT_MDC_KEY = "llm_request_id";
 
   static final String CHAT_PATH = "api/v1/llm-chat/recruiter/chat";
+  static final String CHAT_STREAM_PATH = "api/v1/llm-chat/recruiter/chat/stream";
   static final String SESSIONS_PATH = "api/v1/llm-chat/recruiter/sessions";
 
   private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
@@ -84,6 +86,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   private final CallEngine engine;
   private final ClientConfig config;
   private final HttpUrl chatUrl;
+  private final HttpUrl chatStreamUrl;
   private final HttpUrl sessionsUrl;
   private final boolean sandbox;
   private final CircuitBreaker.StateListener breakerListener;
@@ -107,12 +110,15 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
     CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
     b.circuitBreaker = breaker;
+    OkHttpClient jsonHttp = http.build();
+    OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(b.streamTimeout).build();
     this.config = new ClientConfig(
-        http.build(), baseUrl, auth, b.retryPolicy, breaker, b.listener, b.auditSink,
+        jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy, breaker, b.listener, b.auditSink,
         RequestValidator.withMaxQueryLength(b.maxQueryLength), b.ticker, b.sleeper, b.clock,
         b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes);
     this.engine = new CallEngine(config);
     this.chatUrl = baseUrl.newBuilder().addPathSegments(CHAT_PATH).build();
+    this.chatStreamUrl = baseUrl.newBuilder().addPathSegments(CHAT_STREAM_PATH).build();
     this.sessionsUrl = baseUrl.newBuilder().addPathSegments(SESSIONS_PATH).build();
     GatewayListener listener = b.listener;
     this.breakerListener = (from, to) -> listener.circuitStateChanged(from, to);
@@ -209,6 +215,95 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   /**
+   * Streams the answer to one chat message, to be read with the returned {@link ChatStream}. The
+   * request is sent (and retried as the policy allows) before this method returns; the events are
+   * then read as the caller iterates.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @return the open stream; close it
+   * @throws ValidationException if the request or user is invalid; nothing was sent
+   * @throws TimeoutException if the connection or the first event did not come in time
+   * @throws ServiceUnavailableException if the service could not be reached, or answered 502, 503
+   *     or 504, after the retries allowed
+   * @throws CircuitOpenException if the circuit breaker is open
+   * @throws ApiException (or a subclass) if the service answered with another error status
+   * @throws InvalidResponseException if the answer was not an event stream
+   * @throws IllegalStateException if the client is closed
+   */
+  public ChatStream chatStream(ChatRequest request, UserContext user) {
+    return chatStream(request, user, StreamOptions.DEFAULTS);
+  }
+
+  /**
+   * Streams the answer to one chat message with per-stream options; see {@link
+   * #chatStream(ChatRequest, UserContext)}.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @param options time limits, strictness and ids
+   * @return the open stream; close it
+   * @throws LlmGatewayException as listed for {@link #chatStream(ChatRequest, UserContext)}
+   * @throws IllegalStateException if the client is closed
+   */
+  public ChatStream chatStream(ChatRequest request, UserContext user, StreamOptions options) {
+    StreamCall call = streamCall(request, user, options);
+    call.open();
+    return new ChatStream(call);
+  }
+
+  /**
+   * Streams the answer to one chat message into a listener, without blocking the caller. Exactly
+   * one of {@link StreamListener#onComplete} and {@link StreamListener#onError} is called, once,
+   * on a thread of the OkHttp dispatcher's executor (the host's, when it passed its own {@link
+   * OkHttpClient}).
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @param listener receives the events
+   * @return a handle to cancel the stream or await its end
+   * @throws ValidationException if the request or user is invalid; nothing was sent and the
+   *     listener is not called
+   * @throws IllegalStateException if the client is closed
+   */
+  public StreamHandle chatStream(ChatRequest request, UserContext user, StreamListener listener) {
+    return chatStream(request, user, StreamOptions.DEFAULTS, listener);
+  }
+
+  /**
+   * Streams the answer to one chat message into a listener, with per-stream options; see {@link
+   * #chatStream(ChatRequest, UserContext, StreamListener)}.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @param options time limits, strictness and ids
+   * @param listener receives the events
+   * @return a handle to cancel the stream or await its end
+   * @throws ValidationException if the request or user is invalid; nothing was sent
+   * @throws IllegalStateException if the client is closed
+   */
+  public StreamHandle chatStream(ChatRequest request, UserContext user, StreamOptions options, StreamListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    CallbackStream stream = new CallbackStream(streamCall(request, user, options), listener);
+    config.http().dispatcher().executorService().execute(stream);
+    return stream;
+  }
+
+  private StreamCall streamCall(ChatRequest request, UserContext user, StreamOptions options) {
+    Objects.requireNonNull(options, "options");
+    CallSpec<Void> spec = chatSpec(request, user, options.callOptions().requestId(),
+        options.callOptions().idempotencyKey(), Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null);
+    Duration idle = options.idleTimeout() == null ? config.streamTimeout() : options.idleTimeout();
+    OkHttpClient http = idle.equals(config.streamTimeout())
+        ? config.streamHttp()
+        : config.streamHttp().newBuilder().readTimeout(idle).build();
+    StreamCall.Limits limits = new StreamCall.Limits(
+        options.firstEventTimeout() == null ? config.timeout() : options.firstEventTimeout(),
+        idle, options.totalTimeout(), options.strict(), options.maxEventBytes());
+    return new StreamCall(config, spec, http, limits);
+  }
+
+  /**
    * Returns the user's conversations.
    *
    * @return the sessions API of this client
@@ -281,8 +376,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   /** Resolves the request id: the caller's, else the MDC's, else a random UUID. */
-  private String requestId(CallOptions options, List<Violation> violations) {
-    String id = options.requestId();
+  private String requestId(@Nullable String id, List<Violation> violations) {
     if (id != null) {
       config.validator().checkHeaderValue("request_id", id, violations);
       return id;
@@ -296,13 +390,19 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   private CallSpec<ChatResponse> chatSpec(ChatRequest request, UserContext user, CallOptions options) {
+    return chatSpec(request, user, options.requestId(), options.idempotencyKey(), Operation.CHAT, chatUrl,
+        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage);
+  }
+
+  private <T> CallSpec<T> chatSpec(
+      ChatRequest request, UserContext user, @Nullable String callerRequestId, @Nullable String idempotencyKey,
+      Operation operation, HttpUrl url, CallSpec.ResponseParser<T> parser, Function<T, @Nullable Usage> usageOf) {
     checkOpen();
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(user, "user");
-    Objects.requireNonNull(options, "options");
     List<Violation> violations = new ArrayList<>();
-    String requestId = requestId(options, violations);
-    String key = options.idempotencyKey();
+    String requestId = requestId(callerRequestId, violations);
+    String key = idempotencyKey;
     if (key != null) {
       config.validator().checkHeaderValue("idempotency_key", key, violations);
     } else {
@@ -316,9 +416,9 @@ public final class LlmGatewayClient implements AutoCloseable {
     } catch (JsonProcessingException | IllegalArgumentException e) {
       violations.add(new Violation("metadata", "must hold only JSON values (strings, numbers, booleans, lists, maps)"));
     }
-    CallSpec<ChatResponse> spec = new CallSpec<>(
-        Operation.CHAT, "POST", chatUrl, body, user, requestId, key, Text.preview(request.query()),
-        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage, false);
+    CallSpec<T> spec = new CallSpec<>(
+        operation, "POST", url, body, user, requestId, key, Text.preview(request.query()),
+        parser, usageOf, false);
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -340,7 +440,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       checkOpen();
       Objects.requireNonNull(user, "user");
       List<Violation> violations = new ArrayList<>();
-      String requestId = requestId(options, violations);
+      String requestId = requestId(options.requestId(), violations);
       config.validator().checkListLimit(limit, violations);
       config.validator().checkUser(user, violations);
       HttpUrl.Builder url = sessionsUrl.newBuilder().addQueryParameter("limit", Integer.toString(limit));
@@ -374,7 +474,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       checkOpen();
       Objects.requireNonNull(user, "user");
       List<Violation> violations = new ArrayList<>();
-      String requestId = requestId(options, violations);
+      String requestId = requestId(options.requestId(), violations);
       config.validator().checkSessionId("session_id", sessionId, violations);
       config.validator().checkUser(user, violations);
       HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();

@@ -16,9 +16,13 @@ import okhttp3.OkHttpClient;
 /**
  * Everything a built client decided, in one immutable place, for the call engine and for the
  * streaming machinery.
+ *
+ * @param http for JSON calls: the client's timeouts, a per-attempt call timeout
+ * @param streamHttp for streams: no call timeout, read timeout = {@code streamTimeout}
  */
 public record ClientConfig(
     OkHttpClient http,
+    OkHttpClient streamHttp,
     HttpUrl baseUrl,
     AuthStrategy auth,
     RetryPolicy retryPolicy,

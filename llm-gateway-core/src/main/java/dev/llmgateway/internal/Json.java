@@ -51,7 +51,7 @@ public final class Json {
   public static final class MalformedJsonException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    MalformedJsonException(String message, @Nullable Throwable cause) {
+    public MalformedJsonException(String message, @Nullable Throwable cause) {
       super(message, cause);
     }
   }

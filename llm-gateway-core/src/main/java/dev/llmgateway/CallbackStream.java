@@ -1,0 +1,95 @@
+package dev.llmgateway;
+
+import dev.llmgateway.internal.StreamCall;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Reads a stream on an executor thread and pushes it to a {@link StreamListener}. */
+final class CallbackStream implements StreamHandle, Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
+
+  private final StreamCall call;
+  private final StreamListener listener;
+  private final CompletableFuture<StreamCompletion> completion = new CompletableFuture<>();
+  private final AtomicBoolean ended = new AtomicBoolean();
+
+  CallbackStream(StreamCall call, StreamListener listener) {
+    this.call = call;
+    this.listener = listener;
+  }
+
+  @Override
+  public void run() {
+    StreamCompletion result;
+    try {
+      call.open();
+      StreamEvent event;
+      while ((event = call.next()) != null) {
+        deliver(event);
+      }
+      result = call.completion();
+    } catch (LlmGatewayException e) {
+      call.abandon();
+      error(e);
+      return;
+    } catch (RuntimeException | Error e) {
+      LlmGatewayException failure = new LlmGatewayException(
+          "A StreamListener threw " + e.getClass().getSimpleName() + "; the stream was cancelled",
+          call.requestId(), 0, e);
+      call.abandon();
+      error(failure);
+      if (e instanceof Error) {
+        throw (Error) e;
+      }
+      return;
+    }
+    if (result != null && ended.compareAndSet(false, true)) {
+      completion.complete(result);
+      try {
+        listener.onComplete(result);
+      } catch (RuntimeException e) {
+        LOG.warn("StreamListener.onComplete threw; ignored", e);
+      }
+    }
+  }
+
+  private void deliver(StreamEvent event) {
+    listener.onEvent(event);
+    if (event instanceof StreamEvent.Token) {
+      listener.onToken(((StreamEvent.Token) event).content());
+    }
+  }
+
+  private void error(LlmGatewayException e) {
+    if (ended.compareAndSet(false, true)) {
+      completion.completeExceptionally(e);
+      try {
+        listener.onError(e);
+      } catch (RuntimeException thrown) {
+        LOG.warn("StreamListener.onError threw; ignored", thrown);
+      }
+    }
+  }
+
+  @Override
+  public void cancel() {
+    call.cancel();
+  }
+
+  @Override
+  public String requestId() {
+    return call.requestId();
+  }
+
+  @Override
+  public CompletableFuture<StreamCompletion> completion() {
+    return completion.copy();
+  }
+
+  @Override
+  public String toString() {
+    return "StreamHandle{requestId=" + call.requestId() + ", ended=" + ended.get() + "}";
+  }
+}

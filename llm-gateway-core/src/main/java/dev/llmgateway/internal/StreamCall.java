@@ -1,0 +1,450 @@
+package dev.llmgateway.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgateway.Action;
+import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.Candidate;
+import dev.llmgateway.Intent;
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.StreamCompletion;
+import dev.llmgateway.StreamErrorException;
+import dev.llmgateway.StreamEvent;
+import dev.llmgateway.StreamInterruptedException;
+import dev.llmgateway.TimeoutException;
+import dev.llmgateway.sse.ServerSentEvent;
+import dev.llmgateway.sse.SseLimitExceededException;
+import dev.llmgateway.sse.SseReader;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ScheduledFuture;
+import okhttp3.Call;
+import okhttp3.OkHttpClient;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One streamed chat, read on the caller's thread (pull): opening with retries, reading events
+ * with the time limits, gathering the completion, and ending the logical call exactly once.
+ *
+ * <p>Not thread-safe, except {@link #cancel()}, which any thread may call.
+ */
+@SuppressWarnings("try") // Mdc scopes are try-with-resources whose variable is not used.
+public final class StreamCall {
+  private static final Logger LOG = LoggerFactory.getLogger("dev.llmgateway.LlmGatewayClient");
+
+  /** The resolved limits of one stream. */
+  public record Limits(Duration firstEvent, Duration idle, @Nullable Duration total, boolean strict, int maxEventBytes) {}
+
+  private final LogicalCall<Void> call;
+  private final OkHttpClient http;
+  private final Limits limits;
+  private volatile @Nullable Call current;
+  private volatile boolean cancelled;
+  private volatile TimeoutException.@Nullable Limit fired;
+  private @Nullable ScheduledFuture<?> firstEventTimer;
+  private @Nullable ScheduledFuture<?> totalTimer;
+  private @Nullable Response response;
+  private @Nullable SseReader reader;
+  private boolean delivered;
+  private boolean finished;
+  private @Nullable LlmGatewayException failure;
+  private @Nullable StreamCompletion completion;
+
+  private final StringBuilder text = new StringBuilder();
+  private final List<Candidate> candidates = new ArrayList<>();
+  private final List<Action> actions = new ArrayList<>();
+  private @Nullable String sessionId;
+  private @Nullable String messageId;
+  private @Nullable String rawIntent;
+  private StreamEvent.@Nullable Done done;
+  private int skipped;
+
+  public StreamCall(ClientConfig config, CallSpec<Void> spec, OkHttpClient http, Limits limits) {
+    this.call = new LogicalCall<>(config, spec);
+    this.http = http;
+    this.limits = limits;
+  }
+
+  public String requestId() {
+    return call.spec.requestId();
+  }
+
+  /** Sends the request, retrying as the policy allows, until a stream is open. */
+  public void open() {
+    try (Mdc ignored = call.mdc()) {
+      call.start();
+      if (limits.total() != null) {
+        totalTimer = Watchdog.schedule(limits.total(), () -> fire(TimeoutException.Limit.TOTAL));
+      }
+      connect();
+    }
+  }
+
+  private void connect() {
+    while (true) {
+      if (cancelled) {
+        throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
+      }
+      if (fired == TimeoutException.Limit.TOTAL) {
+        throw finishWith(timeout(TimeoutException.Limit.TOTAL, null));
+      }
+      LlmGatewayException refused = call.admit();
+      if (refused != null) {
+        throw finishWith(refused);
+      }
+      LogicalCall.Outcome<Void> outcome;
+      Call attempt;
+      try {
+        attempt = call.newAttempt(http, "text/event-stream", false);
+      } catch (RuntimeException e) {
+        throw finishWith(call.unexpected(e));
+      }
+      current = attempt;
+      if (fired != TimeoutException.Limit.TOTAL) {
+        fired = null;
+      }
+      firstEventTimer = Watchdog.schedule(limits.firstEvent(), () -> fire(TimeoutException.Limit.FIRST_EVENT));
+      if (cancelled) {
+        attempt.cancel();
+      }
+      Response opened = null;
+      try {
+        opened = attempt.execute();
+        outcome = accept(opened);
+        if (outcome.failure == null) {
+          return;
+        }
+      } catch (IOException e) {
+        outcome = ioFailure(e);
+      } catch (RuntimeException e) {
+        throw finishWith(call.unexpected(e));
+      } finally {
+        if (response == null && opened != null) {
+          opened.close();
+        }
+      }
+      stopTimer(firstEventTimer);
+      retryOrThrow(outcome.failure);
+    }
+  }
+
+  /** Checks an answer: an open event stream, or the failure it means. */
+  private LogicalCall.Outcome<Void> accept(Response opened) {
+    if (!opened.isSuccessful()) {
+      return call.onErrorResponse(opened);
+    }
+    String type = opened.header("Content-Type", "");
+    if (!type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
+      call.config.circuitBreaker().onSuccess();
+      return call.failed(opened.code(), call.invalidResponse(opened.code(),
+          "expected text/event-stream but got " + (type.isEmpty() ? "no content type" : Text.preview(type)), null));
+    }
+    call.config.circuitBreaker().onSuccess();
+    call.lastStatus = opened.code();
+    ResponseBody body = opened.body();
+    response = opened;
+    reader = SseReader.builder().maxEventSize(limits.maxEventBytes()).build(body.source());
+    return new LogicalCall.Outcome<>(null, null);
+  }
+
+  private void retryOrThrow(@Nullable LlmGatewayException failure) {
+    if (failure == null) {
+      return;
+    }
+    Duration delay = cancelled ? null : call.retryDelay(failure);
+    if (delay == null) {
+      throw finishWith(failure);
+    }
+    try {
+      call.config.sleeper().sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw finishWith(new CallCancelledException(requestId(), call.attempts, e));
+    }
+  }
+
+  /**
+   * Returns the next event, or null once the stream has ended normally.
+   *
+   * @throws LlmGatewayException when the stream fails, is cut off or is cancelled
+   */
+  public @Nullable StreamEvent next() {
+    if (finished) {
+      if (failure != null) {
+        throw failure;
+      }
+      return null;
+    }
+    try (Mdc ignored = call.mdc()) {
+      while (true) {
+        ServerSentEvent sse;
+        try {
+          sse = reader().next();
+        } catch (SseLimitExceededException e) {
+          throw finishWith(call.invalidResponse(200, e.getMessage(), e));
+        } catch (IOException e) {
+          if (delivered || cancelled || fired == TimeoutException.Limit.TOTAL) {
+            throw finishWith(midStreamFailure(e));
+          }
+          reopenAfter(ioFailure(e).failure);
+          continue;
+        }
+        if (sse == null) {
+          if (done != null) {
+            return complete();
+          }
+          if (!delivered && !cancelled) {
+            reopenAfter(cutOffBeforeFirstEvent());
+            continue;
+          }
+          throw finishWith(new StreamInterruptedException(
+              "The LLM stream ended without done or [DONE]: it was cut off after " + text.length()
+                  + " characters (request id " + requestId() + ")",
+              text.toString(), requestId(), call.attempts, null));
+        }
+        StreamEvent event = decode(sse.data());
+        if (event != null) {
+          firstDelivery();
+          return event;
+        }
+        if (finished) {
+          return null;
+        }
+      }
+    }
+  }
+
+  private LlmGatewayException cutOffBeforeFirstEvent() {
+    call.config.circuitBreaker().onFailure();
+    return call.failed(call.lastStatus, new dev.llmgateway.ServiceUnavailableException(
+        call.spec.describe() + " stream ended before its first event (request id " + requestId() + ")",
+        0, null, requestId(), call.attempts, null)).failure;
+  }
+
+  private void reopenAfter(@Nullable LlmGatewayException failure) {
+    closeResponse();
+    stopTimer(firstEventTimer);
+    retryOrThrow(failure);
+    connect();
+  }
+
+  private void firstDelivery() {
+    if (!delivered) {
+      delivered = true;
+      stopTimer(firstEventTimer);
+      call.attemptSucceeded(call.lastStatus);
+    }
+  }
+
+  /** Decodes one payload; null when it was skipped or ended the stream. */
+  private @Nullable StreamEvent decode(String data) {
+    if (data.equals("[DONE]")) {
+      complete();
+      return null;
+    }
+    JsonNode node = StreamDecoder.parseObject(data);
+    if (node == null) {
+      return skip("is not a JSON object", null);
+    }
+    Object decoded;
+    try {
+      decoded = StreamDecoder.decode(node, data);
+    } catch (Json.MalformedJsonException e) {
+      return skip(e.getMessage(), e);
+    }
+    if (decoded instanceof StreamDecoder.ServiceError) {
+      StreamDecoder.ServiceError error = (StreamDecoder.ServiceError) decoded;
+      throw finishWith(new StreamErrorException(
+          error.code(), error.message(), error.retryable(), text.toString(), requestId(), call.attempts));
+    }
+    StreamEvent event = (StreamEvent) decoded;
+    gather(event);
+    return event;
+  }
+
+  private @Nullable StreamEvent skip(@Nullable String why, Json.@Nullable MalformedJsonException cause) {
+    if (limits.strict()) {
+      throw finishWith(call.invalidResponse(200, "a stream event " + why, cause));
+    }
+    skipped++;
+    LOG.warn("Skipped a stream event from the LLM service: its data {}", why);
+    return null;
+  }
+
+  private void gather(StreamEvent event) {
+    if (event instanceof StreamEvent.Token) {
+      text.append(((StreamEvent.Token) event).content());
+    } else if (event instanceof StreamEvent.SessionStarted) {
+      sessionId = ((StreamEvent.SessionStarted) event).sessionId();
+      messageId = ((StreamEvent.SessionStarted) event).messageId();
+    } else if (event instanceof StreamEvent.IntentDecided) {
+      rawIntent = ((StreamEvent.IntentDecided) event).rawIntent();
+    } else if (event instanceof StreamEvent.CandidatesFound) {
+      candidates.addAll(((StreamEvent.CandidatesFound) event).candidates());
+    } else if (event instanceof StreamEvent.ActionProposed) {
+      actions.add(((StreamEvent.ActionProposed) event).action());
+    } else if (event instanceof StreamEvent.Done) {
+      done = (StreamEvent.Done) event;
+    }
+  }
+
+  private @Nullable StreamEvent complete() {
+    firstDelivery();
+    StreamEvent.Done last = done;
+    completion = new StreamCompletion(
+        sessionId, messageId, Intent.fromWire(rawIntent), rawIntent, text.toString(), candidates, actions,
+        last == null ? "stop" : last.finishReason(), last == null ? null : last.usage(), skipped, requestId());
+    finished = true;
+    release();
+    call.succeed(completion.usage());
+    return null;
+  }
+
+  /** Ends the stream with {@code e} (the first failure wins) and returns what to throw. */
+  private LlmGatewayException finishWith(LlmGatewayException e) {
+    if (!finished) {
+      finished = true;
+      failure = cancelled && !(e instanceof CallCancelledException)
+          ? new CallCancelledException(requestId(), call.attempts, e)
+          : e;
+      release();
+      call.fail(failure);
+    }
+    return failure == null ? e : failure;
+  }
+
+  private LogicalCall.Outcome<Void> ioFailure(IOException e) {
+    TimeoutException.Limit limit = fired;
+    if (limit != null && !cancelled) {
+      call.config.circuitBreaker().onFailure();
+      return call.failed(0, timeout(limit, e));
+    }
+    if (e instanceof SocketTimeoutException && !cancelled && !String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("connect")) {
+      call.config.circuitBreaker().onFailure();
+      return call.failed(0, timeout(TimeoutException.Limit.IDLE, e));
+    }
+    return call.onIoFailure(e, cancelled);
+  }
+
+  private LlmGatewayException midStreamFailure(IOException e) {
+    if (cancelled) {
+      return new CallCancelledException(requestId(), call.attempts, e);
+    }
+    TimeoutException.Limit limit = fired;
+    if (limit != null) {
+      return timeout(limit, e);
+    }
+    if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && "timeout".equals(e.getMessage()))) {
+      return timeout(TimeoutException.Limit.IDLE, e);
+    }
+    return new StreamInterruptedException(
+        "The LLM stream was cut off after " + text.length() + " characters (" + e.getClass().getSimpleName()
+            + ", request id " + requestId() + ")",
+        text.toString(), requestId(), call.attempts, e);
+  }
+
+  private TimeoutException timeout(TimeoutException.Limit limit, @Nullable IOException cause) {
+    String what;
+    switch (limit) {
+      case FIRST_EVENT:
+        what = "no first event within " + limits.firstEvent().toMillis() + " ms";
+        break;
+      case TOTAL:
+        what = "the stream ran longer than " + (limits.total() == null ? 0 : limits.total().toMillis()) + " ms";
+        break;
+      default:
+        what = "no data for " + limits.idle().toMillis() + " ms";
+    }
+    return new TimeoutException(limit, "LLM stream timed out: " + what + " (request id " + requestId() + ")",
+        requestId(), call.attempts, cause);
+  }
+
+  private void fire(TimeoutException.Limit limit) {
+    fired = limit;
+    Call c = current;
+    if (c != null) {
+      c.cancel();
+    }
+  }
+
+  /** Cancels the stream from any thread: the HTTP call is cancelled at once. */
+  public void cancel() {
+    cancelled = true;
+    Call c = current;
+    if (c != null) {
+      c.cancel();
+    }
+  }
+
+  public boolean isFinished() {
+    return finished;
+  }
+
+  /** The completion, once the stream has ended normally. */
+  public @Nullable StreamCompletion completion() {
+    return completion;
+  }
+
+  /** What the stream ended with, once it failed. */
+  public @Nullable LlmGatewayException failure() {
+    return failure;
+  }
+
+  /** The answer text received so far. */
+  public String textSoFar() {
+    return text.toString();
+  }
+
+  /** Ends the stream on the reading thread after the caller stopped early: a cancellation. */
+  public void abandon() {
+    if (!finished) {
+      cancel();
+      try (Mdc ignored = call.mdc()) {
+        finishWith(new CallCancelledException(requestId(), call.attempts, null));
+      }
+    }
+  }
+
+  private SseReader reader() {
+    SseReader r = reader;
+    if (r == null) {
+      throw new IllegalStateException("stream not open");
+    }
+    return r;
+  }
+
+  private void release() {
+    stopTimer(firstEventTimer);
+    stopTimer(totalTimer);
+    closeResponse();
+  }
+
+  private void closeResponse() {
+    Response r = response;
+    response = null;
+    reader = null;
+    if (r != null) {
+      if (!finished || failure != null) {
+        Call c = current;
+        if (c != null) {
+          c.cancel();
+        }
+      }
+      r.close();
+    }
+  }
+
+  private static void stopTimer(@Nullable ScheduledFuture<?> timer) {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+  }
+}

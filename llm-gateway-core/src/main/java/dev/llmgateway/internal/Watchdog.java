@@ -1,0 +1,30 @@
+package dev.llmgateway.internal;
+
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One daemon thread that fires the stream time limits of every client. Its tasks only flag and
+ * cancel a call, so one thread serves any number of streams; cancelled tasks are removed at once.
+ */
+final class Watchdog {
+  private static final ScheduledThreadPoolExecutor EXECUTOR = create();
+
+  private Watchdog() {}
+
+  private static ScheduledThreadPoolExecutor create() {
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
+      Thread thread = new Thread(task, "llm-gateway-stream-watchdog");
+      thread.setDaemon(true);
+      return thread;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+
+  static ScheduledFuture<?> schedule(Duration delay, Runnable task) {
+    return EXECUTOR.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+  }
+}
