@@ -33,6 +33,7 @@ abstract class MockServerTest {
 
   @BeforeEach
   void startServer() throws IOException {
+    server.setServerSocketFactory(new NoDelayServerSocketFactory());
     server.start();
     client = configure(clientBuilder()).build();
   }
