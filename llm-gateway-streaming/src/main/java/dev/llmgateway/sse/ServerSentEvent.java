@@ -37,7 +37,8 @@ public record ServerSentEvent(String type, String data, @Nullable String id) {
     if (type.isEmpty()) {
       type = DEFAULT_TYPE;
     } else if (containsLineBreakOrNul(type, false)) {
-      throw new IllegalArgumentException("type contains CR or LF: the event stream cannot carry it");
+      throw new IllegalArgumentException(
+          "type contains CR or LF: the event stream cannot carry it");
     }
     if (id != null) {
       if (id.isEmpty()) {

@@ -36,8 +36,8 @@ import org.jspecify.annotations.Nullable;
  * bytes ends reading with {@link SseLimitExceededException}.
  *
  * <p><strong>Not thread-safe:</strong> one thread consumes a reader. To stop a blocked {@link
- * #next()} from another thread, cancel the underlying call or close its socket; {@link #close()}
- * is not meant to be called concurrently with {@code next()}.
+ * #next()} from another thread, cancel the underlying call or close its socket; {@link #close()} is
+ * not meant to be called concurrently with {@code next()}.
  */
 public final class SseReader implements AutoCloseable {
   /** The default {@linkplain Builder#maxEventSize(int) size limit}: 1 MiB. */
@@ -73,18 +73,24 @@ public final class SseReader implements AutoCloseable {
 
   /** The data buffer, as UTF-8: each data line's value followed by LF. */
   private final Buffer data = new Buffer();
+
   /** The event type buffer; empty means none. */
   private String eventType = "";
+
   /** The last event ID buffer, set by {@code id} fields. */
   private String idBuffer;
+
   /** The last event ID string, set from the buffer at each dispatch. */
   private String lastEventId;
+
   private @Nullable Duration retry;
 
-  /** Length of the terminator of the line found by {@link #nextLine()}: 1 (CR or LF) or 2 (CRLF). */
+  /** The line end length of the line {@link #nextLine()} found: 1 (CR, LF) or 2 (CRLF). */
   private int terminatorLength;
-  /** The last line ended in CR as the last byte then available: an LF that follows is part of it. */
+
+  /** The last line ended in a CR that was the last byte available: skip one LF that follows. */
   private boolean skipLeadingLf;
+
   private boolean started;
   private boolean exhausted;
   private boolean failed;

@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>an {@code id:} line when the event's {@link ServerSentEvent#id() id} differs from the last
- *       one this writer wrote (an empty {@code id:} line when it becomes null): event IDs persist on
- *       the reading side, so this makes the reader's ID equal the event's;
+ *       one this writer wrote (an empty {@code id:} line when it becomes null): event IDs persist
+ *       on the reading side, so this makes the reader's ID equal the event's;
  *   <li>an {@code event:} line unless the type is {@value ServerSentEvent#DEFAULT_TYPE};
  *   <li>one {@code data:} line per line of the data, split at CR, LF and CRLF;
  *   <li>a blank line.
@@ -181,8 +181,7 @@ public final class SseWriter implements Closeable, Flushable {
   }
 
   /** Writes {@code text} as one line per line of it, split at CR, LF and CRLF. */
-  private void writeLines(String text, ByteString prefix, ByteString emptyLine)
-      throws IOException {
+  private void writeLines(String text, ByteString prefix, ByteString emptyLine) throws IOException {
     int start = 0;
     int length = text.length();
     while (true) {
@@ -198,9 +197,10 @@ public final class SseWriter implements Closeable, Flushable {
       if (end == length) {
         return;
       }
-      start = end + (text.charAt(end) == '\r' && end + 1 < length && text.charAt(end + 1) == '\n'
-          ? 2
-          : 1);
+      start = end + 1;
+      if (text.charAt(end) == '\r' && start < length && text.charAt(start) == '\n') {
+        start++;
+      }
     }
   }
 
@@ -249,8 +249,8 @@ public final class SseWriter implements Closeable, Flushable {
     }
 
     /**
-     * Returns a writer over an output stream. The writer owns the stream: {@link
-     * SseWriter#close()} closes it.
+     * Returns a writer over an output stream. The writer owns the stream: {@link SseWriter#close()}
+     * closes it.
      *
      * @param out the stream
      * @return a new writer

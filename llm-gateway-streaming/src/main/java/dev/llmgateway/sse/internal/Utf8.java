@@ -4,8 +4,8 @@ import java.io.EOFException;
 import okio.Buffer;
 
 /**
- * UTF-8 decoding exactly as the WHATWG Encoding standard's "UTF-8 decode without BOM": each
- * maximal invalid subpart becomes one U+FFFD.
+ * UTF-8 decoding exactly as the WHATWG Encoding standard's "UTF-8 decode without BOM": each maximal
+ * invalid subpart becomes one U+FFFD.
  *
  * <p>The JDK's decoder (which Okio uses) agrees with it except on encoded surrogates ({@code ED
  * A0..BF ..}), which it replaces with one U+FFFD where WHATWG gives one per byte. Bytes without
