@@ -11,7 +11,7 @@ import dev.llmgateway.internal.Json;
 import dev.llmgateway.internal.StreamCall;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.internal.Version;
-import dev.llmgateway.internal.sandbox.Sandbox;
+import dev.llmgateway.internal.sandbox.SandboxService;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,7 +106,7 @@ public final class LlmGatewayClient implements AutoCloseable {
         .followRedirects(false)
         .followSslRedirects(false);
     if (sandbox) {
-      http.addInterceptor(Sandbox.interceptor(b.clock));
+      http.addInterceptor(new SandboxService(b.clock));
     }
     CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
     b.circuitBreaker = breaker;

@@ -107,6 +107,27 @@ class SandboxTest {
   }
 
   @Test
+  void streamedAnswerMatchesTheSyncAnswer() {
+    ChatResponse sync = client.chat(ChatRequest.of("Find Rails engineers"), ALICE);
+    try (LlmGatewayClient other = sandbox(); ChatStream stream = other.chatStream(ChatRequest.of("Find Rails engineers"), ALICE)) {
+      StreamCompletion done = stream.completion();
+      assertThat(done.text()).isEqualTo(sync.answer());
+      assertThat(done.candidates()).isEqualTo(sync.candidates());
+      assertThat(done.usage()).isEqualTo(sync.usage());
+    }
+  }
+
+  @Test
+  void streamFaultDirectivesEndStreamsWithTypedErrors() {
+    try (ChatStream stream = client.chatStream(ChatRequest.of("Find engineers #sandbox:stream=error"), ALICE)) {
+      assertThat(catchThrowable(stream::completion)).isInstanceOf(StreamErrorException.class);
+    }
+    try (ChatStream stream = client.chatStream(ChatRequest.of("Find engineers #sandbox:stream=cut"), ALICE)) {
+      assertThat(catchThrowable(stream::completion)).isInstanceOf(StreamInterruptedException.class);
+    }
+  }
+
+  @Test
   void faultDirectivesProduceTypedErrorsThroughTheRealPath() {
     ServiceUnavailableException unavailable = catchThrowableOfType(ServiceUnavailableException.class,
         () -> client.chat(ChatRequest.of("hi #sandbox:status=503"), ALICE));
