@@ -96,7 +96,7 @@ public final class JwtKeySet {
   }
 
   /** Returns the secret for {@code keyId} without copying it, or null. Never hand it out. */
-  @Nullable byte[] secret(String keyId) {
+  byte @Nullable [] secret(String keyId) {
     return secrets.get(keyId);
   }
 
