@@ -329,6 +329,20 @@ class ServiceJwtVerifierTest {
   }
 
   @Test
+  void refusesSignatureThatIsNotBase64url() {
+    String[] parts = token(Map.of()).split("\\.");
+
+    assertThat(refusal(parts[0] + "." + parts[1] + ".!!not*base64!!").reason()).isEqualTo(Reason.BAD_SIGNATURE);
+  }
+
+  @Test
+  void refusesOversizedToken() {
+    String huge = token(set("pad", "\"" + "x".repeat(70_000) + "\""));
+
+    assertThat(refusal(huge).reason()).isEqualTo(Reason.MALFORMED);
+  }
+
+  @Test
   void refusesPayloadWithDuplicateClaims() {
     String payload = payload(now, 180, Map.of());
     String duplicated = payload.substring(0, payload.length() - 1) + ",\"sub\":\"999\"}";
