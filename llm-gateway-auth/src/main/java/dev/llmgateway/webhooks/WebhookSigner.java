@@ -1,0 +1,116 @@
+package dev.llmgateway.webhooks;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Signs webhook messages per Standard Webhooks: {@code v1,} followed by the base64 of
+ * HMAC-SHA256(secret, {@code id + "." + timestamp + "." + body}). The sending side of {@link
+ * WebhookVerifier}, for tests and for services written in Java.
+ *
+ * <pre>{@code
+ * WebhookSigner signer = WebhookSigner.of(WebhookSecret.parse("whsec_..."));
+ * Map<String, String> headers = signer.headers("msg_2Lh...", Instant.now(), body);
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe. {@link #toString()} never shows the secret.
+ */
+public final class WebhookSigner {
+  /** The signature version this scheme writes and reads. */
+  public static final String VERSION = "v1";
+
+  private final WebhookSecret secret;
+
+  private WebhookSigner(WebhookSecret secret) {
+    this.secret = secret;
+  }
+
+  /**
+   * Returns a signer for a secret.
+   *
+   * @param secret the shared secret
+   * @return the signer
+   */
+  public static WebhookSigner of(WebhookSecret secret) {
+    return new WebhookSigner(Objects.requireNonNull(secret, "secret"));
+  }
+
+  /**
+   * Signs one message.
+   *
+   * @param messageId the {@code webhook-id}: printable ASCII
+   * @param timestampSeconds the {@code webhook-timestamp}, Unix seconds
+   * @param body the exact body bytes to be sent
+   * @return the {@code webhook-signature} value, e.g. {@code v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=}
+   * @throws IllegalArgumentException if the message id is blank or not printable ASCII, or the
+   *     timestamp is negative
+   */
+  public String sign(String messageId, long timestampSeconds, byte[] body) {
+    checkMessageId(messageId);
+    if (timestampSeconds < 0) {
+      throw new IllegalArgumentException("timestampSeconds < 0: " + timestampSeconds);
+    }
+    return VERSION + "," + signature(secret, messageId, Long.toString(timestampSeconds), body);
+  }
+
+  /**
+   * Returns the three headers of one message.
+   *
+   * @param messageId the {@code webhook-id}: printable ASCII
+   * @param timestamp when the message is sent; truncated to seconds
+   * @param body the exact body bytes to be sent
+   * @return {@code webhook-id}, {@code webhook-timestamp} and {@code webhook-signature}, in that
+   *     order, unmodifiable
+   * @throws IllegalArgumentException as {@link #sign}
+   */
+  public Map<String, String> headers(String messageId, Instant timestamp, byte[] body) {
+    long seconds = timestamp.getEpochSecond();
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put(WebhookHeaders.ID, messageId);
+    headers.put(WebhookHeaders.TIMESTAMP, Long.toString(seconds));
+    headers.put(WebhookHeaders.SIGNATURE, sign(messageId, seconds, body));
+    return Collections.unmodifiableMap(headers);
+  }
+
+  /** Base64 of HMAC-SHA256(secret, id + "." + timestamp + "." + body), without the version. */
+  static String signature(WebhookSecret secret, String messageId, String timestamp, byte[] body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secret.bytes(), "HmacSHA256"));
+      mac.update(messageId.getBytes(StandardCharsets.UTF_8));
+      mac.update((byte) '.');
+      mac.update(timestamp.getBytes(StandardCharsets.US_ASCII));
+      mac.update((byte) '.');
+      mac.update(body);
+      return Base64.getEncoder().encodeToString(mac.doFinal());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java runtime", e);
+    }
+  }
+
+  static void checkMessageId(String messageId) {
+    Objects.requireNonNull(messageId, "messageId");
+    if (messageId.isBlank() || messageId.length() > 256) {
+      throw new IllegalArgumentException("messageId must be 1 to 256 characters");
+    }
+    for (int i = 0; i < messageId.length(); i++) {
+      char c = messageId.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        throw new IllegalArgumentException("messageId must be printable ASCII");
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "WebhookSigner{secret=<redacted>}";
+  }
+}

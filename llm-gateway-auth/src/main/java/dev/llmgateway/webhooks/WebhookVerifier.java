@@ -1,0 +1,354 @@
+package dev.llmgateway.webhooks;
+
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.auth.ReplayStore;
+import dev.llmgateway.webhooks.WebhookVerificationException.Reason;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Verifies completion webhooks per Standard Webhooks (CONTRACT section 5).
+ *
+ * <p>Hand it the headers and the <em>raw</em> body bytes, exactly as received, before any JSON
+ * parsing: re-serialized JSON does not verify. It checks, in order: the three headers are present
+ * and well-formed; one {@code v1} entry of {@code webhook-signature} (a space-separated list; other
+ * versions such as {@code v1a} or {@code v2} are ignored) equals HMAC-SHA256(secret, {@code id + "."
+ * + timestamp + "." + body}), compared in constant time; the timestamp is within the tolerance (5
+ * minutes by default) of the clock; the body is a JSON object. It then records the {@code
+ * webhook-id} and reports a redelivery as {@link VerifiedWebhook#isDuplicate()}, not as an error.
+ *
+ * <pre>{@code
+ * WebhookVerifier verifier = WebhookVerifier.builder()
+ *     .secret(WebhookSecret.parse(System.getenv("LLM_WEBHOOK_SECRET")))
+ *     .build();
+ *
+ * // in the handler:
+ * VerifiedWebhook webhook;
+ * try {
+ *   webhook = verifier.verify(request::getHeader, rawBody);
+ * } catch (WebhookVerificationException e) {
+ *   return 400;
+ * }
+ * if (!webhook.isDuplicate()) {
+ *   try {
+ *     settleCredits(webhook.completion());
+ *   } catch (RuntimeException e) {
+ *     verifier.forget(webhook.id());   // so the redelivery is processed
+ *     return 500;
+ *   }
+ * }
+ * return 204;
+ * }</pre>
+ *
+ * <p>Ids are remembered for {@link #DEFAULT_DUPLICATE_WINDOW} by default in {@link
+ * ReplayStore#inMemoryEvicting} (one JVM); hosts running several instances need a shared {@link
+ * ReplayStore}. Immutable and thread-safe: create one and share it.
+ */
+public final class WebhookVerifier {
+  /** Default largest distance between the timestamp and the clock. */
+  public static final Duration DEFAULT_TOLERANCE = Duration.ofMinutes(5);
+  /** Default time a message id is remembered to recognise redeliveries. */
+  public static final Duration DEFAULT_DUPLICATE_WINDOW = Duration.ofHours(24);
+
+  private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,12}");
+
+  private final WebhookSecret secret;
+  private final Duration tolerance;
+  private final Duration duplicateWindow;
+  private final Clock clock;
+  private final ReplayStore idStore;
+
+  private WebhookVerifier(Builder builder, WebhookSecret secret, ReplayStore idStore) {
+    this.secret = secret;
+    this.tolerance = builder.tolerance;
+    this.duplicateWindow = builder.duplicateWindow;
+    this.clock = builder.clock;
+    this.idStore = idStore;
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Verifies a delivery whose headers are a multi-map, as most frameworks give them (header names
+   * in any case).
+   *
+   * @param headers the request headers; names are matched ignoring case
+   * @param body the raw body bytes, exactly as received
+   * @return the verified delivery, telling whether it is a duplicate
+   * @throws WebhookVerificationException if the delivery must be refused
+   * @throws LlmGatewayException if the id store cannot be reached
+   */
+  public VerifiedWebhook verify(Map<String, ? extends List<String>> headers, byte[] body) {
+    Objects.requireNonNull(headers, "headers");
+    return verify(
+        header(headers, WebhookHeaders.ID, false),
+        header(headers, WebhookHeaders.TIMESTAMP, false),
+        header(headers, WebhookHeaders.SIGNATURE, true),
+        body);
+  }
+
+  /**
+   * Verifies a delivery whose headers are read one at a time, e.g. {@code request::getHeader} of a
+   * servlet request. The function is called with the lower-case name and, when that gives null,
+   * with the capitalised one ({@code Webhook-Id}).
+   *
+   * @param headers returns a header's value, or null when absent
+   * @param body the raw body bytes, exactly as received
+   * @return the verified delivery, telling whether it is a duplicate
+   * @throws WebhookVerificationException if the delivery must be refused
+   * @throws LlmGatewayException if the id store cannot be reached
+   */
+  public VerifiedWebhook verify(Function<String, @Nullable String> headers, byte[] body) {
+    Objects.requireNonNull(headers, "headers");
+    return verify(
+        header(headers, WebhookHeaders.ID),
+        header(headers, WebhookHeaders.TIMESTAMP),
+        header(headers, WebhookHeaders.SIGNATURE),
+        body);
+  }
+
+  /**
+   * Forgets a message id, so that its next delivery is not a duplicate. Call it when acting on a
+   * webhook failed and the host answers non-{@code 2xx}, so that the redelivery is processed.
+   *
+   * @param webhookId the {@link VerifiedWebhook#id()}
+   * @throws LlmGatewayException if the id store cannot be reached
+   */
+  public void forget(String webhookId) {
+    idStore.forget(Objects.requireNonNull(webhookId, "webhookId"));
+  }
+
+  private VerifiedWebhook verify(
+      @Nullable String id, @Nullable String timestamp, @Nullable String signatures, byte[] body) {
+    Objects.requireNonNull(body, "body");
+    id = required(WebhookHeaders.ID, id);
+    timestamp = required(WebhookHeaders.TIMESTAMP, timestamp);
+    signatures = required(WebhookHeaders.SIGNATURE, signatures);
+    try {
+      WebhookSigner.checkMessageId(id);
+    } catch (IllegalArgumentException e) {
+      throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.ID + " must be 1 to 256 printable ASCII characters");
+    }
+    if (!TIMESTAMP.matcher(timestamp).matches()) {
+      throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.TIMESTAMP + " must be Unix seconds");
+    }
+    List<String> v1 = v1Signatures(signatures);
+
+    byte[] expected = WebhookSigner.signature(secret, id, timestamp, body).getBytes(StandardCharsets.US_ASCII);
+    boolean matched = false;
+    for (String candidate : v1) {
+      matched |= MessageDigest.isEqual(expected, candidate.getBytes(StandardCharsets.US_ASCII));
+    }
+    if (!matched) {
+      throw fail(Reason.BAD_SIGNATURE, v1.isEmpty()
+          ? WebhookHeaders.SIGNATURE + " holds no v1 signature"
+          : "no v1 signature matches the raw body (" + v1.size() + " tried)");
+    }
+
+    Instant now = clock.instant();
+    long sent = Long.parseLong(timestamp);
+    long age = now.getEpochSecond() - sent;
+    if (age > tolerance.toSeconds()) {
+      throw fail(Reason.STALE_TIMESTAMP, "sent " + age + " s ago; at most " + tolerance.toSeconds()
+          + " s accepted");
+    }
+    if (-age > tolerance.toSeconds()) {
+      throw fail(Reason.FUTURE_TIMESTAMP, "sent " + -age + " s in the future; at most "
+          + tolerance.toSeconds() + " s accepted; check the clocks");
+    }
+    CompletionWebhook completion = CompletionWebhook.parse(body);
+    boolean duplicate = !idStore.markUsed(id, now.plus(duplicateWindow));
+    return new VerifiedWebhook(id, Instant.ofEpochSecond(sent), duplicate, body.clone(), completion);
+  }
+
+  private static List<String> v1Signatures(String header) {
+    List<String> v1 = new ArrayList<>();
+    boolean anyEntry = false;
+    for (String entry : header.split(" ")) {
+      int comma = entry.indexOf(',');
+      if (comma <= 0) {
+        continue;
+      }
+      anyEntry = true;
+      if (entry.substring(0, comma).equals(WebhookSigner.VERSION)) {
+        v1.add(entry.substring(comma + 1));
+      }
+    }
+    if (!anyEntry) {
+      throw fail(Reason.MALFORMED_HEADER,
+          WebhookHeaders.SIGNATURE + " must hold space-separated version,signature entries");
+    }
+    return v1;
+  }
+
+  private static String required(String name, @Nullable String value) {
+    if (value == null || value.isBlank()) {
+      throw fail(Reason.MISSING_HEADER, name + " header is required");
+    }
+    return value.strip();
+  }
+
+  private static @Nullable String header(
+      Map<String, ? extends List<String>> headers, String name, boolean joinRepeats) {
+    List<String> values = new ArrayList<>();
+    for (Map.Entry<String, ? extends List<String>> entry : headers.entrySet()) {
+      if (entry.getKey() != null && entry.getKey().equalsIgnoreCase(name) && entry.getValue() != null) {
+        for (String value : entry.getValue()) {
+          if (value != null && !values.contains(value)) {
+            values.add(value);
+          }
+        }
+      }
+    }
+    if (values.isEmpty()) {
+      return null;
+    }
+    if (values.size() > 1 && !joinRepeats) {
+      throw fail(Reason.MALFORMED_HEADER, name + " header appears more than once with different values");
+    }
+    return String.join(" ", values);
+  }
+
+  private static @Nullable String header(Function<String, @Nullable String> headers, String name) {
+    String value = headers.apply(name);
+    if (value == null) {
+      value = headers.apply(capitalised(name));
+    }
+    return value;
+  }
+
+  private static String capitalised(String name) {
+    StringBuilder out = new StringBuilder(name.length());
+    boolean upper = true;
+    for (char c : name.toCharArray()) {
+      out.append(upper ? Character.toUpperCase(c) : c);
+      upper = c == '-';
+    }
+    return out.toString();
+  }
+
+  private static WebhookVerificationException fail(Reason reason, String detail) {
+    return new WebhookVerificationException(reason, "Webhook refused (" + reason + "): " + detail);
+  }
+
+  /** Shows the settings, never the secret. */
+  @Override
+  public String toString() {
+    return "WebhookVerifier{tolerance=" + tolerance.toSeconds() + "s, duplicateWindow="
+        + duplicateWindow.toSeconds() + "s, idStore=" + idStore + ", secret=<redacted>}";
+  }
+
+  /** Builds a {@link WebhookVerifier}. Not thread-safe. */
+  public static final class Builder {
+    private @Nullable WebhookSecret secret;
+    private Duration tolerance = DEFAULT_TOLERANCE;
+    private Duration duplicateWindow = DEFAULT_DUPLICATE_WINDOW;
+    private Clock clock = Clock.systemUTC();
+    private @Nullable ReplayStore idStore;
+
+    private Builder() {}
+
+    /**
+     * Sets the shared secret. Required.
+     *
+     * @param secret the secret
+     * @return this builder
+     */
+    public Builder secret(WebhookSecret secret) {
+      this.secret = Objects.requireNonNull(secret, "secret");
+      return this;
+    }
+
+    /**
+     * Sets the largest distance between {@code webhook-timestamp} and the clock, either way.
+     * Default 5 minutes.
+     *
+     * @param tolerance from 1 second to 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range
+     */
+    public Builder tolerance(Duration tolerance) {
+      Objects.requireNonNull(tolerance, "tolerance");
+      if (tolerance.compareTo(Duration.ofSeconds(1)) < 0 || tolerance.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("tolerance must be between 1 s and 1 h, was " + tolerance);
+      }
+      this.tolerance = tolerance;
+      return this;
+    }
+
+    /**
+     * Sets how long a message id is remembered to recognise redeliveries. Default 24 hours; make it
+     * longer than the service's whole redelivery schedule.
+     *
+     * @param duplicateWindow positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder duplicateWindow(Duration duplicateWindow) {
+      Objects.requireNonNull(duplicateWindow, "duplicateWindow");
+      if (duplicateWindow.isNegative() || duplicateWindow.isZero()) {
+        throw new IllegalArgumentException("duplicateWindow must be positive, was " + duplicateWindow);
+      }
+      this.duplicateWindow = duplicateWindow;
+      return this;
+    }
+
+    /**
+     * Sets the clock timestamps are checked against; also the default id store's clock. Default
+     * {@link Clock#systemUTC()}.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets where message ids are recorded. Default {@link ReplayStore#inMemoryEvicting} with this
+     * builder's clock and {@value ReplayStore#DEFAULT_MAX_ENTRIES} entries.
+     *
+     * @param idStore the store
+     * @return this builder
+     */
+    public Builder idStore(ReplayStore idStore) {
+      this.idStore = Objects.requireNonNull(idStore, "idStore");
+      return this;
+    }
+
+    /**
+     * Builds the verifier.
+     *
+     * @return the verifier
+     * @throws IllegalStateException if no secret was set
+     */
+    public WebhookVerifier build() {
+      if (secret == null) {
+        throw new IllegalStateException(
+            "WebhookVerifier needs the secret: call secret(WebhookSecret.parse(\"whsec_...\"))");
+      }
+      ReplayStore store = idStore != null
+          ? idStore
+          : ReplayStore.inMemoryEvicting(clock, ReplayStore.DEFAULT_MAX_ENTRIES);
+      return new WebhookVerifier(this, secret, store);
+    }
+  }
+}
