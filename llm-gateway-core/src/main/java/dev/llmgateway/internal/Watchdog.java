@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
  * One daemon thread that fires the stream time limits of every client. Its tasks only flag and
  * cancel a call, so one thread serves any number of streams; cancelled tasks are removed at once.
  */
-final class Watchdog {
+public final class Watchdog {
   private static final ScheduledThreadPoolExecutor EXECUTOR = create();
 
   private Watchdog() {}
@@ -24,7 +24,13 @@ final class Watchdog {
     return executor;
   }
 
-  static ScheduledFuture<?> schedule(Duration delay, Runnable task) {
+  /** Runs {@code task} once after {@code delay}. */
+  public static ScheduledFuture<?> schedule(Duration delay, Runnable task) {
     return EXECUTOR.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Runs {@code task} every {@code period} until cancelled; it must be quick and not throw. */
+  public static ScheduledFuture<?> repeat(Duration period, Runnable task) {
+    return EXECUTOR.scheduleWithFixedDelay(task, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
   }
 }
