@@ -289,18 +289,61 @@ public final class LlmGatewayClient implements AutoCloseable {
     return stream;
   }
 
+  /**
+   * Reads a direct stream: the URL a {@code StreamTokenIssuer} of the {@code llm-gateway-auth}
+   * module returned for a browser ({@code GET .../chat/stream?token=...}). The token in the URL is
+   * the only credential, so no auth headers are sent, and since a stream token is single-use the
+   * call is never retried. The events, limits and failures are those of {@link
+   * #chatStream(ChatRequest, UserContext)}.
+   *
+   * @param streamUrl the direct stream URL, token included
+   * @param user the end user the token was minted for (for the audit event and logs)
+   * @param options time limits, strictness and request id
+   * @return the open stream; close it
+   * @throws ValidationException if the URL is not an http(s) URL or the user is invalid
+   * @throws AuthenticationException if the service refused the token (expired, reused, forged)
+   * @throws LlmGatewayException as listed for {@link #chatStream(ChatRequest, UserContext)}
+   * @throws IllegalStateException if the client is closed
+   */
+  public ChatStream chatStreamFromUrl(String streamUrl, UserContext user, StreamOptions options) {
+    checkOpen();
+    Objects.requireNonNull(streamUrl, "streamUrl");
+    Objects.requireNonNull(user, "user");
+    List<Violation> violations = new ArrayList<>();
+    String requestId = requestId(options.callOptions().requestId(), violations);
+    config.validator().checkUser(user, violations);
+    HttpUrl url = HttpUrl.parse(streamUrl);
+    if (url == null) {
+      violations.add(new Violation("stream_url", "must be an http or https URL"));
+      url = chatStreamUrl;
+    }
+    CallSpec<Void> spec = new CallSpec<>(Operation.CHAT_STREAM, "GET", url, null, user, requestId, null, "",
+        (bytes, id) -> null, value -> null, false, true);
+    refuseIfInvalid(spec, violations);
+    StreamCall call = new StreamCall(config, spec, streamHttp(options), limits(options));
+    call.open();
+    return new ChatStream(call);
+  }
+
+  private OkHttpClient streamHttp(StreamOptions options) {
+    Duration idle = options.idleTimeout() == null ? config.streamTimeout() : options.idleTimeout();
+    return idle.equals(config.streamTimeout())
+        ? config.streamHttp()
+        : config.streamHttp().newBuilder().readTimeout(idle).build();
+  }
+
+  private StreamCall.Limits limits(StreamOptions options) {
+    return new StreamCall.Limits(
+        options.firstEventTimeout() == null ? config.timeout() : options.firstEventTimeout(),
+        options.idleTimeout() == null ? config.streamTimeout() : options.idleTimeout(),
+        options.totalTimeout(), options.strict(), options.maxEventBytes());
+  }
+
   private StreamCall streamCall(ChatRequest request, UserContext user, StreamOptions options) {
     Objects.requireNonNull(options, "options");
     CallSpec<Void> spec = chatSpec(request, user, options.callOptions().requestId(),
         options.callOptions().idempotencyKey(), Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null);
-    Duration idle = options.idleTimeout() == null ? config.streamTimeout() : options.idleTimeout();
-    OkHttpClient http = idle.equals(config.streamTimeout())
-        ? config.streamHttp()
-        : config.streamHttp().newBuilder().readTimeout(idle).build();
-    StreamCall.Limits limits = new StreamCall.Limits(
-        options.firstEventTimeout() == null ? config.timeout() : options.firstEventTimeout(),
-        idle, options.totalTimeout(), options.strict(), options.maxEventBytes());
-    return new StreamCall(config, spec, http, limits);
+    return new StreamCall(config, spec, streamHttp(options), limits(options));
   }
 
   /**
@@ -418,7 +461,7 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
     CallSpec<T> spec = new CallSpec<>(
         operation, "POST", url, body, user, requestId, key, Text.preview(request.query()),
-        parser, usageOf, false);
+        parser, usageOf, false, false);
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -449,7 +492,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       }
       CallSpec<SessionPage> spec = new CallSpec<>(
           Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
-          (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false);
+          (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false);
       refuseIfInvalid(spec, violations);
       return engine.execute(spec);
     }
@@ -479,7 +522,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       config.validator().checkUser(user, violations);
       HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();
       CallSpec<T> spec = new CallSpec<>(operation, method, url, null, user, requestId, null, "", parser,
-          value -> null, operation == Operation.DELETE_SESSION);
+          value -> null, operation == Operation.DELETE_SESSION, false);
       refuseIfInvalid(spec, violations);
       return spec;
     }

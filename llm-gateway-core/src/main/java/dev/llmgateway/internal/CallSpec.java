@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param body the serialized JSON body, complete before the first attempt; null for GET/DELETE
  * @param idempotencyKey sent as {@code Idempotency-Key} on every attempt; null for calls without
  * @param deleteSemantics a {@code 404} after an attempt whose outcome is unknown means done
+ * @param direct the URL carries its own single-use credential (a stream token): no auth headers,
+ *     no retries
  */
 public record CallSpec<T>(
     Operation operation,
@@ -25,7 +27,8 @@ public record CallSpec<T>(
     String queryPreview,
     ResponseParser<T> parser,
     Function<T, @Nullable Usage> usageOf,
-    boolean deleteSemantics) {
+    boolean deleteSemantics,
+    boolean direct) {
 
   /** Turns a 2xx body into the call's result. */
   @FunctionalInterface

@@ -120,7 +120,9 @@ final class LogicalCall<T> {
       request.header("Idempotency-Key", spec.idempotencyKey());
     }
     request.method(spec.method(), spec.body() == null ? null : RequestBody.create(spec.body(), JSON));
-    config.auth().authenticate(request, spec.user(), spec.operation());
+    if (!spec.direct()) {
+      config.auth().authenticate(request, spec.user(), spec.operation());
+    }
     Call call = http.newCall(request.build());
     if (attemptTimeout) {
       long timeout = config.timeout().toNanos();
@@ -217,7 +219,7 @@ final class LogicalCall<T> {
 
   /** The wait before the next attempt, or null when the call must end with {@code failure}. */
   @Nullable Duration retryDelay(LlmGatewayException failure) {
-    if (ended.get() || attempts > config.retryPolicy().maxRetries() || !retryable(failure)) {
+    if (ended.get() || spec.direct() || attempts > config.retryPolicy().maxRetries() || !retryable(failure)) {
       return null;
     }
     Duration retryAfter = failure instanceof ApiException
