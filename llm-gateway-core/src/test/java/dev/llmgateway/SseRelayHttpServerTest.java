@@ -1,0 +1,96 @@
+package dev.llmgateway;
+
+import static dev.llmgateway.ChatStreamTest.FULL;
+import static dev.llmgateway.ChatStreamTest.SESSION;
+import static dev.llmgateway.ChatStreamTest.paused;
+import static dev.llmgateway.ChatStreamTest.sse;
+import static dev.llmgateway.TestSupport.USER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.llmgateway.sse.ServerSentEvent;
+import dev.llmgateway.sse.SseReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The relay in a plain JDK HttpServer handler, as the README shows it, read by a real HTTP client. */
+class SseRelayHttpServerTest extends MockServerTest {
+  private final BlockingQueue<RelayResult> results = new ArrayBlockingQueue<>(4);
+  private final OkHttpClient browser = new OkHttpClient();
+  private HttpServer host;
+
+  @BeforeEach
+  void startHost() throws Exception {
+    host = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    host.createContext("/chat/stream", exchange -> {
+      SseRelay.RESPONSE_HEADERS.forEach(exchange.getResponseHeaders()::set);
+      exchange.sendResponseHeaders(200, 0);
+      try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER);
+          OutputStream body = exchange.getResponseBody()) {
+        results.add(SseRelay.ofDefaults().relay(stream, body));
+      } finally {
+        exchange.close();
+      }
+    });
+    host.start();
+  }
+
+  @AfterEach
+  void stopHost() {
+    host.stop(0);
+    browser.dispatcher().executorService().shutdown();
+    browser.connectionPool().evictAll();
+  }
+
+  private Request request() {
+    return new Request.Builder().url("http://127.0.0.1:" + host.getAddress().getPort() + "/chat/stream").build();
+  }
+
+  @Test
+  void browserReceivesTheRelayedEvents() throws Exception {
+    server.enqueue(sse(FULL));
+    List<String> types = new ArrayList<>();
+    try (Response response = browser.newCall(request()).execute()) {
+      assertThat(response.header("Content-Type")).isEqualTo("text/event-stream; charset=utf-8");
+      assertThat(response.header("X-Accel-Buffering")).isEqualTo("no");
+      SseReader reader = SseReader.create(response.body().source());
+      for (ServerSentEvent e = reader.next(); e != null; e = reader.next()) {
+        types.add(e.type());
+      }
+    }
+    assertThat(types).endsWith("complete").contains("chunk");
+    assertThat(results.poll(10, TimeUnit.SECONDS).outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+  }
+
+  @Test
+  void browserThatLeavesCancelsTheUpstreamStream() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch upstreamClosed = new CountDownLatch(1);
+    // After the browser leaves, the upstream keeps sending tokens: the relay's next write fails.
+    server.enqueue(paused(SESSION, release, ChatStreamTest.HELLO, upstreamClosed));
+    Call call = browser.newCall(request());
+    try (Response response = call.execute()) {
+      SseReader reader = SseReader.create(response.body().source());
+      assertThat(reader.next()).isNotNull(); // the first chunk arrived: the relay is running
+      call.cancel(); // the browser tab closes
+    }
+    release.countDown();
+
+    assertThat(upstreamClosed.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(results.poll(10, TimeUnit.SECONDS).outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+  }
+}
