@@ -3,13 +3,16 @@ package dev.llmgateway.examples;
 import dev.llmgateway.Candidate;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
+import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
+import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.UserContext;
 
 /**
- * The README's demo: one chat, a follow-up in the same session, and the user's session list.
+ * The README's demo: one chat, a streamed follow-up in the same session printed token by token,
+ * and the user's session list.
  *
  * <p>Runs against the in-process sandbox unless {@code LLM_SERVICE_BASE_URL} and {@code
  * LLM_SERVICE_TOKEN} point at a real service.
@@ -38,9 +41,19 @@ public final class Quickstart {
       print(query, first);
 
       String followUp = "Which of them has the most Kubernetes experience?";
-      ChatResponse second =
-          client.chat(ChatRequest.builder().query(followUp).sessionId(first.sessionId()).build(), user);
-      print(followUp, second);
+      System.out.println("> " + followUp + "   (streamed)");
+      ChatRequest next = ChatRequest.builder().query(followUp).sessionId(first.sessionId()).build();
+      try (ChatStream stream = client.chatStream(next, user)) {
+        for (String token : stream.tokens()) {
+          System.out.print(token);
+          System.out.flush();
+        }
+        StreamCompletion done = stream.completion();
+        System.out.println();
+        System.out.println("  session " + done.sessionId() + ", finish " + done.finishReason()
+            + (done.usage() == null ? "" : ", " + done.usage().totalTokens() + " tokens"));
+        System.out.println();
+      }
 
       SessionPage page = client.sessions().list(user);
       System.out.println("Your sessions:");
