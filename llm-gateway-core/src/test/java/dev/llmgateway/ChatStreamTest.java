@@ -33,8 +33,13 @@ class ChatStreamTest extends MockServerTest {
     return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").chunkedBody(body, 7).build();
   }
 
-  /** A body that sends {@code first}, then waits for {@code release} before sending {@code rest}. */
+  /** A body that sends {@code first}, then waits for {@code release} before sending {@code rest} 1000 times. */
   static MockResponse paused(String first, CountDownLatch release, String rest, CountDownLatch serverSawClose) {
+    return paused(first, release, rest, 1000, serverSawClose);
+  }
+
+  /** A body that sends {@code first}, then waits for {@code release} before sending {@code rest} {@code times} times. */
+  static MockResponse paused(String first, CountDownLatch release, String rest, int times, CountDownLatch serverSawClose) {
     return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
         .body(new MockResponseBody() {
           @Override
@@ -47,7 +52,7 @@ class ChatStreamTest extends MockServerTest {
             sink.writeUtf8(first).flush();
             try {
               release.await(30, TimeUnit.SECONDS);
-              for (int i = 0; i < 1000; i++) {
+              for (int i = 0; i < times; i++) {
                 sink.writeUtf8(rest).flush();
               }
             } catch (IOException e) {

@@ -7,16 +7,13 @@ import static dev.llmgateway.ChatStreamTest.SESSION;
 import static dev.llmgateway.TestSupport.USER;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockResponseBody;
 import mockwebserver3.RecordedRequest;
-import okio.BufferedSink;
 import org.junit.jupiter.api.Test;
 
 class StreamConcurrencyTest extends MockServerTest {
@@ -29,25 +26,8 @@ class StreamConcurrencyTest extends MockServerTest {
     server.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
-        return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
-            .body(new MockResponseBody() {
-              @Override
-              public long getContentLength() {
-                return -1;
-              }
-
-              @Override
-              public void writeTo(BufferedSink sink) throws IOException {
-                sink.writeUtf8(SESSION).flush();
-                try {
-                  // No stream may finish before every stream has had its first event.
-                  finish.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                sink.writeUtf8(HELLO + DONE + END).flush();
-              }
-            }).build();
+        // No stream may finish before every stream has had its first event.
+        return ChatStreamTest.paused(SESSION, finish, HELLO + DONE + END, 1, new CountDownLatch(1));
       }
     });
     useClient(clientBuilder().maxConcurrentRequests(streams + 10));
