@@ -1,0 +1,90 @@
+// A plain browser client of the example gateway: no build step, no framework.
+const API = "/api/v1/llm-chat/recruiter";
+const answer = document.getElementById("answer");
+const status = document.getElementById("status");
+let token = null;
+
+async function signIn() {
+  // The example gateway issues demo user tokens; a real host has its own login.
+  const res = await fetch("/demo/token", { method: "POST" });
+  token = (await res.json()).data.token;
+  status.textContent = "Signed in as the demo user.";
+}
+
+function show(text) { answer.textContent += text; }
+
+function handle(type, data) {
+  if (type === "chunk") {
+    const event = JSON.parse(data);
+    if (event.type === "token") show(event.content);
+  } else if (type === "complete") {
+    const done = JSON.parse(data);
+    status.textContent = "Done: " + (done.usage ? done.usage.total_tokens + " tokens" : "no usage reported");
+  } else if (type === "error") {
+    status.textContent = "Error: " + JSON.parse(data).message;
+  }
+}
+
+// Through the gateway: POST, then read the server-sent events from the response body.
+async function askRelay() {
+  answer.textContent = "";
+  status.textContent = "Streaming through the gateway…";
+  const res = await fetch(API + "/chat/stream", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
+    body: JSON.stringify({ query: document.getElementById("query").value }),
+  });
+  if (!res.ok) {
+    status.textContent = "Error: " + (await res.json()).message;
+    return;
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) type = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) handle(type, data.join("\n"));
+    }
+  }
+}
+
+// Direct: ask the gateway for a stream token, then let EventSource read the service itself.
+async function askDirect() {
+  answer.textContent = "";
+  status.textContent = "Starting a direct stream…";
+  const res = await fetch(API + "/chat/init", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
+    body: JSON.stringify({ query: document.getElementById("query").value }),
+  });
+  const envelope = await res.json();
+  if (!res.ok) {
+    status.textContent = "Error: " + envelope.message;
+    return;
+  }
+  const source = new EventSource(envelope.data.url);
+  source.onmessage = (e) => {
+    if (e.data === "[DONE]") { source.close(); return; }
+    const event = JSON.parse(e.data);
+    if (event.type === "token") show(event.content);
+    if (event.type === "done") status.textContent = "Done (direct): " + (event.usage ? event.usage.total_tokens + " tokens" : "");
+    if (event.type === "error") { status.textContent = "Error: " + event.message; source.close(); }
+  };
+  source.onerror = () => source.close();
+}
+
+document.getElementById("relay").onclick = () => askRelay().catch((e) => (status.textContent = "Error: " + e));
+document.getElementById("direct").onclick = () => askDirect().catch((e) => (status.textContent = "Error: " + e));
+signIn().catch((e) => (status.textContent = "Sign-in failed: " + e));
