@@ -1,0 +1,69 @@
+package dev.llmgateway.benchmarks;
+
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.StreamEvent;
+import dev.llmgateway.UserContext;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The whole per-call path against the in-process sandbox (no network): validation, JSON, headers,
+ * retries bookkeeping, listener, audit, and for streams the SSE reading and event decoding.
+ * Compares a sync chat with a streamed one of the same answer.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class ChatStreamBenchmark {
+  private LlmGatewayClient client;
+  private final UserContext user = UserContext.builder().userId("1").companyId("2").role("recruiter").build();
+  private final ChatRequest request = ChatRequest.of("Find senior Rails engineers in Berlin");
+
+  /** Builds a sandbox client without logging. */
+  @Setup
+  public void setUp() {
+    client = LlmGatewayClient.builder().sandbox(true).environment(name -> null)
+        .listener(dev.llmgateway.GatewayListener.none()).auditSink(dev.llmgateway.AuditSink.none()).build();
+  }
+
+  /** Closes the client. */
+  @TearDown
+  public void tearDown() {
+    client.close();
+  }
+
+  /** One sync chat. */
+  @Benchmark
+  public Object syncChat() {
+    return client.chat(request, user);
+  }
+
+  /** One streamed chat, every event read. */
+  @Benchmark
+  public int streamedChat(Blackhole hole) {
+    int events = 0;
+    try (ChatStream stream = client.chatStream(request, user)) {
+      for (StreamEvent event : stream) {
+        hole.consume(event);
+        events++;
+      }
+    }
+    return events;
+  }
+}
