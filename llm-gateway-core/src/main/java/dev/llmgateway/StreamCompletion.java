@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param text the whole answer: every token's content joined
  * @param candidates every candidate received, in order
  * @param actions every action received, in order
- * @param finishReason the {@code done} event's reason
+ * @param finishReason the {@code done} event's reason, or null when the stream ended with {@code
+ *     [DONE]} but without a {@code done} event (then {@code usage} is null too)
  * @param usage token counts, or null when the service sent none
  * @param skippedEvents {@code data} payloads that were not JSON and were skipped
  * @param requestId the {@code X-Request-Id} of the call
@@ -26,7 +27,7 @@ public record StreamCompletion(
     String text,
     List<Candidate> candidates,
     List<Action> actions,
-    String finishReason,
+    @Nullable String finishReason,
     @Nullable Usage usage,
     int skippedEvents,
     String requestId) {

@@ -171,6 +171,17 @@ class ChatStreamTest extends MockServerTest {
   }
 
   @Test
+  void doneMarkerWithoutADoneEventCompletesWithoutInventingAReasonOrUsage() {
+    server.enqueue(sse(SESSION + HELLO + END));
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      StreamCompletion done = stream.completion();
+      assertThat(done.text()).isEqualTo("Hello");
+      assertThat(done.finishReason()).isNull();
+      assertThat(done.usage()).isNull();
+    }
+  }
+
+  @Test
   void nonJsonDataIsSkippedAndCountedByDefault() {
     server.enqueue(sse(SESSION + "data: not json\n\n" + HELLO + DONE + END));
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {

@@ -301,7 +301,7 @@ public final class StreamCall {
     StreamEvent.Done last = done;
     completion = new StreamCompletion(
         sessionId, messageId, Intent.fromWire(rawIntent), rawIntent, text.toString(), candidates, actions,
-        last == null ? "stop" : last.finishReason(), last == null ? null : last.usage(), skipped, requestId());
+        last == null ? null : last.finishReason(), last == null ? null : last.usage(), skipped, requestId());
     finished = true;
     release();
     call.succeed(completion.usage());
