@@ -46,12 +46,13 @@ final class CallbackStream implements StreamHandle, Runnable {
       return;
     }
     if (result != null && ended.compareAndSet(false, true)) {
-      completion.complete(result);
+      // The listener first: whoever waits on the future then sees what the listener did.
       try {
         listener.onComplete(result);
       } catch (RuntimeException e) {
         LOG.warn("StreamListener.onComplete threw; ignored", e);
       }
+      completion.complete(result);
     }
   }
 
@@ -64,12 +65,12 @@ final class CallbackStream implements StreamHandle, Runnable {
 
   private void error(LlmGatewayException e) {
     if (ended.compareAndSet(false, true)) {
-      completion.completeExceptionally(e);
       try {
         listener.onError(e);
       } catch (RuntimeException thrown) {
         LOG.warn("StreamListener.onError threw; ignored", thrown);
       }
+      completion.completeExceptionally(e);
     }
   }
 

@@ -22,7 +22,8 @@ public interface StreamHandle {
 
   /**
    * Returns a future that completes when the stream ends, with the completion or the failure the
-   * listener received. Cancelling this future does not cancel the stream; use {@link #cancel()}.
+   * listener received, after the listener's {@code onComplete} or {@code onError} has returned.
+   * Cancelling this future does not cancel the stream; use {@link #cancel()}.
    *
    * @return the future
    */

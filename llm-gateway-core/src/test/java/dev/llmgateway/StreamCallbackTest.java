@@ -178,6 +178,17 @@ class StreamCallbackTest extends MockServerTest {
   }
 
   @Test
+  void completionFutureCompletesOnlyAfterTheListenerHasReturned() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      server.enqueue(sse(FULL));
+      Recorder recorder = new Recorder();
+      StreamHandle handle = client.chatStream(ChatRequest.of("hi"), USER, recorder);
+      StreamCompletion completion = handle.completion().get(10, TimeUnit.SECONDS);
+      assertThat(recorder.completion).isSameAs(completion);
+    }
+  }
+
+  @Test
   void completionFutureFailsLikeTheListener() throws Exception {
     server.enqueue(sse(SESSION + DONE.replace("stop", "length") + END));
     Recorder recorder = new Recorder();
