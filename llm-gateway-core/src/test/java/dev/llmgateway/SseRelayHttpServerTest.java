@@ -80,8 +80,9 @@ class SseRelayHttpServerTest extends MockServerTest {
   void browserThatLeavesCancelsTheUpstreamStream() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch upstreamClosed = new CountDownLatch(1);
-    // After the browser leaves, the upstream keeps sending tokens: the relay's next write fails.
-    server.enqueue(paused(SESSION, release, ChatStreamTest.HELLO, upstreamClosed));
+    // After the browser leaves, the upstream keeps sending tokens (padded with 8 KiB comments so
+    // that it cannot finish into socket buffers before the relay notices): a relay write fails.
+    server.enqueue(paused(SESSION, release, ChatStreamTest.HELLO + ": " + "x".repeat(8192) + "\n\n", upstreamClosed));
     Call call = browser.newCall(request());
     try (Response response = call.execute()) {
       SseReader reader = SseReader.create(response.body().source());
