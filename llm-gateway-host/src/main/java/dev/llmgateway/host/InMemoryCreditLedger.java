@@ -1,0 +1,476 @@
+package dev.llmgateway.host;
+
+import dev.llmgateway.Operation;
+import dev.llmgateway.UserContext;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link CreditLedger} in this JVM's memory: balances per user id, reservations by id. For one
+ * host instance, tests and demos; a host with several instances needs a shared ledger.
+ *
+ * <p>This class is thread-safe and takes no lock: a reservation is one compare-and-set on the
+ * user's balance, so concurrent reservations for one user never spend more than the user has, and
+ * a settlement is one compare-and-set on the reservation's state, so exactly one of any number of
+ * concurrent commits and releases takes effect.
+ *
+ * <p><b>Reaping.</b> A reservation not settled within its lease ({@linkplain Builder#lease default}
+ * 15 minutes) is released by {@link #releaseExpired()}; settled reservations are remembered for
+ * {@linkplain Builder#settledRetention a retention period} (default 1 hour) so that a repeated
+ * settlement is reported as such, then forgotten by the same method. Call it on a schedule, or let
+ * the ledger run it on its own thread with {@link Builder#reaperInterval}; {@link #close()} stops
+ * that thread. Without either, unsettled reservations hold credits forever and memory grows.
+ * Choose a lease longer than the longest call plus the completion webhook's redelivery window: a
+ * commit that arrives after the reaper released the reservation is a no-op ({@link
+ * Settlement#ALREADY_RELEASED}) and the charge is lost.
+ *
+ * <pre>{@code
+ * InMemoryCreditLedger ledger = InMemoryCreditLedger.builder()
+ *     .lease(Duration.ofMinutes(20))
+ *     .reaperInterval(Duration.ofSeconds(30))
+ *     .build();
+ * ledger.deposit("123", 1_000);
+ * }</pre>
+ */
+public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
+  /** How long a reservation may stay unsettled before the reaper releases it. */
+  public static final Duration DEFAULT_LEASE = Duration.ofMinutes(15);
+  /** How long a settled reservation is remembered. */
+  public static final Duration DEFAULT_SETTLED_RETENTION = Duration.ofHours(1);
+
+  private static final Logger log = LoggerFactory.getLogger(InMemoryCreditLedger.class);
+  private static final String REAPER_THREAD_NAME = "llm-gateway-credit-reaper";
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+
+  private final Clock clock;
+  private final Duration lease;
+  private final Duration settledRetention;
+  private final Consumer<? super Reservation> expiryListener;
+  private final @Nullable ScheduledExecutorService reaper;
+  private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<UUID, Entry> entries = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, UUID> byRequestId = new ConcurrentHashMap<>();
+
+  private InMemoryCreditLedger(Builder b) {
+    this.clock = b.clock;
+    this.lease = b.lease;
+    this.settledRetention = b.settledRetention;
+    this.expiryListener = b.expiryListener;
+    Duration interval = b.reaperInterval;
+    if (interval == null) {
+      this.reaper = null;
+    } else {
+      ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, REAPER_THREAD_NAME);
+        thread.setDaemon(true);
+        return thread;
+      });
+      long nanos = interval.toNanos();
+      executor.scheduleWithFixedDelay(this::reapQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+      this.reaper = executor;
+    }
+  }
+
+  /**
+   * Returns a ledger with the defaults: the system clock, a 15-minute lease, a 1-hour retention
+   * and no reaper thread (call {@link #releaseExpired()} yourself).
+   *
+   * @return a new, empty ledger
+   */
+  public static InMemoryCreditLedger create() {
+    return builder().build();
+  }
+
+  /**
+   * Starts a builder holding the defaults.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Adds credits to a user's available balance.
+   *
+   * @param userId the user
+   * @param credits the credits to add, at least 1
+   * @return the user's available balance afterwards
+   * @throws IllegalArgumentException if {@code credits < 1}
+   */
+  public long deposit(String userId, long credits) {
+    Objects.requireNonNull(userId, "userId");
+    if (credits < 1) {
+      throw new IllegalArgumentException("credits < 1: " + credits);
+    }
+    return account(userId).available.addAndGet(credits);
+  }
+
+  /**
+   * Returns the credits a user can reserve now: deposits, minus credits held by unsettled
+   * reservations, minus credits charged.
+   *
+   * @param userId the user
+   * @return the available balance; 0 for an unknown user, negative after a charge overran its
+   *     reservation
+   */
+  public long balance(String userId) {
+    Account account = accounts.get(Objects.requireNonNull(userId, "userId"));
+    return account == null ? 0 : account.available.get();
+  }
+
+  /**
+   * Returns the credits held by a user's unsettled reservations.
+   *
+   * @param userId the user
+   * @return the held credits; 0 for an unknown user
+   */
+  public long reserved(String userId) {
+    Account account = accounts.get(Objects.requireNonNull(userId, "userId"));
+    return account == null ? 0 : account.held.get();
+  }
+
+  /**
+   * Returns the number of reservations not yet settled.
+   *
+   * @return the count, at this moment
+   */
+  public int pendingCount() {
+    int count = 0;
+    for (Entry entry : entries.values()) {
+      if (entry.state.get() == State.PENDING) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  @Override
+  public Reservation reserve(
+      UserContext user, Operation operation, long estimatedCredits, @Nullable String requestId) {
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(operation, "operation");
+    if (estimatedCredits < 0) {
+      throw new IllegalArgumentException("estimatedCredits < 0: " + estimatedCredits);
+    }
+    Account account = account(user.userId());
+    while (true) {
+      long available = account.available.get();
+      if (available < estimatedCredits) {
+        throw new InsufficientCreditsException(user.userId(), available, estimatedCredits, requestId);
+      }
+      if (account.available.compareAndSet(available, available - estimatedCredits)) {
+        break;
+      }
+    }
+    account.held.addAndGet(estimatedCredits);
+
+    Instant now = clock.instant();
+    Reservation reservation = new Reservation(
+        UUID.randomUUID(), user, operation, estimatedCredits, now, now.plus(lease), requestId);
+    Entry entry = new Entry(reservation, account);
+    entries.put(reservation.id(), entry);
+    if (requestId != null && !index(requestId, reservation.id())) {
+      entries.remove(reservation.id(), entry);
+      account.held.addAndGet(-estimatedCredits);
+      account.available.addAndGet(estimatedCredits);
+      throw new IllegalStateException(
+          "An unsettled reservation already holds request id " + requestId
+              + "; settle it first or use a new request id per call");
+    }
+    return reservation;
+  }
+
+  @Override
+  public Settlement commit(Reservation reservation, long credits) {
+    Objects.requireNonNull(reservation, "reservation");
+    if (credits < 0) {
+      throw new IllegalArgumentException("credits < 0: " + credits);
+    }
+    return settle(reservation.id(), State.COMMITTED, credits);
+  }
+
+  @Override
+  public Settlement release(Reservation reservation, String reason) {
+    Objects.requireNonNull(reservation, "reservation");
+    Objects.requireNonNull(reason, "reason");
+    Settlement settlement = settle(reservation.id(), State.RELEASED, 0);
+    if (settlement.applied()) {
+      log.debug("Released credit reservation {} ({} credits, request id {}): {}",
+          reservation.id(), reservation.credits(), reservation.requestId(), reason);
+    }
+    return settlement;
+  }
+
+  @Override
+  public Optional<Reservation> findByRequestId(String requestId) {
+    UUID id = byRequestId.get(Objects.requireNonNull(requestId, "requestId"));
+    Entry entry = id == null ? null : entries.get(id);
+    return entry == null ? Optional.empty() : Optional.of(entry.reservation);
+  }
+
+  /**
+   * Releases every reservation whose lease has ended and forgets settled reservations older than
+   * the retention. Safe to call from any thread at any time, concurrently with everything else; a
+   * reservation settled concurrently is settled once either way.
+   *
+   * @return the number of reservations this call released
+   */
+  public int releaseExpired() {
+    Instant now = clock.instant();
+    int released = 0;
+    for (Entry entry : entries.values()) {
+      Reservation reservation = entry.reservation;
+      State state = entry.state.get();
+      if (state == State.PENDING) {
+        if (!now.isBefore(reservation.expiresAt())
+            && settle(entry, State.RELEASED, 0, now).applied()) {
+          released++;
+          notifyExpired(reservation);
+        }
+      } else {
+        Instant settledAt = entry.settledAt;
+        if (settledAt != null && !now.isBefore(settledAt.plus(settledRetention))) {
+          forget(entry);
+        }
+      }
+    }
+    return released;
+  }
+
+  /**
+   * Stops the reaper thread, if this ledger started one, waiting briefly for a run in progress.
+   * The ledger stays usable; only automatic reaping ends. Idempotent.
+   */
+  @Override
+  public void close() {
+    ScheduledExecutorService executor = reaper;
+    if (executor == null || executor.isShutdown()) {
+      return;
+    }
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryCreditLedger{users=" + accounts.size() + ", reservations=" + entries.size()
+        + ", lease=" + lease + ", settledRetention=" + settledRetention
+        + (reaper == null ? "" : ", reaping") + "}";
+  }
+
+  private Account account(String userId) {
+    return accounts.computeIfAbsent(userId, id -> new Account());
+  }
+
+  /** Points {@code requestId} at {@code id} unless a pending reservation already holds it. */
+  private boolean index(String requestId, UUID id) {
+    while (true) {
+      UUID previous = byRequestId.putIfAbsent(requestId, id);
+      if (previous == null) {
+        return true;
+      }
+      Entry holder = entries.get(previous);
+      if (holder != null && holder.state.get() == State.PENDING) {
+        return false;
+      }
+      if (byRequestId.replace(requestId, previous, id)) {
+        return true;
+      }
+    }
+  }
+
+  private Settlement settle(UUID id, State target, long charge) {
+    Entry entry = entries.get(id);
+    if (entry == null) {
+      return Settlement.UNKNOWN;
+    }
+    return settle(entry, target, charge, clock.instant());
+  }
+
+  private Settlement settle(Entry entry, State target, long charge, Instant now) {
+    if (!entry.state.compareAndSet(State.PENDING, target)) {
+      return entry.state.get() == State.COMMITTED ? Settlement.ALREADY_COMMITTED : Settlement.ALREADY_RELEASED;
+    }
+    entry.settledAt = now;
+    long held = entry.reservation.credits();
+    entry.account.held.addAndGet(-held);
+    entry.account.available.addAndGet(held - charge);
+    return target == State.COMMITTED ? Settlement.COMMITTED : Settlement.RELEASED;
+  }
+
+  private void forget(Entry entry) {
+    Reservation reservation = entry.reservation;
+    entries.remove(reservation.id(), entry);
+    String requestId = reservation.requestId();
+    if (requestId != null) {
+      byRequestId.remove(requestId, reservation.id());
+    }
+  }
+
+  private void notifyExpired(Reservation reservation) {
+    try {
+      expiryListener.accept(reservation);
+    } catch (RuntimeException e) {
+      log.warn("Credit reservation expiry listener failed for reservation {}", reservation.id(), e);
+    }
+  }
+
+  private void reapQuietly() {
+    try {
+      releaseExpired();
+    } catch (RuntimeException e) {
+      // An exception would cancel the scheduled task for good; log it and run again next time.
+      log.error("Releasing expired credit reservations failed", e);
+    }
+  }
+
+  private static void logExpired(Reservation reservation) {
+    log.warn("Released credit reservation {} of user {} ({} credits, {}, request id {}): not settled"
+            + " before its lease ended at {}",
+        reservation.id(), reservation.user().userId(), reservation.credits(), reservation.operation(),
+        reservation.requestId(), reservation.expiresAt());
+  }
+
+  private enum State {
+    PENDING,
+    COMMITTED,
+    RELEASED
+  }
+
+  private static final class Account {
+    final AtomicLong available = new AtomicLong();
+    final AtomicLong held = new AtomicLong();
+  }
+
+  private static final class Entry {
+    final Reservation reservation;
+    final Account account;
+    final AtomicReference<State> state = new AtomicReference<>(State.PENDING);
+    volatile @Nullable Instant settledAt;
+
+    Entry(Reservation reservation, Account account) {
+      this.reservation = reservation;
+      this.account = account;
+    }
+  }
+
+  /** Builds an {@link InMemoryCreditLedger}. Not thread-safe. */
+  public static final class Builder {
+    private Clock clock = Clock.systemUTC();
+    private Duration lease = DEFAULT_LEASE;
+    private Duration settledRetention = DEFAULT_SETTLED_RETENTION;
+    private @Nullable Duration reaperInterval;
+    private Consumer<? super Reservation> expiryListener = InMemoryCreditLedger::logExpired;
+
+    private Builder() {}
+
+    /**
+     * Sets the clock that stamps reservations and decides when leases end.
+     *
+     * @param clock the clock; a fake one in tests
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets how long a reservation may stay unsettled before the reaper releases it. Default
+     * {@link #DEFAULT_LEASE}.
+     *
+     * @param lease a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lease} is zero or negative
+     */
+    public Builder lease(Duration lease) {
+      Objects.requireNonNull(lease, "lease");
+      if (lease.isZero() || lease.isNegative()) {
+        throw new IllegalArgumentException("lease <= 0: " + lease);
+      }
+      this.lease = lease;
+      return this;
+    }
+
+    /**
+     * Sets how long a settled reservation is remembered, so that settling it again is reported
+     * as {@link Settlement#ALREADY_COMMITTED} or {@link Settlement#ALREADY_RELEASED} rather than
+     * {@link Settlement#UNKNOWN}, and {@link #findByRequestId} still finds it. Default {@link
+     * #DEFAULT_SETTLED_RETENTION}.
+     *
+     * @param retention zero or a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if {@code retention} is negative
+     */
+    public Builder settledRetention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative()) {
+        throw new IllegalArgumentException("settledRetention < 0: " + retention);
+      }
+      this.settledRetention = retention;
+      return this;
+    }
+
+    /**
+     * Makes the ledger run {@link #releaseExpired()} on a daemon thread of its own every {@code
+     * interval}, until {@link #close()}. Default: no thread; the host calls it.
+     *
+     * @param interval a positive duration, e.g. 30 seconds
+     * @return this builder
+     * @throws IllegalArgumentException if {@code interval} is zero or negative
+     */
+    public Builder reaperInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (interval.isZero() || interval.isNegative()) {
+        throw new IllegalArgumentException("reaperInterval <= 0: " + interval);
+      }
+      this.reaperInterval = interval;
+      return this;
+    }
+
+    /**
+     * Sets what is told of each reservation the reaper releases, in place of the default, which
+     * logs a warning on the logger {@code dev.llmgateway.host.InMemoryCreditLedger}. Called on
+     * the thread that runs {@link #releaseExpired()}; an exception it throws is logged and
+     * ignored.
+     *
+     * @param listener receives each expired reservation
+     * @return this builder
+     */
+    public Builder expiryListener(Consumer<? super Reservation> listener) {
+      this.expiryListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Builds the ledger, starting its reaper thread if {@link #reaperInterval} was set.
+     *
+     * @return a new, empty ledger
+     */
+    public InMemoryCreditLedger build() {
+      return new InMemoryCreditLedger(this);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Host-side policies for a server that puts the LLM chat service behind itself: what a call may
+ * cost, how often a user may call, and what the host answers when a call fails.
+ *
+ * <ul>
+ *   <li><b>Credits.</b> A {@link dev.llmgateway.host.CreditLedger} holds an estimate of a call's
+ *       cost as a {@link dev.llmgateway.host.Reservation} before anything is sent, then settles it
+ *       exactly once: {@link dev.llmgateway.host.CreditLedger#commit commit} the real cost (priced
+ *       by a {@link dev.llmgateway.host.CreditPricing}) or {@link
+ *       dev.llmgateway.host.CreditLedger#release release} it. {@link
+ *       dev.llmgateway.host.InMemoryCreditLedger} is the single-JVM implementation. A stream that
+ *       ended early is charged what a {@link dev.llmgateway.host.SettlementPolicy} decides.
+ *   <li><b>Rate limits.</b> A {@link dev.llmgateway.host.RateLimiter} admits or refuses each call
+ *       per user; {@link dev.llmgateway.host.InMemoryRateLimiter} applies {@link
+ *       dev.llmgateway.host.RateLimits} (by default 100 calls and 10 stream starts per minute per
+ *       user) with token buckets.
+ *   <li><b>Responses.</b> {@link dev.llmgateway.host.Envelope} is the host's JSON shape {@code
+ *       {success, message, data, meta}}; {@link dev.llmgateway.host.ErrorMapper} turns any
+ *       exception into an {@link dev.llmgateway.host.ErrorResponse}: an HTTP status, an envelope
+ *       with a fixed, user-safe message, and headers such as {@code Retry-After}.
+ * </ul>
+ *
+ * <p>The order a host applies them in: rate limiter, then ledger, then the call; a refusal at
+ * either step means nothing was reserved and nothing was sent.
+ */
+@NullMarked
+package dev.llmgateway.host;
+
+import org.jspecify.annotations.NullMarked;
