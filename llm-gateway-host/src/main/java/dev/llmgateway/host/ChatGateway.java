@@ -1,0 +1,493 @@
+package dev.llmgateway.host;
+
+import dev.llmgateway.AuditSink;
+import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallOptions;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatResponse;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.Operation;
+import dev.llmgateway.RelayResult;
+import dev.llmgateway.Session;
+import dev.llmgateway.SessionPage;
+import dev.llmgateway.SseRelay;
+import dev.llmgateway.StreamOptions;
+import dev.llmgateway.Usage;
+import dev.llmgateway.UserContext;
+import dev.llmgateway.auth.StreamToken;
+import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.webhooks.CompletionWebhook;
+import dev.llmgateway.webhooks.VerifiedWebhook;
+import dev.llmgateway.webhooks.WebhookVerifier;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a host server puts between its users and the LLM service: every call is validated, rate
+ * limited, paid for with a credit reservation that is settled exactly once, and audited (by the
+ * client). Framework-neutral: the host maps its routes onto these methods and its responses onto
+ * {@link ErrorMapping}.
+ *
+ * <p>Order of checks, cheapest first, and nothing spent on a refusal: validation (nothing
+ * reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
+ * After the reservation, exactly one of commit and release happens on every path: success,
+ * failure after retries, a stream that completes, errors, is cut off, is cancelled or whose
+ * browser goes away, and direct streams settled by the completion webhook (or by the ledger's
+ * reaper when it never comes).
+ *
+ * <p>Thread-safe; one instance serves the whole host.
+ */
+public final class ChatGateway {
+  private static final Logger LOG = LoggerFactory.getLogger(ChatGateway.class);
+
+  private final LlmGatewayClient client;
+  private final CreditLedger ledger;
+  private final RateLimiter rateLimiter;
+  private final CreditPricing pricing;
+  private final SettlementPolicy settlement;
+  private final ToLongFunction<ChatRequest> estimate;
+  private final SseRelay relay;
+  private final @Nullable StreamTokenIssuer streamTokens;
+  private final @Nullable WebhookVerifier webhooks;
+  private final BiConsumer<Reservation, Settlement> settled;
+
+  private ChatGateway(Builder b) {
+    this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
+    this.ledger = Objects.requireNonNull(b.ledger, "ledger == null: set ChatGateway.Builder.ledger");
+    this.rateLimiter = b.rateLimiter;
+    this.pricing = b.pricing;
+    this.settlement = b.settlement;
+    this.estimate = b.estimate;
+    ErrorMapper errors = b.errors;
+    this.relay = b.relay != null
+        ? b.relay
+        : SseRelay.builder().errorJson(e -> errors.toResponse(e).envelope().toJson()).build();
+    this.streamTokens = b.streamTokens;
+    this.webhooks = b.webhooks;
+    this.settled = b.settled;
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Sends one chat message for a user and settles its credits.
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @return the answer
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   * @throws LlmGatewayException for failures of the call (credits released)
+   */
+  public ChatResponse chat(UserContext user, ChatRequest request) {
+    String requestId = admit(user, request, Operation.CHAT);
+    Reservation reservation = ledger.reserve(user, Operation.CHAT, estimate.applyAsLong(request), requestId);
+    ChatResponse response;
+    try {
+      response = client.chat(request, user, CallOptions.withRequestId(requestId));
+    } catch (RuntimeException e) {
+      release(reservation, "chat failed: " + e.getClass().getSimpleName());
+      throw e;
+    }
+    commit(reservation, settlement.usageFor(Delivery.completed(request.query(), response)));
+    return response;
+  }
+
+  /**
+   * Streams one answer to the user's browser through the host's response, and settles its credits
+   * by how the stream ended ({@link SettlementPolicy}). Refusals and failures before the stream
+   * opens are thrown before {@code response} is started, so the host can still answer with an
+   * error status.
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @param response starts the host's HTTP response (status 200 and the headers given) and returns
+   *     its body
+   * @return how the relay ended
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   * @throws LlmGatewayException if the stream could not be opened (credits released)
+   */
+  public RelayResult stream(UserContext user, ChatRequest request, SseResponse response) {
+    String requestId = admit(user, request, Operation.CHAT_STREAM);
+    Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
+    ChatStream stream;
+    try {
+      stream = client.chatStream(request, user,
+          StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId)).build());
+    } catch (RuntimeException e) {
+      release(reservation, "stream did not open: " + e.getClass().getSimpleName());
+      throw e;
+    }
+    RelayResult result;
+    try (stream) {
+      OutputStream body;
+      try {
+        body = response.start(SseRelay.RESPONSE_HEADERS);
+      } catch (IOException | RuntimeException browserGone) {
+        stream.cancel();
+        result = new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, null,
+            new CallCancelledException(requestId, 1, browserGone), "");
+        settle(reservation, request, result);
+        return result;
+      }
+      try {
+        result = relay.relay(stream, body);
+      } catch (RuntimeException unexpected) {
+        settle(reservation, request, new RelayResult(RelayResult.Outcome.FAILED, null,
+            new LlmGatewayException("relay failed", requestId, 1, unexpected), ""));
+        throw unexpected;
+      }
+    }
+    settle(reservation, request, result);
+    return result;
+  }
+
+  /**
+   * Starts a direct stream (CONTRACT section 4): validates, rate limits, reserves credits under a
+   * new request id, and mints the single-use stream token the browser opens. The reservation is
+   * settled by {@link #handleCompletionWebhook}, or released by the ledger's reaper after its
+   * lease.
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @return the token, its URL, expiry and request id, for the browser
+   * @throws IllegalStateException if no stream token issuer was configured
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   */
+  public StreamToken initDirectStream(UserContext user, ChatRequest request) {
+    if (streamTokens == null) {
+      throw new IllegalStateException("Direct streaming needs ChatGateway.Builder.streamTokens(...)");
+    }
+    String requestId = admit(user, request, Operation.CHAT_STREAM);
+    Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
+    try {
+      return streamTokens.issue(request, user, requestId);
+    } catch (RuntimeException e) {
+      release(reservation, "stream token not issued: " + e.getClass().getSimpleName());
+      throw e;
+    }
+  }
+
+  /**
+   * Handles the service's completion webhook (CONTRACT section 5): verifies the signature over the
+   * raw body, ignores redeliveries, and commits or releases the reservation of the request id.
+   * Answer 2xx whenever this returns, 400 when it throws {@link
+   * dev.llmgateway.webhooks.WebhookVerificationException}.
+   *
+   * @param headers looks up a request header by name (case-insensitive)
+   * @param rawBody the body bytes exactly as received
+   * @return what was done
+   * @throws IllegalStateException if no webhook verifier was configured
+   * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
+   */
+  public WebhookOutcome handleCompletionWebhook(Function<String, @Nullable String> headers, byte[] rawBody) {
+    if (webhooks == null) {
+      throw new IllegalStateException("Webhooks need ChatGateway.Builder.webhooks(...)");
+    }
+    VerifiedWebhook webhook = webhooks.verify(headers, rawBody);
+    if (webhook.isDuplicate()) {
+      return WebhookOutcome.DUPLICATE;
+    }
+    CompletionWebhook done = webhook.completion();
+    String requestId = done.requestId();
+    Optional<Reservation> reservation = requestId == null ? Optional.empty() : ledger.findByRequestId(requestId);
+    if (reservation.isEmpty()) {
+      LOG.warn("Completion webhook for request {} matches no open reservation", requestId);
+      return WebhookOutcome.UNKNOWN_REQUEST;
+    }
+    if (done.status() == CompletionWebhook.Status.COMPLETED) {
+      Usage usage = done.usage() == null ? new Usage(0, 0, 0) : done.usage();
+      return commit(reservation.get(), usage).applied() ? WebhookOutcome.COMMITTED : WebhookOutcome.ALREADY_SETTLED;
+    }
+    Usage partial = done.usage();
+    if (partial != null && partial.totalTokens() > 0) {
+      return commit(reservation.get(), partial).applied() ? WebhookOutcome.COMMITTED : WebhookOutcome.ALREADY_SETTLED;
+    }
+    return release(reservation.get(), "direct stream " + done.rawStatus()).applied()
+        ? WebhookOutcome.RELEASED
+        : WebhookOutcome.ALREADY_SETTLED;
+  }
+
+  /**
+   * Lists the user's sessions (rate limited, free).
+   *
+   * @param user the authenticated end user
+   * @param limit page size, 1 to 100
+   * @param cursor the previous page's cursor, or null
+   * @return the page
+   * @throws RateLimitExceededException if the user is over the rate limit
+   * @throws LlmGatewayException for failures of the call
+   */
+  public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor) {
+    rateLimiter.acquire(user.userId(), Operation.LIST_SESSIONS, null);
+    return client.sessions().list(user, limit, cursor);
+  }
+
+  /**
+   * Reads one of the user's sessions (rate limited, free).
+   *
+   * @param user the authenticated end user
+   * @param sessionId the session
+   * @return the session with its messages
+   * @throws RateLimitExceededException if the user is over the rate limit
+   * @throws LlmGatewayException for failures of the call
+   */
+  public Session getSession(UserContext user, String sessionId) {
+    rateLimiter.acquire(user.userId(), Operation.GET_SESSION, null);
+    return client.sessions().get(sessionId, user);
+  }
+
+  /**
+   * Deletes one of the user's sessions (rate limited, free).
+   *
+   * @param user the authenticated end user
+   * @param sessionId the session
+   * @throws RateLimitExceededException if the user is over the rate limit
+   * @throws LlmGatewayException for failures of the call
+   */
+  public void deleteSession(UserContext user, String sessionId) {
+    rateLimiter.acquire(user.userId(), Operation.DELETE_SESSION, null);
+    client.sessions().delete(sessionId, user);
+  }
+
+  /** Validation, then the rate limit; returns the request id of the call. */
+  private String admit(UserContext user, ChatRequest request, Operation operation) {
+    client.validator().validate(request, user);
+    String requestId = UUID.randomUUID().toString();
+    rateLimiter.acquire(user.userId(), operation, requestId);
+    return requestId;
+  }
+
+  private Settlement commit(Reservation reservation, Usage usage) {
+    return reported(reservation, ledger.commit(reservation, usage, pricing));
+  }
+
+  private Settlement release(Reservation reservation, String reason) {
+    return reported(reservation, ledger.release(reservation, reason));
+  }
+
+  private Settlement reported(Reservation reservation, Settlement settlement) {
+    try {
+      settled.accept(reservation, settlement);
+    } catch (RuntimeException e) {
+      LOG.warn("Settlement listener threw; ignored", e);
+    }
+    return settlement;
+  }
+
+  private void settle(Reservation reservation, ChatRequest request, RelayResult result) {
+    Delivery delivery = result.outcome() == RelayResult.Outcome.COMPLETED
+        ? Delivery.completed(request.query(), Objects.requireNonNull(result.completion()))
+        : Delivery.ended(request.query(), result.text(), Objects.requireNonNull(result.failure()));
+    Usage usage = settlement.usageFor(delivery);
+    if (usage.totalTokens() == 0) {
+      release(reservation, "stream " + result.outcome().name().toLowerCase(java.util.Locale.ROOT) + " with nothing delivered");
+    } else {
+      commit(reservation, usage);
+    }
+  }
+
+  /** Starts the host's streaming HTTP response. */
+  @FunctionalInterface
+  public interface SseResponse {
+    /**
+     * Sends status 200 with {@code headers} and returns the response body.
+     *
+     * @param headers the headers to set (see {@link SseRelay#RESPONSE_HEADERS})
+     * @return the body the events are written to
+     * @throws IOException if the browser is already gone
+     */
+    OutputStream start(Map<String, String> headers) throws IOException;
+  }
+
+  /** What {@link #handleCompletionWebhook} did. Every outcome is answered with 2xx. */
+  public enum WebhookOutcome {
+    /** The reservation was committed with the reported usage. */
+    COMMITTED,
+    /** The reservation was released (failed or cancelled without usage). */
+    RELEASED,
+    /** A redelivery of a webhook already handled: nothing done. */
+    DUPLICATE,
+    /** The reservation was already settled (e.g. released by the reaper): nothing done. */
+    ALREADY_SETTLED,
+    /** No reservation has this request id: nothing done. */
+    UNKNOWN_REQUEST
+  }
+
+  /** Builds a {@link ChatGateway}. Not thread-safe. */
+  public static final class Builder {
+    private @Nullable LlmGatewayClient client;
+    private @Nullable CreditLedger ledger;
+    private RateLimiter rateLimiter = InMemoryRateLimiter.create(RateLimits.ofDefaults());
+    private CreditPricing pricing = CreditPricing.perThousandTokens(1, 2);
+    private SettlementPolicy settlement = SettlementPolicy.ofDefaults();
+    private ToLongFunction<ChatRequest> estimate = request -> 10;
+    private ErrorMapper errors = ErrorMapper.ofDefaults();
+    private @Nullable SseRelay relay;
+    private @Nullable StreamTokenIssuer streamTokens;
+    private @Nullable WebhookVerifier webhooks;
+    private BiConsumer<Reservation, Settlement> settled = (reservation, settlement) -> {};
+
+    private Builder() {}
+
+    /**
+     * Sets a listener told of every commit and release the gateway makes (for metrics, or to wait
+     * for a settlement in tests). Called on the thread that settles; must not block.
+     *
+     * @param settled receives the reservation and what its settlement did
+     * @return this builder
+     */
+    public Builder settlementListener(BiConsumer<Reservation, Settlement> settled) {
+      this.settled = Objects.requireNonNull(settled, "settled");
+      return this;
+    }
+
+    /**
+     * Sets the client of the service. Required. The gateway does not close it.
+     *
+     * @param client the client
+     * @return this builder
+     */
+    public Builder client(LlmGatewayClient client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * Sets the credit ledger. Required.
+     *
+     * @param ledger the ledger
+     * @return this builder
+     */
+    public Builder ledger(CreditLedger ledger) {
+      this.ledger = Objects.requireNonNull(ledger, "ledger");
+      return this;
+    }
+
+    /**
+     * Sets the rate limiter. Default: in memory, 100 calls and 10 stream starts per minute per user.
+     *
+     * @param rateLimiter the limiter
+     * @return this builder
+     */
+    public Builder rateLimiter(RateLimiter rateLimiter) {
+      this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
+      return this;
+    }
+
+    /**
+     * Sets how usage becomes credits. Default: 1 credit per 1,000 prompt tokens and 2 per 1,000
+     * completion tokens, rounded up.
+     *
+     * @param pricing the pricing
+     * @return this builder
+     */
+    public Builder pricing(CreditPricing pricing) {
+      this.pricing = Objects.requireNonNull(pricing, "pricing");
+      return this;
+    }
+
+    /**
+     * Sets what a stream that ended early is charged. Default {@link SettlementPolicy#ofDefaults()}:
+     * the usage the service reported, else an estimate from the text delivered.
+     *
+     * @param settlement the policy
+     * @return this builder
+     */
+    public Builder settlement(SettlementPolicy settlement) {
+      this.settlement = Objects.requireNonNull(settlement, "settlement");
+      return this;
+    }
+
+    /**
+     * Sets how many credits to reserve before a call. Default 10.
+     *
+     * @param estimate the credits to hold for a request
+     * @return this builder
+     */
+    public Builder estimate(ToLongFunction<ChatRequest> estimate) {
+      this.estimate = Objects.requireNonNull(estimate, "estimate");
+      return this;
+    }
+
+    /**
+     * Sets how failures become the relay's {@code error} event data. Default {@link
+     * ErrorMapper#ofDefaults()}; ignored when a {@link #relay(SseRelay)} is set.
+     *
+     * @param errors the mapper
+     * @return this builder
+     */
+    public Builder errors(ErrorMapper errors) {
+      this.errors = Objects.requireNonNull(errors, "errors");
+      return this;
+    }
+
+    /**
+     * Sets the relay used by {@link #stream}. Default: {@link SseRelay} with the {@link
+     * #errors(ErrorMapper) error mapper}'s envelopes in its {@code error} events.
+     *
+     * @param relay the relay
+     * @return this builder
+     */
+    public Builder relay(SseRelay relay) {
+      this.relay = Objects.requireNonNull(relay, "relay");
+      return this;
+    }
+
+    /**
+     * Enables direct streaming with this stream token issuer.
+     *
+     * @param streamTokens the issuer
+     * @return this builder
+     */
+    public Builder streamTokens(StreamTokenIssuer streamTokens) {
+      this.streamTokens = Objects.requireNonNull(streamTokens, "streamTokens");
+      return this;
+    }
+
+    /**
+     * Enables completion webhooks with this verifier.
+     *
+     * @param webhooks the verifier
+     * @return this builder
+     */
+    public Builder webhooks(WebhookVerifier webhooks) {
+      this.webhooks = Objects.requireNonNull(webhooks, "webhooks");
+      return this;
+    }
+
+    /**
+     * Builds the gateway.
+     *
+     * @return the gateway
+     * @throws NullPointerException if the client or the ledger was not set
+     */
+    public ChatGateway build() {
+      return new ChatGateway(this);
+    }
+  }
+}
