@@ -1,0 +1,220 @@
+package dev.llmgateway.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.llmgateway.AuditSink;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.RelayResult;
+import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.ServiceUnavailableException;
+import dev.llmgateway.UserContext;
+import dev.llmgateway.ValidationException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every path of a call settles its reservation exactly once, and nothing overspends. */
+class ChatGatewayTest {
+  private static final UserContext USER = UserContext.builder().userId("u1").companyId("c1").role("recruiter").build();
+  private static final String CHAT = "{\"session_id\":\"s\",\"message_id\":\"m\",\"intent\":\"chat\",\"answer\":\"ok\","
+      + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}";
+  private static final String SESSION = "data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n";
+  private static final String TOKEN = "data: {\"type\":\"token\",\"content\":\"" + "word ".repeat(100) + "\"}\n\n";
+  private static final String DONE = "data: {\"type\":\"done\",\"finish_reason\":\"stop\","
+      + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}\n\ndata: [DONE]\n\n";
+
+  private final MockWebServer service = new MockWebServer();
+  private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
+  private final List<Settlement> settlements = new CopyOnWriteArrayList<>();
+  private LlmGatewayClient client;
+  private ChatGateway gateway;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    service.start();
+    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
+        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
+    ledger.deposit("u1", 100);
+    gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .rateLimiter(InMemoryRateLimiter.create(RateLimits.builder().calls(RateLimit.perMinute(10_000))
+            .streamStarts(RateLimit.perMinute(10_000)).build()))
+        .settlementListener((reservation, settlement) -> settlements.add(settlement))
+        .build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    service.close();
+  }
+
+  private static MockResponse sse(String body) {
+    return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(body).build();
+  }
+
+  private void assertSettledOnce(Settlement expected) {
+    assertThat(settlements).containsExactly(expected);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void syncSuccessCommitsOnce() {
+    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    gateway.chat(USER, ChatRequest.of("hi"));
+    assertSettledOnce(Settlement.COMMITTED);
+    assertThat(ledger.balance("u1")).isEqualTo(97);
+  }
+
+  @Test
+  void syncFailureReleasesOnce() {
+    service.enqueue(new MockResponse.Builder().code(503).build());
+    assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi")))).isInstanceOf(ServiceUnavailableException.class);
+    assertSettledOnce(Settlement.RELEASED);
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+  }
+
+  @Test
+  void validationReservesNothing() {
+    assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of(" ")))).isInstanceOf(ValidationException.class);
+    assertThat(settlements).isEmpty();
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void insufficientCreditsSendsNothing() {
+    ledger.reserve(USER, dev.llmgateway.Operation.CHAT, 95);
+    assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi")))).isInstanceOf(InsufficientCreditsException.class);
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void completedStreamCommitsTheReportedUsage() {
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+    assertSettledOnce(Settlement.COMMITTED);
+    assertThat(ledger.balance("u1")).isEqualTo(97);
+  }
+
+  @Test
+  void streamErrorEventCommitsAnEstimateOfWhatWasDelivered() {
+    service.enqueue(sse(SESSION + TOKEN + "data: {\"type\":\"error\",\"code\":\"x\",\"message\":\"y\",\"retryable\":false}\n\n"));
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+    assertSettledOnce(Settlement.COMMITTED);
+    assertThat(ledger.balance("u1")).isLessThan(100);
+  }
+
+  @Test
+  void cutOffStreamWithNothingDeliveredReleases() {
+    service.enqueue(sse(SESSION));
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+    assertSettledOnce(Settlement.RELEASED);
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+  }
+
+  @Test
+  void streamThatDoesNotOpenReleasesAndThrowsBeforeTheResponseStarts() {
+    service.enqueue(new MockResponse.Builder().code(503).build());
+    boolean[] started = {false};
+    assertThat(catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), headers -> {
+      started[0] = true;
+      return new ByteArrayOutputStream();
+    }))).isInstanceOf(ServiceUnavailableException.class);
+    assertThat(started[0]).isFalse();
+    assertSettledOnce(Settlement.RELEASED);
+  }
+
+  @Test
+  void browserGoneBeforeTheFirstWriteSettlesOnce() {
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> {
+      throw new IOException("browser gone");
+    });
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertThat(settlements).hasSize(1);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void browserGoneMidStreamCommitsWhatWasDeliveredOnce() {
+    service.enqueue(sse(SESSION + TOKEN + TOKEN + TOKEN + DONE));
+    OutputStream failsAfterSomeBytes = new OutputStream() {
+      private int written;
+
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        written += len;
+        if (written > 700) {
+          throw new IOException("Broken pipe");
+        }
+      }
+    };
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> failsAfterSomeBytes);
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertSettledOnce(Settlement.COMMITTED);
+  }
+
+  @Test
+  void concurrentCallsForOneUserNeverOverspend() throws Exception {
+    // 100 credits, 10 held per call until it settles: of 20 simultaneous calls exactly 10 may go.
+    CountDownLatch arrived = new CountDownLatch(10);
+    CountDownLatch release = new CountDownLatch(1);
+    service.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        arrived.countDown();
+        release.await(30, TimeUnit.SECONDS);
+        return new MockResponse.Builder().code(200).body(CHAT).build();
+      }
+    });
+    ExecutorService pool = Executors.newFixedThreadPool(20);
+    List<Future<Object>> calls = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      calls.add(pool.submit(() -> {
+        try {
+          return gateway.chat(USER, ChatRequest.of("hi"));
+        } catch (InsufficientCreditsException refused) {
+          return refused;
+        }
+      }));
+    }
+    assertThat(arrived.await(30, TimeUnit.SECONDS)).isTrue();
+    release.countDown();
+    int refused = 0;
+    for (Future<Object> call : calls) {
+      if (call.get(30, TimeUnit.SECONDS) instanceof InsufficientCreditsException) {
+        refused++;
+      }
+    }
+    pool.shutdown();
+    assertThat(refused).isEqualTo(10);
+    assertThat(service.getRequestCount()).isEqualTo(10);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(ledger.balance("u1")).isEqualTo(100 - 3 * 10);
+  }
+}
