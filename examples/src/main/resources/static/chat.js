@@ -87,4 +87,8 @@ async function askDirect() {
 
 document.getElementById("relay").onclick = () => askRelay().catch((e) => (status.textContent = "Error: " + e));
 document.getElementById("direct").onclick = () => askDirect().catch((e) => (status.textContent = "Error: " + e));
-signIn().catch((e) => (status.textContent = "Sign-in failed: " + e));
+// ?ask=relay or ?ask=direct asks at once (used by the headless-browser test).
+const ask = new URLSearchParams(location.search).get("ask");
+signIn()
+  .then(() => (ask === "relay" ? askRelay() : ask === "direct" ? askDirect() : null))
+  .catch((e) => (status.textContent = "Error: " + e));
