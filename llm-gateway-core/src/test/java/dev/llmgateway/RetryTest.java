@@ -145,7 +145,8 @@ class RetryTest extends MockServerTest {
 
   @Test
   void timedOutAttemptIsRetriedThenSucceeds() throws Exception {
-    useClient(clientBuilder().timeout(Duration.ofMillis(200)));
+    // Long enough for the second attempt to succeed on a loaded machine; the first one stalls.
+    useClient(clientBuilder().timeout(Duration.ofSeconds(2)));
     server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
     server.enqueue(chatOk());
 
