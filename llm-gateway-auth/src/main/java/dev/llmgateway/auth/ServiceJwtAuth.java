@@ -110,21 +110,23 @@ public final class ServiceJwtAuth implements AuthStrategy {
   }
 
   private void evict(Instant now) {
-    if (!evictionLock.tryLock()) {
-      return; // another thread is already making room
-    }
-    try {
-      cache.values().removeIf(jwt -> !isFresh(jwt, now));
-      int target = maxCachedTokens - maxCachedTokens / 10;
-      Iterator<Map.Entry<CacheKey, ServiceJwt>> it = cache.entrySet().iterator();
-      while (cache.size() > target && it.hasNext()) {
-        it.next();
-        it.remove();
+    // Whoever holds the lock makes room; the others go on. The holder checks again after
+    // unlocking, so an insert that raced with its pass is not left over the bound.
+    while (cache.size() > maxCachedTokens && evictionLock.tryLock()) {
+      try {
+        cache.values().removeIf(jwt -> !isFresh(jwt, now));
+        int target = maxCachedTokens - maxCachedTokens / 10;
+        Iterator<Map.Entry<CacheKey, ServiceJwt>> it = cache.entrySet().iterator();
+        while (cache.size() > target && it.hasNext()) {
+          it.next();
+          it.remove();
+        }
+      } finally {
+        evictionLock.unlock();
       }
-    } finally {
-      evictionLock.unlock();
     }
   }
+
 
   int cachedTokenCount() {
     return cache.size();
