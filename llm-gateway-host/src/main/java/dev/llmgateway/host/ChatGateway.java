@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * What a host server puts between its users and the LLM service: every call is validated, rate
  * limited, paid for with a credit reservation that is settled exactly once, and audited (by the
  * client). Framework-neutral: the host maps its routes onto these methods and its responses onto
- * {@link ErrorMapping}.
+ * {@link ErrorMapper}.
  *
  * <p>Order of checks, cheapest first, and nothing spent on a refusal: validation (nothing
  * reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
