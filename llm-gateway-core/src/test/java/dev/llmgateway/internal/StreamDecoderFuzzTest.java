@@ -2,6 +2,7 @@ package dev.llmgateway.internal;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import dev.llmgateway.Usage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzes the decoding of a stream event's {@code data}: {@link StreamDecoder#parseObject} then
@@ -30,6 +32,20 @@ class StreamDecoderFuzzTest {
   @FuzzTest(maxDuration = "30s")
   void decodesArbitraryData(byte[] raw) {
     checkDecoding(new String(raw, UTF_8));
+  }
+
+  /** The SDK sums the usage the service left without a total; a sum beyond a long is malformed. */
+  @Test
+  void usageWhoseMissingTotalWouldOverflowIsMalformed() throws Json.MalformedJsonException {
+    String max = "{\"type\":\"done\",\"usage\":{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":%d}}";
+    String fits = String.format(max, 0);
+    String overflows = String.format(max, 1);
+
+    Object decoded = StreamDecoder.decode(StreamDecoder.parseObject(fits), fits);
+    assertThat(((StreamEvent.Done) decoded).usage()).isEqualTo(new Usage(Long.MAX_VALUE, 0, Long.MAX_VALUE));
+    assertThatThrownBy(() -> StreamDecoder.decode(StreamDecoder.parseObject(overflows), overflows))
+        .isInstanceOf(Json.MalformedJsonException.class)
+        .hasMessageContaining("total_tokens");
   }
 
   /** Decodes {@code data} and checks the result against the JSON it came from. */
