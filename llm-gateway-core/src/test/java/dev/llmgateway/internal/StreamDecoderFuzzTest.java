@@ -60,6 +60,10 @@ class StreamDecoderFuzzTest {
       decoded = StreamDecoder.decode(node, data);
     } catch (Json.MalformedJsonException e) {
       assertThat(e.getMessage()).isNotBlank();
+      JsonNode type = node.get("type");
+      assertThat(type != null && "error".equals(type.textValue()))
+          .as("an error event must end the stream, not be skipped as malformed (%s)", e.getMessage())
+          .isFalse();
       return;
     }
     JsonNode typeNode = node.get("type");
