@@ -154,6 +154,22 @@ class ChatStreamTest extends MockServerTest {
   }
 
   @Test
+  void errorEventWithFieldsOfOtherTypesStillEndsTheStream() {
+    server.enqueue(sse(SESSION + HELLO
+        + "data: {\"type\":\"error\",\"code\":503,\"message\":{\"detail\":\"overloaded\"}}\n\n" + END));
+    List<StreamEvent> events = new ArrayList<>();
+    StreamErrorException e;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      e = catchThrowableOfType(StreamErrorException.class, () -> stream.forEach(events::add));
+    }
+    assertThat(e).as("the error ends the stream; [DONE] after it is no success").isNotNull();
+    assertThat(events).extracting(StreamEvent::type).containsExactly("session", "token");
+    assertThat(e.code()).isEqualTo("503");
+    assertThat(e.serviceMessage()).isEqualTo("{\"detail\":\"overloaded\"}");
+    assertThat(e.partialText()).isEqualTo("Hello");
+  }
+
+  @Test
   void streamCutOffWithoutDoneIsAnErrorNeverASilentSuccess() {
     server.enqueue(sse(SESSION + HELLO + WORLD));
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {

@@ -143,7 +143,13 @@ public final class Json {
     long prompt = optLong(node, "prompt_tokens");
     long completion = optLong(node, "completion_tokens");
     JsonNode total = node.get("total_tokens");
-    return new Usage(prompt, completion, total == null || total.isNull() ? prompt + completion : optLong(node, "total_tokens"));
+    if (total != null && !total.isNull()) {
+      return new Usage(prompt, completion, optLong(node, "total_tokens"));
+    }
+    if (prompt > Long.MAX_VALUE - completion) {
+      throw new MalformedJsonException("field total_tokens is missing and prompt_tokens + completion_tokens is beyond a long", null);
+    }
+    return new Usage(prompt, completion, prompt + completion);
   }
 
   public static SessionPage sessionPage(JsonNode node, String requestId) throws MalformedJsonException {

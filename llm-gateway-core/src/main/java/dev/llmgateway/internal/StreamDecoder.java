@@ -47,8 +47,9 @@ public final class StreamDecoder {
         return new StreamEvent.Done(reason == null ? "stop" : reason, Json.usage(node.get("usage")), json);
       }
       case "error": {
-        String code = Json.optText(node, "code");
-        String message = Json.optText(node, "message");
+        // An error ends the stream whatever its fields hold; refusing one as malformed would skip it.
+        String code = looseText(node.get("code"));
+        String message = looseText(node.get("message"));
         JsonNode retryable = node.get("retryable");
         return new ServiceError(
             code == null ? "unknown" : code,
@@ -58,6 +59,14 @@ public final class StreamDecoder {
       default:
         return new StreamEvent.Unknown(type, Json.extra(node, Set.of()), json);
     }
+  }
+
+  /** The text of a value: a string as is, another scalar as its text, an object or list as JSON. */
+  private static @Nullable String looseText(@Nullable JsonNode value) {
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    return value.isValueNode() ? value.asText() : value.toString();
   }
 
   /** Parses {@code data} as a JSON object, or returns null when it is not one. */
