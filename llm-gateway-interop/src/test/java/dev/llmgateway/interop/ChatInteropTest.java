@@ -24,22 +24,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @InteropTest
-class ChatInteropTest {
-  private final ReferenceService service;
-  private LlmGatewayClient client;
-
+class ChatInteropTest extends ClientInteropTest {
   ChatInteropTest(ReferenceService service) {
-    this.service = service;
-  }
-
-  @BeforeEach
-  void openClient() {
-    client = service.client();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close();
+    super(service);
   }
 
   @Test

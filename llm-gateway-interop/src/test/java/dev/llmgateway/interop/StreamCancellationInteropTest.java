@@ -26,24 +26,11 @@ import org.junit.jupiter.api.Test;
 
 /** A stream the client gives up on must end on the service too: the SDK has to drop the connection. */
 @InteropTest
-class StreamCancellationInteropTest {
+class StreamCancellationInteropTest extends ClientInteropTest {
   private static final String SLOW_QUERY = withFault(SEARCH_QUERY, "delay_ms=100");
 
-  private final ReferenceService service;
-  private LlmGatewayClient client;
-
   StreamCancellationInteropTest(ReferenceService service) {
-    this.service = service;
-  }
-
-  @BeforeEach
-  void openClient() {
-    client = service.client();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close();
+    super(service);
   }
 
   @Test

@@ -30,24 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Streams the reference service breaks or bends on purpose (see interop/service/faults.py). */
 @InteropTest
-class StreamFaultsInteropTest {
+class StreamFaultsInteropTest extends ClientInteropTest {
   private static final Pattern TOKEN = Pattern.compile("\\s*\\S+");
 
-  private final ReferenceService service;
-  private LlmGatewayClient client;
-
   StreamFaultsInteropTest(ReferenceService service) {
-    this.service = service;
-  }
-
-  @BeforeEach
-  void openClient() {
-    client = service.client();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close();
+    super(service);
   }
 
   private String syncAnswer(String query) {

@@ -27,22 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /** Well-behaved streams, read both ways: iterating a {@link ChatStream} and pushing to a {@link StreamListener}. */
 @InteropTest
-class StreamInteropTest {
-  private final ReferenceService service;
-  private LlmGatewayClient client;
-
+class StreamInteropTest extends ClientInteropTest {
   StreamInteropTest(ReferenceService service) {
-    this.service = service;
-  }
-
-  @BeforeEach
-  void openClient() {
-    client = service.client();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close();
+    super(service);
   }
 
   private static String types(List<StreamEvent> events) {
