@@ -126,7 +126,7 @@ public final class SseRelay {
       } catch (IOException browserGone) {
         return disconnected(stream, browserGone);
       }
-      return new RelayResult(RelayResult.Outcome.FAILED, null, failure, partialText(failure));
+      return new RelayResult(RelayResult.Outcome.FAILED, null, failure, stream.textSoFar());
     } finally {
       pinger.cancel(false);
     }
@@ -135,16 +135,6 @@ public final class SseRelay {
   private static RelayResult disconnected(ChatStream stream, IOException cause) {
     LlmGatewayException cancelled = new CallCancelledException(stream.requestId(), 0, cause);
     return new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, null, cancelled, stream.textSoFar());
-  }
-
-  private static String partialText(LlmGatewayException failure) {
-    if (failure instanceof StreamErrorException) {
-      return ((StreamErrorException) failure).partialText();
-    }
-    if (failure instanceof StreamInterruptedException) {
-      return ((StreamInterruptedException) failure).partialText();
-    }
-    return "";
   }
 
   private static String completeJson(StreamCompletion c) {

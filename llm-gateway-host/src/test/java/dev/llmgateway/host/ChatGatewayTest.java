@@ -180,6 +180,64 @@ class ChatGatewayTest {
   }
 
   @Test
+  void streamThatTimesOutSettlesOnce() {
+    CountDownLatch never = new CountDownLatch(1);
+    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
+        .body(new mockwebserver3.MockResponseBody() {
+          @Override
+          public long getContentLength() {
+            return -1;
+          }
+
+          @Override
+          public void writeTo(okio.BufferedSink sink) throws IOException {
+            sink.writeUtf8(SESSION + TOKEN).flush();
+            try {
+              never.await(30, TimeUnit.SECONDS); // then stalls: the idle limit fires
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        }).build());
+    client.close();
+    client = client.newBuilder().streamTimeout(java.time.Duration.ofMillis(300)).build();
+    gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+    try {
+      RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
+      assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+      assertThat(result.failure()).isInstanceOf(dev.llmgateway.TimeoutException.class);
+    } finally {
+      never.countDown();
+    }
+    assertSettledOnce(Settlement.COMMITTED); // the token delivered before the stall is charged
+  }
+
+  @Test
+  void upstreamCancelledMidStreamSettlesOnce() {
+    service.enqueue(sse(SESSION + TOKEN + TOKEN + DONE));
+    OutputStream cancelsOnFirstChunk = new OutputStream() {
+      private int writes;
+
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (++writes > 3) {
+          throw new java.io.InterruptedIOException("host request cancelled");
+        }
+      }
+    };
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> cancelsOnFirstChunk);
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertThat(settlements).hasSize(1);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
   void concurrentCallsForOneUserNeverOverspend() throws Exception {
     // 100 credits, 10 held per call until it settles: of 20 simultaneous calls exactly 10 may go.
     CountDownLatch arrived = new CountDownLatch(10);
