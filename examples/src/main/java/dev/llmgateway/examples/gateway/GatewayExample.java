@@ -92,7 +92,6 @@ public final class GatewayExample {
         .settlementListener(settled)
         .build();
     GatewayServer server = new GatewayServer(address, gateway, users);
-    server.users = users;
     server.addRoute("/demo/token", exchange ->
         GatewayServer.send(exchange, 200, Envelope.ok(Map.of("token", users.issue(DEMO_USER.userId())), Map.of())));
     if (!realService) {

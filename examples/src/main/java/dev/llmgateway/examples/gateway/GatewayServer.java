@@ -56,7 +56,7 @@ public final class GatewayServer implements AutoCloseable {
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final ChatGateway gateway;
   /** The host's user authentication (visible to the example's tests, which sign users in). */
-  UserTokens users;
+  final UserTokens users;
   private final ErrorMapper errors = ErrorMapper.ofDefaults();
 
   /**
