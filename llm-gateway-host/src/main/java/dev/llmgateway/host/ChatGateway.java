@@ -8,7 +8,9 @@ import dev.llmgateway.ChatResponse;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.NotFoundException;
 import dev.llmgateway.Operation;
+import dev.llmgateway.PermissionDeniedException;
 import dev.llmgateway.RelayResult;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
@@ -250,28 +252,55 @@ public final class ChatGateway {
   /**
    * Reads one of the user's sessions (rate limited, free).
    *
+   * <p>Another user's session is reported as not found: the service answers {@code 403} for it,
+   * and passing that on would tell the end user that the session exists.
+   *
    * @param user the authenticated end user
    * @param sessionId the session
    * @return the session with its messages
+   * @throws NotFoundException if the session does not exist or is not the user's
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
   public Session getSession(UserContext user, String sessionId) {
     rateLimiter.acquire(user.userId(), Operation.GET_SESSION, null);
-    return client.sessions().get(sessionId, user);
+    try {
+      return client.sessions().get(sessionId, user);
+    } catch (PermissionDeniedException e) {
+      throw notTheUsers(e);
+    }
   }
 
   /**
    * Deletes one of the user's sessions (rate limited, free).
    *
+   * <p>Another user's session is reported as not found, as by {@link #getSession}.
+   *
    * @param user the authenticated end user
    * @param sessionId the session
+   * @throws NotFoundException if the session does not exist or is not the user's
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
   public void deleteSession(UserContext user, String sessionId) {
     rateLimiter.acquire(user.userId(), Operation.DELETE_SESSION, null);
-    client.sessions().delete(sessionId, user);
+    try {
+      client.sessions().delete(sessionId, user);
+    } catch (PermissionDeniedException e) {
+      throw notTheUsers(e);
+    }
+  }
+
+  /**
+   * The service answers {@code 403} both for another user's session and for host credentials that
+   * lack the session scope (CONTRACT section 1). The end user learns only "not found"; the host's
+   * operators see the refusal in the log, where a missing scope shows on every session call.
+   */
+  private static NotFoundException notTheUsers(PermissionDeniedException e) {
+    LOG.warn("The service refused a session call with 403 (request {}): another user's session, or the host's "
+        + "credentials lack the session scope; answered as not found", e.requestId());
+    return new NotFoundException("Session not found for this user (the service answered 403)", e.status(),
+        e.detail(), e.fieldErrors(), e.body(), null, e.requestId(), e.attempts());
   }
 
   /** Validation, then the rate limit; returns the request id of the call. */

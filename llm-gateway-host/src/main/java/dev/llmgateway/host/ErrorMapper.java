@@ -64,7 +64,8 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@link AuthenticationException} ({@code 401}), {@link PermissionDeniedException}
  *       ({@code 403})</td><td>502</td>
  *       <td>— : the host's own credentials or scopes failed; the end user did nothing wrong</td></tr>
- *   <tr><td>{@link NotFoundException}</td><td>404</td><td>—</td></tr>
+ *   <tr><td>{@link NotFoundException}</td><td>404</td><td>— ({@link ChatGateway} also reports
+ *       a {@code 403} for another user's session this way)</td></tr>
  *   <tr><td>{@link ConflictException}</td><td>409</td><td>{@code Retry-After} when the service sent one</td></tr>
  *   <tr><td>{@link ServerErrorException} ({@code 500}, other 5xx), any other {@link ApiException}
  *       (an unexpected status such as 405 or 413: the host built a request the service does not

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.NotFoundException;
 import dev.llmgateway.RelayResult;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServiceUnavailableException;
@@ -274,5 +275,22 @@ class ChatGatewayTest {
     assertThat(service.getRequestCount()).isEqualTo(10);
     assertThat(ledger.pendingCount()).isZero();
     assertThat(ledger.balance("u1")).isEqualTo(100 - 3 * 10);
+  }
+
+  @Test
+  void anotherUsersSessionIsNotFoundForTheEndUser() {
+    String refused = "{\"detail\":\"Session belongs to another user\"}";
+    service.enqueue(new MockResponse.Builder().code(403).body(refused).build());
+    service.enqueue(new MockResponse.Builder().code(403).body(refused).build());
+
+    Throwable read = catchThrowable(() -> gateway.getSession(USER, "sess_8f14e45f"));
+    Throwable delete = catchThrowable(() -> gateway.deleteSession(USER, "sess_8f14e45f"));
+
+    for (Throwable thrown : List.of(read, delete)) {
+      assertThat(thrown).isInstanceOf(NotFoundException.class);
+      ErrorResponse response = ErrorMapper.ofDefaults().toResponse(thrown);
+      assertThat(response.status()).isEqualTo(404);
+      assertThat(response.toJson()).doesNotContain("another user").doesNotContain("403");
+    }
   }
 }
