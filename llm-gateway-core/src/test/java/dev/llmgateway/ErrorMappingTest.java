@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -166,5 +169,24 @@ class ErrorMappingTest extends MockServerTest {
     assertThat(e.status()).isZero();
     assertThat(e.getCause()).isInstanceOf(java.io.IOException.class);
     assertThat(e.getMessage()).contains("could not connect");
+  }
+
+  @Test
+  void connectingThatTakesTooLongIsAConnectTimeout() throws Exception {
+    // A listener with a backlog of one holds two unaccepted connections; the kernel drops the SYNs
+    // of any further one, so its connect hangs until the client's connect timeout.
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Socket first = new Socket();
+        Socket second = new Socket()) {
+      first.connect(full.getLocalSocketAddress());
+      second.connect(full.getLocalSocketAddress());
+      useClient(clientBuilder().baseUrl("http://127.0.0.1:" + full.getLocalPort() + "/")
+          .connectTimeout(Duration.ofMillis(100)).retryPolicy(RetryPolicy.none()));
+
+      TimeoutException e = catchThrowableOfType(TimeoutException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+      assertThat(e.limit()).isEqualTo(TimeoutException.Limit.CONNECT);
+      assertThat(e.getMessage()).contains("timed out connecting");
+    }
   }
 }
