@@ -15,6 +15,7 @@ import dev.llmgateway.ValidationException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -89,6 +90,46 @@ class ChatGatewayTest {
     assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi")))).isInstanceOf(ServiceUnavailableException.class);
     assertSettledOnce(Settlement.RELEASED);
     assertThat(ledger.balance("u1")).isEqualTo(100);
+  }
+
+  @Test
+  void syncFailureAfterEveryRetryReleasesOnce() {
+    List<Duration> waits = new CopyOnWriteArrayList<>();
+    try (LlmGatewayClient retrying = client.newBuilder().retryPolicy(RetryPolicy.ofDefaults()).sleeper(waits::add).build()) {
+      ChatGateway gateway = ChatGateway.builder().client(retrying).ledger(ledger)
+          .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+      for (int i = 0; i < 3; i++) {
+        service.enqueue(new MockResponse.Builder().code(503).build());
+      }
+
+      assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi"))))
+          .isInstanceOf(ServiceUnavailableException.class);
+
+      assertThat(service.getRequestCount()).isEqualTo(3);
+      assertThat(waits).hasSize(2);
+      assertSettledOnce(Settlement.RELEASED);
+      assertThat(ledger.balance("u1")).isEqualTo(100);
+    }
+  }
+
+  @Test
+  void settlementListenerThatThrowsDoesNotUndoOrRepeatTheSettlement() {
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .settlementListener((reservation, settlement) -> {
+          settlements.add(settlement);
+          throw new IllegalStateException("listener bug");
+        })
+        .build();
+    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+
+    assertThat(gateway.chat(USER, ChatRequest.of("hi")).answer()).isEqualTo("ok");
+    RelayResult streamed = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
+
+    assertThat(streamed.outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+    assertThat(settlements).containsExactly(Settlement.COMMITTED, Settlement.COMMITTED);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(ledger.balance("u1")).isEqualTo(94);
   }
 
   @Test
