@@ -5,6 +5,7 @@ import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamEvent;
+import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.JwtKeySet;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.auth.StreamTokenVerifier;
@@ -92,6 +93,11 @@ public final class DemoGateway {
     return new DemoGateway(client, users, new GatewayRoutes(gateway, users),
         realService ? null : StreamTokenVerifier.builder().keys(streamKeys).build(),
         realService ? null : WebhookSigner.of(webhookSecret));
+  }
+
+  /** @return the demo's one user (user 123 of company 456), whom {@link #demoToken} signs in */
+  public static UserContext demoUser() {
+    return GatewayExample.DEMO_USER;
   }
 
   /** @return the host API */
