@@ -48,13 +48,13 @@ public abstract class GatewayApiTest {
   private static final MediaType APPLICATION_JSON = MediaType.get("application/json");
   private static final String CHAT_JSON = "{\"session_id\":\"sess_1\",\"message_id\":\"msg_1\",\"intent\":\"search\","
       + "\"answer\":\"Three candidates\",\"candidates\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}";
-  private static final String STREAM = "data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_1\"}\n\n"
+  protected static final String STREAM = "data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_1\"}\n\n"
       + "data: {\"type\":\"token\",\"content\":\"Hello\"}\n\n"
       + "data: {\"type\":\"done\",\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}\n\n"
       + "data: [DONE]\n\n";
 
-  private final MockWebServer service = new MockWebServer();
-  private final OkHttpClient browser = new OkHttpClient();
+  protected final MockWebServer service = new MockWebServer();
+  protected final OkHttpClient browser = new OkHttpClient();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
   private final WebhookSecret webhookSecret = WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
   private LlmGatewayClient client;
@@ -113,7 +113,7 @@ public abstract class GatewayApiTest {
     return "http://127.0.0.1:" + gateway.port() + path;
   }
 
-  private Request.Builder post(String path, String json) {
+  protected Request.Builder post(String path, String json) {
     return new Request.Builder().url(url(path)).post(RequestBody.create(json, APPLICATION_JSON))
         .header("Authorization", "Bearer " + userToken);
   }
