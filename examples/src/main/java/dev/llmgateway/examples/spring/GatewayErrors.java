@@ -12,6 +12,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 
 /**
  * Every error Spring MVC raises itself (no route: 404, wrong method: 405, an unreadable request:
@@ -28,6 +29,9 @@ class GatewayErrors {
 
   @ExceptionHandler(Exception.class)
   ResponseEntity<byte[]> handle(Exception failure) {
+    if (failure instanceof AsyncRequestNotUsableException) {
+      return null; // the browser has gone (a relay it left): nothing to answer, as Spring's own resolver does
+    }
     if (failure instanceof ErrorResponse spring) {
       int status = spring.getStatusCode().value();
       Map<String, String> headers = new LinkedHashMap<>();
