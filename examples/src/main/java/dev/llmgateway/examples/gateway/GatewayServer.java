@@ -1,30 +1,15 @@
 package dev.llmgateway.examples.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.llmgateway.Candidate;
-import dev.llmgateway.ChatRequest;
-import dev.llmgateway.ChatResponse;
-import dev.llmgateway.Session;
-import dev.llmgateway.SessionMessage;
-import dev.llmgateway.SessionPage;
-import dev.llmgateway.SessionSummary;
-import dev.llmgateway.UserContext;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.Envelope;
-import dev.llmgateway.host.ErrorMapper;
-import dev.llmgateway.host.ErrorResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -34,7 +19,8 @@ import java.util.concurrent.Executors;
  * The host API of the gateway on the JDK's built-in {@link HttpServer}, no framework: end users
  * authenticate with the host's own bearer token, every route answers with the host's envelope
  * {@code {success, message, data, meta}}, and {@link ChatGateway} applies validation, rate
- * limits, credits and audit.
+ * limits, credits and audit. The routes themselves are {@link GatewayRoutes}; this class only
+ * dispatches to them.
  *
  * <pre>
  * POST   /api/v1/llm-chat/recruiter/chat            one answer
@@ -48,16 +34,13 @@ import java.util.concurrent.Executors;
  * </pre>
  */
 public final class GatewayServer implements AutoCloseable {
-  static final String API = "/api/v1/llm-chat/recruiter";
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_BODY_BYTES = 64 * 1024;
+  static final String API = GatewayRoutes.API;
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool();
-  private final ChatGateway gateway;
+  private final GatewayRoutes routes;
   /** The host's user authentication (visible to the example's tests, which sign users in). */
   final UserTokens users;
-  private final ErrorMapper errors = ErrorMapper.ofDefaults();
 
   /**
    * Creates the server (not started).
@@ -68,13 +51,24 @@ public final class GatewayServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound
    */
   public GatewayServer(InetSocketAddress address, ChatGateway gateway, UserTokens users) throws IOException {
-    this.gateway = gateway;
-    this.users = users;
+    this(address, new GatewayRoutes(gateway, users));
+  }
+
+  /**
+   * Creates the server (not started) serving {@code routes}.
+   *
+   * @param address where to listen
+   * @param routes the host API
+   * @throws IOException if the address cannot be bound
+   */
+  public GatewayServer(InetSocketAddress address, GatewayRoutes routes) throws IOException {
+    this.routes = routes;
+    this.users = routes.users();
     this.server = HttpServer.create(address, 0);
     server.setExecutor(executor);
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
     server.createContext(API + "/sessions", exchange -> handle(exchange, this::route));
-    server.createContext("/webhooks/llm-chat/completion", exchange -> handle(exchange, this::webhook));
+    server.createContext(GatewayRoutes.WEBHOOK, exchange -> handle(exchange, this::webhook));
     server.createContext("/", exchange -> handle(exchange, this::staticFile));
   }
 
@@ -109,10 +103,7 @@ public final class GatewayServer implements AutoCloseable {
     try {
       route.handle(exchange);
     } catch (IOException | RuntimeException e) {
-      // Every SDK exception (and anything else) becomes a status and an envelope without internals.
-      ErrorResponse mapped = errors.toResponse(e);
-      mapped.headers().forEach(exchange.getResponseHeaders()::set);
-      send(exchange, mapped.status(), mapped.envelope());
+      send(exchange, routes.error(e));
     } finally {
       exchange.close();
     }
@@ -121,112 +112,60 @@ public final class GatewayServer implements AutoCloseable {
   private void route(HttpExchange exchange) throws IOException {
     String path = exchange.getRequestURI().getPath();
     String method = exchange.getRequestMethod();
-    Optional<UserContext> authenticated = users.authenticate(exchange.getRequestHeaders().getFirst("Authorization"));
-    if (authenticated.isEmpty()) {
-      exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-      send(exchange, 401, Envelope.error("Sign in to use the assistant.", Map.of()));
-      return;
-    }
-    UserContext user = authenticated.get();
+    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
     if (method.equals("POST") && path.equals(API + "/chat")) {
-      ChatResponse answer = gateway.chat(user, chatRequest(exchange));
-      send(exchange, 200, Envelope.ok(chatJson(answer), Map.of("request_id", answer.requestId())));
+      send(exchange, routes.chat(authorization, readBody(exchange)));
     } else if (method.equals("POST") && path.equals(API + "/chat/stream")) {
-      gateway.stream(user, chatRequest(exchange), headers -> {
+      routes.stream(authorization, readBody(exchange), headers -> {
         headers.forEach(exchange.getResponseHeaders()::set);
         exchange.sendResponseHeaders(200, 0);
         return exchange.getResponseBody();
-      });
+      }).ifPresent(refused -> send(exchange, refused));
     } else if (method.equals("POST") && path.equals(API + "/chat/init")) {
-      var token = gateway.initDirectStream(user, chatRequest(exchange));
-      send(exchange, 200, Envelope.ok(token.toMap(), Map.of("request_id", token.requestId())));
+      send(exchange, routes.initDirectStream(authorization, readBody(exchange)));
     } else if (method.equals("GET") && path.equals(API + "/sessions")) {
       Map<String, String> query = query(exchange);
-      SessionPage page = gateway.listSessions(user,
-          Integer.parseInt(query.getOrDefault("limit", "10")), query.get("cursor"));
-      send(exchange, 200, Envelope.ok(pageJson(page), Map.of("request_id", page.requestId())));
+      send(exchange, routes.listSessions(authorization, query.get("limit"), query.get("cursor")));
     } else if (path.startsWith(API + "/sessions/")) {
       String id = path.substring((API + "/sessions/").length());
       if (method.equals("GET")) {
-        Session session = gateway.getSession(user, id);
-        send(exchange, 200, Envelope.ok(sessionJson(session), Map.of("request_id", session.requestId())));
+        send(exchange, routes.getSession(authorization, id));
       } else if (method.equals("DELETE")) {
-        gateway.deleteSession(user, id);
-        send(exchange, 200, Envelope.ok(null, Map.of()));
+        send(exchange, routes.deleteSession(authorization, id));
       } else {
-        send(exchange, 405, Envelope.error("Method not allowed", Map.of()));
+        send(exchange, GatewayRoutes.methodNotAllowed());
       }
     } else {
-      send(exchange, 404, Envelope.error("Not found", Map.of()));
+      send(exchange, GatewayRoutes.notFound());
     }
   }
 
   private void webhook(HttpExchange exchange) throws IOException {
     if (!exchange.getRequestMethod().equals("POST")) {
-      send(exchange, 405, Envelope.error("Method not allowed", Map.of()));
+      send(exchange, GatewayRoutes.methodNotAllowed());
       return;
     }
     byte[] body = readBody(exchange);
-    Headers headers = exchange.getRequestHeaders();
-    try {
-      ChatGateway.WebhookOutcome outcome = gateway.handleCompletionWebhook(headers::getFirst, body);
-      send(exchange, 200, Envelope.ok(Map.of("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)), Map.of()));
-    } catch (dev.llmgateway.webhooks.WebhookVerificationException e) {
-      send(exchange, 400, Envelope.error("Invalid webhook", Map.of()));
-    }
+    send(exchange, routes.webhook(exchange.getRequestHeaders()::getFirst, body));
   }
 
   private void staticFile(HttpExchange exchange) throws IOException {
-    String path = exchange.getRequestURI().getPath();
-    String name = path.equals("/") ? "index.html" : path.substring(1);
-    if (!name.matches("[a-z]+\\.(html|js)")) {
-      send(exchange, 404, Envelope.error("Not found", Map.of()));
+    Optional<GatewayRoutes.StaticFile> file = GatewayRoutes.staticFile(exchange.getRequestURI().getPath());
+    if (file.isEmpty()) {
+      send(exchange, GatewayRoutes.notFound());
       return;
     }
-    try (InputStream in = GatewayServer.class.getResourceAsStream("/static/" + name)) {
-      if (in == null) {
-        send(exchange, 404, Envelope.error("Not found", Map.of()));
-        return;
-      }
-      byte[] bytes = in.readAllBytes();
-      exchange.getResponseHeaders().set("Content-Type",
-          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8");
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
+    byte[] bytes = file.get().bytes();
+    exchange.getResponseHeaders().set("Content-Type", file.get().contentType());
+    exchange.sendResponseHeaders(200, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
     }
-  }
-
-  static ChatRequest chatRequest(HttpExchange exchange) throws IOException {
-    JsonNode body;
-    try {
-      body = JSON.readTree(readBody(exchange));
-    } catch (IOException e) {
-      body = null;
-    }
-    if (body == null || !body.isObject()) {
-      body = JSON.createObjectNode();
-    }
-    ChatRequest.Builder request = ChatRequest.builder().query(body.path("query").asText(""));
-    request.sessionId(text(body, "session_id"));
-    request.userIntent(text(body, "user_intent"));
-    request.profileId(text(body, "profile_id"));
-    return request.build();
-  }
-
-  private static String text(JsonNode body, String field) {
-    JsonNode value = body.get(field);
-    return value == null || value.isNull() ? null : value.asText();
   }
 
   static byte[] readBody(HttpExchange exchange) throws IOException {
     try (InputStream in = exchange.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-      if (bytes.length > MAX_BODY_BYTES) {
-        throw new IOException("request body too large");
-      }
-      return bytes;
+      return GatewayRoutes.readBody(in);
     }
   }
 
@@ -249,72 +188,20 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   static void send(HttpExchange exchange, int status, Envelope envelope) {
+    send(exchange, new GatewayRoutes.Reply(status, Map.of(), envelope));
+  }
+
+  static void send(HttpExchange exchange, GatewayRoutes.Reply reply) {
     try {
-      byte[] bytes = envelope.toJson().getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-      exchange.sendResponseHeaders(status, bytes.length);
+      byte[] bytes = reply.body();
+      reply.headers().forEach(exchange.getResponseHeaders()::set);
+      exchange.getResponseHeaders().set("Content-Type", GatewayRoutes.Reply.CONTENT_TYPE);
+      exchange.sendResponseHeaders(reply.status(), bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
       }
     } catch (IOException browserGone) {
       // Nothing to answer to.
     }
-  }
-
-  private static Map<String, Object> chatJson(ChatResponse r) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("session_id", r.sessionId());
-    data.put("message_id", r.messageId());
-    data.put("intent", r.rawIntent());
-    data.put("answer", r.answer());
-    List<Map<String, Object>> candidates = new ArrayList<>();
-    for (Candidate c : r.candidates()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("profile_id", c.profileId());
-      m.put("name", c.name());
-      m.put("headline", c.headline());
-      m.put("score", c.score());
-      candidates.add(m);
-    }
-    data.put("candidates", candidates);
-    data.put("usage", r.usage() == null ? null : Map.of(
-        "prompt_tokens", r.usage().promptTokens(),
-        "completion_tokens", r.usage().completionTokens(),
-        "total_tokens", r.usage().totalTokens()));
-    return data;
-  }
-
-  private static Map<String, Object> summaryJson(SessionSummary s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("session_id", s.sessionId());
-    m.put("title", s.title());
-    m.put("created_at", s.createdAt() == null ? null : s.createdAt().toString());
-    m.put("last_activity_at", s.lastActivityAt() == null ? null : s.lastActivityAt().toString());
-    m.put("message_count", s.messageCount());
-    return m;
-  }
-
-  private static Map<String, Object> pageJson(SessionPage page) {
-    List<Map<String, Object>> sessions = new ArrayList<>();
-    page.sessions().forEach(s -> sessions.add(summaryJson(s)));
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("sessions", sessions);
-    data.put("next_cursor", page.nextCursor());
-    return data;
-  }
-
-  private static Map<String, Object> sessionJson(Session session) {
-    Map<String, Object> data = summaryJson(session.summary());
-    List<Map<String, Object>> messages = new ArrayList<>();
-    for (SessionMessage m : session.messages()) {
-      Map<String, Object> message = new LinkedHashMap<>();
-      message.put("message_id", m.messageId());
-      message.put("role", m.role());
-      message.put("content", m.content());
-      message.put("created_at", m.createdAt() == null ? null : m.createdAt().toString());
-      messages.add(message);
-    }
-    data.put("messages", messages);
-    return data;
   }
 }

@@ -1,0 +1,159 @@
+package dev.llmgateway.examples.spring;
+
+import static dev.llmgateway.examples.gateway.GatewayRoutes.API;
+
+import dev.llmgateway.examples.gateway.DemoGateway;
+import dev.llmgateway.examples.gateway.GatewayRoutes;
+import dev.llmgateway.examples.gateway.GatewayRoutes.Reply;
+import dev.llmgateway.host.ChatGateway;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Optional;
+import java.util.function.Function;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.ResponseEntity;
+import org.springframework.util.StreamUtils;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
+
+/**
+ * The host API of the example gateway as Spring MVC routes: each one hands the request to {@link
+ * GatewayRoutes} (shared with the JDK {@code HttpServer} host) and sends its {@link Reply}.
+ * Streams are relayed through a {@link StreamingResponseBody}: the response is started (status 200,
+ * event-stream headers) only once the service's stream is open, so a refusal still gets its own
+ * status and envelope.
+ *
+ * <p>Every request parameter names itself: the build does not compile with {@code -parameters},
+ * and Spring 6.1+ no longer reads names from debug information.
+ */
+@RestController
+class GatewayController {
+  private static final String AUTHORIZATION = "Authorization";
+
+  private final DemoGateway demo;
+  private final GatewayRoutes routes;
+
+  GatewayController(DemoGateway demo) {
+    this.demo = demo;
+    this.routes = demo.routes();
+  }
+
+  @PostMapping(API + "/chat")
+  ResponseEntity<byte[]> chat(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      HttpServletRequest request) throws IOException {
+    return send(routes.chat(authorization, body(request)));
+  }
+
+  @PostMapping(API + "/chat/stream")
+  StreamingResponseBody stream(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      HttpServletRequest request, HttpServletResponse response) throws IOException {
+    byte[] body = body(request);
+    return sse(response, started -> routes.stream(authorization, body, started));
+  }
+
+  @PostMapping(API + "/chat/init")
+  ResponseEntity<byte[]> init(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      HttpServletRequest request) throws IOException {
+    return send(routes.initDirectStream(authorization, body(request)));
+  }
+
+  @GetMapping(API + "/sessions")
+  ResponseEntity<byte[]> sessions(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      @RequestParam(name = "limit", required = false) String limit,
+      @RequestParam(name = "cursor", required = false) String cursor) {
+    return send(routes.listSessions(authorization, limit, cursor));
+  }
+
+  @GetMapping(API + "/sessions/{id}")
+  ResponseEntity<byte[]> session(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      @PathVariable("id") String id) {
+    return send(routes.getSession(authorization, id));
+  }
+
+  @DeleteMapping(API + "/sessions/{id}")
+  ResponseEntity<byte[]> deleteSession(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      @PathVariable("id") String id) {
+    return send(routes.deleteSession(authorization, id));
+  }
+
+  @PostMapping(GatewayRoutes.WEBHOOK)
+  ResponseEntity<byte[]> webhook(HttpServletRequest request) throws IOException {
+    return send(routes.webhook(request::getHeader, body(request)));
+  }
+
+  @RequestMapping("/demo/token")
+  ResponseEntity<byte[]> demoToken() {
+    return send(demo.demoToken());
+  }
+
+  @GetMapping(DemoGateway.SANDBOX_SERVICE + "**")
+  StreamingResponseBody sandboxService(HttpServletRequest request, HttpServletResponse response) {
+    String query = request.getQueryString();
+    int port = request.getLocalPort();
+    return sse(response, started -> demo.playsService()
+        ? demo.playDirectStream(query, port, started)
+        : Optional.of(GatewayRoutes.notFound()));
+  }
+
+  @GetMapping({"/", "/{name:[a-z]+\\.(?:html|js)}"})
+  ResponseEntity<byte[]> page(HttpServletRequest request) throws IOException {
+    Optional<GatewayRoutes.StaticFile> file = GatewayRoutes.staticFile(request.getRequestURI());
+    if (file.isEmpty()) {
+      return send(GatewayRoutes.notFound());
+    }
+    return ResponseEntity.ok().header(HttpHeaders.CONTENT_TYPE, file.get().contentType()).body(file.get().bytes());
+  }
+
+  /**
+   * A stream, or the refusal in its place: runs {@code relay} on the relay's thread, starting the
+   * response when the relay asks to, else sending the reply it returns.
+   */
+  private StreamingResponseBody sse(HttpServletResponse response,
+      Function<ChatGateway.SseResponse, Optional<Reply>> relay) {
+    return out -> {
+      // The relay does not own Tomcat's stream: Spring flushes it after this returns.
+      OutputStream body = StreamUtils.nonClosing(out);
+      Optional<Reply> refused;
+      try {
+        refused = relay.apply(headers -> {
+          response.setStatus(200);
+          headers.forEach(response::setHeader);
+          response.flushBuffer(); // the browser sees the headers now; throws if it has gone
+          return body;
+        });
+      } catch (RuntimeException e) {
+        refused = Optional.of(routes.error(e));
+      }
+      if (refused.isPresent() && !response.isCommitted()) {
+        Reply reply = refused.get();
+        response.setStatus(reply.status());
+        reply.headers().forEach(response::setHeader);
+        response.setContentType(Reply.CONTENT_TYPE);
+        body.write(reply.body());
+      }
+    };
+  }
+
+  static ResponseEntity<byte[]> send(Reply reply) {
+    ResponseEntity.BodyBuilder response = ResponseEntity.status(reply.status())
+        .header(HttpHeaders.CONTENT_TYPE, Reply.CONTENT_TYPE);
+    reply.headers().forEach(response::header);
+    return response.body(reply.body());
+  }
+
+  private static byte[] body(HttpServletRequest request) throws IOException {
+    try (InputStream in = request.getInputStream()) {
+      return GatewayRoutes.readBody(in);
+    }
+  }
+}
