@@ -68,9 +68,25 @@ public final class GatewayServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound
    */
   public GatewayServer(InetSocketAddress address, ChatGateway gateway, UserTokens users) throws IOException {
+    this(address, gateway, users, 0);
+  }
+
+  /**
+   * Creates the server (not started) with a listen backlog, for hosts that expect bursts of
+   * connections (each stream holds one of the executor's threads, which grows as needed).
+   *
+   * @param address where to listen
+   * @param gateway the policies and the client
+   * @param users the host's end-user authentication
+   * @param backlog connections the OS may queue before they are accepted; 0 or less for the
+   *     system default
+   * @throws IOException if the address cannot be bound
+   */
+  public GatewayServer(InetSocketAddress address, ChatGateway gateway, UserTokens users, int backlog)
+      throws IOException {
     this.gateway = gateway;
     this.users = users;
-    this.server = HttpServer.create(address, 0);
+    this.server = HttpServer.create(address, backlog);
     server.setExecutor(executor);
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
     server.createContext(API + "/sessions", exchange -> handle(exchange, this::route));
