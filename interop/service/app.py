@@ -495,6 +495,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1; 0 picks a free one")
     parser.add_argument("--port-file", help="write the bound port here once listening")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin is closed")
+    parser.add_argument("--backlog", type=int, default=128,
+                        help="connections the OS may queue before they are accepted (default 128)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -507,7 +509,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
-    sock.listen(128)
+    sock.listen(args.backlog)
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, http="h11", ws="none", lifespan="off",
                             loop="asyncio", log_config=None, log_level="warning", access_log=False,

@@ -100,7 +100,9 @@ final class ReferenceService implements AutoCloseable {
       Path portFile = Files.createTempFile("interop-service-", ".port");
       Files.delete(portFile);
       ProcessBuilder builder = new ProcessBuilder(
-          PYTHON.toString(), "app.py", "--port", "0", "--port-file", portFile.toString(), "--exit-on-stdin-eof")
+          PYTHON.toString(), "app.py", "--port", "0", "--port-file", portFile.toString(), "--exit-on-stdin-eof",
+          // The soak test opens hundreds of streams at once.
+          "--backlog", "1024")
           .directory(serviceDir.toFile())
           .redirectErrorStream(true)
           .redirectOutput(log.toFile());

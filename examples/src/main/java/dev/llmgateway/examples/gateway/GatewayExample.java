@@ -55,7 +55,7 @@ public final class GatewayExample {
       java.util.function.BiConsumer<dev.llmgateway.host.Reservation, dev.llmgateway.host.Settlement> settled)
       throws java.io.IOException {
     DemoGateway demo = DemoGateway.create(client, ledger, realService, webhookSecret, address.getPort(), settled);
-    GatewayServer server = new GatewayServer(address, demo.routes());
+    GatewayServer server = new GatewayServer(address, demo.routes(), 0);
     server.addRoute("/demo/token", exchange -> GatewayServer.send(exchange, demo.demoToken()));
     if (demo.playsService()) {
       server.addRoute(DemoGateway.SANDBOX_SERVICE, exchange -> demo.playDirectStream(

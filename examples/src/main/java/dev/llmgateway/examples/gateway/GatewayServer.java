@@ -51,7 +51,23 @@ public final class GatewayServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound
    */
   public GatewayServer(InetSocketAddress address, ChatGateway gateway, UserTokens users) throws IOException {
-    this(address, new GatewayRoutes(gateway, users));
+    this(address, gateway, users, 0);
+  }
+
+  /**
+   * Creates the server (not started) with a listen backlog, for hosts that expect bursts of
+   * connections (each stream holds one of the executor's threads, which grows as needed).
+   *
+   * @param address where to listen
+   * @param gateway the policies and the client
+   * @param users the host's end-user authentication
+   * @param backlog connections the OS may queue before they are accepted; 0 or less for the
+   *     system default
+   * @throws IOException if the address cannot be bound
+   */
+  public GatewayServer(InetSocketAddress address, ChatGateway gateway, UserTokens users, int backlog)
+      throws IOException {
+    this(address, new GatewayRoutes(gateway, users), backlog);
   }
 
   /**
@@ -59,12 +75,14 @@ public final class GatewayServer implements AutoCloseable {
    *
    * @param address where to listen
    * @param routes the host API
+   * @param backlog connections the OS may queue before they are accepted; 0 or less for the
+   *     system default
    * @throws IOException if the address cannot be bound
    */
-  public GatewayServer(InetSocketAddress address, GatewayRoutes routes) throws IOException {
+  public GatewayServer(InetSocketAddress address, GatewayRoutes routes, int backlog) throws IOException {
     this.routes = routes;
     this.users = routes.users();
-    this.server = HttpServer.create(address, 0);
+    this.server = HttpServer.create(address, backlog);
     server.setExecutor(executor);
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
     server.createContext(API + "/sessions", exchange -> handle(exchange, this::route));
