@@ -1,5 +1,6 @@
 package dev.llmgateway.examples.gateway;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
@@ -41,11 +42,17 @@ import java.util.function.BiConsumer;
  * {@code HttpServer}, and the Spring Boot example): the {@link ChatGateway} around a client and a
  * ledger, the demo user's sign-in, and, when the client is the sandbox, the service's side of
  * direct streaming (verify the stream token, stream, send the signed completion webhook) so the
- * whole flow runs on one machine. The secrets are made up at start. Thread-safe.
+ * whole flow runs on one machine. The secrets are made up at start, except that against a real
+ * service the stream-token keys and the webhook secret come from {@value #ENV_STREAM_TOKEN_KEYS}
+ * and {@value #ENV_WEBHOOK_SECRET} when set. Thread-safe.
  */
 public final class DemoGateway {
   /** Where the sandbox plays the service's direct-stream endpoint. */
   public static final String SANDBOX_SERVICE = "/sandbox-service/";
+  /** Against a real service: the secret it signs completion webhooks with, {@code whsec_<base64>}. */
+  public static final String ENV_WEBHOOK_SECRET = "LLM_WEBHOOK_SECRET";
+  /** Against a real service: the stream-token keys shared with it, {@code {"kid": "secret"}}. */
+  public static final String ENV_STREAM_TOKEN_KEYS = "LLM_STREAM_TOKEN_KEYS";
 
   private final LlmGatewayClient client;
   private final UserTokens users;
@@ -79,7 +86,7 @@ public final class DemoGateway {
     SecureRandom random = new SecureRandom();
     UserTokens users = new UserTokens(secret(random), Clock.systemUTC(),
         Map.of(GatewayExample.DEMO_USER.userId(), GatewayExample.DEMO_USER));
-    JwtKeySet streamKeys = JwtKeySet.of("demo", secret(random));
+    JwtKeySet streamKeys = realService ? streamKeysFromEnvironment(random) : JwtKeySet.of("demo", secret(random));
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)
         .serviceBaseUrl(realService ? client.baseUrl().toString() : "http://localhost:" + port + SANDBOX_SERVICE)
         .environment(name -> null).build();
@@ -196,6 +203,44 @@ public final class DemoGateway {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * The secret the service signs completion webhooks with: against a real service {@value
+   * #ENV_WEBHOOK_SECRET} ({@code whsec_<base64>}), else one made up at start (the sandbox signs
+   * with it too).
+   *
+   * @param realService whether the gateway talks to a real service
+   * @return the secret
+   * @throws IllegalArgumentException if the variable is set but not a valid secret
+   */
+  public static WebhookSecret webhookSecret(boolean realService) {
+    String configured = realService ? System.getenv(ENV_WEBHOOK_SECRET) : null;
+    return configured != null ? WebhookSecret.parse(configured) : WebhookSecret.ofBytes(secret(new SecureRandom()));
+  }
+
+  /**
+   * The stream-token keys shared with a real service: {@value #ENV_STREAM_TOKEN_KEYS} as a JSON
+   * object {@code {"kid": "secret"}} (its first key signs), else made up at start, when direct
+   * streaming cannot work (the service cannot verify the tokens) but everything else does.
+   */
+  private static JwtKeySet streamKeysFromEnvironment(SecureRandom random) {
+    String configured = System.getenv(ENV_STREAM_TOKEN_KEYS);
+    if (configured == null) {
+      return JwtKeySet.of("demo", secret(random));
+    }
+    Map<String, String> keys;
+    try {
+      keys = new ObjectMapper().readValue(configured,
+          new TypeReference<LinkedHashMap<String, String>>() {});
+    } catch (IOException e) {
+      throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " is not a JSON object of key ids to secrets");
+    }
+    if (keys.isEmpty()) {
+      throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds no key");
+    }
+    Map.Entry<String, String> first = keys.entrySet().iterator().next();
+    return JwtKeySet.of(first.getKey(), first.getValue());
   }
 
   /**

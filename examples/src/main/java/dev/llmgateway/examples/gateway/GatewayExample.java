@@ -6,7 +6,6 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.webhooks.WebhookSecret;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.SecureRandom;
 
 /**
  * The example gateway: the host API on the JDK's {@code HttpServer} with a chat page. Runs against
@@ -36,7 +35,7 @@ public final class GatewayExample {
     LlmGatewayClient client = LlmGatewayClient.builder().sandbox(!real).build();
     InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
     ledger.deposit(DEMO_USER.userId(), 1_000);
-    WebhookSecret webhookSecret = WebhookSecret.ofBytes(DemoGateway.secret(new SecureRandom()));
+    WebhookSecret webhookSecret = DemoGateway.webhookSecret(real);
     GatewayServer server = start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), client, ledger, real,
         webhookSecret);
     System.out.println("Gateway on http://localhost:" + server.port() + "/ ("

@@ -8,7 +8,6 @@ import dev.llmgateway.host.Settlement;
 import dev.llmgateway.webhooks.WebhookSecret;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BiConsumer;
@@ -58,7 +57,7 @@ public class SpringGatewayApplication {
     LlmGatewayClient client = LlmGatewayClient.builder().sandbox(!real).build();
     InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
     ledger.deposit(DemoGateway.demoUser().userId(), 1_000);
-    WebhookSecret webhookSecret = WebhookSecret.ofBytes(DemoGateway.secret(new SecureRandom()));
+    WebhookSecret webhookSecret = DemoGateway.webhookSecret(real);
     ConfigurableApplicationContext context = start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
         client, ledger, real, webhookSecret, (reservation, settlement) -> {});
     System.out.println("Spring gateway on http://localhost:" + port(context) + "/ ("
