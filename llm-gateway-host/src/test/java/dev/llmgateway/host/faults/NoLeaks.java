@@ -46,11 +46,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Exiting threads are waited for with bounded joins, never sleeps.
  */
 final class NoLeaks {
-  private static final long JOIN_MILLIS = 5_000;
+  private static final long DEFAULT_JOIN_MILLIS = 5_000;
   /** Threads shared by the whole JVM, not owned by one client: OkHttp's task runner, Okio's timeouts, the SDK's timers. */
   private static final List<String> SHARED_DAEMONS =
       List.of("OkHttp TaskRunner", "Okio Watchdog", "llm-gateway-stream-watchdog", "MockWebServer TaskRunner");
 
+  private final long joinMillis;
   private final Set<Thread> baseline = Set.copyOf(Thread.getAllStackTraces().keySet());
   private final AtomicInteger threadNumber = new AtomicInteger();
   private final ThreadPoolExecutor executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
@@ -63,6 +64,15 @@ final class NoLeaks {
   private final List<Reservation> expired = new CopyOnWriteArrayList<>();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.builder().expiryListener(expired::add).build();
   private final CountingLedger counting = new CountingLedger(ledger);
+
+  NoLeaks() {
+    this(DEFAULT_JOIN_MILLIS);
+  }
+
+  /** Waits at most {@code joinMillis} for each exiting thread. */
+  NoLeaks(long joinMillis) {
+    this.joinMillis = joinMillis;
+  }
 
   /**
    * Returns a builder for the OkHttp client the test's SDK client shares: this test's own
@@ -105,13 +115,13 @@ final class NoLeaks {
     assertThat(connectionsHeld.get()).as("connections acquired by a call and never released").isZero();
     assertThat(pool.connectionCount() - pool.idleConnectionCount()).as("connections in use in the pool").isZero();
     executor.shutdown();
-    assertThat(executor.awaitTermination(JOIN_MILLIS, TimeUnit.MILLISECONDS))
+    assertThat(executor.awaitTermination(joinMillis, TimeUnit.MILLISECONDS))
         .as("dispatcher threads still busy in a call").isTrue();
     pool.evictAll();
     List<Thread> left = new ArrayList<>();
     for (Thread thread : Thread.getAllStackTraces().keySet()) {
       if (!baseline.contains(thread) && !shared(thread)) {
-        thread.join(JOIN_MILLIS);
+        thread.join(joinMillis);
         if (thread.isAlive()) {
           left.add(thread);
         }
