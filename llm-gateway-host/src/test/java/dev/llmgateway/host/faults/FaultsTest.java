@@ -33,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import javax.net.ServerSocketFactory;
 import mockwebserver3.Dispatcher;
@@ -250,17 +251,36 @@ class FaultsTest {
 
   // 8b
   @Test
-  void oneTenMibCommentLineFailsAtTheLineLimitInsteadOfBeingBuffered() {
-    service.enqueue(sse(":" + "x".repeat(10 * MIB) + "\n\n" + SESSION + TOKEN + DONE));
+  void oneHugeCommentLineFailsAtTheLineLimitInsteadOfBeingBuffered() throws Exception {
+    int lineCap = 64 * MIB;
+    AtomicLong lineBytesSent = new AtomicLong();
+    CountDownLatch serverDone = new CountDownLatch(1);
+    RawServer raw = leaks.closeBeforeChecking(new RawServer(socket -> {
+      try {
+        RawServer.write(socket, SSE_HEAD + ":");
+        byte[] block = "x".repeat(64 * 1024).getBytes(StandardCharsets.UTF_8);
+        while (lineBytesSent.get() < lineCap) { // ends early when the client goes away
+          socket.getOutputStream().write(block);
+          lineBytesSent.addAndGet(block.length);
+        }
+        RawServer.write(socket, "\n\n" + SESSION + TOKEN + DONE);
+      } finally {
+        serverDone.countDown();
+      }
+    }));
     Browser browser = new Browser();
 
-    RelayResult result = gateway(client(retrying())).stream(USER, HI, browser);
+    RelayResult result = gateway(client(raw.url(), retrying())).stream(USER, HI, browser);
 
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
     assertThat(result.failure()).isInstanceOf(InvalidResponseException.class)
         .hasMessageContaining(String.valueOf(MIB));
     assertThat(browser.text()).contains("event: error").doesNotContain("word");
-    assertThat(service.getRequestCount()).as("not retried").isEqualTo(1);
+    assertThat(serverDone.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(lineBytesSent.get())
+        .as("the reader stopped at its 1 MiB limit (plus socket buffers), not after buffering the line")
+        .isLessThan(lineCap / 2);
+    assertThat(raw.connections()).as("not retried").isEqualTo(1);
     assertThat(leaks.ledger().balance("u1")).isEqualTo(DEPOSIT);
   }
 
