@@ -104,11 +104,16 @@ public final class SseRelay {
     SseWriter writer = SseWriter.builder().flushEachWrite(true).build(out);
     Pulse pulse = new Pulse(writer, stream);
     ScheduledFuture<?> pinger = Watchdog.repeat(heartbeat, pulse);
+    // What the browser was sent: a token whose write failed was received but never delivered.
+    StringBuilder relayed = new StringBuilder();
     try {
       writer.writeRetry(reconnectDelay);
       for (StreamEvent event : stream) {
         writer.write(new ServerSentEvent("chunk", event.json(), null));
         pulse.wrote();
+        if (event instanceof StreamEvent.Token) {
+          relayed.append(((StreamEvent.Token) event).content());
+        }
       }
       StreamCompletion completion = stream.completion();
       writer.write(new ServerSentEvent("complete", completeJson(completion), null));
@@ -116,25 +121,25 @@ public final class SseRelay {
     } catch (IOException browserGone) {
       stream.cancel();
       stream.close();
-      return disconnected(stream, browserGone);
+      return disconnected(stream, relayed, browserGone);
     } catch (LlmGatewayException failure) {
       if (pulse.browserGone != null) {
-        return disconnected(stream, pulse.browserGone);
+        return disconnected(stream, relayed, pulse.browserGone);
       }
       try {
         writer.write(new ServerSentEvent("error", errorJson.apply(failure), null));
       } catch (IOException browserGone) {
-        return disconnected(stream, browserGone);
+        return disconnected(stream, relayed, browserGone);
       }
-      return new RelayResult(RelayResult.Outcome.FAILED, null, failure, stream.textSoFar());
+      return new RelayResult(RelayResult.Outcome.FAILED, null, failure, relayed.toString());
     } finally {
       pinger.cancel(false);
     }
   }
 
-  private static RelayResult disconnected(ChatStream stream, IOException cause) {
+  private static RelayResult disconnected(ChatStream stream, CharSequence relayed, IOException cause) {
     LlmGatewayException cancelled = new CallCancelledException(stream.requestId(), 0, cause);
-    return new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, null, cancelled, stream.textSoFar());
+    return new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, null, cancelled, relayed.toString());
   }
 
   private static String completeJson(StreamCompletion c) {

@@ -101,6 +101,31 @@ class SseRelayTest extends MockServerTest {
   }
 
   @Test
+  void theTextOfABrowserGoneIsWhatItWasSentNotTheTokenWhoseWriteFailed() {
+    server.enqueue(sse(FULL));
+    OutputStream leavesAtTheSecondToken = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (new String(b, off, len, StandardCharsets.UTF_8).contains(" world")) {
+          throw new IOException("Broken pipe");
+        }
+      }
+    };
+    RelayResult result;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      result = SseRelay.ofDefaults().relay(stream, leavesAtTheSecondToken);
+    }
+
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertThat(result.text()).as("what the host charges for").isEqualTo("Hello");
+  }
+
+  @Test
   void browserGoneCancelsTheUpstreamCall() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch serverSawClose = new CountDownLatch(1);

@@ -25,6 +25,7 @@ import dev.llmgateway.webhooks.VerifiedWebhook;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -64,6 +65,7 @@ public final class ChatGateway {
   private final @Nullable StreamTokenIssuer streamTokens;
   private final @Nullable WebhookVerifier webhooks;
   private final BiConsumer<Reservation, Settlement> settled;
+  private final @Nullable Duration streamTotalTimeout;
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -79,6 +81,7 @@ public final class ChatGateway {
     this.streamTokens = b.streamTokens;
     this.webhooks = b.webhooks;
     this.settled = b.settled;
+    this.streamTotalTimeout = b.streamTotalTimeout;
   }
 
   /**
@@ -136,8 +139,11 @@ public final class ChatGateway {
     Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
     ChatStream stream;
     try {
-      stream = client.chatStream(request, user,
-          StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId)).build());
+      StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId));
+      if (streamTotalTimeout != null) {
+        options.totalTimeout(streamTotalTimeout);
+      }
+      stream = client.chatStream(request, user, options.build());
     } catch (RuntimeException e) {
       release(reservation, "stream did not open: " + e.getClass().getSimpleName());
       throw e;
@@ -380,8 +386,29 @@ public final class ChatGateway {
     private @Nullable StreamTokenIssuer streamTokens;
     private @Nullable WebhookVerifier webhooks;
     private BiConsumer<Reservation, Settlement> settled = (reservation, settlement) -> {};
+    private @Nullable Duration streamTotalTimeout;
 
     private Builder() {}
+
+    /**
+     * Sets the longest a whole {@linkplain #stream stream} may take, however steadily it drips:
+     * past it the stream ends with {@link dev.llmgateway.TimeoutException} ({@code TOTAL}) and its
+     * reservation is settled. Without it a stream that keeps sending a byte now and then holds
+     * the host's thread and the user's credits until it ends. Default: no limit (the client's
+     * idle and first-event limits still apply).
+     *
+     * @param timeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder streamTotalTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("streamTotalTimeout must be positive: " + timeout);
+      }
+      this.streamTotalTimeout = timeout;
+      return this;
+    }
 
     /**
      * Sets a listener told of every commit and release the gateway makes (for metrics, or to wait

@@ -319,6 +319,14 @@ class ChatGatewayTest {
   }
 
   @Test
+  void streamTotalTimeoutMustBePositive() {
+    for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
+      assertThat(catchThrowable(() -> ChatGateway.builder().streamTotalTimeout(bad)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamTotalTimeout");
+    }
+  }
+
+  @Test
   void anotherUsersSessionIsNotFoundForTheEndUser() {
     String refused = "{\"detail\":\"Session belongs to another user\"}";
     service.enqueue(new MockResponse.Builder().code(403).body(refused).build());

@@ -1,0 +1,85 @@
+package dev.llmgateway.host.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.llmgateway.AuditSink;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.Operation;
+import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.UserContext;
+import dev.llmgateway.host.CreditLedger;
+import dev.llmgateway.host.Reservation;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import org.junit.jupiter.api.Test;
+
+/** {@link NoLeaks} fails for each kind of leak it is meant to catch, so a passing fault test means something. */
+class FaultsFixtureTest {
+  private static final UserContext USER = UserContext.builder().userId("u1").companyId("c1").role("recruiter").build();
+
+  @Test
+  void aThreadStillRunningIsALeak() throws Exception {
+    NoLeaks leaks = new NoLeaks(100);
+    CountDownLatch stop = new CountDownLatch(1);
+    Thread leaked = new Thread(() -> {
+      try {
+        stop.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "leaked-by-a-test");
+    leaked.start();
+    try {
+      assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class).hasMessageContaining("leaked-by-a-test");
+    } finally {
+      stop.countDown();
+      leaked.join(5_000);
+    }
+  }
+
+  @Test
+  void aStreamLeftOpenIsALeakedCallAndConnection() throws Exception {
+    NoLeaks leaks = new NoLeaks(100);
+    MockWebServer service = leaks.closeBeforeChecking(new MockWebServer());
+    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
+        .body("data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n").build());
+    service.start();
+    LlmGatewayClient client = leaks.closeBeforeChecking(LlmGatewayClient.builder().baseUrl(service.url("/").toString())
+        .serviceToken("t").environment(name -> null).okHttpClient(leaks.http().build())
+        .auditSink(AuditSink.none()).retryPolicy(RetryPolicy.none()).build());
+    ChatStream open = client.chatStream(ChatRequest.of("hi"), USER);
+    try {
+      assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("HTTP calls started but never ended");
+    } finally {
+      open.close();
+    }
+  }
+
+  @Test
+  void anOpenReservationIsALeak() {
+    NoLeaks leaks = new NoLeaks(100);
+    leaks.ledger().deposit("u1", 10);
+    leaks.countingLedger().reserve(USER, Operation.CHAT, 5, null);
+
+    assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("settlements of reservation").hasMessageContaining("Expected size: 1 but was: 0");
+  }
+
+  @Test
+  void aReservationSettledTwiceIsCaught() {
+    NoLeaks leaks = new NoLeaks(100);
+    leaks.ledger().deposit("u1", 10);
+    CreditLedger ledger = leaks.countingLedger();
+    Reservation reservation = ledger.reserve(USER, Operation.CHAT, 5, null);
+    ledger.commit(reservation, 5);
+    ledger.release(reservation, "a second settlement");
+
+    assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class).hasMessageContaining("settlements of reservation");
+  }
+}
