@@ -6,7 +6,8 @@ import org.jspecify.annotations.Nullable;
  * How a relay to a browser ended; the host settles credits and audits from it.
  *
  * @param outcome how it ended
- * @param completion what the stream produced, when it completed
+ * @param completion what the stream produced, when it completed (also when the browser went away
+ *     while being sent the final {@code complete} event: the service finished and reported its usage)
  * @param failure why it did not complete (a {@link CallCancelledException} when the browser went
  *     away), or null
  * @param text the answer text the browser was sent

@@ -106,6 +106,7 @@ public final class SseRelay {
     ScheduledFuture<?> pinger = Watchdog.repeat(heartbeat, pulse);
     // What the browser was sent: a token whose write failed was received but never delivered.
     StringBuilder relayed = new StringBuilder();
+    @Nullable StreamCompletion completion = null;
     try {
       writer.writeRetry(reconnectDelay);
       for (StreamEvent event : stream) {
@@ -115,21 +116,21 @@ public final class SseRelay {
           relayed.append(((StreamEvent.Token) event).content());
         }
       }
-      StreamCompletion completion = stream.completion();
+      completion = stream.completion();
       writer.write(new ServerSentEvent("complete", completeJson(completion), null));
       return new RelayResult(RelayResult.Outcome.COMPLETED, completion, null, completion.text());
     } catch (IOException browserGone) {
       stream.cancel();
       stream.close();
-      return disconnected(stream, relayed, browserGone);
+      return disconnected(stream, completion, relayed, browserGone);
     } catch (LlmGatewayException failure) {
       if (pulse.browserGone != null) {
-        return disconnected(stream, relayed, pulse.browserGone);
+        return disconnected(stream, null, relayed, pulse.browserGone);
       }
       try {
         writer.write(new ServerSentEvent("error", errorJson.apply(failure), null));
       } catch (IOException browserGone) {
-        return disconnected(stream, relayed, browserGone);
+        return disconnected(stream, null, relayed, browserGone);
       }
       return new RelayResult(RelayResult.Outcome.FAILED, null, failure, relayed.toString());
     } finally {
@@ -137,9 +138,11 @@ public final class SseRelay {
     }
   }
 
-  private static RelayResult disconnected(ChatStream stream, CharSequence relayed, IOException cause) {
+  /** {@code completion} is set when the browser left while being sent the {@code complete} event. */
+  private static RelayResult disconnected(
+      ChatStream stream, @Nullable StreamCompletion completion, CharSequence relayed, IOException cause) {
     LlmGatewayException cancelled = new CallCancelledException(stream.requestId(), 0, cause);
-    return new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, null, cancelled, relayed.toString());
+    return new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, completion, cancelled, relayed.toString());
   }
 
   private static String completeJson(StreamCompletion c) {

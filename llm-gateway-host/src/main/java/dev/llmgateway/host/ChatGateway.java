@@ -15,6 +15,7 @@ import dev.llmgateway.RelayResult;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.SseRelay;
+import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
@@ -335,9 +336,16 @@ public final class ChatGateway {
   }
 
   private void settle(Reservation reservation, ChatRequest request, RelayResult result) {
-    Delivery delivery = result.outcome() == RelayResult.Outcome.COMPLETED
-        ? Delivery.completed(request.query(), Objects.requireNonNull(result.completion()))
-        : Delivery.ended(request.query(), result.text(), Objects.requireNonNull(result.failure()));
+    StreamCompletion completion = result.completion();
+    Delivery delivery;
+    if (result.outcome() == RelayResult.Outcome.COMPLETED) {
+      delivery = Delivery.completed(request.query(), Objects.requireNonNull(completion));
+    } else if (completion != null) {
+      // The browser left while being sent the final event: the service finished and reported usage.
+      delivery = new Delivery(Delivery.Outcome.CANCELLED, request.query(), result.text(), completion.usage());
+    } else {
+      delivery = Delivery.ended(request.query(), result.text(), Objects.requireNonNull(result.failure()));
+    }
     Usage usage = settlement.usageFor(delivery);
     if (usage.totalTokens() == 0) {
       release(reservation, "stream " + result.outcome().name().toLowerCase(java.util.Locale.ROOT) + " with nothing delivered");

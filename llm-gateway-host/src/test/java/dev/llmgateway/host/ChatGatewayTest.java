@@ -222,6 +222,30 @@ class ChatGatewayTest {
   }
 
   @Test
+  void browserGoneWhileBeingSentTheFinalEventIsChargedTheUsageTheServiceReported() {
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+    OutputStream failsOnComplete = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8).contains("event: complete")) {
+          throw new IOException("Broken pipe");
+        }
+      }
+    };
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> failsOnComplete);
+
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertThat(result.completion()).isNotNull();
+    assertSettledOnce(Settlement.COMMITTED);
+    assertThat(ledger.balance("u1")).as("1,000 + 1,000 tokens reported, not an estimate of the text").isEqualTo(97);
+  }
+
+  @Test
   void streamThatTimesOutSettlesOnce() {
     CountDownLatch never = new CountDownLatch(1);
     service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
