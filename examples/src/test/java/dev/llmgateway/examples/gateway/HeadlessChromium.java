@@ -66,7 +66,8 @@ final class HeadlessChromium implements AutoCloseable {
    * Starts the browser and connects to it.
    *
    * @return the connected browser
-   * @throws AssertionError if Chromium is not installed or does not start
+   * @throws AssertionError if Chromium is not installed, or does not start or answer within a minute
+   * @throws IOException if the profile directory or the process cannot be made
    */
   static HeadlessChromium start() throws IOException, InterruptedException {
     if (!Files.isExecutable(CHROMIUM)) {
