@@ -4,79 +4,177 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.Settlement;
 import dev.llmgateway.webhooks.WebhookSecret;
-import java.io.File;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockResponseBody;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okio.BufferedSink;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The chat page in headless Chromium (Debian's package, installed by {@code .ci/run}): the page
- * signs in, asks, and the answer streamed with {@code EventSource} (direct streaming) appears in
- * the DOM. Fails (never skips) when Chromium is missing.
- *
- * <p>The relay path is read with {@code fetch} and a body reader, which headless Chromium's
- * {@code --dump-dom} with virtual time does not advance; it is covered over real HTTP by {@link
- * GatewayServerTest} instead.
+ * The chat page in headless Chromium (Debian's package, installed by {@code .ci/run}), driven over
+ * the DevTools protocol by {@link HeadlessChromium}: the page signs in, asks, and the answer appears
+ * in the DOM, through the gateway's relay ({@code fetch} and a body reader) and streamed directly
+ * from the service ({@code EventSource}). Fails (never skips) when Chromium is missing.
  */
 @Tag("browser")
 class BrowserTest {
-  private static final String CHROMIUM = "/usr/bin/chromium";
+  /** Generous: the machine running the build may be slow and busy. */
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final List<String> TOKENS = List.of("Three ", "candidates ", "in ", "Berlin.");
+  private static final WebhookSecret WEBHOOK_SECRET =
+      WebhookSecret.ofBytes("browser-test-webhook-secret-0123456789".getBytes(StandardCharsets.UTF_8));
 
+  private static HeadlessChromium chromium;
+
+  private final MockWebServer service = new MockWebServer();
+  private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
+  private final BlockingQueue<Settlement> settlements = new LinkedBlockingQueue<>();
+  private final List<CountDownLatch> seen = TOKENS.stream().map(token -> new CountDownLatch(1)).toList();
   private LlmGatewayClient client;
   private GatewayServer gateway;
-  private Path profile;
 
-  @BeforeEach
-  void setUp() throws IOException {
-    client = LlmGatewayClient.builder().sandbox(true).environment(name -> null).auditSink(AuditSink.none()).build();
-    InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
-    ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
-    // Port 0 is not known to the page's direct-stream URL before binding: pick a free port first.
-    int port;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
+  @BeforeAll
+  static void startChromium() throws Exception {
+    chromium = HeadlessChromium.start();
+  }
+
+  @AfterAll
+  static void stopChromium() throws Exception {
+    if (chromium != null) {
+      chromium.close();
     }
-    gateway = GatewayExample.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), client, ledger, false,
-        WebhookSecret.ofBytes("browser-test-webhook-secret-0123456789".getBytes(StandardCharsets.UTF_8)));
-    profile = Files.createTempDirectory("chromium-profile");
   }
 
   @AfterEach
   void tearDown() throws IOException {
-    gateway.close();
-    client.close();
-    try (var files = Files.walk(profile)) {
-      files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+    seen.forEach(CountDownLatch::countDown); // a withheld stream ends at once
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+    service.close();
+    ledger.close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"relay", "direct"})
+  void eachTokenAppearsInThePageAsItArrives(String mode) throws Exception {
+    service.start();
+    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
+        .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
+    ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
+    gateway = GatewayExample.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), client, ledger, true,
+        WEBHOOK_SECRET);
+    MockResponse.Builder stream = new MockResponse.Builder().code(200)
+        .setHeader("Content-Type", "text/event-stream").body(new TokenByToken());
+    if (mode.equals("direct")) {
+      // The page's EventSource reads the service from the gateway's origin: a cross-origin read.
+      stream.setHeader("Access-Control-Allow-Origin", "*");
+    }
+    service.enqueue(stream.build());
+
+    try (HeadlessChromium.Page page = chromium.open(pageUrl(mode))) {
+      StringBuilder answer = new StringBuilder();
+      for (int i = 0; i < TOKENS.size(); i++) {
+        answer.append(TOKENS.get(i));
+        // The service sends the next token only once this one is on screen.
+        assertThat(page.waitForText("#answer", answer.toString(), TIMEOUT)).isEqualTo(answer.toString());
+        seen.get(i).countDown();
+      }
+      assertThat(page.waitForText("#status", "Done", TIMEOUT))
+          .isEqualTo(mode.equals("relay") ? "Done: 2000 tokens" : "Done (direct): 2000 tokens");
+      assertThat(page.evaluate("document.getElementById('answer').textContent", TIMEOUT).asText())
+          .isEqualTo(String.join("", TOKENS));
+    }
+    RecordedRequest request = service.takeRequest(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(request).isNotNull();
+    if (mode.equals("relay")) {
+      assertThat(request.getMethod()).isEqualTo("POST");
+      assertThat(request.getHeaders().get("X-User-Id")).isEqualTo(GatewayExample.DEMO_USER.userId());
+    } else {
+      assertThat(request.getMethod()).isEqualTo("GET");
+      assertThat(request.getUrl().queryParameter("token")).isNotBlank();
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"direct"})
-  void theStreamedAnswerAppearsInThePage(String mode) throws Exception {
-    assertThat(new File(CHROMIUM)).as("Debian's chromium package (apt-get install chromium)").exists();
-    Process chromium = new ProcessBuilder(List.of(CHROMIUM,
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--user-data-dir=" + profile, "--virtual-time-budget=20000", "--dump-dom",
-        "http://localhost:" + gateway.port() + "/?ask=" + mode))
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start();
-    String dom = new String(chromium.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(chromium.waitFor(60, TimeUnit.SECONDS)).isTrue();
+  @ValueSource(strings = {"relay", "direct"})
+  void theSandboxDemoAnswersInThePageAndChargesOnce(String mode) throws Exception {
+    client = LlmGatewayClient.builder().sandbox(true).environment(name -> null).auditSink(AuditSink.none()).build();
+    ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
+    // The sandbox's direct-stream URL names the gateway's port, so it must be known before binding.
+    int port;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    gateway = GatewayExample.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), client, ledger, false,
+        WEBHOOK_SECRET, (reservation, settlement) -> settlements.add(settlement));
 
-    assertThat(dom).contains("I found 3 candidates");
-    assertThat(dom).contains(mode.equals("relay") ? "Done: " : "Done (direct)");
+    try (HeadlessChromium.Page page = chromium.open(pageUrl(mode))) {
+      assertThat(page.waitForText("#status", "Done", TIMEOUT)).startsWith(mode.equals("relay") ? "Done: " : "Done (direct): ");
+      assertThat(page.waitForText("#answer", "I found 3 candidates", TIMEOUT)).isNotBlank();
+    }
+    // The relay settles when the stream ends; the direct stream when the sandbox's webhook arrives.
+    assertThat(settlements.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Settlement.COMMITTED);
+    assertThat(settlements).isEmpty();
+    assertThat(ledger.pendingCount()).isZero();
+    // The sandbox's short answer uses well under 1000 prompt + 2 × completion tokens: one credit.
+    assertThat(ledger.balance(GatewayExample.DEMO_USER.userId())).isEqualTo(999);
+  }
+
+  private String pageUrl(String mode) {
+    // localhost, as in the sandbox's direct-stream URL, so that stream is same-origin.
+    return "http://localhost:" + gateway.port() + "/?ask=" + mode;
+  }
+
+  /** The service's stream, withholding each token after the first until the test has seen the one before. */
+  private final class TokenByToken implements MockResponseBody {
+    @Override
+    public long getContentLength() {
+      return -1;
+    }
+
+    @Override
+    public void writeTo(BufferedSink sink) throws IOException {
+      sink.writeUtf8("data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_1\"}\n\n").flush();
+      for (int i = 0; i < TOKENS.size(); i++) {
+        sink.writeUtf8("data: {\"type\":\"token\",\"content\":\"" + TOKENS.get(i) + "\"}\n\n").flush();
+        try {
+          if (!seen.get(i).await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            return; // cut off: the page never shows the rest, and the test fails
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while withholding the next token");
+        }
+      }
+      sink.writeUtf8("data: {\"type\":\"done\",\"finish_reason\":\"stop\",\"usage\":"
+          + "{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}\n\n"
+          + "data: [DONE]\n\n").flush();
+    }
   }
 }
