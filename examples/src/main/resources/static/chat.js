@@ -82,7 +82,13 @@ async function askDirect() {
     if (event.type === "done") status.textContent = "Done (direct): " + (event.usage ? event.usage.total_tokens + " tokens" : "");
     if (event.type === "error") { status.textContent = "Error: " + event.message; source.close(); }
   };
-  source.onerror = () => source.close();
+  // EventSource would reconnect (and the single-use token would be refused): stop, and say so unless it ended.
+  source.onerror = () => {
+    source.close();
+    if (!status.textContent.startsWith("Done") && !status.textContent.startsWith("Error")) {
+      status.textContent = "Error: the direct stream could not be read (is the service reachable from this page?)";
+    }
+  };
 }
 
 document.getElementById("relay").onclick = () => askRelay().catch((e) => (status.textContent = "Error: " + e));
