@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * The example gateway's wiring, shared by its hosts ({@link GatewayExample} on the JDK's
@@ -86,7 +87,7 @@ public final class DemoGateway {
     SecureRandom random = new SecureRandom();
     UserTokens users = new UserTokens(secret(random), Clock.systemUTC(),
         Map.of(GatewayExample.DEMO_USER.userId(), GatewayExample.DEMO_USER));
-    JwtKeySet streamKeys = realService ? streamKeysFromEnvironment(random) : JwtKeySet.of("demo", secret(random));
+    JwtKeySet streamKeys = realService ? streamKeys(System::getenv, random) : JwtKeySet.of("demo", secret(random));
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)
         .serviceBaseUrl(realService ? client.baseUrl().toString() : "http://localhost:" + port + SANDBOX_SERVICE)
         .environment(name -> null).build();
@@ -215,7 +216,11 @@ public final class DemoGateway {
    * @throws IllegalArgumentException if the variable is set but not a valid secret
    */
   public static WebhookSecret webhookSecret(boolean realService) {
-    String configured = realService ? System.getenv(ENV_WEBHOOK_SECRET) : null;
+    return webhookSecret(realService, System::getenv);
+  }
+
+  static WebhookSecret webhookSecret(boolean realService, Function<String, String> environment) {
+    String configured = realService ? environment.apply(ENV_WEBHOOK_SECRET) : null;
     return configured != null ? WebhookSecret.parse(configured) : WebhookSecret.ofBytes(secret(new SecureRandom()));
   }
 
@@ -224,8 +229,8 @@ public final class DemoGateway {
    * object {@code {"kid": "secret"}} (its first key signs), else made up at start, when direct
    * streaming cannot work (the service cannot verify the tokens) but everything else does.
    */
-  private static JwtKeySet streamKeysFromEnvironment(SecureRandom random) {
-    String configured = System.getenv(ENV_STREAM_TOKEN_KEYS);
+  static JwtKeySet streamKeys(Function<String, String> environment, SecureRandom random) {
+    String configured = environment.apply(ENV_STREAM_TOKEN_KEYS);
     if (configured == null) {
       return JwtKeySet.of("demo", secret(random));
     }
