@@ -206,6 +206,9 @@ public final class GatewayRoutes {
    * @return its status, headers (e.g. {@code Retry-After}) and envelope
    */
   public Reply error(Throwable failure) {
+    if (failure instanceof RequestTooLargeException) {
+      return Reply.of(413, Envelope.error("The request is too large.", Map.of()));
+    }
     ErrorResponse mapped = errors.toResponse(failure);
     return new Reply(mapped.status(), mapped.headers(), mapped.envelope());
   }
@@ -266,14 +269,24 @@ public final class GatewayRoutes {
    *
    * @param in the body
    * @return its bytes
-   * @throws IOException if it cannot be read or is larger
+   * @throws RequestTooLargeException if it is larger ({@link #error} answers 413)
+   * @throws IOException if it cannot be read
    */
   public static byte[] readBody(InputStream in) throws IOException {
     byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
     if (bytes.length > MAX_BODY_BYTES) {
-      throw new IOException("request body too large");
+      throw new RequestTooLargeException();
     }
     return bytes;
+  }
+
+  /** A request body over the 64 KiB the routes read; answered 413 before anything is sent. */
+  public static final class RequestTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    RequestTooLargeException() {
+      super("request body over " + MAX_BODY_BYTES + " bytes");
+    }
   }
 
   static ChatRequest chatRequest(byte[] raw) {

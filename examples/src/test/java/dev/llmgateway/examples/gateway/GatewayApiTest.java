@@ -135,6 +135,17 @@ public abstract class GatewayApiTest {
   }
 
   @Test
+  void aBodyOverTheLimitIs413AndNothingIsSent() throws Exception {
+    String huge = "{\"query\":\"" + "x".repeat(70 * 1024) + "\"}";
+    try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat", huge).build()).execute()) {
+      assertThat(response.code()).isEqualTo(413);
+      assertThat(envelope(response).get("success").asBoolean()).isFalse();
+    }
+    assertThat(service.getRequestCount()).isZero();
+    assertThat(ledger.balance("123")).isEqualTo(100);
+  }
+
+  @Test
   void chatAnswersInTheEnvelopeAndCommitsCredits() throws Exception {
     service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(CHAT_JSON).build());
     try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat", "{\"query\":\"Find engineers\"}").build()).execute()) {
