@@ -9,8 +9,10 @@ import dev.llmgateway.webhooks.WebhookSecret;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.web.context.WebServerApplicationContext;
@@ -42,8 +44,13 @@ public class SpringGatewayApplication {
    * client's stream timeout (silence); this only bounds a stream that keeps talking.
    */
   public static final Duration RELAY_TIMEOUT = Duration.ofMinutes(30);
-  /** Streams relayed at once; one more is refused with 503 rather than queued behind them. */
+  /**
+   * Streams relayed at once by default; one more is refused with 503 rather than queued behind
+   * them. Set {@value #RELAY_THREADS_PROPERTY} to change it.
+   */
   public static final int RELAY_THREADS = 100;
+  /** The property that sets how many streams are relayed at once. */
+  public static final String RELAY_THREADS_PROPERTY = "llm-gateway.example.relay-threads";
 
   /**
    * Starts the gateway.
@@ -79,15 +86,24 @@ public class SpringGatewayApplication {
   public static ConfigurableApplicationContext start(InetSocketAddress address, LlmGatewayClient client,
       InMemoryCreditLedger ledger, boolean realService, WebhookSecret webhookSecret,
       BiConsumer<Reservation, Settlement> settled) {
+    return start(address, client, ledger, realService, webhookSecret, settled, Map.of());
+  }
+
+  /** As above, with Spring properties ({@code properties}) added to the example's. */
+  static ConfigurableApplicationContext start(InetSocketAddress address, LlmGatewayClient client,
+      InMemoryCreditLedger ledger, boolean realService, WebhookSecret webhookSecret,
+      BiConsumer<Reservation, Settlement> settled, Map<String, Object> properties) {
     DemoGateway demo = DemoGateway.create(client, ledger, realService, webhookSecret, address.getPort(), settled);
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
     application.addInitializers(context -> context.getBeanFactory().registerSingleton("demoGateway", demo));
-    application.setDefaultProperties(Map.of(
+    Map<String, Object> defaults = new HashMap<>(Map.of(
         "server.address", address.getAddress().getHostAddress(),
         "server.port", address.getPort(),
         // The controller serves the chat page itself, as the JDK host does; nothing else is static.
         "spring.web.resources.add-mappings", false,
         "spring.main.banner-mode", "off"));
+    defaults.putAll(properties);
+    application.setDefaultProperties(defaults);
     return application.run();
   }
 
@@ -105,13 +121,14 @@ public class SpringGatewayApplication {
    * The threads relayed streams run on: bounded, and with no queue, so a stream never waits for
    * another to end.
    *
+   * @param threads how many ({@value #RELAY_THREADS_PROPERTY}, default {@value #RELAY_THREADS})
    * @return the pool (shut down with the application)
    */
   @Bean
-  ThreadPoolTaskExecutor relayExecutor() {
+  ThreadPoolTaskExecutor relayExecutor(@Value("${" + RELAY_THREADS_PROPERTY + ":" + RELAY_THREADS + "}") int threads) {
     ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
-    executor.setCorePoolSize(RELAY_THREADS);
-    executor.setMaxPoolSize(RELAY_THREADS);
+    executor.setCorePoolSize(threads);
+    executor.setMaxPoolSize(threads);
     executor.setQueueCapacity(0);
     executor.setAllowCoreThreadTimeOut(true);
     executor.setThreadNamePrefix("sse-relay-");

@@ -2,6 +2,7 @@ package dev.llmgateway.examples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayApiTest;
@@ -11,13 +12,23 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.webhooks.WebhookSecret;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import mockwebserver3.MockResponse;
+import mockwebserver3.MockResponseBody;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
 import okhttp3.Response;
+import okio.BufferedSink;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -55,5 +66,68 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
       assertThat(response.body().string()).contains("complete");
     }
     assertThat(settlingThreads.poll(20, TimeUnit.SECONDS)).startsWith("sse-relay-");
+  }
+
+  @Test
+  void whenEveryRelayThreadIsBusyAStreamIs503WithRetryAfterAndNothingIsReserved() throws Exception {
+    CountDownLatch finish = new CountDownLatch(1);
+    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
+        .body(new HeldStream(finish)).build());
+    InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
+    ledger.deposit("123", 100);
+    BlockingQueue<Settlement> settlements = new LinkedBlockingQueue<>();
+    try (LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url("/").toString())
+            .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none()).build();
+        ConfigurableApplicationContext oneThread = SpringGatewayApplication.start(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), client, ledger, true,
+            WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8)),
+            (reservation, settlement) -> settlements.add(settlement),
+            Map.of(SpringGatewayApplication.RELAY_THREADS_PROPERTY, 1))) {
+      String token = oneThread.getBean(DemoGateway.class).users().issue("123");
+      String url = "http://127.0.0.1:" + SpringGatewayApplication.port(oneThread) + GatewayRoutes.API + "/chat/stream";
+      Request ask = new Request.Builder().url(url).header("Authorization", "Bearer " + token)
+          .post(RequestBody.create("{\"query\":\"hi\"}", MediaType.get("application/json"))).build();
+
+      try (Response first = browser.newCall(ask).execute()) { // its headers are sent: it holds the one thread
+        assertThat(first.code()).isEqualTo(200);
+        try (Response second = browser.newCall(ask).execute()) {
+          assertThat(second.code()).isEqualTo(503);
+          assertThat(second.header("Retry-After")).isEqualTo("1");
+          assertThat(second.body().string()).contains("\"success\":false");
+        }
+        assertThat(service.getRequestCount()).as("the refused stream never reached the service").isEqualTo(1);
+        assertThat(ledger.pendingCount()).as("only the running stream holds credits").isEqualTo(1);
+        finish.countDown();
+        assertThat(first.body().string()).contains("complete");
+      }
+      assertThat(settlements.poll(20, TimeUnit.SECONDS)).isEqualTo(Settlement.COMMITTED);
+      assertThat(settlements).isEmpty();
+    }
+  }
+
+  /** A stream that sends its first token, then holds until {@code finish}, then ends. */
+  private static final class HeldStream implements MockResponseBody {
+    private final CountDownLatch finish;
+
+    HeldStream(CountDownLatch finish) {
+      this.finish = finish;
+    }
+
+    @Override
+    public long getContentLength() {
+      return -1;
+    }
+
+    @Override
+    public void writeTo(BufferedSink sink) throws IOException {
+      int firstEventEnds = STREAM.indexOf("\n\n", STREAM.indexOf("token")) + 2;
+      sink.writeUtf8(STREAM.substring(0, firstEventEnds)).flush();
+      try {
+        finish.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      sink.writeUtf8(STREAM.substring(firstEventEnds)).flush();
+    }
   }
 }
