@@ -10,13 +10,13 @@ import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookSecret;
 import java.net.InetSocketAddress;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import mockwebserver3.MockResponse;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -50,7 +50,7 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
 
   @Test
   void aRelayRunsOnTheRelayPoolNotOnATomcatThread() throws Exception {
-    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(STREAM).build());
+    service.enqueue(SseResponses.sse(STREAM));
     try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat/stream", "{\"query\":\"hi\"}").build()).execute()) {
       assertThat(response.body().string()).contains("complete");
     }
