@@ -6,16 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import java.io.IOException;
+import dev.llmgateway.testkit.SseResponses;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockResponseBody;
 import mockwebserver3.RecordedRequest;
-import okio.BufferedSink;
 import org.junit.jupiter.api.Test;
 
 class ChatStreamTest extends MockServerTest {
@@ -30,39 +28,12 @@ class ChatStreamTest extends MockServerTest {
   static final String FULL = SESSION + INTENT + ": ping\n\n" + HELLO + WORLD + CANDIDATES + ACTION + DONE + END;
 
   static MockResponse sse(String body) {
-    return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").chunkedBody(body, 7).build();
+    return SseResponses.sse(body, 7);
   }
 
   /** A body that sends {@code first}, then waits for {@code release} before sending {@code rest} 1000 times. */
   static MockResponse paused(String first, CountDownLatch release, String rest, CountDownLatch serverSawClose) {
-    return paused(first, release, rest, 1000, serverSawClose);
-  }
-
-  /** A body that sends {@code first}, then waits for {@code release} before sending {@code rest} {@code times} times. */
-  static MockResponse paused(String first, CountDownLatch release, String rest, int times, CountDownLatch serverSawClose) {
-    return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
-        .body(new MockResponseBody() {
-          @Override
-          public long getContentLength() {
-            return -1;
-          }
-
-          @Override
-          public void writeTo(BufferedSink sink) throws IOException {
-            sink.writeUtf8(first).flush();
-            try {
-              release.await(30, TimeUnit.SECONDS);
-              for (int i = 0; i < times; i++) {
-                sink.writeUtf8(rest).flush();
-              }
-            } catch (IOException e) {
-              serverSawClose.countDown();
-              throw e;
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        }).build();
+    return SseResponses.paused(first, release, rest, 1000, serverSawClose);
   }
 
   @Test

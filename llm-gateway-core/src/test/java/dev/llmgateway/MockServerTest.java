@@ -1,5 +1,6 @@
 package dev.llmgateway;
 
+import dev.llmgateway.testkit.NoDelayServerSocketFactory;
 import java.io.IOException;
 import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.AfterEach;

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.llmgateway.testkit.LogCapture;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
+import dev.llmgateway.testkit.LeavingBrowser;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -103,19 +104,7 @@ class SseRelayTest extends MockServerTest {
   @Test
   void theTextOfABrowserGoneIsWhatItWasSentNotTheTokenWhoseWriteFailed() {
     server.enqueue(sse(FULL));
-    OutputStream leavesAtTheSecondToken = new OutputStream() {
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        if (new String(b, off, len, StandardCharsets.UTF_8).contains(" world")) {
-          throw new IOException("Broken pipe");
-        }
-      }
-    };
+    OutputStream leavesAtTheSecondToken = LeavingBrowser.onText(" world");
     RelayResult result;
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
       result = SseRelay.ofDefaults().relay(stream, leavesAtTheSecondToken);
@@ -130,22 +119,7 @@ class SseRelayTest extends MockServerTest {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch serverSawClose = new CountDownLatch(1);
     server.enqueue(paused(SESSION + HELLO, release, HELLO + "x".repeat(8192) + "\n", serverSawClose));
-    OutputStream browser = new OutputStream() {
-      private int written;
-
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        written += len;
-        if (written > 60) {
-          throw new IOException("Broken pipe");
-        }
-      }
-    };
+    OutputStream browser = LeavingBrowser.afterBytes(60);
     RelayResult result;
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
       result = SseRelay.ofDefaults().relay(stream, browser);
@@ -161,27 +135,8 @@ class SseRelayTest extends MockServerTest {
   void quietUpstreamGetsHeartbeatsAndAGoneBrowserIsNoticedByThem() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch serverSawClose = new CountDownLatch(1);
-    CountDownLatch pinged = new CountDownLatch(1);
     server.enqueue(paused(SESSION, release, HELLO + "x".repeat(8192) + "\n", serverSawClose));
-    OutputStream browser = new OutputStream() {
-      private final ByteArrayOutputStream seen = new ByteArrayOutputStream();
-
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public synchronized void write(byte[] b, int off, int len) throws IOException {
-        if (pinged.getCount() == 0) {
-          throw new IOException("Broken pipe"); // the browser left after the first heartbeat
-        }
-        seen.write(b, off, len);
-        if (seen.toString(StandardCharsets.UTF_8).contains(": ping\n")) {
-          pinged.countDown();
-        }
-      }
-    };
+    LeavingBrowser browser = LeavingBrowser.afterText(": ping\n"); // leaves after the first heartbeat
     SseRelay relay = SseRelay.builder().heartbeat(Duration.ofMillis(50)).build();
     RelayResult result;
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
@@ -189,7 +144,8 @@ class SseRelayTest extends MockServerTest {
     }
     release.countDown();
 
-    assertThat(pinged.getCount()).isZero();
+    assertThat(browser.received()).contains(": ping\n");
+    assertThat(browser.hasLeft()).isTrue();
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
     assertThat(serverSawClose.await(10, TimeUnit.SECONDS)).isTrue();
   }

@@ -7,6 +7,7 @@ import static dev.llmgateway.ChatStreamTest.SESSION;
 import static dev.llmgateway.TestSupport.USER;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmgateway.testkit.SseResponses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -27,7 +28,7 @@ class StreamConcurrencyTest extends MockServerTest {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         // No stream may finish before every stream has had its first event.
-        return ChatStreamTest.paused(SESSION, finish, HELLO + DONE + END, 1, new CountDownLatch(1));
+        return SseResponses.paused(SESSION, finish, HELLO + DONE + END, 1, new CountDownLatch(1));
       }
     });
     useClient(clientBuilder().maxConcurrentRequests(streams + 10));
@@ -60,8 +61,7 @@ class StreamConcurrencyTest extends MockServerTest {
   @Test
   void aThousandStreamsOpenedAndClosedInSequenceLeaveNothingBehind() throws Exception {
     for (int i = 0; i < 1000; i++) {
-      server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
-          .body(SESSION + HELLO + DONE + END).build());
+      server.enqueue(SseResponses.sse(SESSION + HELLO + DONE + END));
     }
     okhttp3.ConnectionPool pool = new okhttp3.ConnectionPool();
     useClient(clientBuilder().okHttpClient(new okhttp3.OkHttpClient.Builder().connectionPool(pool).build()));

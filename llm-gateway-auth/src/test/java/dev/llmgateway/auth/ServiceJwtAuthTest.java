@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -20,7 +20,7 @@ import com.auth0.jwt.algorithms.Algorithm;
 import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.TokenVerificationException.Reason;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;

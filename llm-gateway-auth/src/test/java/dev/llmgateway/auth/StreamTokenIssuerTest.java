@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.Intent;
 import dev.llmgateway.ValidationException;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;

@@ -16,7 +16,7 @@ import dev.llmgateway.ChatRequest;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.auth.TokenVerificationException.Reason;
 import dev.llmgateway.auth.internal.InMemoryReplayStore;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;

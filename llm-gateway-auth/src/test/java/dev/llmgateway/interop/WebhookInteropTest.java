@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import dev.llmgateway.webhooks.CompletionWebhook;
 import dev.llmgateway.webhooks.VerifiedWebhook;
 import dev.llmgateway.webhooks.WebhookSecret;

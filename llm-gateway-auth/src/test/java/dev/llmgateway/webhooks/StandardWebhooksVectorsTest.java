@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import dev.llmgateway.webhooks.WebhookVerificationException.Reason;
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmgateway.Usage;
-import dev.llmgateway.testing.MutableClock;
+import dev.llmgateway.testkit.MutableClock;
 import dev.llmgateway.webhooks.WebhookVerificationException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

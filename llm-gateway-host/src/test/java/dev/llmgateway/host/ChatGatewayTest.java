@@ -1,5 +1,6 @@
 package dev.llmgateway.host;
 
+import static dev.llmgateway.testkit.SseResponses.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -12,6 +13,8 @@ import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServiceUnavailableException;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
+import dev.llmgateway.testkit.LeavingBrowser;
+import dev.llmgateway.testkit.SseResponses;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -65,10 +68,6 @@ class ChatGatewayTest {
   void tearDown() {
     client.close();
     service.close();
-  }
-
-  private static MockResponse sse(String body) {
-    return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(body).build();
   }
 
   private void assertSettledOnce(Settlement expected) {
@@ -200,22 +199,7 @@ class ChatGatewayTest {
   @Test
   void browserGoneMidStreamCommitsWhatWasDeliveredOnce() {
     service.enqueue(sse(SESSION + TOKEN + TOKEN + TOKEN + DONE));
-    OutputStream failsAfterSomeBytes = new OutputStream() {
-      private int written;
-
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        written += len;
-        if (written > 700) {
-          throw new IOException("Broken pipe");
-        }
-      }
-    };
+    OutputStream failsAfterSomeBytes = LeavingBrowser.afterBytes(700);
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> failsAfterSomeBytes);
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
     assertSettledOnce(Settlement.COMMITTED);
@@ -224,19 +208,7 @@ class ChatGatewayTest {
   @Test
   void browserGoneWhileBeingSentTheFinalEventIsChargedTheUsageTheServiceReported() {
     service.enqueue(sse(SESSION + TOKEN + DONE));
-    OutputStream failsOnComplete = new OutputStream() {
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        if (new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8).contains("event: complete")) {
-          throw new IOException("Broken pipe");
-        }
-      }
-    };
+    OutputStream failsOnComplete = LeavingBrowser.onText("event: complete");
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> failsOnComplete);
 
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
@@ -248,23 +220,7 @@ class ChatGatewayTest {
   @Test
   void streamThatTimesOutSettlesOnce() {
     CountDownLatch never = new CountDownLatch(1);
-    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
-        .body(new mockwebserver3.MockResponseBody() {
-          @Override
-          public long getContentLength() {
-            return -1;
-          }
-
-          @Override
-          public void writeTo(okio.BufferedSink sink) throws IOException {
-            sink.writeUtf8(SESSION + TOKEN).flush();
-            try {
-              never.await(30, TimeUnit.SECONDS); // then stalls: the idle limit fires
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        }).build());
+    service.enqueue(SseResponses.stalled(SESSION + TOKEN, never)); // then the idle limit fires
     client.close();
     client = client.newBuilder().streamTimeout(java.time.Duration.ofMillis(300)).build();
     gateway = ChatGateway.builder().client(client).ledger(ledger)
@@ -282,21 +238,8 @@ class ChatGatewayTest {
   @Test
   void upstreamCancelledMidStreamSettlesOnce() {
     service.enqueue(sse(SESSION + TOKEN + TOKEN + DONE));
-    OutputStream cancelsOnFirstChunk = new OutputStream() {
-      private int writes;
-
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        if (++writes > 3) {
-          throw new java.io.InterruptedIOException("host request cancelled");
-        }
-      }
-    };
+    OutputStream cancelsOnFirstChunk = LeavingBrowser.afterWrites(3)
+        .failingWith(() -> new java.io.InterruptedIOException("host request cancelled"));
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> cancelsOnFirstChunk);
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
     assertThat(settlements).hasSize(1);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -12,6 +12,7 @@ import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
+import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockResponseBody;
 import mockwebserver3.MockWebServer;
 import okhttp3.Call;
 import okhttp3.MediaType;
@@ -33,7 +33,6 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import okio.BufferedSink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -207,7 +206,7 @@ public abstract class GatewayApiTest {
 
   @Test
   void streamRelaysServerSentEventsAndSettlesOnce() throws Exception {
-    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(STREAM).build());
+    service.enqueue(SseResponses.sse(STREAM));
     List<String> types = new ArrayList<>();
     try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat/stream", "{\"query\":\"hi\"}").build()).execute()) {
       assertThat(response.header("Content-Type")).startsWith("text/event-stream");
@@ -226,29 +225,8 @@ public abstract class GatewayApiTest {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch upstreamClosed = new CountDownLatch(1);
     String token = "data: {\"type\":\"token\",\"content\":\"" + "word ".repeat(200) + "\"}\n\n: " + "x".repeat(8192) + "\n\n";
-    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
-        .body(new MockResponseBody() {
-          @Override
-          public long getContentLength() {
-            return -1;
-          }
-
-          @Override
-          public void writeTo(BufferedSink sink) throws IOException {
-            sink.writeUtf8("data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n").flush();
-            try {
-              release.await(30, TimeUnit.SECONDS);
-              for (int i = 0; i < 1000; i++) {
-                sink.writeUtf8(token).flush();
-              }
-            } catch (IOException e) {
-              upstreamClosed.countDown();
-              throw e;
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        }).build());
+    service.enqueue(SseResponses.paused("data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n",
+        release, token, 1000, upstreamClosed));
     Call call = browser.newCall(post(GatewayRoutes.API + "/chat/stream", "{\"query\":\"hi\"}").build());
     try (Response response = call.execute()) {
       assertThat(SseReader.create(response.body().source()).next()).isNotNull();

@@ -11,8 +11,8 @@ import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookSecret;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +22,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import mockwebserver3.MockResponse;
-import mockwebserver3.MockResponseBody;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import okio.BufferedSink;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -61,7 +58,7 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
 
   @Test
   void aRelayRunsOnTheRelayPoolNotOnATomcatThread() throws Exception {
-    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(STREAM).build());
+    service.enqueue(SseResponses.sse(STREAM));
     try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat/stream", "{\"query\":\"hi\"}").build()).execute()) {
       assertThat(response.body().string()).contains("complete");
     }
@@ -71,8 +68,9 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
   @Test
   void whenEveryRelayThreadIsBusyAStreamIs503WithRetryAfterAndNothingIsReserved() throws Exception {
     CountDownLatch finish = new CountDownLatch(1);
-    service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
-        .body(new HeldStream(finish)).build());
+    int firstTokenEnds = STREAM.indexOf("\n\n", STREAM.indexOf("token")) + 2;
+    service.enqueue(SseResponses.paused(STREAM.substring(0, firstTokenEnds), finish, STREAM.substring(firstTokenEnds), 1,
+        new CountDownLatch(1)));
     InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
     ledger.deposit("123", 100);
     BlockingQueue<Settlement> settlements = new LinkedBlockingQueue<>();
@@ -102,32 +100,6 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
       }
       assertThat(settlements.poll(20, TimeUnit.SECONDS)).isEqualTo(Settlement.COMMITTED);
       assertThat(settlements).isEmpty();
-    }
-  }
-
-  /** A stream that sends its first token, then holds until {@code finish}, then ends. */
-  private static final class HeldStream implements MockResponseBody {
-    private final CountDownLatch finish;
-
-    HeldStream(CountDownLatch finish) {
-      this.finish = finish;
-    }
-
-    @Override
-    public long getContentLength() {
-      return -1;
-    }
-
-    @Override
-    public void writeTo(BufferedSink sink) throws IOException {
-      int firstEventEnds = STREAM.indexOf("\n\n", STREAM.indexOf("token")) + 2;
-      sink.writeUtf8(STREAM.substring(0, firstEventEnds)).flush();
-      try {
-        finish.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      sink.writeUtf8(STREAM.substring(firstEventEnds)).flush();
     }
   }
 }

@@ -1,4 +1,4 @@
-package dev.llmgateway;
+package dev.llmgateway.testkit;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,9 +10,13 @@ import javax.net.ServerSocketFactory;
 /**
  * Server sockets whose accepted connections set TCP_NODELAY. MockWebServer writes a response's
  * headers and body separately; with Nagle's algorithm the body then waits for the client's delayed
- * ACK (about 40 ms), which turns thousand-stream tests into minutes.
+ * ACK (about 40 ms), which turns thousand-stream tests into minutes. Use it with
+ * {@code server.setServerSocketFactory(new NoDelayServerSocketFactory())} before the server starts.
  */
-final class NoDelayServerSocketFactory extends ServerSocketFactory {
+public final class NoDelayServerSocketFactory extends ServerSocketFactory {
+  /** A factory; it holds no state, so one may serve any number of servers. */
+  public NoDelayServerSocketFactory() {}
+
   private static ServerSocket socket() throws IOException {
     return new ServerSocket() {
       @Override

@@ -1,4 +1,4 @@
-package dev.llmgateway;
+package dev.llmgateway.testkit;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -8,8 +8,19 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.slf4j.LoggerFactory;
 
-/** Captures every log event of the SDK at DEBUG and above while open. */
-final class LogCapture implements AutoCloseable {
+/**
+ * Captures every log event at DEBUG and above while open, through logback's root logger; for tests
+ * that check what the SDK logs, and that no secret is in any log line. Close it to detach and to put
+ * the root level back:
+ *
+ * <pre>{@code
+ * try (LogCapture logs = new LogCapture()) {
+ *   ...
+ *   assertThat(logs.allText()).doesNotContain(secret);
+ * }
+ * }</pre>
+ */
+public final class LogCapture implements AutoCloseable {
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>() {
     @Override
     protected void append(ILoggingEvent event) {
@@ -21,22 +32,41 @@ final class LogCapture implements AutoCloseable {
   private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
   private final Level previous = root.getLevel();
 
-  LogCapture() {
+  /** Starts capturing, with the root logger at DEBUG. */
+  public LogCapture() {
     appender.start();
     root.addAppender(appender);
     root.setLevel(Level.DEBUG);
   }
 
-  List<ILoggingEvent> events() {
-    return List.copyOf(appender.list);
+  /**
+   * The events so far.
+   *
+   * @return a copy, oldest first
+   */
+  public List<ILoggingEvent> events() {
+    synchronized (appender) {
+      return List.copyOf(appender.list);
+    }
   }
 
-  List<ILoggingEvent> events(String loggerName) {
+  /**
+   * The events so far of one logger.
+   *
+   * @param loggerName the logger's full name, such as a class name
+   * @return a copy, oldest first
+   */
+  public List<ILoggingEvent> events(String loggerName) {
     return events().stream().filter(e -> e.getLoggerName().equals(loggerName)).collect(Collectors.toList());
   }
 
-  /** Every formatted message, with its throwable's messages, and the MDC values. */
-  String allText() {
+  /**
+   * Every formatted message, with its MDC and its throwables' class names and messages, one event a
+   * line: the text a secret must not be in.
+   *
+   * @return the text of all events so far
+   */
+  public String allText() {
     StringBuilder b = new StringBuilder();
     for (ILoggingEvent e : events()) {
       b.append(e.getFormattedMessage()).append(' ').append(e.getMDCPropertyMap()).append('\n');
@@ -47,6 +77,7 @@ final class LogCapture implements AutoCloseable {
     return b.toString();
   }
 
+  /** Detaches the capture and puts the root logger's level back. */
   @Override
   public void close() {
     root.detachAppender(appender);
