@@ -509,13 +509,14 @@ class FaultsTest {
     CountDownLatch closedByClient = new CountDownLatch(1);
     RawServer raw = leaks.closeBeforeChecking(new RawServer(socket -> {
       arrived.countDown(); // the request was read and is never answered
-      socket.setSoTimeout(10_000);
+      socket.setSoTimeout(30_000);
       if (socket.getInputStream().read() == -1) {
         closedByClient.countDown();
       }
     }));
     List<AuditEvent> audit = new CopyOnWriteArrayList<>();
-    LlmGatewayClient client = client(raw.url(), b -> b.auditSink(audit::add));
+    // A call timeout far beyond the wait below: only the cancellation can close the connection in time.
+    LlmGatewayClient client = client(raw.url(), b -> b.auditSink(audit::add).timeout(Duration.ofSeconds(60)));
 
     CompletableFuture<ChatResponse> future = client.chatAsync(HI, USER);
     assertThat(arrived.await(5, TimeUnit.SECONDS)).as("the request reached the server").isTrue();
