@@ -4,13 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.llmgateway.ApiException;
+import dev.llmgateway.AuditEvent;
 import dev.llmgateway.AuditSink;
+import dev.llmgateway.ChatResponse;
+import dev.llmgateway.CircuitBreaker;
+import dev.llmgateway.CircuitOpenException;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.NotFoundException;
 import dev.llmgateway.RelayResult;
 import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.ServerErrorException;
 import dev.llmgateway.ServiceUnavailableException;
+import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamInterruptedException;
 import dev.llmgateway.TimeoutException;
 import dev.llmgateway.UserContext;
@@ -29,6 +37,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -363,6 +373,203 @@ class FaultsTest {
     }
     assertThat(completed).as("seed %d", seed).isPositive().isLessThan(streams);
     assertThat(leaks.ledger().balance("u1")).as("seed %d", seed).isEqualTo(DEPOSIT + streams * 100L - expectedCharge);
+  }
+
+  // 12
+  @Test
+  void aRedirectIsNotFollowedAndReleasesTheCredits() throws Exception {
+    String elsewhere = service.url("/elsewhere").toString();
+    service.enqueue(new MockResponse.Builder().code(307).setHeader("Location", elsewhere).build());
+    service.enqueue(new MockResponse.Builder().code(308).setHeader("Location", elsewhere).build());
+    service.enqueue(sse(SESSION + TOKEN + DONE)); // what a followed redirect would be answered with
+
+    ApiException chat = catchThrowableOfType(ApiException.class, () -> gateway(client(retrying())).chat(USER, HI));
+    Browser browser = new Browser();
+    ApiException stream = catchThrowableOfType(ApiException.class,
+        () -> gateway(client(retrying())).stream(USER, HI, browser));
+
+    assertThat(chat).isExactlyInstanceOf(ApiException.class);
+    assertThat(chat.status()).isEqualTo(307);
+    assertThat(stream).isExactlyInstanceOf(ApiException.class);
+    assertThat(stream.status()).isEqualTo(308);
+    assertThat(browser.started).isFalse();
+    assertThat(service.getRequestCount()).as("neither redirect followed nor retried").isEqualTo(2);
+    assertThat(service.takeRequest().getUrl().encodedPath()).isNotEqualTo("/elsewhere");
+    assertThat(service.takeRequest().getUrl().encodedPath()).isNotEqualTo("/elsewhere");
+    assertThat(leaks.reservations()).isEqualTo(2);
+    assertThat(leaks.ledger().balance("u1")).isEqualTo(DEPOSIT);
+  }
+
+  // 13
+  @Test
+  void aHugeErrorBodyIsBoundedAndEveryAttemptsConnectionLetGo() {
+    MockResponse huge = new MockResponse.Builder().code(502).setHeader("Content-Type", "application/json")
+        .body("{\"detail\":\"" + "x".repeat(5 * MIB) + "\"}").build();
+    for (int i = 0; i < 6; i++) {
+      service.enqueue(huge);
+    }
+
+    ServiceUnavailableException chat = catchThrowableOfType(ServiceUnavailableException.class,
+        () -> gateway(client(retrying())).chat(USER, HI));
+    Browser browser = new Browser();
+    ServiceUnavailableException stream = catchThrowableOfType(ServiceUnavailableException.class,
+        () -> gateway(client(retrying())).stream(USER, HI, browser));
+
+    for (ServiceUnavailableException e : List.of(chat, stream)) {
+      assertThat(e.status()).isEqualTo(502);
+      assertThat(e.attempts()).as("retried like any 502").isEqualTo(3);
+      assertThat(e.getMessage()).hasSizeLessThan(1_000);
+      assertThat(e.getCause()).isInstanceOfSatisfying(ServerErrorException.class, cause -> {
+        assertThat(cause.body()).hasSizeLessThanOrEqualTo(ApiException.MAX_BODY_CHARS);
+        assertThat(cause.detail()).as("the cut-off JSON gives no detail").isNull();
+        assertThat(cause.getMessage()).hasSizeLessThan(1_000);
+      });
+    }
+    assertThat(browser.started).isFalse();
+    assertThat(service.getRequestCount()).isEqualTo(6);
+    assertThat(leaks.ledger().balance("u1")).isEqualTo(DEPOSIT);
+  }
+
+  // 14
+  @Test
+  void anOpenCircuitBreakerFailsFastWithoutARequestAndReleasesTheCredits() {
+    AtomicLong nanos = new AtomicLong();
+    CircuitBreaker breaker = CircuitBreaker.builder().ticker(nanos::get).build();
+    ChatGateway gateway = gateway(client(b -> b.circuitBreaker(breaker)));
+    for (int i = 0; i < CircuitBreaker.DEFAULT_FAILURE_THRESHOLD; i++) {
+      service.enqueue(new MockResponse.Builder().code(500).body("{\"detail\":\"down\"}").build());
+      assertThat(catchThrowable(() -> gateway.chat(USER, HI))).isInstanceOf(ServerErrorException.class);
+    }
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
+    int callsBefore = leaks.callsStarted();
+
+    CircuitOpenException chat = catchThrowableOfType(CircuitOpenException.class, () -> gateway.chat(USER, HI));
+    Browser browser = new Browser();
+    CircuitOpenException stream = catchThrowableOfType(CircuitOpenException.class,
+        () -> gateway.stream(USER, HI, browser));
+
+    assertThat(chat.attempts()).isZero();
+    assertThat(chat.retryAfter()).isEqualTo(CircuitBreaker.DEFAULT_OPEN_DURATION);
+    assertThat(stream.attempts()).isZero();
+    assertThat(browser.started).isFalse();
+    assertThat(leaks.callsStarted()).as("no HTTP call made").isEqualTo(callsBefore);
+    assertThat(service.getRequestCount()).as("no request reached the service").isEqualTo(5);
+    assertThat(leaks.reservations()).as("reserved, then released (settled once each, checked after)").isEqualTo(7);
+    assertThat(leaks.ledger().balance("u1")).isEqualTo(DEPOSIT);
+
+    nanos.addAndGet(CircuitBreaker.DEFAULT_OPEN_DURATION.toNanos());
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+    RelayResult probe = gateway.stream(USER, HI, new Browser());
+
+    assertThat(probe.outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(leaks.ledger().balance("u1")).as("the probe's reported usage").isEqualTo(DEPOSIT - 30);
+  }
+
+  // 15
+  @Test
+  void failingSessionCallsAreTypedAndReserveNothing() throws IOException {
+    ChatGateway gateway = gateway(client(UnaryOperator.identity()));
+    MockResponse serverError = new MockResponse.Builder().code(500).body("{\"detail\":\"down\"}").build();
+    MockResponse notFound = new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build();
+    MockResponse forbidden = new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build();
+    for (MockResponse response : List.of(serverError, serverError, serverError, notFound, notFound, forbidden, forbidden)) {
+      service.enqueue(response);
+    }
+
+    assertThat(catchThrowable(() -> gateway.listSessions(USER, 10, null))).isInstanceOf(ServerErrorException.class);
+    assertThat(catchThrowable(() -> gateway.getSession(USER, "s"))).isInstanceOf(ServerErrorException.class);
+    assertThat(catchThrowable(() -> gateway.deleteSession(USER, "s"))).isInstanceOf(ServerErrorException.class);
+    assertThat(catchThrowable(() -> gateway.getSession(USER, "s"))).isExactlyInstanceOf(NotFoundException.class);
+    assertThat(catchThrowable(() -> gateway.deleteSession(USER, "s"))).isExactlyInstanceOf(NotFoundException.class);
+    NotFoundException notTheUsers = catchThrowableOfType(NotFoundException.class, () -> gateway.getSession(USER, "s"));
+    assertThat(notTheUsers.status()).isEqualTo(403);
+    assertThat(catchThrowable(() -> gateway.deleteSession(USER, "s"))).isExactlyInstanceOf(NotFoundException.class);
+
+    int port;
+    try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = closed.getLocalPort();
+    }
+    // Without retries: the breaker would open after 5 refused attempts and answer the rest itself.
+    ChatGateway refused = gateway(client("http://127.0.0.1:" + port + "/", UnaryOperator.identity()));
+    assertThat(catchThrowable(() -> refused.listSessions(USER, 10, null))).isInstanceOf(ServiceUnavailableException.class);
+    assertThat(catchThrowable(() -> refused.getSession(USER, "s"))).isInstanceOf(ServiceUnavailableException.class);
+    assertThat(catchThrowable(() -> refused.deleteSession(USER, "s"))).isInstanceOf(ServiceUnavailableException.class);
+
+    assertThat(service.getRequestCount()).isEqualTo(7);
+    assertThat(leaks.callsStarted()).as("7 answered, 3 refused").isEqualTo(10);
+    assertThat(leaks.reservations()).as("session calls are free").isZero();
+    assertThat(leaks.ledger().balance("u1")).isEqualTo(DEPOSIT);
+  }
+
+  // 16
+  @Test
+  void cancellingAnAsyncCallClosesTheConnectionAtTheServer() throws Exception {
+    CountDownLatch arrived = new CountDownLatch(1);
+    CountDownLatch closedByClient = new CountDownLatch(1);
+    RawServer raw = leaks.closeBeforeChecking(new RawServer(socket -> {
+      arrived.countDown(); // the request was read and is never answered
+      socket.setSoTimeout(30_000);
+      if (socket.getInputStream().read() == -1) {
+        closedByClient.countDown();
+      }
+    }));
+    List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+    // A call timeout far beyond the wait below: only the cancellation can close the connection in time.
+    LlmGatewayClient client = client(raw.url(), b -> b.auditSink(audit::add).timeout(Duration.ofSeconds(60)));
+
+    CompletableFuture<ChatResponse> future = client.chatAsync(HI, USER);
+    assertThat(arrived.await(5, TimeUnit.SECONDS)).as("the request reached the server").isTrue();
+    future.cancel(true);
+
+    assertThat(closedByClient.await(5, TimeUnit.SECONDS)).as("the server saw the connection close").isTrue();
+    assertThat(catchThrowable(future::get)).isInstanceOf(CancellationException.class);
+    assertThat(raw.connections()).isEqualTo(1);
+    assertThat(audit).singleElement().satisfies(e -> assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.CANCELLED));
+  }
+
+  // 17
+  @Test
+  void aMidStreamErrorEventReachesTheBrowserAndChargesTheTextDelivered() {
+    String error = "data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"try later\",\"retryable\":true}\n\n";
+    service.enqueue(sse(SESSION + TOKEN + error));
+    service.enqueue(sse(SESSION + error));
+    ChatGateway gateway = gateway(client(retrying()));
+    Browser afterToken = new Browser();
+    Browser beforeToken = new Browser();
+
+    RelayResult partial = gateway.stream(USER, HI, afterToken);
+    long afterFirst = leaks.ledger().balance("u1");
+    RelayResult nothing = gateway.stream(USER, HI, beforeToken);
+
+    assertThat(partial.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+    assertThat(partial.failure()).isInstanceOfSatisfying(StreamErrorException.class, e -> {
+      assertThat(e.code()).isEqualTo("model_overloaded");
+      assertThat(e.retryable()).isTrue();
+      assertThat(e.partialText()).isEqualTo("word");
+    });
+    assertThat(afterToken.text()).contains("\"content\":\"word\"").contains("event: error");
+    assertThat(afterFirst).as("no usage reported: 1 prompt + 1 delivered token estimated").isEqualTo(DEPOSIT - 2);
+    assertThat(nothing.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+    assertThat(nothing.failure()).isInstanceOf(StreamErrorException.class);
+    assertThat(beforeToken.text()).contains("event: error").doesNotContain("word");
+    assertThat(leaks.ledger().balance("u1")).as("nothing delivered, nothing charged").isEqualTo(afterFirst);
+    assertThat(service.getRequestCount()).as("not retried").isEqualTo(2);
+  }
+
+  // 18
+  @Test
+  void dataThatIsNotJsonIsSkippedAndTheAnswerChargedItsReportedUsage() {
+    service.enqueue(sse(SESSION + "data: not json\n\n" + TOKEN + "data: {\"type\":\n\n" + TOKEN + DONE));
+    Browser browser = new Browser();
+
+    RelayResult result = gateway(client(UnaryOperator.identity())).stream(USER, HI, browser);
+
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+    assertThat(result.completion().text()).isEqualTo("wordword");
+    assertThat(result.completion().skippedEvents()).isEqualTo(2);
+    assertThat(browser.text()).doesNotContain("not json").contains("event: complete");
+    assertThat(leaks.ledger().balance("u1")).as("the reported usage").isEqualTo(DEPOSIT - 30);
   }
 
   /** The default retry policy (3 attempts) without jitter, its waits recorded instead of slept. */

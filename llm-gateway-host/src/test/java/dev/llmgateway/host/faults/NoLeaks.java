@@ -100,6 +100,11 @@ final class NoLeaks {
     return callsStarted.get();
   }
 
+  /** Credit reservations made so far on the {@linkplain #countingLedger() counting ledger}. */
+  int reservations() {
+    return counting.reservations();
+  }
+
   /** Closes {@code resource} (a server, a client) before the checks run. */
   <T extends AutoCloseable> T closeBeforeChecking(T resource) {
     closeFirst.add(resource);
@@ -201,6 +206,10 @@ final class NoLeaks {
     private Settlement recorded(Reservation reservation, Settlement settlement) {
       settlements.computeIfAbsent(reservation.id(), id -> new CopyOnWriteArrayList<>()).add(settlement);
       return settlement;
+    }
+
+    int reservations() {
+      return settlements.size();
     }
 
     void assertEachSettledOnce() {
