@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.llmgateway.ApiException;
 import dev.llmgateway.AuditEvent;
 import dev.llmgateway.AuditSink;
+import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
 import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.CircuitOpenException;
-import dev.llmgateway.ChatRequest;
 import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.NotFoundException;
@@ -26,12 +26,12 @@ import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.InMemoryRateLimiter;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
+import dev.llmgateway.testkit.NoDelayServerSocketFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,7 +45,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
-import javax.net.ServerSocketFactory;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -80,7 +79,7 @@ class FaultsTest {
   @BeforeEach
   void setUp() throws IOException {
     leaks = new NoLeaks();
-    service.setServerSocketFactory(noDelay());
+    service.setServerSocketFactory(new NoDelayServerSocketFactory());
     service.start();
     leaks.closeBeforeChecking(service);
     leaks.ledger().deposit("u1", DEPOSIT);
@@ -605,41 +604,6 @@ class FaultsTest {
 
   private static MockResponse sse(String body) {
     return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(body).build();
-  }
-
-  /**
-   * Server sockets whose connections set TCP_NODELAY: MockWebServer writes headers and body
-   * separately, and Nagle's algorithm would hold the body for the client's delayed ACK.
-   */
-  private static ServerSocketFactory noDelay() {
-    return new ServerSocketFactory() {
-      @Override
-      public ServerSocket createServerSocket() throws IOException {
-        return new ServerSocket() {
-          @Override
-          public Socket accept() throws IOException {
-            Socket socket = super.accept();
-            socket.setTcpNoDelay(true);
-            return socket;
-          }
-        };
-      }
-
-      @Override
-      public ServerSocket createServerSocket(int port) {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public ServerSocket createServerSocket(int port, int backlog) {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public ServerSocket createServerSocket(int port, int backlog, InetAddress address) {
-        throw new UnsupportedOperationException();
-      }
-    };
   }
 
   /**

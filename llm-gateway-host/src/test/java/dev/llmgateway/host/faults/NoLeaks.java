@@ -47,9 +47,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class NoLeaks {
   private static final long DEFAULT_JOIN_MILLIS = 5_000;
-  /** Threads shared by the whole JVM, not owned by one client: OkHttp's task runner, Okio's timeouts, the SDK's timers. */
-  private static final List<String> SHARED_DAEMONS =
-      List.of("OkHttp TaskRunner", "Okio Watchdog", "llm-gateway-stream-watchdog", "MockWebServer TaskRunner");
+  /**
+   * Threads shared by the whole JVM, not owned by one client: OkHttp's task runner (whose threads
+   * take the name of the task they run, such as the connection pool's closer), Okio's timeouts,
+   * the SDK's timers.
+   */
+  private static final List<String> SHARED_DAEMONS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
+      "Okio Watchdog", "llm-gateway-stream-watchdog", "MockWebServer TaskRunner");
 
   private final long joinMillis;
   private final Set<Thread> baseline = Set.copyOf(Thread.getAllStackTraces().keySet());
