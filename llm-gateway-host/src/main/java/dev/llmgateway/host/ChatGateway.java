@@ -21,6 +21,7 @@ import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.internal.Ids;
 import dev.llmgateway.webhooks.CompletionWebhook;
 import dev.llmgateway.webhooks.VerifiedWebhook;
 import dev.llmgateway.webhooks.WebhookVerifier;
@@ -30,7 +31,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
@@ -313,7 +313,7 @@ public final class ChatGateway {
   /** Validation, then the rate limit; returns the request id of the call. */
   private String admit(UserContext user, ChatRequest request, Operation operation) {
     client.validator().validate(request, user);
-    String requestId = UUID.randomUUID().toString();
+    String requestId = Ids.randomUuid(); // not UUID.randomUUID(): no SecureRandom lock per request
     rateLimiter.acquire(user.userId(), operation, requestId);
     return requestId;
   }
