@@ -67,6 +67,7 @@ public final class ChatGateway {
   private final @Nullable WebhookVerifier webhooks;
   private final BiConsumer<Reservation, Settlement> settled;
   private final @Nullable Duration streamTotalTimeout;
+  private final boolean strictStreams;
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -83,6 +84,7 @@ public final class ChatGateway {
     this.webhooks = b.webhooks;
     this.settled = b.settled;
     this.streamTotalTimeout = b.streamTotalTimeout;
+    this.strictStreams = b.strictStreams;
   }
 
   /**
@@ -140,7 +142,8 @@ public final class ChatGateway {
     Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
     ChatStream stream;
     try {
-      StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId));
+      StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId))
+          .strict(strictStreams);
       if (streamTotalTimeout != null) {
         options.totalTimeout(streamTotalTimeout);
       }
@@ -395,8 +398,23 @@ public final class ChatGateway {
     private @Nullable WebhookVerifier webhooks;
     private BiConsumer<Reservation, Settlement> settled = (reservation, settlement) -> {};
     private @Nullable Duration streamTotalTimeout;
+    private boolean strictStreams;
 
     private Builder() {}
+
+    /**
+     * Sets whether a {@linkplain #stream stream} whose {@code data} is not JSON fails (with {@link
+     * dev.llmgateway.InvalidResponseException}, the browser sent an {@code error} event and the
+     * reservation settled as for any stream that ends early) instead of skipping it. Default false:
+     * skipped and counted, as {@link StreamOptions.Builder#strict} says.
+     *
+     * @param strict the setting
+     * @return this builder
+     */
+    public Builder strictStreams(boolean strict) {
+      this.strictStreams = strict;
+      return this;
+    }
 
     /**
      * Sets the longest a whole {@linkplain #stream stream} may take, however steadily it drips:

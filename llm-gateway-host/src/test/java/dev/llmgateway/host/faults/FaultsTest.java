@@ -571,6 +571,21 @@ class FaultsTest {
     assertThat(leaks.ledger().balance("u1")).as("the reported usage").isEqualTo(DEPOSIT - 30);
   }
 
+  @Test
+  void dataThatIsNotJsonFailsAStrictStreamAndChargesTheTextDelivered() {
+    service.enqueue(sse(SESSION + TOKEN + "data: not json\n\n" + TOKEN + DONE));
+    Browser browser = new Browser();
+
+    RelayResult result = gateway(client(UnaryOperator.identity()), b -> b.strictStreams(true)).stream(USER, HI, browser);
+
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+    assertThat(result.failure()).isInstanceOf(InvalidResponseException.class);
+    assertThat(browser.text()).contains("\"content\":\"word\"").contains("event: error").doesNotContain("not json");
+    assertThat(leaks.ledger().balance("u1")).as("no usage reported: 1 prompt + 1 delivered token estimated")
+        .isEqualTo(DEPOSIT - 2);
+    assertThat(service.getRequestCount()).as("not retried").isEqualTo(1);
+  }
+
   /** The default retry policy (3 attempts) without jitter, its waits recorded instead of slept. */
   private UnaryOperator<LlmGatewayClient.Builder> retrying() {
     return b -> b.retryPolicy(RetryPolicy.builder().jitter(0).build()).sleeper(waits::add);
