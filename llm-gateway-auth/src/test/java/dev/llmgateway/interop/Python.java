@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs src/test/python/interop.py with Debian's /usr/bin/python3 (not the first python3 on PATH,
- * which may lack python3-jwt). Missing Python or PyJWT fails the test: CI installs them (.ci/run).
+ * which may lack python3-jwt). Missing Python or PyJWT fails the test: .ci/setup installs them.
  */
 final class Python {
   static final Path PYTHON = Path.of("/usr/bin/python3");
@@ -25,7 +25,7 @@ final class Python {
   /** Runs one command of the helper with {@code input} as JSON on stdin; returns its JSON output. */
   static JsonNode run(String command, Map<String, ?> input) throws Exception {
     assertThat(PYTHON)
-        .as("the interop tests need Debian's /usr/bin/python3 with python3-jwt (.ci/run installs it)")
+        .as("the interop tests need Debian's /usr/bin/python3 with python3-jwt (.ci/setup installs it)")
         .isExecutable();
     Path script = Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
         .resolve("src/test/python/interop.py");
@@ -48,7 +48,7 @@ final class Python {
         throw new AssertionError("python3 interop.py " + command + " did not finish in " + TIMEOUT_SECONDS + " s");
       }
       assertThat(process.exitValue())
-          .as("python3 interop.py %s failed (is python3-jwt installed? .ci/run installs it):%n%s", command,
+          .as("python3 interop.py %s failed (is python3-jwt installed? .ci/setup installs it):%n%s", command,
               Files.readString(stderr, StandardCharsets.UTF_8))
           .isZero();
       return MAPPER.readTree(Files.readAllBytes(stdout));

@@ -84,7 +84,7 @@ final class ReferenceService implements AutoCloseable {
     Path serviceDir = interopDir().resolve("service");
     if (!Files.isExecutable(PYTHON)) {
       throw new AssertionError("The interop tests need Debian's " + PYTHON + " with python3-fastapi, "
-          + "python3-uvicorn and python3-jwt (.ci/run installs them)");
+          + "python3-uvicorn and python3-jwt (.ci/setup installs them)");
     }
     if (!Files.isRegularFile(serviceDir.resolve("app.py"))) {
       throw new AssertionError("No reference service at " + serviceDir.resolve("app.py"));

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The chat page in headless Chromium (Debian's package, installed by {@code .ci/run}), driven over
+ * The chat page in headless Chromium (Debian's package, installed by {@code .ci/setup}), driven over
  * the DevTools protocol by {@link HeadlessChromium}: the page signs in, asks, and the answer appears
  * in the DOM, through the gateway's relay ({@code fetch} and a body reader) and streamed directly
  * from the service ({@code EventSource}). Fails (never skips) when Chromium is missing.

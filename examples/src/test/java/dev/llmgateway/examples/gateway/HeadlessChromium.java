@@ -72,7 +72,7 @@ final class HeadlessChromium implements AutoCloseable {
   static HeadlessChromium start() throws IOException, InterruptedException {
     if (!Files.isExecutable(CHROMIUM)) {
       throw new AssertionError("The browser test needs Debian's chromium package at " + CHROMIUM
-          + ": apt-get install chromium (.ci/run installs it)");
+          + ": apt-get install chromium (.ci/setup installs it)");
     }
     Path profile = Files.createTempDirectory("chromium-profile");
     Process process;
