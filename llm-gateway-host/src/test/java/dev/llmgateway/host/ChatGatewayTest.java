@@ -186,6 +186,29 @@ class ChatGatewayTest {
   }
 
   @Test
+  void aResponseBodyThatThrowsUncheckedEndsTheStreamSettlesOnceAndPassesTheExceptionOn() throws Exception {
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+    OutputStream broken = new OutputStream() {
+      @Override
+      public void write(int b) {
+        throw new IllegalStateException("response already committed");
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        throw new IllegalStateException("response already committed");
+      }
+    };
+
+    assertThat(catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), headers -> broken)))
+        .isInstanceOf(IllegalStateException.class).hasMessage("response already committed");
+
+    assertSettledOnce(Settlement.RELEASED); // nothing is known to have reached the browser
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+    assertThat(service.takeRequest().getTarget()).endsWith("/chat/stream");
+  }
+
+  @Test
   void browserGoneBeforeTheFirstWriteSettlesOnce() {
     service.enqueue(sse(SESSION + TOKEN + DONE));
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> {
@@ -291,6 +314,31 @@ class ChatGatewayTest {
       assertThat(catchThrowable(() -> ChatGateway.builder().streamTotalTimeout(bad)))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamTotalTimeout");
     }
+  }
+
+  @Test
+  void sessionCallsTakeARateLimitPermitAndSendNothingWhenRefused() {
+    ChatGateway limited = ChatGateway.builder().client(client).ledger(ledger)
+        .rateLimiter(InMemoryRateLimiter.create(RateLimits.builder().calls(RateLimit.perMinute(3)).build()))
+        .build();
+    service.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
+    service.enqueue(new MockResponse.Builder().code(200)
+        .body("{\"session_id\":\"s\",\"title\":null,\"message_count\":0,\"messages\":[]}").build());
+    service.enqueue(new MockResponse.Builder().code(204).build());
+
+    limited.listSessions(USER, 10, null);
+    limited.getSession(USER, "s");
+    limited.deleteSession(USER, "s");
+
+    for (Throwable refused : List.of(
+        catchThrowable(() -> limited.listSessions(USER, 10, null)),
+        catchThrowable(() -> limited.getSession(USER, "s")),
+        catchThrowable(() -> limited.deleteSession(USER, "s")))) {
+      assertThat(refused).isInstanceOf(RateLimitExceededException.class);
+    }
+    assertThat(service.getRequestCount()).isEqualTo(3);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(ledger.balance("u1")).isEqualTo(100); // session calls are free
   }
 
   @Test

@@ -260,6 +260,7 @@ class InMemoryCreditLedgerTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("req-1");
     assertThat(ledger.balance("123")).isEqualTo(70);
+    assertThat(ledger.reserved("123")).isEqualTo(30);
     assertThat(ledger.findByRequestId("req-1")).contains(first);
   }
 
@@ -382,6 +383,9 @@ class InMemoryCreditLedgerTest {
   @Test
   void arguments() {
     assertThatThrownBy(() -> ledger.deposit("123", 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(ledger.deposit("123", 1)).as("the balance after the deposit").isEqualTo(1);
+    assertThat(ledger.commit(ledger.reserve(ADA, Operation.CHAT, 1), 0)).as("a free call").isEqualTo(Settlement.COMMITTED);
+    assertThat(ledger.balance("123")).isEqualTo(1);
     assertThatThrownBy(() -> ledger.reserve(ADA, Operation.CHAT, -1)).isInstanceOf(IllegalArgumentException.class);
     ledger.deposit("123", 10);
     Reservation r = ledger.reserve(ADA, Operation.CHAT, 1);

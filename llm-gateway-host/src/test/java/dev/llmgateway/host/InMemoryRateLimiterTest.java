@@ -204,7 +204,10 @@ class InMemoryRateLimiterTest {
   void evictIdleDropsOnlyFullyRefilledKeys() {
     limiter.tryAcquire("a", Operation.CHAT);
     limiter.tryAcquire("b", Operation.CHAT_STREAM);
-    ticker.advance(Duration.ofMillis(600)); // a's call bucket is full again; b's stream bucket is not
+    assertThat(limiter.evictIdle()).as("both refilling").isZero();
+    ticker.advance(Duration.ofMillis(599));
+    assertThat(limiter.evictIdle()).as("a's call bucket 1 ns short of full").isZero();
+    ticker.advance(Duration.ofMillis(1)); // a's call bucket is full again; b's stream bucket is not
 
     assertThat(limiter.evictIdle()).isEqualTo(1);
     assertThat(limiter.size()).isEqualTo(1);
@@ -241,6 +244,26 @@ class InMemoryRateLimiterTest {
     assertThat(bounded.size()).isLessThanOrEqualTo(100);
     // The busy key survived the sweep: its 10 used permits are still counted.
     assertThat(acquireKey(bounded, "busy", 200)).isEqualTo(90);
+  }
+
+  @Test
+  void aFullMapOfActiveKeysDropsTheKeysNearestToFullFirst() {
+    InMemoryRateLimiter bounded = InMemoryRateLimiter.builder().ticker(ticker).maxKeys(10).build();
+    for (int i = 0; i < 5; i++) {
+      assertThat(acquireKey(bounded, "heavy-" + i, 50)).isEqualTo(50); // 30 s from full
+      bounded.tryAcquire("light-" + i, Operation.CHAT); // 0.6 s from full
+    }
+
+    for (int i = 0; i < 40; i++) {
+      ticker.advance(Duration.ofMillis(10));
+      bounded.tryAcquire("new-" + i, Operation.CHAT);
+      assertThat(bounded.size()).isLessThanOrEqualTo(10);
+    }
+
+    // Every sweep dropped light keys: the heavy keys' 50 used permits (0.4 s refill none) still count.
+    for (int i = 0; i < 5; i++) {
+      assertThat(acquireKey(bounded, "heavy-" + i, 100)).as("heavy-" + i).isEqualTo(50);
+    }
   }
 
   @Test

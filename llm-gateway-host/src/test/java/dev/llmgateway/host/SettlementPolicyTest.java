@@ -109,5 +109,10 @@ class SettlementPolicyTest {
     assertThat(CreditPricing.flat(7).credits(Operation.CHAT, new Usage(9999, 9999, 19998))).isEqualTo(7);
     assertThatThrownBy(() -> CreditPricing.flat(-1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> CreditPricing.perThousandTokens(-1, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CreditPricing.perThousandTokens(0, -1)).isInstanceOf(IllegalArgumentException.class);
+    // Free is a price.
+    assertThat(CreditPricing.flat(0).credits(Operation.CHAT, new Usage(1, 1, 2))).isZero();
+    assertThat(CreditPricing.perThousandTokens(0, 0).credits(Operation.CHAT, new Usage(1000, 1000, 2000))).isZero();
+    assertThat(CreditPricing.perThousandTokens(0, 1).credits(Operation.CHAT, new Usage(5000, 1000, 6000))).isEqualTo(1);
   }
 }

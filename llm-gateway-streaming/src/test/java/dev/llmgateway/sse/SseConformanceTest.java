@@ -285,6 +285,12 @@ class SseConformanceTest {
             .retry(Long.MAX_VALUE)
             .build());
     v.add(
+        vector("retry one below the largest long is exact")
+            .input("retry: 9223372036854775806\n")
+            .expect()
+            .retry(Long.MAX_VALUE - 1)
+            .build());
+    v.add(
         vector("retry applies without a blank line and does not dispatch")
             .input("data: a\nretry: 10\n\ndata: b\n")
             .expect(ev("a"))

@@ -220,6 +220,11 @@ class SseReaderTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.lastEventId("a\u0000b"))
         .isInstanceOf(IllegalArgumentException.class);
+    for (String leading : List.of("\ra", "\na", "\u0000a")) {
+      assertThatThrownBy(() -> builder.lastEventId(leading))
+          .as("a break or NUL as the first character")
+          .isInstanceOf(IllegalArgumentException.class);
+    }
   }
 
   @Test

@@ -154,6 +154,7 @@ class SseWriterTest {
         .hasMessage("SseWriter is closed");
     assertThatThrownBy(() -> w.writeComment("ping")).isInstanceOf(IOException.class);
     assertThatThrownBy(w::flush).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> w.writeRetry(Duration.ofSeconds(1))).isInstanceOf(IOException.class);
   }
 
   @Test
