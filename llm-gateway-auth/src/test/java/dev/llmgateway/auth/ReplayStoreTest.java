@@ -76,6 +76,22 @@ class ReplayStoreTest {
   }
 
   @Test
+  void aFullEvictingStoreDropsOnlyAboutATenthOfItsLiveIds() {
+    InMemoryReplayStore store = (InMemoryReplayStore) ReplayStore.inMemoryEvicting(clock, 100);
+    for (int i = 0; i < 100; i++) {
+      store.markUsed("id-" + i, clock.instant().plusSeconds(100 + i)); // id-0 expires first
+    }
+
+    assertThat(store.markUsed("new", inOneMinute)).isTrue();
+
+    // 11 dropped, the earliest to expire; every other id is still refused as a replay.
+    assertThat(store.size()).isEqualTo(90);
+    for (int i = 11; i < 100; i++) {
+      assertThat(store.markUsed("id-" + i, inOneMinute)).as("id-" + i).isFalse();
+    }
+  }
+
+  @Test
   void forgetMakesTheNextUseAFirstUse() {
     ReplayStore store = ReplayStore.inMemory(clock, 10);
     store.markUsed("a", inOneMinute);

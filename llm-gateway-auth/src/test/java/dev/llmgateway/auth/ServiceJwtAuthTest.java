@@ -90,6 +90,19 @@ class ServiceJwtAuthTest {
   }
 
   @Test
+  void usersWhoseCacheKeysHashAlikeStillGetTheirOwnTokens() {
+    UserContext aa = USER.toBuilder().userId("Aa").build();
+    UserContext bb = USER.toBuilder().userId("BB").build(); // "Aa".hashCode() == "BB".hashCode()
+    assertThat(aa.hashCode()).isEqualTo(bb.hashCode());
+
+    String first = bearer(auth, aa, Operation.CHAT);
+    String second = bearer(auth, bb, Operation.CHAT);
+
+    assertThat(verifier.verify(first).userId()).isEqualTo("Aa");
+    assertThat(verifier.verify(second).userId()).isEqualTo("BB");
+  }
+
+  @Test
   void boundsTheCache() {
     ServiceJwtAuth small = ServiceJwtAuth.builder().minter(minter).maxCachedTokens(10).build();
     for (int i = 0; i < 100; i++) {

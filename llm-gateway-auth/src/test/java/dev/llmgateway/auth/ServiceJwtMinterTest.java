@@ -149,6 +149,17 @@ class ServiceJwtMinterTest {
   }
 
   @Test
+  void refusesSecretEqualToTheServiceTokenReadWithATrailingNewline() {
+    // Secrets mounted from files often end in a newline; the comparison strips it.
+    ServiceJwtMinter.Builder builder = ServiceJwtMinter.builder()
+        .keys(JwtKeySet.of(KID, SERVICE_TOKEN)).environment(Map.of("LLM_SERVICE_TOKEN", SERVICE_TOKEN + "\n")::get);
+
+    assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("LLM_SERVICE_TOKEN");
+  }
+
+  @Test
   void refusesOlderVerificationKeyEqualToTheServiceToken() {
     JwtKeySet keys = JwtKeySet.builder().activeKey(KID, SECRET).verificationKey("old", SERVICE_TOKEN).build();
 
