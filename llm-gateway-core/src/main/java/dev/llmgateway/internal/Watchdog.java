@@ -29,6 +29,14 @@ public final class Watchdog {
     return EXECUTOR.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * Returns how many tasks wait to run: every stream's armed time limits and every relay's
+   * heartbeat. A finished stream leaves none behind, which the fault tests check.
+   */
+  public static int pendingTasks() {
+    return EXECUTOR.getQueue().size();
+  }
+
   /** Runs {@code task} every {@code period} until cancelled; it must be quick and not throw. */
   public static ScheduledFuture<?> repeat(Duration period, Runnable task) {
     return EXECUTOR.scheduleWithFixedDelay(task, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);

@@ -13,6 +13,7 @@ import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.internal.Watchdog;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
 import java.lang.management.ManagementFactory;
@@ -81,6 +82,7 @@ class GatewaySoakInteropTest {
   void manyConcurrentStreamsThroughTheRelayLeaveNothingBehind() throws Exception {
     long heapBefore = settledHeapBytes();
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+    int timersBefore = Watchdog.pendingTasks();
 
     int streams = soak();
 
@@ -89,6 +91,8 @@ class GatewaySoakInteropTest {
     assertThat(leaked).as("threads started by the run and still alive").isEmpty();
     assertThat(Thread.getAllStackTraces().keySet().stream()
         .filter(thread -> thread.getName().equals("llm-gateway-stream-watchdog"))).as("stream watchdogs").hasSizeLessThan(2);
+    assertThat(Watchdog.pendingTasks()).as("stream time limits or relay heartbeats still armed")
+        .isLessThanOrEqualTo(timersBefore);
     long heapAfter = settledHeapBytes();
     assertThat(heapAfter - heapBefore).as("heap growth in bytes (before %d, after %d)", heapBefore, heapAfter)
         .isLessThan(HEAP_SLACK_BYTES);

@@ -12,7 +12,10 @@ import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Reservation;
+import dev.llmgateway.internal.Watchdog;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -58,6 +61,18 @@ class FaultsFixtureTest {
           .hasMessageContaining("HTTP calls started but never ended");
     } finally {
       open.close();
+    }
+  }
+
+  @Test
+  void aTimerLeftArmedOnTheWatchdogIsALeak() {
+    NoLeaks leaks = new NoLeaks(100);
+    ScheduledFuture<?> armed = Watchdog.schedule(Duration.ofMinutes(10), () -> { });
+    try {
+      assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("still armed");
+    } finally {
+      armed.cancel(false);
     }
   }
 

@@ -608,13 +608,18 @@ class FaultsTest {
     return gateway(client, UnaryOperator.identity());
   }
 
-  /** A gateway charging 1 credit per token and holding 100 per call, with room for any number of calls. */
+  /**
+   * A gateway charging 1 credit per token and holding 100 per call, with room for any number of
+   * calls. Its streams also run under a total limit that never fires here, so that every stream
+   * arms all its timers and the leak check sees any left armed.
+   */
   private ChatGateway gateway(LlmGatewayClient client, UnaryOperator<ChatGateway.Builder> configure) {
     return configure.apply(ChatGateway.builder().client(client).ledger(leaks.countingLedger())
         .rateLimiter(InMemoryRateLimiter.create(RateLimits.builder().calls(RateLimit.perMinute(1_000_000))
             .streamStarts(RateLimit.perMinute(1_000_000)).build()))
         .pricing((operation, usage) -> usage.totalTokens())
-        .estimate(request -> 100)).build();
+        .estimate(request -> 100)
+        .streamTotalTimeout(Duration.ofMinutes(10))).build();
   }
 
   private static MockResponse sse(String body) {

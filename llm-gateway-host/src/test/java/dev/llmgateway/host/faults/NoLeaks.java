@@ -8,6 +8,7 @@ import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.internal.Watchdog;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +40,7 @@ import org.jspecify.annotations.Nullable;
  *   <li>the dispatcher's threads finish (none is stuck in a call), and every thread started
  *       during the test has ended, except OkHttp's and Okio's shared daemons and the SDK's stream
  *       watchdog, which live for the JVM;
+ *   <li>no stream time limit or relay heartbeat is still armed on the SDK's watchdog;
  *   <li>every credit reservation was settled exactly once (one commit or release that applied,
  *       none repeated), none is open, and none was left for the ledger's reaper.
  * </ul>
@@ -57,6 +59,7 @@ final class NoLeaks {
 
   private final long joinMillis;
   private final Set<Thread> baseline = Set.copyOf(Thread.getAllStackTraces().keySet());
+  private final int watchdogTasksBefore = Watchdog.pendingTasks();
   private final AtomicInteger threadNumber = new AtomicInteger();
   private final ThreadPoolExecutor executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
       new SynchronousQueue<>(), task -> new Thread(task, "faults-dispatcher-" + threadNumber.incrementAndGet()));
@@ -137,6 +140,8 @@ final class NoLeaks {
       }
     }
     assertThat(left).as("threads started during the test still running").isEmpty();
+    assertThat(Watchdog.pendingTasks()).as("stream time limits or relay heartbeats still armed")
+        .isLessThanOrEqualTo(watchdogTasksBefore);
     counting.assertEachSettledOnce();
     assertThat(ledger.pendingCount()).as("open reservations").isZero();
     assertThat(expired).as("reservations left for the reaper").isEmpty();
