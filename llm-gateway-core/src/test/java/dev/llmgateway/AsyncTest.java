@@ -16,8 +16,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,17 @@ class AsyncTest extends MockServerTest {
     RecordedRequest second = server.takeRequest();
     assertThat(second.getHeaders().get("X-Request-Id")).isEqualTo(first.getHeaders().get("X-Request-Id")).isEqualTo(response.requestId());
     assertThat(second.getHeaders().get("Idempotency-Key")).isEqualTo(first.getHeaders().get("Idempotency-Key"));
+    assertThat(time.sleeps).hasSize(1);
+  }
+
+  @Test
+  void chatAsyncRetriesANetworkFailureThenCompletes() throws Exception {
+    server.enqueue(new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build());
+    server.enqueue(chatOk());
+
+    ChatResponse response = client.chatAsync(ChatRequest.of("hi"), USER).get(10, TimeUnit.SECONDS);
+
+    assertThat(response.answer()).isEqualTo("I found 3 candidates");
     assertThat(time.sleeps).hasSize(1);
   }
 

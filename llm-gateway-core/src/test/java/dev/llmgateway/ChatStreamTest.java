@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
 import org.junit.jupiter.api.Test;
 
 class ChatStreamTest extends MockServerTest {
@@ -210,6 +211,34 @@ class ChatStreamTest extends MockServerTest {
     List<RecordedRequest> attempts = List.of(server.takeRequest(), server.takeRequest(), server.takeRequest());
     assertThat(attempts).extracting(r -> r.getHeaders().get("X-Request-Id")).containsOnly(attempts.get(0).getHeaders().get("X-Request-Id"));
     assertThat(attempts).extracting(r -> r.getHeaders().get("Idempotency-Key")).containsOnly(attempts.get(0).getHeaders().get("Idempotency-Key"));
+    assertThat(time.sleeps).as("the policy's backoff before each retry").containsExactly(Duration.ofMillis(500), Duration.ofMillis(1000));
+  }
+
+  @Test
+  void connectionLostBeforeTheFirstEventIsRetried() {
+    server.enqueue(cutHalfway(":" + "x".repeat(FULL.length()) + "\n\n" + FULL));
+    server.enqueue(sse(FULL));
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      assertThat(stream.text()).isEqualTo("Hello world");
+    }
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void connectionLostAfterTheFirstEventIsNotRetried() {
+    server.enqueue(cutHalfway(SESSION + HELLO + ":" + "x".repeat(FULL.length()) + "\n\n" + WORLD + DONE + END));
+    server.enqueue(sse(FULL));
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      StreamInterruptedException e = catchThrowableOfType(StreamInterruptedException.class, stream::completion);
+      assertThat(e.partialText()).isEqualTo("Hello");
+    }
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  /** An event stream whose connection is closed after half of {@code body} was sent. */
+  static MockResponse cutHalfway(String body) {
+    return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(body)
+        .onResponseBody(new SocketEffect.CloseSocket(true, false, false)).build();
   }
 
   @Test

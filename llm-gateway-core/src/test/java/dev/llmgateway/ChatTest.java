@@ -5,6 +5,7 @@ import static dev.llmgateway.TestSupport.USER;
 import static dev.llmgateway.TestSupport.chatOk;
 import static dev.llmgateway.TestSupport.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +16,8 @@ import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.MDC;
 
 class ChatTest extends MockServerTest {
@@ -96,6 +99,28 @@ class ChatTest extends MockServerTest {
     assertThat(response.actions()).containsExactly(
         new Action("shortlist", Map.of("type", "shortlist", "profile_id", "id_00000000")));
     assertThat(response.usage()).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"prompt_tokens\":0,\"completion_tokens\":2}",
+      "{\"prompt_tokens\":0,\"completion_tokens\":2,\"total_tokens\":null}"})
+  void missingTotalTokensIsTheSumAndZeroCountsAreValid(String usage) {
+    server.enqueue(json(200, withUsage(usage)));
+    assertThat(client.chat(ChatRequest.of("hi"), USER).usage()).isEqualTo(new Usage(0, 2, 2));
+  }
+
+  @Test
+  void tokenCountsWhoseSumIsBeyondALongAreRefused() {
+    server.enqueue(json(200, withUsage("{\"prompt_tokens\":" + (Long.MAX_VALUE - 1) + ",\"completion_tokens\":1}")));
+    assertThat(client.chat(ChatRequest.of("hi"), USER).usage().totalTokens()).isEqualTo(Long.MAX_VALUE);
+
+    server.enqueue(json(200, withUsage("{\"prompt_tokens\":" + Long.MAX_VALUE + ",\"completion_tokens\":1}")));
+    assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(InvalidResponseException.class);
+  }
+
+  private static String withUsage(String usage) {
+    return TestSupport.CHAT_JSON.replace("{\"prompt_tokens\":120,\"completion_tokens\":48,\"total_tokens\":168}", usage);
   }
 
   @Test

@@ -54,6 +54,59 @@ class CircuitBreakerTest extends MockServerTest {
   }
 
   @Test
+  void openTimeCountsDownFromWhenTheBreakerOpenedWhateverTheTickerReads() {
+    time.advance(Duration.ofHours(1));
+    failTimes(3);
+    time.advance(Duration.ofSeconds(10));
+
+    CircuitOpenException e = catchThrowableOfType(CircuitOpenException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(server.getRequestCount()).isEqualTo(3);
+  }
+
+  @Test
+  void internalServerErrorsAndRefusedConnectionsCountAsFailures() throws Exception {
+    server.enqueue(json(500, "{}"));
+    catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+    useClient(configure(clientBuilder()).baseUrl(refusingUrl()));
+    for (int i = 0; i < 2; i++) {
+      catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+    }
+    assertThat(breaker.state()).isEqualTo(State.OPEN);
+  }
+
+  /** The address of a server that has stopped: connections to it are refused. */
+  static String refusingUrl() throws Exception {
+    try (MockWebServer closed = new MockWebServer()) {
+      closed.start();
+      return closed.url("/").toString();
+    }
+  }
+
+  @Test
+  void clientErrorResetsTheFailureCountLikeASuccess() {
+    failTimes(2);
+    server.enqueue(json(404, "{\"detail\":\"nope\"}"));
+    catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
+    failTimes(2);
+    assertThat(breaker.state()).isEqualTo(State.CLOSED);
+  }
+
+  @Test
+  void streamsEndingBeforeTheirFirstEventCountAsFailures() {
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(ChatStreamTest.sse(""));
+      catchThrowable(() -> {
+        try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+          stream.completion();
+        }
+      });
+    }
+    assertThat(breaker.state()).isEqualTo(State.OPEN);
+  }
+
+  @Test
   void successResetsTheFailureCount() {
     failTimes(2);
     server.enqueue(chatOk());

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockWebServer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -82,6 +83,26 @@ class ObservabilityTest extends MockServerTest {
       assertThat(e.latency()).isEqualTo(Duration.ofMillis(500));
       assertThat(e.errorType()).isNull();
     });
+  }
+
+  @Test
+  void streamedChatIsObservedFromItsStartLikeAnyCall() {
+    server.enqueue(ChatStreamTest.sse(ChatStreamTest.FULL));
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      stream.completion();
+    }
+
+    assertThat(events).containsExactly("callStart CHAT_STREAM", "attemptStart 1", "attemptEnd 1 200", "callEnd");
+    assertThat(audit.events).singleElement().satisfies(e -> assertThat(e.latency()).isZero());
+  }
+
+  @Test
+  void asyncChatIsObservedFromItsStartLikeAnyCall() throws Exception {
+    server.enqueue(chatOk());
+    client.chatAsync(ChatRequest.of("hi"), USER).get(10, TimeUnit.SECONDS);
+
+    assertThat(events).containsExactly("callStart CHAT", "attemptStart 1", "attemptEnd 1 200", "callEnd");
+    assertThat(audit.events).singleElement().satisfies(e -> assertThat(e.latency()).isZero());
   }
 
   @Test

@@ -88,14 +88,15 @@ class RetryTest extends MockServerTest {
     assertThat(time.sleeps).isEmpty();
   }
 
-  @Test
-  void retryAfterSecondsIsHonoured() {
-    server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "3").build());
+  @ParameterizedTest
+  @ValueSource(ints = {3, 10})
+  void retryAfterSecondsIsHonoured(int seconds) {
+    server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", String.valueOf(seconds)).build());
     server.enqueue(chatOk());
 
     client.chat(ChatRequest.of("hi"), USER);
 
-    assertThat(time.sleeps).containsExactly(Duration.ofSeconds(3));
+    assertThat(time.sleeps).containsExactly(Duration.ofSeconds(seconds));
   }
 
   @Test
@@ -158,6 +159,32 @@ class RetryTest extends MockServerTest {
   }
 
   @Test
+  void timedOutAttemptIsNotRetriedWhenThePolicySaysSo() {
+    useClient(clientBuilder().timeout(Duration.ofMillis(200))
+        .retryPolicy(RetryPolicy.builder().jitter(0).retryOnTimeout(false).build()));
+    server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
+    server.enqueue(chatOk());
+
+    TimeoutException e = catchThrowableOfType(TimeoutException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.attempts()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void networkFailureIsNotRetriedWhenThePolicySaysSo() throws Exception {
+    useClient(clientBuilder().baseUrl(CircuitBreakerTest.refusingUrl())
+        .retryPolicy(RetryPolicy.builder().jitter(0).retryOnNetworkFailure(false).build()));
+
+    ServiceUnavailableException e =
+        catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+
+    assertThat(e.status()).isZero();
+    assertThat(e.attempts()).isEqualTo(1);
+    assertThat(time.sleeps).isEmpty();
+  }
+
+  @Test
   void timeoutAfterTheLastAttemptSaysWhichLimitFired() {
     useClient(clientBuilder().timeout(Duration.ofMillis(200)).retryPolicy(RetryPolicy.none()));
     server.enqueue(new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build());
@@ -168,11 +195,11 @@ class RetryTest extends MockServerTest {
     assertThat(e.attempts()).isEqualTo(1);
   }
 
-  @Test
-  void noAttemptStartsAfterTheDeadline() {
+  @ParameterizedTest
+  @ValueSource(ints = {1200, 1500})
+  void noAttemptStartsAfterTheDeadline(int deadlineMillis) {
     useClient(clientBuilder()
-        .retryPolicy(RetryPolicy.builder().jitter(0).maxRetries(5).deadline(Duration.ofMillis(1200)).build())
-        );
+        .retryPolicy(RetryPolicy.builder().jitter(0).maxRetries(5).deadline(Duration.ofMillis(deadlineMillis)).build()));
     for (int i = 0; i < 6; i++) {
       server.enqueue(json(503, "{}"));
     }
@@ -180,7 +207,8 @@ class RetryTest extends MockServerTest {
     ServiceUnavailableException e =
         catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));
 
-    // 500 ms + 1000 ms of backoff would end past the 1.2 s deadline: only the first wait is taken.
+    // After 500 ms of backoff the next wait is 1000 ms: it would end past (1.2 s) or exactly on
+    // (1.5 s) the deadline, with no time left to try. Only the first wait is taken.
     assertThat(time.sleeps).containsExactly(Duration.ofMillis(500));
     assertThat(e.attempts()).isEqualTo(2);
   }

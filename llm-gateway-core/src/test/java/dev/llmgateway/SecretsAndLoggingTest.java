@@ -121,6 +121,15 @@ class SecretsAndLoggingTest extends MockServerTest {
   }
 
   @Test
+  void auditValuesWithSpacesAreQuoted() {
+    server.enqueue(chatOk());
+    client.chat(ChatRequest.of("Find engineers"), USER);
+
+    assertThat(logs.events(AuditSink.LOGGER_NAME)).singleElement()
+        .satisfies(e -> assertThat(e.getFormattedMessage()).endsWith(" query=\"Find engineers\""));
+  }
+
+  @Test
   void insecureHttpToARemoteHostWarnsOnce() {
     try (LlmGatewayClient a = LlmGatewayClient.builder().baseUrl("http://llm-warn-test.example").serviceToken(TOKEN).build();
         LlmGatewayClient b = LlmGatewayClient.builder().baseUrl("http://llm-warn-test.example").serviceToken(TOKEN).build();

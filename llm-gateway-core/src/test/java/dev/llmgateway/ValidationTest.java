@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.llmgateway.ValidationException.Violation;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -105,6 +106,20 @@ class ValidationTest extends MockServerTest {
   void listLimitMustBeOneToHundred(int limit) {
     assertThat(violationsOf(() -> client.sessions().list(USER, limit, null)))
         .extracting(Violation::field).containsExactly("limit");
+  }
+
+  @Test
+  void limitsIncludeTheirBounds() {
+    RequestValidator validator = RequestValidator.ofDefaults();
+    List<Violation> violations = new ArrayList<>();
+    validator.checkSessionId("session_id", "a".repeat(128), violations);
+    validator.checkListLimit(1, violations);
+    validator.checkListLimit(100, violations);
+    validator.checkHeaderValue("request_id", "a".repeat(256), violations);
+    assertThat(violations).isEmpty();
+
+    validator.checkHeaderValue("request_id", "a".repeat(257), violations);
+    assertThat(violations).containsExactly(new Violation("request_id", "must be at most 256 characters"));
   }
 
   @Test

@@ -54,6 +54,8 @@ public final class StreamCall {
   private @Nullable Response response;
   private @Nullable SseReader reader;
   private boolean delivered;
+  /** An open stream's attempt whose breaker outcome waits for its first event (or how it ends before one). */
+  private boolean healthPending;
   private boolean finished;
   private @Nullable LlmGatewayException failure;
   private @Nullable StreamCompletion completion;
@@ -147,7 +149,7 @@ public final class StreamCall {
       return call.failed(opened.code(), call.invalidResponse(opened.code(),
           "expected text/event-stream but got " + (type.isEmpty() ? "no content type" : Text.preview(type)), null));
     }
-    call.config.circuitBreaker().onSuccess();
+    healthPending = true;
     call.lastStatus = opened.code();
     ResponseBody body = opened.body();
     response = opened;
@@ -223,6 +225,7 @@ public final class StreamCall {
   }
 
   private LlmGatewayException cutOffBeforeFirstEvent() {
+    healthPending = false;
     call.config.circuitBreaker().onFailure();
     return call.failed(call.lastStatus, new dev.llmgateway.ServiceUnavailableException(
         call.spec.describe() + " stream ended before its first event (request id " + requestId() + ")",
@@ -239,6 +242,7 @@ public final class StreamCall {
   private void firstDelivery() {
     if (!delivered) {
       delivered = true;
+      settleHealth();
       stopTimer(firstEventTimer);
       call.attemptSucceeded(call.lastStatus);
     }
@@ -311,6 +315,7 @@ public final class StreamCall {
   /** Ends the stream with {@code e} (the first failure wins) and returns what to throw. */
   private LlmGatewayException finishWith(LlmGatewayException e) {
     if (!finished) {
+      settleHealth();
       finished = true;
       failure = cancelled && !(e instanceof CallCancelledException)
           ? new CallCancelledException(requestId(), call.attempts, e)
@@ -322,6 +327,7 @@ public final class StreamCall {
   }
 
   private LogicalCall.Outcome<Void> ioFailure(IOException e) {
+    healthPending = false;
     TimeoutException.Limit limit = fired;
     if (limit != null && !cancelled) {
       call.config.circuitBreaker().onFailure();
@@ -332,6 +338,21 @@ public final class StreamCall {
       return call.failed(0, timeout(TimeoutException.Limit.IDLE, e));
     }
     return call.onIoFailure(e, cancelled);
+  }
+
+  /**
+   * Records the open stream's pending breaker outcome: the service answered (a cancellation says
+   * nothing). Failures before the first event record theirs instead.
+   */
+  private void settleHealth() {
+    if (healthPending) {
+      healthPending = false;
+      if (cancelled) {
+        call.config.circuitBreaker().onIgnored();
+      } else {
+        call.config.circuitBreaker().onSuccess();
+      }
+    }
   }
 
   private LlmGatewayException midStreamFailure(IOException e) {
