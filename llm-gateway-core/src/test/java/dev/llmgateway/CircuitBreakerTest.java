@@ -107,6 +107,38 @@ class CircuitBreakerTest extends MockServerTest {
   }
 
   @Test
+  void aStreamedProbeClosedBeforeItsFirstEventFreesTheProbeWithoutClosingTheBreaker() {
+    failTimes(3);
+    time.advance(Duration.ofSeconds(30));
+    server.enqueue(ChatStreamTest.sse("data: {\"type\":\"token\",\"content\":\"Hi\"}\n\n"));
+
+    try (ChatStream probe = client.chatStream(ChatRequest.of("hi"), USER)) {
+      assertThat(breaker.state()).as("open stream, no event yet: proves nothing").isEqualTo(State.HALF_OPEN);
+      assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER)))
+          .as("the probe is still out").isInstanceOf(CircuitOpenException.class);
+      assertThat(probe.toString()).contains("finished=false");
+    }
+
+    assertThat(breaker.state()).isEqualTo(State.HALF_OPEN);
+    assertThat(breaker.tryAcquire()).as("the next probe may go").isTrue();
+    breaker.onIgnored();
+  }
+
+  @Test
+  void aStreamedProbeClosesTheBreakerWithItsFirstEvent() {
+    failTimes(3);
+    time.advance(Duration.ofSeconds(30));
+    server.enqueue(ChatStreamTest.sse("data: {\"type\":\"token\",\"content\":\"Hi\"}\n\n"
+        + "data: {\"type\":\"done\",\"finish_reason\":\"stop\"}\n\ndata: [DONE]\n\n"));
+
+    try (ChatStream probe = client.chatStream(ChatRequest.of("hi"), USER)) {
+      assertThat(probe.iterator().next()).isInstanceOf(StreamEvent.Token.class);
+      assertThat(breaker.state()).isEqualTo(State.CLOSED);
+    }
+    assertThat(transitions).containsExactly("CLOSED->OPEN", "OPEN->HALF_OPEN", "HALF_OPEN->CLOSED");
+  }
+
+  @Test
   void successResetsTheFailureCount() {
     failTimes(2);
     server.enqueue(chatOk());
