@@ -309,6 +309,23 @@ class ChatStreamTest extends MockServerTest {
   }
 
   @Test
+  void aRetryAfterAFirstEventTimeoutReportsItsOwnFailureNotTheEarlierTimeout() {
+    CountDownLatch release = new CountDownLatch(1);
+    server.enqueue(paused(": waiting\n\n", release, "", new CountDownLatch(1)));
+    server.enqueue(new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build());
+    useClient(clientBuilder().retryPolicy(RetryPolicy.builder().maxRetries(1).build()));
+    StreamOptions options = StreamOptions.builder().firstEventTimeout(Duration.ofMillis(200)).build();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
+      ServiceUnavailableException e = catchThrowableOfType(ServiceUnavailableException.class, stream::completion);
+
+      assertThat(e).as("the second attempt's connection failure, not the first one's timeout").isNotNull();
+      assertThat(e.attempts()).isEqualTo(2);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void idleTimeoutFiresWhenNothingArrives() {
     CountDownLatch release = new CountDownLatch(1);
     server.enqueue(paused(SESSION, release, "", new CountDownLatch(1)));
