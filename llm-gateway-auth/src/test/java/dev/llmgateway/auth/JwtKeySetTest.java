@@ -44,6 +44,18 @@ class JwtKeySetTest {
   }
 
   @Test
+  void acceptsKidsOfPrintableAsciiUpToTheMaximumLength() {
+    String longest = "k".repeat(JwtKeySet.MAX_KEY_ID_LENGTH);
+    assertThat(JwtKeySet.of(longest, Fixtures.SECRET).activeKeyId()).isEqualTo(longest);
+    assertThat(JwtKeySet.of("!~", Fixtures.SECRET).activeKeyId()).isEqualTo("!~");
+
+    for (String bad : new String[] {"", longest + "k", "k\u007f", "k\u00e9", "k\t"}) {
+      assertThatThrownBy(() -> JwtKeySet.of(bad, Fixtures.SECRET)).as("kid %s", bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
   void refusesToBuildWithoutAnActiveKey() {
     assertThatThrownBy(() -> JwtKeySet.builder().verificationKey("k1", Fixtures.SECRET).build())
         .isInstanceOf(IllegalStateException.class)

@@ -30,6 +30,18 @@ class WebhookSignerTest {
 
   @Test
   void refusesAMessageIdThatCannotTravelInAHeader() {
-    assertThatThrownBy(() -> signer.sign("msg\n1", 1, new byte[0])).isInstanceOf(IllegalArgumentException.class);
+    for (String bad : new String[] {"msg\n1", "msg\u007f", "msg\u00e9", " ", "m".repeat(257)}) {
+      assertThatThrownBy(() -> signer.sign(bad, 1, new byte[0])).as("id %s", bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
+  void signsMessageIdsOfPrintableAsciiUpTo256CharactersAndTheEpoch() {
+    for (String id : new String[] {"m".repeat(256), "msg 1 ~"}) {
+      assertThat(signer.sign(id, 1, new byte[0])).as("id %s", id).startsWith("v1,");
+    }
+    assertThat(signer.sign("msg_1", 0, new byte[0])).startsWith("v1,");
+    assertThatThrownBy(() -> signer.sign("msg_1", -1, new byte[0])).isInstanceOf(IllegalArgumentException.class);
   }
 }
