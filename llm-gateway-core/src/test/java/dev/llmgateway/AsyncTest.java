@@ -16,10 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import mockwebserver3.SocketEffect;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +47,7 @@ class AsyncTest extends MockServerTest {
 
   @Test
   void chatAsyncRetriesANetworkFailureThenCompletes() throws Exception {
-    server.enqueue(new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build());
+    server.enqueue(TestSupport.resetBeforeTheResponse());
     server.enqueue(chatOk());
 
     ChatResponse response = client.chatAsync(ChatRequest.of("hi"), USER).get(10, TimeUnit.SECONDS);

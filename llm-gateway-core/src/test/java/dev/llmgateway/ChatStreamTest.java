@@ -14,7 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
-import mockwebserver3.SocketEffect;
 import org.junit.jupiter.api.Test;
 
 class ChatStreamTest extends MockServerTest {
@@ -216,7 +215,7 @@ class ChatStreamTest extends MockServerTest {
 
   @Test
   void connectionLostBeforeTheFirstEventIsRetried() {
-    server.enqueue(cutHalfway(":" + "x".repeat(FULL.length()) + "\n\n" + FULL));
+    server.enqueue(SseResponses.cutHalfway(":" + "x".repeat(FULL.length()) + "\n\n" + FULL));
     server.enqueue(sse(FULL));
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
       assertThat(stream.text()).isEqualTo("Hello world");
@@ -226,7 +225,7 @@ class ChatStreamTest extends MockServerTest {
 
   @Test
   void connectionLostAfterTheFirstEventIsNotRetried() {
-    server.enqueue(cutHalfway(SESSION + HELLO + ":" + "x".repeat(FULL.length()) + "\n\n" + WORLD + DONE + END));
+    server.enqueue(SseResponses.cutHalfway(SESSION + HELLO + ":" + "x".repeat(FULL.length()) + "\n\n" + WORLD + DONE + END));
     server.enqueue(sse(FULL));
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
       StreamInterruptedException e = catchThrowableOfType(StreamInterruptedException.class, stream::completion);
@@ -235,11 +234,6 @@ class ChatStreamTest extends MockServerTest {
     assertThat(server.getRequestCount()).isEqualTo(1);
   }
 
-  /** An event stream whose connection is closed after half of {@code body} was sent. */
-  static MockResponse cutHalfway(String body) {
-    return new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream").body(body)
-        .onResponseBody(new SocketEffect.CloseSocket(true, false, false)).build();
-  }
 
   @Test
   void failuresAfterTheFirstEventAreNotRetried() {
@@ -311,8 +305,8 @@ class ChatStreamTest extends MockServerTest {
   @Test
   void aRetryAfterAFirstEventTimeoutReportsItsOwnFailureNotTheEarlierTimeout() {
     CountDownLatch release = new CountDownLatch(1);
-    server.enqueue(paused(": waiting\n\n", release, "", new CountDownLatch(1)));
-    server.enqueue(new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build());
+    server.enqueue(SseResponses.stalled(": waiting\n\n", release));
+    server.enqueue(TestSupport.resetBeforeTheResponse());
     useClient(clientBuilder().retryPolicy(RetryPolicy.builder().maxRetries(1).build()));
     StreamOptions options = StreamOptions.builder().firstEventTimeout(Duration.ofMillis(200)).build();
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {

@@ -3,6 +3,7 @@ package dev.llmgateway;
 import static dev.llmgateway.TestSupport.USER;
 import static dev.llmgateway.TestSupport.chatOk;
 import static dev.llmgateway.TestSupport.json;
+import static dev.llmgateway.TestSupport.refusingUrl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -11,7 +12,6 @@ import dev.llmgateway.CircuitBreaker.State;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,14 +74,6 @@ class CircuitBreakerTest extends MockServerTest {
       catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
     }
     assertThat(breaker.state()).isEqualTo(State.OPEN);
-  }
-
-  /** The address of a server that has stopped: connections to it are refused. */
-  static String refusingUrl() throws Exception {
-    try (MockWebServer closed = new MockWebServer()) {
-      closed.start();
-      return closed.url("/").toString();
-    }
   }
 
   @Test

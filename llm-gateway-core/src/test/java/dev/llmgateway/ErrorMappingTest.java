@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -158,11 +157,7 @@ class ErrorMappingTest extends MockServerTest {
 
   @Test
   void connectionRefusedIsServiceUnavailableWithIoCause() throws Exception {
-    MockWebServer closed = new MockWebServer();
-    closed.start();
-    String url = closed.url("/").toString();
-    closed.close();
-    useClient(clientBuilder().baseUrl(url).retryPolicy(RetryPolicy.none()));
+    useClient(clientBuilder().baseUrl(TestSupport.refusingUrl()).retryPolicy(RetryPolicy.none()));
 
     ServiceUnavailableException e =
         catchThrowableOfType(ServiceUnavailableException.class, () -> client.chat(ChatRequest.of("hi"), USER));

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import org.junit.jupiter.api.AfterEach;
@@ -135,7 +134,7 @@ class RetryTest extends MockServerTest {
 
   @Test
   void connectionResetBeforeTheResponseIsRetried() throws Exception {
-    server.enqueue(new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build());
+    server.enqueue(TestSupport.resetBeforeTheResponse());
     server.enqueue(chatOk());
 
     ChatResponse response = client.chat(ChatRequest.of("hi"), USER);
@@ -173,7 +172,7 @@ class RetryTest extends MockServerTest {
 
   @Test
   void networkFailureIsNotRetriedWhenThePolicySaysSo() throws Exception {
-    useClient(clientBuilder().baseUrl(CircuitBreakerTest.refusingUrl())
+    useClient(clientBuilder().baseUrl(TestSupport.refusingUrl())
         .retryPolicy(RetryPolicy.builder().jitter(0).retryOnNetworkFailure(false).build()));
 
     ServiceUnavailableException e =

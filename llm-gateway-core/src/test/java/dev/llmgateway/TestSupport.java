@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
+import mockwebserver3.SocketEffect;
 
 /** Shared fixtures: users, canned responses, a client wired to a MockWebServer with fake time. */
 final class TestSupport {
@@ -25,6 +26,19 @@ final class TestSupport {
 
   static MockResponse chatOk() {
     return json(200, CHAT_JSON);
+  }
+
+  /** No answer: the connection is closed as the request arrives (a reset before the response). */
+  static MockResponse resetBeforeTheResponse() {
+    return new MockResponse.Builder().onRequestStart(new SocketEffect.CloseSocket(true, false, false)).build();
+  }
+
+  /** The address of a server that has stopped: connections to it are refused. */
+  static String refusingUrl() throws java.io.IOException {
+    try (MockWebServer closed = new MockWebServer()) {
+      closed.start();
+      return closed.url("/").toString();
+    }
   }
 
   /** A client for {@code server} with fake time, no jitter, recorded audit events. */

@@ -5,6 +5,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockResponseBody;
+import mockwebserver3.SocketEffect;
 import okio.BufferedSink;
 
 /**
@@ -87,6 +88,17 @@ public final class SseResponses {
    */
   public static MockResponse stalled(String first, CountDownLatch release) {
     return paused(first, release, "", 0, new CountDownLatch(1));
+  }
+
+  /**
+   * A 200 {@code text/event-stream} answer whose connection is closed partway through {@code body}
+   * (a connection lost mid-stream).
+   *
+   * @param body the raw event stream, of which only the first part arrives
+   * @return the answer
+   */
+  public static MockResponse cutHalfway(String body) {
+    return eventStream().body(body).onResponseBody(new SocketEffect.CloseSocket(true, false, false)).build();
   }
 
   private static MockResponse.Builder eventStream() {
