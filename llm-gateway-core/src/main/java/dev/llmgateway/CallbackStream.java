@@ -2,11 +2,18 @@ package dev.llmgateway;
 
 import dev.llmgateway.internal.StreamCall;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Reads a stream on an executor thread and pushes it to a {@link StreamListener}. */
+/**
+ * Reads a stream on a thread of the client's executor and pushes it to a {@link StreamListener}.
+ * It waits for one of the client's slots for calls in flight without holding a thread; once
+ * {@link #cancel()} is called (from any thread, a callback included), no further event reaches the
+ * listener and the stream ends with {@code onError(CallCancelledException)} unless it had ended.
+ */
 final class CallbackStream implements StreamHandle, Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
 
@@ -18,6 +25,18 @@ final class CallbackStream implements StreamHandle, Runnable {
   CallbackStream(StreamCall call, StreamListener listener) {
     this.call = call;
     this.listener = listener;
+  }
+
+  /** Starts the stream: runs it on {@code executor} once it holds a slot (or fails it). */
+  void begin(Executor executor) {
+    call.openLater(() -> {
+      try {
+        executor.execute(this);
+      } catch (RejectedExecutionException e) {
+        error(call.fail(new LlmGatewayException(
+            "The client's executor refused the stream (request id " + call.requestId() + ")", call.requestId(), 0, e)));
+      }
+    }, this::error);
   }
 
   @Override
@@ -58,7 +77,7 @@ final class CallbackStream implements StreamHandle, Runnable {
 
   private void deliver(StreamEvent event) {
     listener.onEvent(event);
-    if (event instanceof StreamEvent.Token) {
+    if (event instanceof StreamEvent.Token && !call.isCancelled()) {
       listener.onToken(((StreamEvent.Token) event).content());
     }
   }

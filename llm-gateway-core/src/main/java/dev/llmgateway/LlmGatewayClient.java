@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -67,8 +68,10 @@ public final class LlmGatewayClient implements AutoCloseable {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   /** Longest silence tolerated on a stream. */
   public static final Duration DEFAULT_STREAM_TIMEOUT = Duration.ofSeconds(120);
-  /** Calls in flight at once (OkHttp's own default of 5 per host would throttle a gateway). */
+  /** Calls in flight at once, of every kind (OkHttp's own default of 5 per host would throttle a gateway). */
   public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 256;
+  /** Longest a call waits for one of the {@link #DEFAULT_MAX_CONCURRENT_REQUESTS calls in flight} to end. */
+  public static final Duration DEFAULT_MAX_QUEUE_WAIT = Duration.ofSeconds(5);
   /** Largest success body read. */
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L * 1024 * 1024;
   /** MDC key under which the request id is read and logged. */
@@ -115,7 +118,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     this.config = new ClientConfig(
         jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy, breaker, b.listener, b.auditSink,
         RequestValidator.withMaxQueryLength(b.maxQueryLength), b.ticker, b.sleeper, b.clock,
-        b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes);
+        b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes, resources.limiter(), b.maxQueueWait,
+        b.callbackExecutor != null ? b.callbackExecutor : resources.dispatcherExecutor());
     this.engine = new CallEngine(config);
     this.chatUrl = baseUrl.newBuilder().addPathSegments(CHAT_PATH).build();
     this.chatStreamUrl = baseUrl.newBuilder().addPathSegments(CHAT_STREAM_PATH).build();
@@ -253,10 +257,14 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   /**
-   * Streams the answer to one chat message into a listener, without blocking the caller. Exactly
-   * one of {@link StreamListener#onComplete} and {@link StreamListener#onError} is called, once,
-   * on a thread of the OkHttp dispatcher's executor (the host's, when it passed its own {@link
-   * OkHttpClient}).
+   * Streams the answer to one chat message into a listener, without blocking the caller. The
+   * stream is read, and the listener called, on a thread of the client's {@linkplain
+   * Builder#callbackExecutor(Executor) callback executor}. Exactly one of {@link
+   * StreamListener#onComplete} and {@link StreamListener#onError} is called, once. When the
+   * client's {@linkplain Builder#maxConcurrentRequests(int) limit of calls in flight} is reached,
+   * the stream waits for a slot without holding a thread, and fails with {@link
+   * ConcurrencyLimitExceededException} (through {@code onError}) after {@linkplain
+   * Builder#maxQueueWait(Duration) the longest wait}.
    *
    * @param request the message
    * @param user the end user it is sent for
@@ -285,7 +293,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   public StreamHandle chatStream(ChatRequest request, UserContext user, StreamOptions options, StreamListener listener) {
     Objects.requireNonNull(listener, "listener");
     CallbackStream stream = new CallbackStream(streamCall(request, user, options), listener);
-    config.http().dispatcher().executorService().execute(stream);
+    stream.begin(config.executor());
     return stream;
   }
 
@@ -544,6 +552,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     private @Nullable CircuitBreaker circuitBreaker;
     private @Nullable OkHttpClient okHttpClient;
     private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
+    private Duration maxQueueWait = DEFAULT_MAX_QUEUE_WAIT;
+    private @Nullable Executor callbackExecutor;
     private String userAgent = "llm-gateway-java/" + Version.VERSION;
     private GatewayListener listener = GatewayListener.logging();
     private AuditSink auditSink = AuditSink.logging();
@@ -570,6 +580,8 @@ public final class LlmGatewayClient implements AutoCloseable {
       circuitBreaker = b.circuitBreaker;
       okHttpClient = b.okHttpClient;
       maxConcurrentRequests = b.maxConcurrentRequests;
+      maxQueueWait = b.maxQueueWait;
+      callbackExecutor = b.callbackExecutor;
       userAgent = b.userAgent;
       listener = b.listener;
       auditSink = b.auditSink;
@@ -704,7 +716,13 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
 
     /**
-     * Sets how many calls may be in flight at once, to any host. Default {@value
+     * Sets how many calls may be in flight at once: sync and async chats, session calls, iterator
+     * and callback streams alike, each from its start to its end (retries and the waits between
+     * them included; an iterator stream until it ends or is closed). Clients derived with {@link
+     * #newBuilder()} share the limit. When it is reached, a call waits for a slot up to {@link
+     * #maxQueueWait(Duration)} (sync calls and iterator streams on the caller's thread; async calls
+     * and callback streams in a queue, without a thread), then fails with {@link
+     * ConcurrencyLimitExceededException}, nothing sent. Default {@value
      * #DEFAULT_MAX_CONCURRENT_REQUESTS}.
      *
      * @param maxConcurrentRequests at least 1
@@ -717,6 +735,41 @@ public final class LlmGatewayClient implements AutoCloseable {
       }
       this.maxConcurrentRequests = maxConcurrentRequests;
       this.inherited = null;
+      return this;
+    }
+
+    /**
+     * Sets how long a call waits for a slot when {@link #maxConcurrentRequests(int)} calls are in
+     * flight, before it fails with {@link ConcurrencyLimitExceededException}. Default 5 s.
+     *
+     * @param maxQueueWait zero (fail at once) or positive
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxQueueWait(Duration maxQueueWait) {
+      Objects.requireNonNull(maxQueueWait, "maxQueueWait");
+      if (maxQueueWait.isNegative()) {
+        throw new IllegalArgumentException("maxQueueWait must not be negative: " + maxQueueWait);
+      }
+      this.maxQueueWait = maxQueueWait;
+      return this;
+    }
+
+    /**
+     * Sets the executor that reads callback streams and calls their {@link StreamListener} (one
+     * task per stream, for its whole life: the task blocks on the stream's socket), and that starts
+     * asynchronous calls and callback streams which waited for a slot. On JDK 21+ a virtual-thread
+     * executor ({@code Executors.newVirtualThreadPerTaskExecutor()}) serves any number of streams
+     * without a platform thread each. The SDK never shuts it down. Default: the threads of OkHttp's
+     * dispatcher (the SDK's own, or those of the {@link #okHttpClient(OkHttpClient) host's client}).
+     * {@link LlmGatewayClient#chatAsync chatAsync} futures complete on OkHttp's dispatcher threads
+     * whatever this setting; sync calls and iterator streams run on the caller's thread.
+     *
+     * @param callbackExecutor the executor
+     * @return this builder
+     */
+    public Builder callbackExecutor(Executor callbackExecutor) {
+      this.callbackExecutor = Objects.requireNonNull(callbackExecutor, "callbackExecutor");
       return this;
     }
 

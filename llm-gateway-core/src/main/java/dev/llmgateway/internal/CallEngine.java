@@ -28,11 +28,18 @@ public final class CallEngine {
     return config;
   }
 
-  /** Runs a call on the calling thread, retrying as the policy allows. */
+  /**
+   * Runs a call on the calling thread, retrying as the policy allows; first waits on this thread
+   * for one of the client's slots for calls in flight.
+   */
   public <T> T execute(CallSpec<T> spec) {
     LogicalCall<T> call = new LogicalCall<>(config, spec);
     try (Mdc ignored = call.mdc()) {
       call.start();
+      LlmGatewayException full = call.acquireSlot();
+      if (full != null) {
+        throw call.fail(full);
+      }
       while (true) {
         LlmGatewayException refused = call.admit();
         if (refused != null) {
@@ -59,6 +66,7 @@ public final class CallEngine {
         if (delay == null) {
           throw call.fail(outcome.failure);
         }
+        call.retrying(delay, outcome.failure);
         try {
           config.sleeper().sleep(delay);
         } catch (InterruptedException e) {
@@ -70,8 +78,9 @@ public final class CallEngine {
   }
 
   /**
-   * Runs a call without blocking the caller. Cancelling the returned future cancels the HTTP call
-   * in flight (or the wait before the next retry).
+   * Runs a call without blocking the caller. When every slot for calls in flight is taken, the call
+   * waits for one in a queue, without a thread. Cancelling the returned future cancels the HTTP
+   * call in flight (or the wait for a slot or before the next retry).
    */
   public <T> CompletableFuture<T> executeAsync(CallSpec<T> spec) {
     LogicalCall<T> call = new LogicalCall<>(config, spec);
@@ -84,7 +93,12 @@ public final class CallEngine {
     try (Mdc ignored = call.mdc()) {
       call.start();
     }
-    new AsyncDriver<>(call, future).attempt();
+    AsyncDriver<T> driver = new AsyncDriver<>(call, future);
+    call.acquireSlotLater(driver::attempt, refused -> {
+      try (Mdc ignored = call.mdc()) {
+        future.completeExceptionally(call.fail(refused));
+      }
+    });
     return future;
   }
 
@@ -156,6 +170,7 @@ public final class CallEngine {
         future.completeExceptionally(call.fail(outcome.failure));
         return;
       }
+      call.retrying(delay, outcome.failure);
       config.sleeper().delay(delay).whenComplete((ignored, error) -> attempt());
     }
   }

@@ -10,6 +10,7 @@ import dev.llmgateway.Sleeper;
 import dev.llmgateway.Ticker;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 
@@ -19,6 +20,9 @@ import okhttp3.OkHttpClient;
  *
  * @param http for JSON calls: the client's timeouts, a per-attempt call timeout
  * @param streamHttp for streams: no call timeout, read timeout = {@code streamTimeout}
+ * @param limiter the limit on calls in flight (shared with derived clients)
+ * @param maxQueueWait how long a call waits for a free slot of the {@code limiter}
+ * @param executor runs callback streams, and starts asynchronous calls that waited for a slot
  */
 public record ClientConfig(
     OkHttpClient http,
@@ -37,4 +41,7 @@ public record ClientConfig(
     Duration streamTimeout,
     String userAgent,
     String mdcKey,
-    long maxResponseBytes) {}
+    long maxResponseBytes,
+    ConcurrencyLimiter limiter,
+    Duration maxQueueWait,
+    Executor executor) {}

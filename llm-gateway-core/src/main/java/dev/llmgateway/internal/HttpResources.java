@@ -8,20 +8,23 @@ import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The OkHttp pools and threads shared by a client and the clients derived from it with {@code
- * newBuilder()}. Reference counted: the last client to close shuts down what the SDK created, and
- * never anything the host passed in.
+ * The OkHttp pools and threads, and the limit on calls in flight, shared by a client and the
+ * clients derived from it with {@code newBuilder()}. Reference counted: the last client to close
+ * shuts down what the SDK created, and never anything the host passed in.
  */
 public final class HttpResources {
   private final OkHttpClient root;
   private final @Nullable ExecutorService ownedExecutor;
   private final @Nullable ConnectionPool ownedPool;
+  private final ConcurrencyLimiter limiter;
   private final AtomicInteger references = new AtomicInteger(1);
 
-  private HttpResources(OkHttpClient root, @Nullable ExecutorService ownedExecutor, @Nullable ConnectionPool ownedPool) {
+  private HttpResources(OkHttpClient root, @Nullable ExecutorService ownedExecutor, @Nullable ConnectionPool ownedPool,
+      int maxConcurrentRequests) {
     this.root = root;
     this.ownedExecutor = ownedExecutor;
     this.ownedPool = ownedPool;
+    this.limiter = new ConcurrencyLimiter(maxConcurrentRequests);
   }
 
   /**
@@ -35,16 +38,27 @@ public final class HttpResources {
       dispatcher.setMaxRequestsPerHost(maxConcurrentRequests);
       ConnectionPool pool = new ConnectionPool();
       OkHttpClient root = new OkHttpClient.Builder().dispatcher(dispatcher).connectionPool(pool).build();
-      return new HttpResources(root, dispatcher.executorService(), pool);
+      return new HttpResources(root, dispatcher.executorService(), pool, maxConcurrentRequests);
     }
     Dispatcher dispatcher = new Dispatcher(hostClient.dispatcher().executorService());
     dispatcher.setMaxRequests(maxConcurrentRequests);
     dispatcher.setMaxRequestsPerHost(maxConcurrentRequests);
-    return new HttpResources(hostClient.newBuilder().dispatcher(dispatcher).build(), null, null);
+    return new HttpResources(hostClient.newBuilder().dispatcher(dispatcher).build(), null, null,
+        maxConcurrentRequests);
   }
 
   public OkHttpClient root() {
     return root;
+  }
+
+  /** The limit on logical calls in flight, shared by every client using these resources. */
+  public ConcurrencyLimiter limiter() {
+    return limiter;
+  }
+
+  /** The threads of OkHttp's dispatcher: the SDK's own, or those of the host's OkHttp client. */
+  public ExecutorService dispatcherExecutor() {
+    return root.dispatcher().executorService();
   }
 
   /** Adds a client to the users of these resources. */

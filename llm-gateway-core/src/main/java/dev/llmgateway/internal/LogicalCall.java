@@ -5,6 +5,7 @@ import dev.llmgateway.AuditEvent;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.ServiceUnavailableException;
@@ -12,9 +13,12 @@ import dev.llmgateway.TimeoutException;
 import dev.llmgateway.Usage;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -26,8 +30,8 @@ import okio.BufferedSource;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The state of one logical call across its attempts: admission by deadline and circuit breaker,
- * each attempt's request, the mapping of answers and I/O failures to exceptions, the retry
+ * The state of one logical call across its attempts: its slot among the client's calls in flight,
+ * admission by deadline and circuit breaker, each attempt's request, the mapping of answers and I/O failures to exceptions, the retry
  * decision, and exactly one listener {@code callEnd} and one audit event. Used by {@link
  * CallEngine} for JSON calls and by {@link StreamCall} for streams.
  */
@@ -48,10 +52,20 @@ final class LogicalCall<T> {
     }
   }
 
+  private static final int NO_SLOT = 0;
+  private static final int HOLDS_SLOT = 1;
+  private static final int SLOT_DONE = 2;
+
   final ClientConfig config;
   final CallSpec<T> spec;
   final CallInfo info;
   private final AtomicBoolean ended = new AtomicBoolean();
+  /** NO_SLOT until the call holds one of the client's slots, SLOT_DONE once it has ended. */
+  private final AtomicInteger slot = new AtomicInteger(NO_SLOT);
+  private volatile ConcurrencyLimiter.@Nullable Waiter waiter;
+  private volatile @Nullable Consumer<LlmGatewayException> refused;
+  /** Set once the caller gave up: a waiter queued after it must leave at once. */
+  private volatile boolean leaving;
   private long startNanos;
   private long attemptStartNanos;
   int attempts;
@@ -80,6 +94,100 @@ final class LogicalCall<T> {
 
   boolean ended() {
     return ended.get();
+  }
+
+  /**
+   * Takes one of the client's slots for calls in flight, waiting on this thread up to the
+   * client's {@code maxQueueWait}; a no-op when the call holds one already.
+   *
+   * @return null with the slot; else the failure that ends the call (not yet ended)
+   */
+  @Nullable LlmGatewayException acquireSlot() {
+    if (slot.get() == HOLDS_SLOT) {
+      return null;
+    }
+    boolean acquired;
+    try {
+      acquired = config.limiter().acquire(config.maxQueueWait());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new CallCancelledException(spec.requestId(), attempts, e);
+    }
+    if (!acquired) {
+      return limitExceeded();
+    }
+    return holdSlot() ? null : new CallCancelledException(spec.requestId(), attempts, null);
+  }
+
+  /**
+   * Takes a slot without blocking: runs {@code granted} at once when one is free, else later on
+   * the client's executor once one frees. When none frees within {@code maxQueueWait}, or the call
+   * is {@linkplain #cancel() cancelled} while it waits, {@code onRefusal} gets the failure instead
+   * (on the executor; the call is not yet ended).
+   */
+  void acquireSlotLater(Runnable granted, Consumer<LlmGatewayException> onRefusal) {
+    if (config.limiter().tryAcquire()) {
+      if (holdSlot()) {
+        granted.run();
+      }
+      return;
+    }
+    refused = onRefusal;
+    waiter = config.limiter().acquireLater(
+        config.maxQueueWait(),
+        () -> dispatch(() -> {
+          if (holdSlot()) {
+            granted.run();
+          }
+        }),
+        () -> dispatch(() -> onRefusal.accept(limitExceeded())));
+    if (leaving) {
+      leaveQueue(new CallCancelledException(spec.requestId(), attempts, null));
+    }
+  }
+
+  /** Leaves the queue of calls waiting for a slot, telling the refusal handler; false if not queued. */
+  boolean leaveQueue(LlmGatewayException why) {
+    leaving = true;
+    ConcurrencyLimiter.Waiter w = waiter;
+    Consumer<LlmGatewayException> handler = refused;
+    if (w == null || handler == null || !w.withdraw()) {
+      return false;
+    }
+    dispatch(() -> handler.accept(why));
+    return true;
+  }
+
+  private void dispatch(Runnable task) {
+    try {
+      config.executor().execute(task);
+    } catch (RejectedExecutionException e) {
+      Consumer<LlmGatewayException> handler = refused;
+      if (handler != null) {
+        handler.accept(new LlmGatewayException(
+            spec.describe() + " not started: the client's executor refused it (request id " + spec.requestId() + ")",
+            spec.requestId(), attempts, e));
+      }
+    }
+  }
+
+  /** Records the slot just granted; false (and the slot returned) when the call ended meanwhile. */
+  private boolean holdSlot() {
+    if (slot.compareAndSet(NO_SLOT, HOLDS_SLOT)) {
+      return true;
+    }
+    config.limiter().release();
+    return false;
+  }
+
+  private void releaseSlot() {
+    if (slot.getAndSet(SLOT_DONE) == HOLDS_SLOT) {
+      config.limiter().release();
+    }
+  }
+
+  private ConcurrencyLimitExceededException limitExceeded() {
+    return new ConcurrencyLimitExceededException(config.limiter().max(), config.maxQueueWait(), spec.requestId());
   }
 
   /** Null when the next attempt may go; else the failure that ends the call. */
@@ -217,7 +325,12 @@ final class LogicalCall<T> {
     LoggingListener.safely(() -> config.listener().attemptEnd(info, attempt, status, latency, failure));
   }
 
-  /** The wait before the next attempt, or null when the call must end with {@code failure}. */
+  /**
+   * The wait before the next attempt, or null when the call must end with {@code failure}: the
+   * policy does not retry it, or the wait would pass the retry deadline (the call then gives up at
+   * once instead of waiting in vain). Tell the listener with {@link #retrying} once the wait is
+   * decided.
+   */
   @Nullable Duration retryDelay(LlmGatewayException failure) {
     if (ended.get() || spec.direct() || attempts > config.retryPolicy().maxRetries() || !retryable(failure)) {
       return null;
@@ -229,9 +342,13 @@ final class LogicalCall<T> {
     if (delay == null || delay.toNanos() >= remainingNanos()) {
       return null;
     }
+    return delay;
+  }
+
+  /** Tells the listener that the next attempt follows after {@code delay}. */
+  void retrying(Duration delay, LlmGatewayException failure) {
     int next = attempts + 1;
     LoggingListener.safely(() -> config.listener().retryScheduled(info, next, delay, failure));
-    return delay;
   }
 
   private boolean retryable(LlmGatewayException failure) {
@@ -253,6 +370,7 @@ final class LogicalCall<T> {
     if (!ended.compareAndSet(false, true)) {
       return false;
     }
+    releaseSlot();
     Duration latency = elapsed();
     LoggingListener.safely(() -> config.listener().callEnd(info, latency, null));
     audit(config, info, AuditEvent.Outcome.SUCCESS, lastStatus, latency, attempts, usage, null);
@@ -262,6 +380,7 @@ final class LogicalCall<T> {
   /** Ends the call with {@code failure} (once) and returns it for throwing. */
   LlmGatewayException fail(LlmGatewayException failure) {
     if (ended.compareAndSet(false, true)) {
+      releaseSlot();
       Duration latency = elapsed();
       LoggingListener.safely(() -> config.listener().callEnd(info, latency, failure));
       AuditEvent.Outcome outcome = failure instanceof CallCancelledException
@@ -272,11 +391,13 @@ final class LogicalCall<T> {
     return failure;
   }
 
-  /** The caller gave up: end the call as cancelled and cancel the attempt in flight. */
+  /** The caller gave up: end the call as cancelled and cancel the attempt in flight (or its wait for a slot). */
   void cancel() {
+    CallCancelledException cancelled = new CallCancelledException(spec.requestId(), attempts, null);
     try (Mdc ignored = mdc()) {
-      fail(new CallCancelledException(spec.requestId(), attempts, null));
+      fail(cancelled);
     }
+    leaveQueue(cancelled);
     Call call = inFlight;
     if (call != null) {
       call.cancel();

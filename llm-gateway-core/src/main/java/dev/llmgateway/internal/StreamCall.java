@@ -21,7 +21,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.OkHttpClient;
 import okhttp3.Response;
@@ -33,6 +35,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One streamed chat, read on the caller's thread (pull): opening with retries, reading events
  * with the time limits, gathering the completion, and ending the logical call exactly once.
+ *
+ * <p>Once {@link #cancel()} has returned, {@link #next()} returns no further event (even one
+ * already buffered) and the stream ends with {@link CallCancelledException}, unless it had already
+ * ended.
  *
  * <p>Not thread-safe, except {@link #cancel()}, which any thread may call.
  */
@@ -49,6 +55,10 @@ public final class StreamCall {
   private volatile @Nullable Call current;
   private volatile boolean cancelled;
   private volatile TimeoutException.@Nullable Limit fired;
+  /** Completed by {@link #cancel()} and by the total limit: ends a wait between attempts at once. */
+  private final CompletableFuture<Void> wake = new CompletableFuture<>();
+  private boolean started;
+  private long totalDeadlineNanos;
   private @Nullable ScheduledFuture<?> firstEventTimer;
   private @Nullable ScheduledFuture<?> totalTimer;
   private @Nullable Response response;
@@ -79,15 +89,52 @@ public final class StreamCall {
     return call.spec.requestId();
   }
 
-  /** Sends the request, retrying as the policy allows, until a stream is open. */
-  public void open() {
+  /**
+   * Starts the logical call (listener, total limit) without sending anything yet. {@link #open()}
+   * does it when not done before.
+   */
+  public void start() {
+    if (started) {
+      return;
+    }
+    started = true;
     try (Mdc ignored = call.mdc()) {
       call.start();
       if (limits.total() != null) {
+        totalDeadlineNanos = call.config.ticker().read() + limits.total().toNanos();
         totalTimer = Watchdog.schedule(limits.total(), () -> fire(TimeoutException.Limit.TOTAL));
+      }
+    }
+  }
+
+  /**
+   * Sends the request, retrying as the policy allows, until a stream is open; first waits on this
+   * thread for one of the client's slots for calls in flight, unless the stream holds one.
+   */
+  public void open() {
+    start();
+    try (Mdc ignored = call.mdc()) {
+      LlmGatewayException refused = call.acquireSlot();
+      if (refused != null) {
+        throw finishWith(refused);
       }
       connect();
     }
+  }
+
+  /**
+   * Takes one of the client's slots without blocking: {@code granted} runs at once when one is
+   * free, else on the client's executor once one frees; {@code refused} runs instead (on the
+   * executor) with the failure that ended the stream when none frees in time or the stream is
+   * cancelled while it waits.
+   */
+  public void openLater(Runnable granted, Consumer<LlmGatewayException> refused) {
+    start();
+    call.acquireSlotLater(granted, failure -> {
+      try (Mdc ignored = call.mdc()) {
+        refused.accept(finishWith(failure));
+      }
+    });
   }
 
   private void connect() {
@@ -157,6 +204,12 @@ public final class StreamCall {
     return new LogicalCall.Outcome<>(null, null);
   }
 
+  /**
+   * Waits before the next attempt, or ends the stream with {@code failure} when the policy does not
+   * retry it (or the wait would pass the retry deadline), with {@link TimeoutException} {@code
+   * TOTAL} when the next attempt could not start within the stream's total limit. {@link
+   * #cancel()} and the total limit end the wait at once.
+   */
   private void retryOrThrow(@Nullable LlmGatewayException failure) {
     if (failure == null) {
       return;
@@ -165,8 +218,16 @@ public final class StreamCall {
     if (delay == null) {
       throw finishWith(failure);
     }
+    if (limits.total() != null && delay.toNanos() >= totalDeadlineNanos - call.config.ticker().read()) {
+      throw finishWith(new TimeoutException(TimeoutException.Limit.TOTAL,
+          "LLM stream timed out: its next attempt could not start within the stream's total limit of "
+              + limits.total().toMillis() + " ms (a wait of " + delay.toMillis() + " ms was due; request id "
+              + requestId() + ")",
+          requestId(), call.attempts, failure));
+    }
+    call.retrying(delay, failure);
     try {
-      call.config.sleeper().sleep(delay);
+      call.config.sleeper().sleep(delay, wake);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw finishWith(new CallCancelledException(requestId(), call.attempts, e));
@@ -187,6 +248,9 @@ public final class StreamCall {
     }
     try (Mdc ignored = call.mdc()) {
       while (true) {
+        if (cancelled) {
+          throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
+        }
         ServerSentEvent sse;
         try {
           sse = reader().next();
@@ -213,7 +277,7 @@ public final class StreamCall {
               text.toString(), requestId(), call.attempts, null));
         }
         StreamEvent event = decode(sse.data());
-        if (event != null) {
+        if (event != null && !cancelled) {
           firstDelivery();
           return event;
         }
@@ -301,6 +365,9 @@ public final class StreamCall {
   }
 
   private @Nullable StreamEvent complete() {
+    if (cancelled) {
+      throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
+    }
     firstDelivery();
     StreamEvent.Done last = done;
     completion = new StreamCompletion(
@@ -372,7 +439,7 @@ public final class StreamCall {
         text.toString(), requestId(), call.attempts, e);
   }
 
-  private TimeoutException timeout(TimeoutException.Limit limit, @Nullable IOException cause) {
+  private TimeoutException timeout(TimeoutException.Limit limit, @Nullable Throwable cause) {
     String what;
     switch (limit) {
       case FIRST_EVENT:
@@ -390,19 +457,32 @@ public final class StreamCall {
 
   private void fire(TimeoutException.Limit limit) {
     fired = limit;
+    if (limit == TimeoutException.Limit.TOTAL) {
+      wake.complete(null);
+    }
     Call c = current;
     if (c != null) {
       c.cancel();
     }
   }
 
-  /** Cancels the stream from any thread: the HTTP call is cancelled at once. */
+  /**
+   * Cancels the stream from any thread: the HTTP call is cancelled at once, a wait between attempts
+   * or for a slot ends at once, and no further event is returned.
+   */
   public void cancel() {
     cancelled = true;
+    wake.complete(null);
+    call.leaveQueue(new CallCancelledException(requestId(), call.attempts, null));
     Call c = current;
     if (c != null) {
       c.cancel();
     }
+  }
+
+  /** Whether {@link #cancel()} was called. */
+  public boolean isCancelled() {
+    return cancelled;
   }
 
   public boolean isFinished() {
@@ -422,6 +502,17 @@ public final class StreamCall {
   /** The answer text received so far. */
   public String textSoFar() {
     return text.toString();
+  }
+
+  /**
+   * Ends a stream that will not be read (it could not be started) with {@code failure}.
+   *
+   * @return what it ended with
+   */
+  public LlmGatewayException fail(LlmGatewayException failure) {
+    try (Mdc ignored = call.mdc()) {
+      return finishWith(failure);
+    }
   }
 
   /** Ends the stream on the reading thread after the caller stopped early: a cancellation. */
