@@ -5,6 +5,7 @@ import dev.llmgateway.AuthenticationException;
 import dev.llmgateway.BadRequestException;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.ConflictException;
 import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayException;
@@ -52,6 +53,9 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@link InsufficientCreditsException}</td><td>402</td><td>{@code {needed, available}}</td></tr>
  *   <tr><td>{@link CircuitOpenException}</td><td>503</td>
  *       <td>{@code {retry_after_seconds}}; {@code Retry-After}</td></tr>
+ *   <tr><td>{@link ConcurrencyLimitExceededException} (the client's calls in flight are at their
+ *       limit; nothing was sent)</td><td>503</td><td>{@code {retry_after_seconds}: 1};
+ *       {@code Retry-After: 1}</td></tr>
  *   <tr><td>{@link ServiceUnavailableException}: connection failure, {@code 502}, {@code 503}</td>
  *       <td>503</td><td>{@code Retry-After} when the service sent one</td></tr>
  *   <tr><td>{@link ServiceUnavailableException} with {@code 504} (a proxy's timeout)</td>
@@ -171,6 +175,9 @@ public final class ErrorMapper {
     }
     if (e instanceof CircuitOpenException) {
       return withWait(ErrorKind.SERVICE_UNAVAILABLE, ((CircuitOpenException) e).retryAfter(), requestId);
+    }
+    if (e instanceof ConcurrencyLimitExceededException) {
+      return withWait(ErrorKind.SERVICE_UNAVAILABLE, Duration.ofSeconds(1), requestId);
     }
     if (e instanceof ServiceUnavailableException) {
       ServiceUnavailableException unavailable = (ServiceUnavailableException) e;

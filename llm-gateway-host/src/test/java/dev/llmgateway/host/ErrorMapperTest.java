@@ -10,6 +10,7 @@ import dev.llmgateway.AuthenticationException;
 import dev.llmgateway.BadRequestException;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.ConflictException;
 import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayException;
@@ -76,6 +77,8 @@ class ErrorMapperTest {
             402, "insufficient_credits", null),
         Arguments.of("circuit open", new CircuitOpenException(Duration.ofMillis(12_001), RID, 0, io),
             503, "service_unavailable", "13"),
+        Arguments.of("client's calls in flight at their limit", new ConcurrencyLimitExceededException(256,
+            Duration.ofSeconds(5), RID), 503, "service_unavailable", "1"),
         Arguments.of("connection refused", new ServiceUnavailableException(MESSAGE, 0, null, RID, 3, io),
             503, "service_unavailable", null),
         Arguments.of("upstream 503 with Retry-After", new ServiceUnavailableException(MESSAGE, 503,
