@@ -21,7 +21,10 @@ public final class RateLimits {
   public static final String CALLS = "calls";
   /** Name of the limit on stream starts, as reported by {@link RateLimiter.Decision#limit()}. */
   public static final String STREAM_STARTS = "stream_starts";
-  /** Default limit on every call: 100 per minute per user. */
+  /**
+   * Default limit on every call: 100 per minute per user, a token bucket with a burst of 100 (so up
+   * to about 199 calls can pass in the first rolling minute after a quiet spell).
+   */
   public static final RateLimit DEFAULT_CALLS = RateLimit.perMinute(100);
   /** Default limit on stream starts: 10 per minute per user. */
   public static final RateLimit DEFAULT_STREAM_STARTS = RateLimit.perMinute(10);
