@@ -8,23 +8,18 @@ import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.host.InMemoryCreditLedger;
-import dev.llmgateway.host.Reservation;
-import dev.llmgateway.host.Settlement;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
 import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import okhttp3.Call;
@@ -61,6 +56,8 @@ public abstract class GatewayApiTest {
   private String userToken;
   private final java.util.concurrent.BlockingQueue<dev.llmgateway.host.Settlement> settlements =
       new java.util.concurrent.LinkedBlockingQueue<>();
+  /** The thread of each settlement, in order. */
+  protected final java.util.concurrent.BlockingQueue<String> settlingThreads = new java.util.concurrent.LinkedBlockingQueue<>();
 
   @BeforeEach
   void setUp() throws IOException {
@@ -68,8 +65,11 @@ public abstract class GatewayApiTest {
     client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
         .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
     ledger.deposit("123", 100);
-    gateway = start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), client, ledger, webhookSecret,
-        (reservation, settlement) -> settlements.add(settlement));
+    gateway = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(webhookSecret)
+        .settlementListener((reservation, settlement) -> {
+          settlingThreads.add(Thread.currentThread().getName());
+          settlements.add(settlement);
+        }).port(0));
     userToken = gateway.users().issue("123");
   }
 
@@ -86,18 +86,13 @@ public abstract class GatewayApiTest {
   }
 
   /**
-   * Starts the gateway in front of a real service ({@code client}), as {@code GatewayExample.start} does.
+   * Starts the gateway in front of a real service (the settings' client) on this test's host.
    *
-   * @param address where to listen
-   * @param client the service's client
-   * @param ledger the users' credits
-   * @param webhookSecret the completion webhooks' secret
-   * @param settled told of every commit and release
+   * @param settings the example's configuration (port 0)
    * @return the started gateway
    * @throws IOException if it cannot start
    */
-  protected abstract Host start(InetSocketAddress address, LlmGatewayClient client, InMemoryCreditLedger ledger,
-      WebhookSecret webhookSecret, BiConsumer<Reservation, Settlement> settled) throws IOException;
+  protected abstract Host start(GatewayExample.Builder settings) throws IOException;
 
   @AfterEach
   void tearDown() {
