@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.Candidate;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
+import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionMessage;
@@ -30,6 +31,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host API of the example gateway without an HTTP server: each route takes what it needs of
@@ -54,6 +57,7 @@ public final class GatewayRoutes {
   /** The largest request body read, in bytes; a larger one is answered 413. */
   public static final int MAX_BODY_BYTES = 64 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayRoutes.class);
   private static final Pattern LIMIT = Pattern.compile("[0-9]{1,3}");
   private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x21-\\x7e]+");
   private static final List<String> CHAT_FIELDS = List.of("query", "session_id", "user_intent", "profile_id");
@@ -264,7 +268,17 @@ public final class GatewayRoutes {
     if (failure instanceof RequestTooLargeException) {
       return Reply.of(413, Envelope.error("The request is too large.", Map.of()));
     }
+    if (failure instanceof UnreadableBodyException) {
+      return Reply.of(400, Envelope.error("The request is invalid.",
+          List.of(Map.of("field", "body", "reason", "could not be read to its end")), Map.of()));
+    }
     ErrorResponse mapped = errors.toResponse(failure);
+    if (failure instanceof LlmGatewayException && mapped.status() >= 500) {
+      // The envelope says nothing of the cause (by design): the host's log must.
+      LOG.warn("Answered {}: {}", mapped.status(), failure.toString());
+    } else if (mapped.status() >= 500) {
+      LOG.error("Answered {} for an unexpected failure", mapped.status(), failure);
+    }
     return new Reply(mapped.status(), mapped.headers(), mapped.envelope());
   }
 
@@ -325,14 +339,32 @@ public final class GatewayRoutes {
    * @param in the body
    * @return its bytes
    * @throws RequestTooLargeException if it is larger ({@link #error} answers 413)
-   * @throws IOException if it cannot be read
+   * @throws UnreadableBodyException if it cannot be read to its end ({@link #error} answers 400)
    */
   public static byte[] readBody(InputStream in) throws IOException {
-    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    byte[] bytes;
+    try {
+      bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    } catch (IOException e) {
+      throw new UnreadableBodyException(e);
+    }
     if (bytes.length > MAX_BODY_BYTES) {
       throw new RequestTooLargeException();
     }
     return bytes;
+  }
+
+  /**
+   * A request body that could not be read to its end (shorter than its {@code Content-Length}, a
+   * broken chunked encoding, the connection cut): the client's fault, answered 400 naming {@code
+   * body}.
+   */
+  public static final class UnreadableBodyException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    UnreadableBodyException(IOException cause) {
+      super("request body could not be read", cause);
+    }
   }
 
   /** A request body over the 64 KiB the routes read; answered 413 before anything is sent. */

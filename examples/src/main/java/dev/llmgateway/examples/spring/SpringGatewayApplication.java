@@ -2,6 +2,10 @@ package dev.llmgateway.examples.spring;
 
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayExample;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -62,12 +66,14 @@ public class SpringGatewayApplication {
   /**
    * Starts the gateway in Spring Boot with the same wiring as the JDK host ({@link
    * GatewayExample.Builder#wiring}): its client, keys, users, ledger and settlement listener, on
-   * its bind address and port. (With port 0 and the sandbox, the sandbox's direct-stream URL names
-   * port 0: give a port to use direct streaming in sandbox mode.)
+   * its bind address and port. With port 0 and the sandbox, whose direct-stream URL names the port
+   * before Spring binds it, a free port is picked first (another program could take it in between:
+   * then the start fails).
    *
    * @param settings the example's configuration; its {@code backlog} is not used
    * @return the running application; close it to stop (the caller closes the client)
    * @throws IllegalStateException if {@code settings} has no client
+   * @throws java.io.UncheckedIOException if no free port can be found
    */
   public static ConfigurableApplicationContext start(GatewayExample.Builder settings) {
     return start(settings, Map.of());
@@ -75,18 +81,27 @@ public class SpringGatewayApplication {
 
   /** As above, with Spring properties ({@code properties}) added to the example's. */
   static ConfigurableApplicationContext start(GatewayExample.Builder settings, Map<String, Object> properties) {
-    DemoGateway demo = settings.wiring(settings.port());
+    int port = settings.port() == 0 && settings.client().isSandbox() ? freePort(settings.bindAddress()) : settings.port();
+    DemoGateway demo = settings.wiring(port);
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
     application.addInitializers(context -> context.getBeanFactory().registerSingleton("demoGateway", demo));
     Map<String, Object> defaults = new HashMap<>(Map.of(
         "server.address", settings.bindAddress().getHostAddress(),
-        "server.port", settings.port(),
+        "server.port", port,
         // The controller serves the chat page itself, as the JDK host does; nothing else is static.
         "spring.web.resources.add-mappings", false,
         "spring.main.banner-mode", "off"));
     defaults.putAll(properties);
     application.setDefaultProperties(defaults);
     return application.run();
+  }
+
+  private static int freePort(InetAddress address) {
+    try (ServerSocket probe = new ServerSocket(0, 1, address)) {
+      return probe.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port on " + address.getHostAddress(), e);
+    }
   }
 
   /**

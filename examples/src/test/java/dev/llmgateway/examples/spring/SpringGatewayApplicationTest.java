@@ -7,6 +7,7 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayApiTest;
 import dev.llmgateway.examples.gateway.GatewayExample;
+import dev.llmgateway.examples.gateway.GatewayHost;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.InMemoryCreditLedger;
@@ -27,9 +28,13 @@ import org.springframework.context.ConfigurableApplicationContext;
 /** The host API in Spring Boot ({@link SpringGatewayApplication}). */
 class SpringGatewayApplicationTest extends GatewayApiTest {
   @Override
-  protected Host start(GatewayExample.Builder settings) {
-    ConfigurableApplicationContext context = SpringGatewayApplication.start(settings);
-    return new Host() {
+  protected GatewayHost start(GatewayExample.Builder settings) {
+    return host(SpringGatewayApplication.start(settings));
+  }
+
+  /** A started Spring application as a host. */
+  static GatewayHost host(ConfigurableApplicationContext context) {
+    return new GatewayHost() {
       @Override
       public int port() {
         return SpringGatewayApplication.port(context);
