@@ -23,6 +23,10 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
+import org.apache.catalina.connector.Connector;
+import org.apache.coyote.AbstractProtocol;
+import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** The host API in Spring Boot ({@link SpringGatewayApplication}). */
@@ -50,6 +54,17 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
         context.close();
       }
     };
+  }
+
+  @Test
+  void tomcatAcceptsConnectionsWithTcpNoDelay() {
+    try (LlmGatewayClient client = LlmGatewayClient.builder().sandbox(true).environment(name -> null)
+            .auditSink(AuditSink.none()).build();
+        ConfigurableApplicationContext context = SpringGatewayApplication.start(GatewayExample.builder().client(client).port(0))) {
+      Connector connector = ((TomcatWebServer) ((WebServerApplicationContext) context).getWebServer()).getTomcat().getConnector();
+      // Tomcat's default, which NioEndpoint applies to every accepted socket: no Nagle delay to undo.
+      assertThat(((AbstractProtocol<?>) connector.getProtocolHandler()).getTcpNoDelay()).isTrue();
+    }
   }
 
   @Test
