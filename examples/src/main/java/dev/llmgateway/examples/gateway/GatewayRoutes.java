@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -60,6 +61,9 @@ public final class GatewayRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayRoutes.class);
   private static final Pattern LIMIT = Pattern.compile("[0-9]{1,3}");
   private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x21-\\x7e]+");
+  private static final Pattern STATIC_NAME = Pattern.compile("[a-z]+\\.(html|js)");
+  /** The chat page's files, read once (not from the jar on every request); the callers only read the bytes. */
+  private static final Map<String, StaticFile> STATIC_FILES = new ConcurrentHashMap<>();
   private static final List<String> CHAT_FIELDS = List.of("query", "session_id", "user_intent", "profile_id");
 
   private final ChatGateway gateway;
@@ -321,15 +325,21 @@ public final class GatewayRoutes {
    */
   public static Optional<StaticFile> staticFile(String path) throws IOException {
     String name = path.equals("/") ? "index.html" : path.substring(1);
-    if (!name.matches("[a-z]+\\.(html|js)")) {
+    if (!STATIC_NAME.matcher(name).matches()) {
       return Optional.empty();
+    }
+    StaticFile cached = STATIC_FILES.get(name);
+    if (cached != null) {
+      return Optional.of(cached);
     }
     try (InputStream in = GatewayRoutes.class.getResourceAsStream("/static/" + name)) {
       if (in == null) {
-        return Optional.empty();
+        return Optional.empty(); // not cached: the cache holds only the page's few files
       }
-      return Optional.of(new StaticFile(
-          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8", in.readAllBytes()));
+      StaticFile file = new StaticFile(
+          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8", in.readAllBytes());
+      STATIC_FILES.putIfAbsent(name, file);
+      return Optional.of(file);
     }
   }
 
