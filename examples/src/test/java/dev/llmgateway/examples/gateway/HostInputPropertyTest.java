@@ -110,10 +110,12 @@ public abstract class HostInputPropertyTest {
     int runs = Integer.getInteger(RUNS_PROPERTY, DEFAULT_RUNS);
     Integer only = Integer.getInteger(ONLY_PROPERTY);
     List<String> failures = new ArrayList<>();
+    java.util.SortedMap<Integer, Integer> statuses = new java.util.TreeMap<>();
     int failed = 0;
     for (int i = only != null ? only : 0; i < (only != null ? only + 1 : runs); i++) {
       Probe probe = new Generator(new Random(seed * 1_000_003L + i)).probe();
       Answer answer = send(probe);
+      statuses.merge(answer.status(), 1, Integer::sum);
       String problem = problem(probe, answer);
       if (problem != null) {
         failed++;
@@ -126,6 +128,10 @@ public abstract class HostInputPropertyTest {
         .as("%d of the requests got a 5xx or a malformed answer (seed %d; replay one with -D%s=<seed> -D%s=<index>):%n%s",
             failed, seed, SEED_PROPERTY, ONLY_PROPERTY, String.join("\n", failures))
         .isEmpty();
+    if (only == null) {
+      // The generated input got everywhere: accepted, refused unsigned-in, refused as invalid, no route.
+      assertThat(statuses).as("answers by status").containsKeys(200, 400, 401, 404, 405, 413, 422);
+    }
   }
 
   /** What is wrong with an answer, or null. */
