@@ -4,22 +4,15 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
-import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayServer;
-import dev.llmgateway.examples.gateway.UserTokens;
-import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditPricing;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.webhooks.WebhookSecret;
-import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,14 +25,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import okhttp3.OkHttpClient;
 
 /**
- * The example gateway ({@link GatewayServer}) in this JVM, in front of the reference service: a
- * scheme-1 client of the service, an in-memory ledger with every user's deposit, the service's
- * stream-token keys and webhook secret, and a recorder of every settlement. Pricing is per token
+ * The example gateway ({@link GatewayServer}, started with {@link GatewayExample#builder()}) in this
+ * JVM, in front of the reference service: a scheme-1 client of the service, an in-memory ledger
+ * with every user's deposit, the service's stream-token keys and webhook secret, and a recorder of
+ * every settlement. Pricing is per token
  * (1 credit per prompt token, 10 per completion token), so a charge shows exactly which usage was
  * billed.
  */
@@ -55,33 +48,30 @@ final class ExampleGateway implements AutoCloseable {
 
   private final LlmGatewayClient client;
   private final InMemoryCreditLedger ledger;
-  private final UserTokens userTokens;
   private final GatewayServer server;
   private final Settlements settlements = new Settlements();
 
   private ExampleGateway(ReferenceService service, OkHttpClient http, Collection<UserContext> users,
       RateLimiter rateLimiter, int backlog) throws IOException {
-    SecureRandom random = new SecureRandom();
-    byte[] userSecret = new byte[32];
-    random.nextBytes(userSecret);
     this.client = service.clientBuilder().okHttpClient(http).build();
     this.ledger = InMemoryCreditLedger.create();
     users.forEach(user -> ledger.deposit(user.userId(), DEPOSIT));
-    this.userTokens = new UserTokens(userSecret, Clock.systemUTC(),
-        users.stream().collect(Collectors.toMap(UserContext::userId, Function.identity())));
-    ChatGateway gateway = ChatGateway.builder()
-        .client(client)
-        .ledger(ledger)
-        .rateLimiter(rateLimiter)
-        .pricing(PRICING)
-        .estimate(request -> ESTIMATE)
-        .streamTokens(StreamTokenIssuer.builder().keys(service.streamKeys()).serviceBaseUrl(service.baseUrl()).build())
-        .webhooks(WebhookVerifier.builder().secret(WebhookSecret.parse(service.webhookSecret())).build())
-        .settlementListener(settlements)
-        .build();
-    this.server = new GatewayServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), gateway, userTokens,
-        backlog);
-    server.start();
+    try {
+      this.server = GatewayExample.builder()
+          .client(client)
+          .users(users)
+          .ledger(ledger)
+          .streamTokenKeys(service.streamKeys())
+          .webhookSecret(WebhookSecret.parse(service.webhookSecret()))
+          .settlementListener(settlements)
+          .gateway(settings -> settings.rateLimiter(rateLimiter).pricing(PRICING).estimate(request -> ESTIMATE))
+          .port(0)
+          .backlog(backlog)
+          .start();
+    } catch (IOException | RuntimeException e) {
+      client.close();
+      throw e;
+    }
   }
 
   /** A gateway for {@code users} with the default rate limits and listen backlog. */
@@ -112,7 +102,7 @@ final class ExampleGateway implements AutoCloseable {
 
   /** The {@code Authorization} header value of a signed-in user. */
   String bearer(UserContext user) {
-    return "Bearer " + userTokens.issue(user.userId());
+    return "Bearer " + server.users().issue(user.userId());
   }
 
   InMemoryCreditLedger ledger() {

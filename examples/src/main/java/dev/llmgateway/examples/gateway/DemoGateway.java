@@ -12,8 +12,8 @@ import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.auth.StreamTokenVerifier;
 import dev.llmgateway.auth.VerifiedStreamToken;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Envelope;
-import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.webhooks.WebhookSecret;
@@ -28,7 +28,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -43,9 +44,10 @@ import java.util.function.Function;
  * {@code HttpServer}, and the Spring Boot example): the {@link ChatGateway} around a client and a
  * ledger, the demo user's sign-in, and, when the client is the sandbox, the service's side of
  * direct streaming (verify the stream token, stream, send the signed completion webhook) so the
- * whole flow runs on one machine. The secrets are made up at start, except that against a real
- * service the stream-token keys and the webhook secret come from {@value #ENV_STREAM_TOKEN_KEYS}
- * and {@value #ENV_WEBHOOK_SECRET} when set. Thread-safe.
+ * whole flow runs on one machine. {@link GatewayExample#builder()} makes one from its settings;
+ * {@link GatewayExample#fromEnvironment} reads the stream-token keys and the webhook secret shared
+ * with a real service from {@value #ENV_STREAM_TOKEN_KEYS} and {@value #ENV_WEBHOOK_SECRET}.
+ * Thread-safe.
  */
 public final class DemoGateway {
   /** Where the sandbox plays the service's direct-stream endpoint. */
@@ -54,58 +56,71 @@ public final class DemoGateway {
   public static final String ENV_WEBHOOK_SECRET = "LLM_WEBHOOK_SECRET";
   /** Against a real service: the stream-token keys shared with it, {@code {"kid": "secret"}}. */
   public static final String ENV_STREAM_TOKEN_KEYS = "LLM_STREAM_TOKEN_KEYS";
+  static final UserContext DEMO_USER =
+      UserContext.builder().userId("123").companyId("456").role("recruiter").companyRole("owner").build();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** How long the sandbox waits for the host to take its completion webhook. */
+  private static final Duration WEBHOOK_TIMEOUT = Duration.ofSeconds(10);
 
   private final LlmGatewayClient client;
   private final UserTokens users;
+  private final String signInUserId;
   private final GatewayRoutes routes;
   private final StreamTokenVerifier sandboxVerifier;
   private final WebhookSigner sandboxSigner;
+  /** The sandbox's one client for its webhooks (a client per webhook would set up a connection pool each time). */
+  private final HttpClient webhookClient;
 
-  private DemoGateway(LlmGatewayClient client, UserTokens users, GatewayRoutes routes,
+  private DemoGateway(LlmGatewayClient client, UserTokens users, String signInUserId, GatewayRoutes routes,
       StreamTokenVerifier sandboxVerifier, WebhookSigner sandboxSigner) {
     this.client = client;
     this.users = users;
+    this.signInUserId = signInUserId;
     this.routes = routes;
     this.sandboxVerifier = sandboxVerifier;
     this.sandboxSigner = sandboxSigner;
+    this.webhookClient = sandboxSigner == null ? null : HttpClient.newBuilder().connectTimeout(WEBHOOK_TIMEOUT).build();
   }
 
   /**
-   * Wires a gateway around {@code client}.
+   * Wires a gateway around {@code client}: the {@link ChatGateway} with the example's settings and
+   * then {@code customizer}'s, and, when {@code client} is the sandbox, the service's side of direct
+   * streaming. {@link GatewayExample.Builder} calls this with its settings.
    *
    * @param client the service's client (the sandbox or a real service)
    * @param ledger the users' credits
-   * @param realService whether {@code client} talks to a real service (else the demo plays its
-   *     direct-stream endpoint under {@link #SANDBOX_SERVICE})
+   * @param users the host's end-user authentication
+   * @param signInUserId whom {@link #demoToken} signs in
+   * @param streamKeys the stream-token keys shared with the service (the sandbox verifies with them)
    * @param webhookSecret the secret the service signs completion webhooks with
    * @param port the port the host listens on (the browser's direct-stream URL in sandbox mode)
    * @param settled told of every commit and release
+   * @param customizer applied to the {@link ChatGateway.Builder} last
    * @return the wiring
    */
-  public static DemoGateway create(LlmGatewayClient client, InMemoryCreditLedger ledger, boolean realService,
-      WebhookSecret webhookSecret, int port, BiConsumer<Reservation, Settlement> settled) {
-    SecureRandom random = new SecureRandom();
-    UserTokens users = new UserTokens(secret(random), Clock.systemUTC(),
-        Map.of(GatewayExample.DEMO_USER.userId(), GatewayExample.DEMO_USER));
-    JwtKeySet streamKeys = realService ? streamKeys(System::getenv, random) : JwtKeySet.of("demo", secret(random));
+  static DemoGateway create(LlmGatewayClient client, CreditLedger ledger, UserTokens users, String signInUserId,
+      JwtKeySet streamKeys,
+      WebhookSecret webhookSecret, int port, BiConsumer<Reservation, Settlement> settled,
+      Consumer<ChatGateway.Builder> customizer) {
+    boolean sandbox = client.isSandbox();
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)
-        .serviceBaseUrl(realService ? client.baseUrl().toString() : "http://localhost:" + port + SANDBOX_SERVICE)
-        .environment(name -> null).build();
-    ChatGateway gateway = ChatGateway.builder()
+        .serviceBaseUrl(sandbox ? "http://localhost:" + port + SANDBOX_SERVICE : client.baseUrl().toString())
+        .build();
+    ChatGateway.Builder gateway = ChatGateway.builder()
         .client(client)
         .ledger(ledger)
         .streamTokens(issuer)
         .webhooks(WebhookVerifier.builder().secret(webhookSecret).build())
-        .settlementListener(settled)
-        .build();
-    return new DemoGateway(client, users, new GatewayRoutes(gateway, users),
-        realService ? null : StreamTokenVerifier.builder().keys(streamKeys).build(),
-        realService ? null : WebhookSigner.of(webhookSecret));
+        .settlementListener(settled);
+    customizer.accept(gateway);
+    return new DemoGateway(client, users, signInUserId, new GatewayRoutes(gateway.build(), users),
+        sandbox ? StreamTokenVerifier.builder().keys(streamKeys).build() : null,
+        sandbox ? WebhookSigner.of(webhookSecret) : null);
   }
 
-  /** @return the demo's one user (user 123 of company 456), whom {@link #demoToken} signs in */
+  /** @return the demo's user (user 123 of company 456), the example's one user unless it is given others */
   public static UserContext demoUser() {
-    return GatewayExample.DEMO_USER;
+    return DEMO_USER;
   }
 
   /** @return the host API */
@@ -118,10 +133,14 @@ public final class DemoGateway {
     return users;
   }
 
-  /** @return a user token for the demo user, as the host's sign-in would hand out */
+  /**
+   * The demo's sign-in ({@code /demo/token}): a user token for the first of the example's users, as
+   * the host's own sign-in would hand out.
+   *
+   * @return the reply
+   */
   public GatewayRoutes.Reply demoToken() {
-    return new GatewayRoutes.Reply(200, Map.of(),
-        Envelope.ok(Map.of("token", users.issue(GatewayExample.DEMO_USER.userId())), Map.of()));
+    return new GatewayRoutes.Reply(200, Map.of(), Envelope.ok(Map.of("token", users.issue(signInUserId)), Map.of()));
   }
 
   /** @return whether this demo plays the service's direct-stream endpoint */
@@ -191,14 +210,15 @@ public final class DemoGateway {
         "total_tokens", done.usage().totalTokens()));
     data.put("completed_at", Instant.now().toString());
     try {
-      byte[] body = new ObjectMapper().writeValueAsBytes(Map.of("type", "chat.completed", "data", data));
+      byte[] body = JSON.writeValueAsBytes(Map.of("type", "chat.completed", "data", data));
       String id = "msg_" + UUID.randomUUID().toString().replace("-", "");
       HttpRequest.Builder request = HttpRequest.newBuilder(
               URI.create("http://localhost:" + hostPort + GatewayRoutes.WEBHOOK))
+          .timeout(WEBHOOK_TIMEOUT)
           .POST(HttpRequest.BodyPublishers.ofByteArray(body))
           .header("Content-Type", "application/json");
       sandboxSigner.headers(id, Instant.now(), body).forEach(request::header);
-      HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.discarding());
+      webhookClient.send(request.build(), HttpResponse.BodyHandlers.discarding());
     } catch (IOException e) {
       // A real service would redeliver; the demo gives up.
     } catch (InterruptedException e) {
@@ -207,37 +227,42 @@ public final class DemoGateway {
   }
 
   /**
-   * The secret the service signs completion webhooks with: against a real service {@value
-   * #ENV_WEBHOOK_SECRET} ({@code whsec_<base64>}), else one made up at start (the sandbox signs
-   * with it too).
+   * The webhook secret in {@value #ENV_WEBHOOK_SECRET} ({@code whsec_<base64>}).
    *
-   * @param realService whether the gateway talks to a real service
-   * @return the secret
-   * @throws IllegalArgumentException if the variable is set but not a valid secret
+   * @param environment reads a variable
+   * @return the secret, or null when the variable is unset
+   * @throws IllegalArgumentException if it is set but not a valid secret (the message names the
+   *     variable, never its value)
    */
-  public static WebhookSecret webhookSecret(boolean realService) {
-    return webhookSecret(realService, System::getenv);
-  }
-
-  static WebhookSecret webhookSecret(boolean realService, Function<String, String> environment) {
-    String configured = realService ? environment.apply(ENV_WEBHOOK_SECRET) : null;
-    return configured != null ? WebhookSecret.parse(configured) : WebhookSecret.ofBytes(secret(new SecureRandom()));
+  static WebhookSecret webhookSecret(Function<String, String> environment) {
+    String configured = environment.apply(ENV_WEBHOOK_SECRET);
+    if (configured == null) {
+      return null;
+    }
+    try {
+      return WebhookSecret.parse(configured);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(ENV_WEBHOOK_SECRET + " is not a webhook secret (whsec_<base64>)");
+    }
   }
 
   /**
-   * The stream-token keys shared with a real service: {@value #ENV_STREAM_TOKEN_KEYS} as a JSON
-   * object {@code {"kid": "secret"}} (its first key signs), else made up at start, when direct
-   * streaming cannot work (the service cannot verify the tokens) but everything else does.
+   * The stream-token keys in {@value #ENV_STREAM_TOKEN_KEYS}, a JSON object {@code {"kid":
+   * "secret"}} whose first key signs.
+   *
+   * @param environment reads a variable
+   * @return the keys, or null when the variable is unset
+   * @throws IllegalArgumentException if it is set but malformed (the message names the variable,
+   *     never its value)
    */
-  static JwtKeySet streamKeys(Function<String, String> environment, SecureRandom random) {
+  static JwtKeySet streamKeys(Function<String, String> environment) {
     String configured = environment.apply(ENV_STREAM_TOKEN_KEYS);
     if (configured == null) {
-      return JwtKeySet.of("demo", secret(random));
+      return null;
     }
     Map<String, String> keys;
     try {
-      keys = new ObjectMapper().readValue(configured,
-          new TypeReference<LinkedHashMap<String, String>>() {});
+      keys = JSON.readValue(configured, new TypeReference<LinkedHashMap<String, String>>() {});
     } catch (IOException e) {
       throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " is not a JSON object of key ids to secrets");
     }
@@ -245,7 +270,11 @@ public final class DemoGateway {
       throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds no key");
     }
     Map.Entry<String, String> first = keys.entrySet().iterator().next();
-    return JwtKeySet.of(first.getKey(), first.getValue());
+    try {
+      return JwtKeySet.of(first.getKey(), first.getValue());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds an unusable key id or secret");
+    }
   }
 
   /**

@@ -5,11 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.Candidate;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionMessage;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
+import dev.llmgateway.Sessions;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.ValidationException;
+import dev.llmgateway.ValidationException.Violation;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.Envelope;
 import dev.llmgateway.host.ErrorMapper;
@@ -24,7 +29,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host API of the example gateway without an HTTP server: each route takes what it needs of
@@ -39,8 +48,23 @@ public final class GatewayRoutes {
   public static final String API = "/api/v1/llm-chat/recruiter";
   /** The path of the service's completion webhook. */
   public static final String WEBHOOK = "/webhooks/llm-chat/completion";
+  /** The page size of {@code GET /sessions} without {@code ?limit=}. */
+  public static final int DEFAULT_LIST_LIMIT = Sessions.DEFAULT_LIMIT;
+  /**
+   * The longest {@code ?cursor=} passed on to the service, in characters (printable ASCII: the
+   * service's cursors are opaque tokens it made itself).
+   */
+  public static final int MAX_CURSOR_LENGTH = 1024;
+  /** The largest request body read, in bytes; a larger one is answered 413. */
+  public static final int MAX_BODY_BYTES = 64 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayRoutes.class);
+  private static final Pattern LIMIT = Pattern.compile("[0-9]{1,3}");
+  private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x21-\\x7e]+");
+  private static final Pattern STATIC_NAME = Pattern.compile("[a-z]+\\.(html|js)");
+  /** The chat page's files, read once (not from the jar on every request); the callers only read the bytes. */
+  private static final Map<String, StaticFile> STATIC_FILES = new ConcurrentHashMap<>();
+  private static final List<String> CHAT_FIELDS = List.of("query", "session_id", "user_intent", "profile_id");
 
   private final ChatGateway gateway;
   private final UserTokens users;
@@ -139,18 +163,49 @@ public final class GatewayRoutes {
   }
 
   /**
-   * {@code GET /sessions}: the user's sessions.
+   * {@code GET /sessions}: the user's sessions. {@code limit} is a whole number from {@value
+   * RequestValidator#MIN_LIST_LIMIT} to {@value RequestValidator#MAX_LIST_LIMIT} (default {@value
+   * #DEFAULT_LIST_LIMIT}); {@code cursor} at most {@value #MAX_CURSOR_LENGTH} printable ASCII
+   * characters; each at most once; other parameters are ignored. Anything else is answered 422 with
+   * the parameter named, before anything is sent.
    *
    * @param authorization the request's {@code Authorization} header, if any
-   * @param limit the {@code limit} query parameter, if any
-   * @param cursor the {@code cursor} query parameter, if any
+   * @param query the query parameters by name, each with every value it was given (decoded)
    * @return the reply
    */
-  public Reply listSessions(String authorization, String limit, String cursor) {
+  public Reply listSessions(String authorization, Map<String, List<String>> query) {
     return asUser(authorization, user -> {
-      SessionPage page = gateway.listSessions(user, limit == null ? 10 : Integer.parseInt(limit), cursor);
+      List<Violation> violations = new ArrayList<>();
+      String limit = single(query, "limit", violations);
+      String cursor = single(query, "cursor", violations);
+      int pageSize = limit == null ? DEFAULT_LIST_LIMIT : listLimit(limit, violations);
+      if (cursor != null && !cursor.isEmpty()
+          && (cursor.length() > MAX_CURSOR_LENGTH || !PRINTABLE_ASCII.matcher(cursor).matches())) {
+        violations.add(new Violation("cursor", "must be at most " + MAX_CURSOR_LENGTH + " printable ASCII characters"));
+      }
+      RequestValidator.throwIfAny(violations, null);
+      SessionPage page = gateway.listSessions(user, pageSize, cursor == null || cursor.isEmpty() ? null : cursor);
       return Reply.of(200, Envelope.ok(pageJson(page), Map.of("request_id", page.requestId())));
     });
+  }
+
+  /** The one value of a query parameter, or null when absent; a repeated one is a violation. */
+  private static String single(Map<String, List<String>> query, String name, List<Violation> violations) {
+    List<String> values = query.getOrDefault(name, List.of());
+    if (values.size() > 1) {
+      violations.add(new Violation(name, "must be given at most once"));
+      return null;
+    }
+    return values.isEmpty() ? null : values.get(0);
+  }
+
+  private static int listLimit(String raw, List<Violation> violations) {
+    int limit = LIMIT.matcher(raw).matches() ? Integer.parseInt(raw) : -1;
+    if (limit < RequestValidator.MIN_LIST_LIMIT || limit > RequestValidator.MAX_LIST_LIMIT) {
+      violations.add(new Violation("limit", "must be a whole number from " + RequestValidator.MIN_LIST_LIMIT
+          + " to " + RequestValidator.MAX_LIST_LIMIT));
+    }
+    return limit;
   }
 
   /**
@@ -186,14 +241,22 @@ public final class GatewayRoutes {
    *
    * @param headers the request's headers by name
    * @param body the raw body, exactly as received
-   * @return 200 with the outcome, or 400 if the signature does not verify
+   * @return 200 with the outcome, or 400 naming what did not verify ({@code data} is a list of
+   *     {@code {field, reason}}: the header or the body, and the refusal's reason)
    */
   public Reply webhook(Function<String, String> headers, byte[] body) {
     try {
       ChatGateway.WebhookOutcome outcome = gateway.handleCompletionWebhook(headers, body);
       return Reply.of(200, Envelope.ok(Map.of("outcome", outcome.name().toLowerCase(Locale.ROOT)), Map.of()));
     } catch (WebhookVerificationException e) {
-      return Reply.of(400, Envelope.error("Invalid webhook", Map.of()));
+      String field = switch (e.reason()) {
+        case BAD_SIGNATURE -> "webhook-signature";
+        case STALE_TIMESTAMP, FUTURE_TIMESTAMP -> "webhook-timestamp";
+        case MALFORMED_BODY -> "body";
+        case MISSING_HEADER, MALFORMED_HEADER -> "headers";
+      };
+      return Reply.of(400, Envelope.error("Invalid webhook",
+          List.of(Map.of("field", field, "reason", e.reason().name().toLowerCase(Locale.ROOT))), Map.of()));
     } catch (RuntimeException e) {
       return error(e);
     }
@@ -209,7 +272,17 @@ public final class GatewayRoutes {
     if (failure instanceof RequestTooLargeException) {
       return Reply.of(413, Envelope.error("The request is too large.", Map.of()));
     }
+    if (failure instanceof UnreadableBodyException) {
+      return Reply.of(400, Envelope.error("The request is invalid.",
+          List.of(Map.of("field", "body", "reason", "could not be read to its end")), Map.of()));
+    }
     ErrorResponse mapped = errors.toResponse(failure);
+    if (failure instanceof LlmGatewayException && mapped.status() >= 500) {
+      // The envelope says nothing of the cause (by design): the host's log must.
+      LOG.warn("Answered {}: {}", mapped.status(), failure.toString());
+    } else if (mapped.status() >= 500) {
+      LOG.error("Answered {} for an unexpected failure", mapped.status(), failure);
+    }
     return new Reply(mapped.status(), mapped.headers(), mapped.envelope());
   }
 
@@ -252,15 +325,21 @@ public final class GatewayRoutes {
    */
   public static Optional<StaticFile> staticFile(String path) throws IOException {
     String name = path.equals("/") ? "index.html" : path.substring(1);
-    if (!name.matches("[a-z]+\\.(html|js)")) {
+    if (!STATIC_NAME.matcher(name).matches()) {
       return Optional.empty();
+    }
+    StaticFile cached = STATIC_FILES.get(name);
+    if (cached != null) {
+      return Optional.of(cached);
     }
     try (InputStream in = GatewayRoutes.class.getResourceAsStream("/static/" + name)) {
       if (in == null) {
-        return Optional.empty();
+        return Optional.empty(); // not cached: the cache holds only the page's few files
       }
-      return Optional.of(new StaticFile(
-          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8", in.readAllBytes()));
+      StaticFile file = new StaticFile(
+          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8", in.readAllBytes());
+      STATIC_FILES.putIfAbsent(name, file);
+      return Optional.of(file);
     }
   }
 
@@ -270,14 +349,32 @@ public final class GatewayRoutes {
    * @param in the body
    * @return its bytes
    * @throws RequestTooLargeException if it is larger ({@link #error} answers 413)
-   * @throws IOException if it cannot be read
+   * @throws UnreadableBodyException if it cannot be read to its end ({@link #error} answers 400)
    */
   public static byte[] readBody(InputStream in) throws IOException {
-    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    byte[] bytes;
+    try {
+      bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    } catch (IOException e) {
+      throw new UnreadableBodyException(e);
+    }
     if (bytes.length > MAX_BODY_BYTES) {
       throw new RequestTooLargeException();
     }
     return bytes;
+  }
+
+  /**
+   * A request body that could not be read to its end (shorter than its {@code Content-Length}, a
+   * broken chunked encoding, the connection cut): the client's fault, answered 400 naming {@code
+   * body}.
+   */
+  public static final class UnreadableBodyException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    UnreadableBodyException(IOException cause) {
+      super("request body could not be read", cause);
+    }
   }
 
   /** A request body over the 64 KiB the routes read; answered 413 before anything is sent. */
@@ -289,26 +386,58 @@ public final class GatewayRoutes {
     }
   }
 
+  /**
+   * The chat request in a browser's body: a JSON object whose {@code query}, {@code session_id},
+   * {@code user_intent} and {@code profile_id} are strings (or null, or absent) of valid Unicode;
+   * other members are ignored. The SDK's {@link RequestValidator} then checks the values.
+   *
+   * @throws ValidationException naming every field (or {@code body}) that is not so
+   */
   static ChatRequest chatRequest(byte[] raw) {
     JsonNode body;
     try {
       body = JSON.readTree(raw);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) { // also Jackson's limits (nesting, number length)
       body = null;
     }
     if (body == null || !body.isObject()) {
-      body = JSON.createObjectNode();
+      throw new ValidationException(List.of(new Violation("body", "must be a JSON object")), null);
     }
-    ChatRequest.Builder request = ChatRequest.builder().query(body.path("query").asText(""));
-    request.sessionId(text(body, "session_id"));
-    request.userIntent(text(body, "user_intent"));
-    request.profileId(text(body, "profile_id"));
-    return request.build();
+    List<Violation> violations = new ArrayList<>();
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String field : CHAT_FIELDS) {
+      JsonNode value = body.get(field);
+      if (value == null || value.isNull()) {
+        continue;
+      }
+      if (!value.isTextual()) {
+        violations.add(new Violation(field, "must be a string"));
+      } else if (hasUnpairedSurrogate(value.textValue())) {
+        violations.add(new Violation(field, "must be valid Unicode text (no unpaired surrogate)"));
+      } else {
+        values.put(field, value.textValue());
+      }
+    }
+    RequestValidator.throwIfAny(violations, null);
+    return ChatRequest.builder()
+        .query(values.getOrDefault("query", ""))
+        .sessionId(values.get("session_id"))
+        .userIntent(values.get("user_intent"))
+        .profileId(values.get("profile_id"))
+        .build();
   }
 
-  private static String text(JsonNode body, String field) {
-    JsonNode value = body.get(field);
-    return value == null || value.isNull() ? null : value.asText();
+  /** Whether {@code text} holds a UTF-16 surrogate that is not half of a pair (JSON can say so with {@code \\u} escapes). */
+  static boolean hasUnpairedSurrogate(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Map<String, Object> chatJson(ChatResponse r) {

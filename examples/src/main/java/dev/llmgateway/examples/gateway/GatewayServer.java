@@ -3,17 +3,23 @@ package dev.llmgateway.examples.gateway;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.llmgateway.host.ChatGateway;
-import dev.llmgateway.host.Envelope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import dev.llmgateway.RequestValidator;
+import dev.llmgateway.ValidationException.Violation;
+import java.net.URLDecoder;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host API of the gateway on the JDK's built-in {@link HttpServer}, no framework: end users
@@ -32,15 +38,36 @@ import java.util.concurrent.Executors;
  * POST   /webhooks/llm-chat/completion              the service's signed completion webhook
  * GET    /                                          the chat page
  * </pre>
+ *
+ * <p><b>TCP_NODELAY.</b> The JDK's {@code HttpServer} leaves Nagle's algorithm on for the
+ * connections it accepts unless the system property {@value #NODELAY_PROPERTY} is {@code true}, and
+ * then holds a small write (a short response body, one relayed event) back until the browser's
+ * delayed ACK: about 40 ms added to every request. The property is read once, when the first
+ * {@code HttpServer} of the JVM is created; this class sets it (unless it is already set) when it
+ * is loaded, before it creates its own server, so it takes effect however the example is started.
+ * A program that creates another {@code HttpServer} before the first {@code GatewayServer} must
+ * set it itself, at start ({@code -Dsun.net.httpserver.nodelay=true} or {@code System.setProperty}
+ * before that server); the server logs a warning when it finds it off.
+ *
+ * <p>Thread-safe.
  */
 public final class GatewayServer implements AutoCloseable {
+  /**
+   * The JDK system property that makes {@code HttpServer} set {@code TCP_NODELAY} on every
+   * connection it accepts; read once, when the JVM's first {@code HttpServer} is created.
+   */
+  public static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
   static final String API = GatewayRoutes.API;
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+
+  static {
+    // Before anything of this class can create an HttpServer: the JDK reads the property only once.
+    setNoDelayUnlessSet();
+  }
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final GatewayRoutes routes;
-  /** The host's user authentication (visible to the example's tests, which sign users in). */
-  final UserTokens users;
 
   /**
    * Creates the server (not started).
@@ -80,14 +107,48 @@ public final class GatewayServer implements AutoCloseable {
    * @throws IOException if the address cannot be bound
    */
   public GatewayServer(InetSocketAddress address, GatewayRoutes routes, int backlog) throws IOException {
+    this(bind(address, backlog), routes);
+  }
+
+  /** Serves {@code routes} on {@code server}, which {@link #bind} bound. */
+  GatewayServer(HttpServer server, GatewayRoutes routes) {
     this.routes = routes;
-    this.users = routes.users();
-    this.server = HttpServer.create(address, backlog);
+    this.server = server;
     server.setExecutor(executor);
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
     server.createContext(API + "/sessions", exchange -> handle(exchange, this::route));
     server.createContext(GatewayRoutes.WEBHOOK, exchange -> handle(exchange, this::webhook));
     server.createContext("/", exchange -> handle(exchange, this::staticFile));
+  }
+
+  /**
+   * Binds an {@code HttpServer} (not started) with TCP_NODELAY required.
+   *
+   * @param address where to listen (port 0 for any free port)
+   * @param backlog the listen backlog; 0 or less for the system default
+   * @return the bound server
+   * @throws IOException if the address cannot be bound
+   */
+  static HttpServer bind(InetSocketAddress address, int backlog) throws IOException {
+    requireNoDelay();
+    return HttpServer.create(address, backlog);
+  }
+
+  /**
+   * Sets {@value #NODELAY_PROPERTY} to {@code true} unless it is set, and warns when it is not
+   * {@code true}. Setting it only helps while no {@code HttpServer} has been created in this JVM.
+   */
+  private static void requireNoDelay() {
+    setNoDelayUnlessSet();
+    if (!Boolean.getBoolean(NODELAY_PROPERTY)) {
+      LOG.warn("{} is not true: every response will wait about 40 ms for the client's delayed ACK", NODELAY_PROPERTY);
+    }
+  }
+
+  private static void setNoDelayUnlessSet() {
+    if (System.getProperty(NODELAY_PROPERTY) == null) {
+      System.setProperty(NODELAY_PROPERTY, "true");
+    }
   }
 
   /** Adds a route, e.g. the demo's token endpoint or the sandbox's direct-stream service. */
@@ -105,6 +166,12 @@ public final class GatewayServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
+  /** @return the host's end-user authentication (signs users in, e.g. in a test) */
+  public UserTokens users() {
+    return routes.users();
+  }
+
+  /** Stops serving at once, ending open streams, and stops the request threads. */
   @Override
   public void close() {
     server.stop(0);
@@ -131,19 +198,24 @@ public final class GatewayServer implements AutoCloseable {
     String path = exchange.getRequestURI().getPath();
     String method = exchange.getRequestMethod();
     String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-    if (method.equals("POST") && path.equals(API + "/chat")) {
-      send(exchange, routes.chat(authorization, readBody(exchange)));
-    } else if (method.equals("POST") && path.equals(API + "/chat/stream")) {
-      routes.stream(authorization, readBody(exchange), headers -> {
-        headers.forEach(exchange.getResponseHeaders()::set);
-        exchange.sendResponseHeaders(200, 0);
-        return exchange.getResponseBody();
-      }).ifPresent(refused -> send(exchange, refused));
-    } else if (method.equals("POST") && path.equals(API + "/chat/init")) {
-      send(exchange, routes.initDirectStream(authorization, readBody(exchange)));
-    } else if (method.equals("GET") && path.equals(API + "/sessions")) {
-      Map<String, String> query = query(exchange);
-      send(exchange, routes.listSessions(authorization, query.get("limit"), query.get("cursor")));
+    if (path.equals(API + "/chat") || path.equals(API + "/chat/stream") || path.equals(API + "/chat/init")) {
+      if (!method.equals("POST")) {
+        send(exchange, GatewayRoutes.methodNotAllowed());
+      } else if (path.endsWith("/chat")) {
+        send(exchange, routes.chat(authorization, readBody(exchange)));
+      } else if (path.endsWith("/init")) {
+        send(exchange, routes.initDirectStream(authorization, readBody(exchange)));
+      } else {
+        routes.stream(authorization, readBody(exchange), headers -> {
+          headers.forEach(exchange.getResponseHeaders()::set);
+          exchange.sendResponseHeaders(200, 0);
+          return exchange.getResponseBody();
+        }).ifPresent(refused -> send(exchange, refused));
+      }
+    } else if (path.equals(API + "/sessions")) {
+      send(exchange, method.equals("GET")
+          ? routes.listSessions(authorization, query(exchange.getRequestURI().getRawQuery()))
+          : GatewayRoutes.methodNotAllowed());
     } else if (path.startsWith(API + "/sessions/")) {
       String id = path.substring((API + "/sessions/").length());
       if (method.equals("GET")) {
@@ -187,26 +259,40 @@ public final class GatewayServer implements AutoCloseable {
     }
   }
 
-  private static Map<String, String> query(HttpExchange exchange) {
-    Map<String, String> params = new LinkedHashMap<>();
-    String raw = exchange.getRequestURI().getRawQuery();
-    if (raw != null) {
-      for (String pair : raw.split("&")) {
-        int eq = pair.indexOf('=');
-        if (eq > 0) {
-          params.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
-        }
+  /**
+   * A raw query string's parameters, each with every value it was given, decoded as UTF-8 ({@code +}
+   * is a space). A parameter without {@code =} has the value {@code ""}.
+   *
+   * @throws dev.llmgateway.ValidationException naming each parameter (or {@code query}, when even
+   *     its name is) that is not properly %-encoded
+   */
+  static Map<String, List<String>> query(String raw) {
+    Map<String, List<String>> params = new LinkedHashMap<>();
+    List<Violation> violations = new ArrayList<>();
+    for (String pair : raw == null ? new String[0] : raw.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String name = decode(eq < 0 ? pair : pair.substring(0, eq));
+      String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+      if (name == null || value == null) {
+        violations.add(new Violation(name == null ? "query" : name, "is not properly %-encoded"));
+      } else {
+        params.computeIfAbsent(name, key -> new ArrayList<>()).add(value);
       }
     }
+    RequestValidator.throwIfAny(violations, null);
     return params;
   }
 
+  /** @return {@code s} %-decoded, or null when it holds a malformed escape */
   private static String decode(String s) {
-    return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
-  }
-
-  static void send(HttpExchange exchange, int status, Envelope envelope) {
-    send(exchange, new GatewayRoutes.Reply(status, Map.of(), envelope));
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException malformed) {
+      return null;
+    }
   }
 
   static void send(HttpExchange exchange, GatewayRoutes.Reply reply) {

@@ -72,7 +72,8 @@ public final class UserTokens {
     }
     try {
       DecodedJWT jwt = verifier.verify(authorization.substring("Bearer ".length()).trim());
-      return Optional.ofNullable(directory.get(jwt.getSubject()));
+      String subject = jwt.getSubject();
+      return subject == null ? Optional.empty() : Optional.ofNullable(directory.get(subject));
     } catch (JWTVerificationException e) {
       return Optional.empty();
     }

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
+import org.springframework.util.MultiValueMap;
 import org.springframework.util.StreamUtils;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -69,9 +70,8 @@ class GatewayController {
 
   @GetMapping(API + "/sessions")
   ResponseEntity<byte[]> sessions(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @RequestParam(name = "limit", required = false) String limit,
-      @RequestParam(name = "cursor", required = false) String cursor) {
-    return send(routes.listSessions(authorization, limit, cursor));
+      @RequestParam MultiValueMap<String, String> query) {
+    return send(routes.listSessions(authorization, query));
   }
 
   @GetMapping(API + "/sessions/{id}")

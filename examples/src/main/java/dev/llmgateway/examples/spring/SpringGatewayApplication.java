@@ -1,17 +1,14 @@
 package dev.llmgateway.examples.spring;
 
-import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.examples.gateway.DemoGateway;
-import dev.llmgateway.host.InMemoryCreditLedger;
-import dev.llmgateway.host.Reservation;
-import dev.llmgateway.host.Settlement;
-import dev.llmgateway.webhooks.WebhookSecret;
+import dev.llmgateway.examples.gateway.GatewayExample;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BiConsumer;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -53,58 +50,58 @@ public class SpringGatewayApplication {
   public static final String RELAY_THREADS_PROPERTY = "llm-gateway.example.relay-threads";
 
   /**
-   * Starts the gateway.
+   * Starts the gateway with its configuration from the environment ({@link
+   * GatewayExample#fromEnvironment}).
    *
    * @param args unused
+   * @throws IllegalArgumentException if a variable is set but malformed (named in the message)
    */
   public static void main(String[] args) {
-    int port = Integer.parseInt(System.getenv().getOrDefault("PORT", "8080"));
-    boolean real = System.getenv(LlmGatewayClient.ENV_BASE_URL) != null
-        && System.getenv(LlmGatewayClient.ENV_SERVICE_TOKEN) != null;
-    LlmGatewayClient client = LlmGatewayClient.builder().sandbox(!real).build();
-    InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
-    ledger.deposit(DemoGateway.demoUser().userId(), 1_000);
-    WebhookSecret webhookSecret = DemoGateway.webhookSecret(real);
-    ConfigurableApplicationContext context = start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
-        client, ledger, real, webhookSecret, (reservation, settlement) -> {});
+    GatewayExample.Builder settings = GatewayExample.fromEnvironment(System::getenv);
+    ConfigurableApplicationContext context = start(settings);
     System.out.println("Spring gateway on http://localhost:" + port(context) + "/ ("
-        + (client.isSandbox() ? "embedded sandbox" : client.baseUrl()) + ")");
+        + (settings.client().isSandbox() ? "embedded sandbox" : settings.client().baseUrl()) + ")");
   }
 
   /**
-   * Builds and starts a gateway around {@code client}, with demo secrets made up at start.
+   * Starts the gateway in Spring Boot with the same wiring as the JDK host ({@link
+   * GatewayExample.Builder#wiring}): its client, keys, users, ledger and settlement listener, on
+   * its bind address and port. With port 0 and the sandbox, whose direct-stream URL names the port
+   * before Spring binds it, a free port is picked first (another program could take it in between:
+   * then the start fails).
    *
-   * @param address where to listen (port 0 for any free port, see {@link #port})
-   * @param client the service's client (the caller closes it)
-   * @param ledger the users' credits
-   * @param realService whether {@code client} talks to a real service (else the demo plays its
-   *     direct-stream endpoint)
-   * @param webhookSecret the secret the service signs completion webhooks with
-   * @param settled told of every commit and release
-   * @return the running application; close it to stop
+   * @param settings the example's configuration; its {@code backlog} is not used
+   * @return the running application; close it to stop (the caller closes the client)
+   * @throws IllegalStateException if {@code settings} has no client
+   * @throws java.io.UncheckedIOException if no free port can be found
    */
-  public static ConfigurableApplicationContext start(InetSocketAddress address, LlmGatewayClient client,
-      InMemoryCreditLedger ledger, boolean realService, WebhookSecret webhookSecret,
-      BiConsumer<Reservation, Settlement> settled) {
-    return start(address, client, ledger, realService, webhookSecret, settled, Map.of());
+  public static ConfigurableApplicationContext start(GatewayExample.Builder settings) {
+    return start(settings, Map.of());
   }
 
   /** As above, with Spring properties ({@code properties}) added to the example's. */
-  static ConfigurableApplicationContext start(InetSocketAddress address, LlmGatewayClient client,
-      InMemoryCreditLedger ledger, boolean realService, WebhookSecret webhookSecret,
-      BiConsumer<Reservation, Settlement> settled, Map<String, Object> properties) {
-    DemoGateway demo = DemoGateway.create(client, ledger, realService, webhookSecret, address.getPort(), settled);
+  static ConfigurableApplicationContext start(GatewayExample.Builder settings, Map<String, Object> properties) {
+    int port = settings.port() == 0 && settings.client().isSandbox() ? freePort(settings.bindAddress()) : settings.port();
+    DemoGateway demo = settings.wiring(port);
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
     application.addInitializers(context -> context.getBeanFactory().registerSingleton("demoGateway", demo));
     Map<String, Object> defaults = new HashMap<>(Map.of(
-        "server.address", address.getAddress().getHostAddress(),
-        "server.port", address.getPort(),
+        "server.address", settings.bindAddress().getHostAddress(),
+        "server.port", port,
         // The controller serves the chat page itself, as the JDK host does; nothing else is static.
         "spring.web.resources.add-mappings", false,
         "spring.main.banner-mode", "off"));
     defaults.putAll(properties);
     application.setDefaultProperties(defaults);
     return application.run();
+  }
+
+  private static int freePort(InetAddress address) {
+    try (ServerSocket probe = new ServerSocket(0, 1, address)) {
+      return probe.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port on " + address.getHostAddress(), e);
+    }
   }
 
   /**

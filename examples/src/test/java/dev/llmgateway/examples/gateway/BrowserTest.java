@@ -10,9 +10,6 @@ import dev.llmgateway.host.Settlement;
 import dev.llmgateway.webhooks.WebhookSecret;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -87,8 +84,7 @@ class BrowserTest {
     client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
         .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
     ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
-    gateway = GatewayExample.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), client, ledger, true,
-        WEBHOOK_SECRET);
+    gateway = GatewayExample.builder().client(client).ledger(ledger).webhookSecret(WEBHOOK_SECRET).port(0).start();
     MockResponse.Builder stream = new MockResponse.Builder().code(200)
         .setHeader("Content-Type", "text/event-stream").body(new TokenByToken());
     if (mode.equals("direct")) {
@@ -126,13 +122,9 @@ class BrowserTest {
   void theSandboxDemoAnswersInThePageAndChargesOnce(String mode) throws Exception {
     client = LlmGatewayClient.builder().sandbox(true).environment(name -> null).auditSink(AuditSink.none()).build();
     ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
-    // The sandbox's direct-stream URL names the gateway's port, so it must be known before binding.
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
-    gateway = GatewayExample.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), client, ledger, false,
-        WEBHOOK_SECRET, (reservation, settlement) -> settlements.add(settlement));
+    // Port 0: the builder binds first, so the sandbox's direct-stream URL names the port bound.
+    gateway = GatewayExample.builder().client(client).ledger(ledger).webhookSecret(WEBHOOK_SECRET).port(0)
+        .settlementListener((reservation, settlement) -> settlements.add(settlement)).start();
 
     try (HeadlessChromium.Page page = chromium.open(pageUrl(mode))) {
       assertThat(page.waitForText("#status", "Done", TIMEOUT)).startsWith(mode.equals("relay") ? "Done: " : "Done (direct): ");

@@ -10,12 +10,11 @@ import dev.llmgateway.auth.StreamTokenVerifier;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The keys a demo gateway shares with a real service come from the environment. */
+/** The keys a demo gateway shares with a real service, read from the environment. */
 class DemoGatewayTest {
   private static final String STREAM_SECRET = "stream-token-secret-shared-with-the-service-0123";
   private static final byte[] WEBHOOK_BYTES = "webhook-secret-shared-with-the-service".getBytes(StandardCharsets.UTF_8);
@@ -25,7 +24,7 @@ class DemoGatewayTest {
   void streamTokensAreSignedWithTheFirstConfiguredKey() {
     Map<String, String> env = Map.of(DemoGateway.ENV_STREAM_TOKEN_KEYS,
         "{\"2026-11\": \"" + STREAM_SECRET + "\", \"2026-10\": \"an-older-secret-the-service-still-accepts-0123\"}");
-    JwtKeySet keys = DemoGateway.streamKeys(env::get, new SecureRandom());
+    JwtKeySet keys = DemoGateway.streamKeys(env::get);
 
     String token = StreamTokenIssuer.builder().keys(keys).serviceBaseUrl("https://llm.internal.example")
         .environment(name -> null).build().issue(ChatRequest.of("hi"), GatewayExample.DEMO_USER).token();
@@ -36,15 +35,16 @@ class DemoGatewayTest {
   }
 
   @Test
-  void unsetStreamKeysAreMadeUp() {
-    assertThat(DemoGateway.streamKeys(name -> null, new SecureRandom()).activeKeyId()).isEqualTo("demo");
+  void unsetKeysAreLeftToTheBuilder() {
+    assertThat(DemoGateway.streamKeys(name -> null)).isNull();
+    assertThat(DemoGateway.webhookSecret(name -> null)).isNull();
   }
 
   @Test
   void malformedStreamKeysAreRefusedWithoutEchoingThem() {
-    for (String malformed : new String[] {"{\"k\": " + STREAM_SECRET, "{}", "[\"" + STREAM_SECRET + "\"]"}) {
-      assertThatThrownBy(() -> DemoGateway.streamKeys(Map.of(DemoGateway.ENV_STREAM_TOKEN_KEYS, malformed)::get,
-          new SecureRandom()))
+    for (String malformed : new String[] {"{\"k\": " + STREAM_SECRET, "{}", "[\"" + STREAM_SECRET + "\"]",
+        "{\"\": \"" + STREAM_SECRET + "\"}"}) {
+      assertThatThrownBy(() -> DemoGateway.streamKeys(Map.of(DemoGateway.ENV_STREAM_TOKEN_KEYS, malformed)::get))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(DemoGateway.ENV_STREAM_TOKEN_KEYS)
           .hasMessageNotContaining(STREAM_SECRET);
@@ -52,13 +52,20 @@ class DemoGatewayTest {
   }
 
   @Test
-  void theWebhookSecretIsTheConfiguredOneAgainstARealService() {
+  void theWebhookSecretIsTheConfiguredOne() {
     Map<String, String> env = Map.of(DemoGateway.ENV_WEBHOOK_SECRET, WHSEC);
     byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
     String expected = WebhookSigner.of(WebhookSecret.ofBytes(WEBHOOK_BYTES)).sign("msg_1", 1, body);
 
-    assertThat(WebhookSigner.of(DemoGateway.webhookSecret(true, env::get)).sign("msg_1", 1, body)).isEqualTo(expected);
-    assertThat(WebhookSigner.of(DemoGateway.webhookSecret(false, env::get)).sign("msg_1", 1, body))
-        .as("the sandbox makes its own").isNotEqualTo(expected);
+    assertThat(WebhookSigner.of(DemoGateway.webhookSecret(env::get)).sign("msg_1", 1, body)).isEqualTo(expected);
+  }
+
+  @Test
+  void aMalformedWebhookSecretIsRefusedWithoutEchoingIt() {
+    String malformed = "whsec_not base64 " + STREAM_SECRET;
+    assertThatThrownBy(() -> DemoGateway.webhookSecret(Map.of(DemoGateway.ENV_WEBHOOK_SECRET, malformed)::get))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(DemoGateway.ENV_WEBHOOK_SECRET)
+        .hasMessageNotContaining(STREAM_SECRET);
   }
 }

@@ -8,23 +8,20 @@ import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.host.InMemoryCreditLedger;
-import dev.llmgateway.host.Reservation;
-import dev.llmgateway.host.Settlement;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
 import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import okhttp3.Call;
@@ -57,10 +54,12 @@ public abstract class GatewayApiTest {
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
   private final WebhookSecret webhookSecret = WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
   private LlmGatewayClient client;
-  private Host gateway;
+  private GatewayHost gateway;
   private String userToken;
   private final java.util.concurrent.BlockingQueue<dev.llmgateway.host.Settlement> settlements =
       new java.util.concurrent.LinkedBlockingQueue<>();
+  /** The thread of each settlement, in order. */
+  protected final java.util.concurrent.BlockingQueue<String> settlingThreads = new java.util.concurrent.LinkedBlockingQueue<>();
 
   @BeforeEach
   void setUp() throws IOException {
@@ -68,36 +67,22 @@ public abstract class GatewayApiTest {
     client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
         .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
     ledger.deposit("123", 100);
-    gateway = start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), client, ledger, webhookSecret,
-        (reservation, settlement) -> settlements.add(settlement));
+    gateway = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(webhookSecret)
+        .settlementListener((reservation, settlement) -> {
+          settlingThreads.add(Thread.currentThread().getName());
+          settlements.add(settlement);
+        }).port(0));
     userToken = gateway.users().issue("123");
   }
 
-  /** A started gateway. */
-  protected interface Host extends AutoCloseable {
-    /** @return the port it listens on */
-    int port();
-
-    /** @return its user authentication, to sign the test's user in */
-    UserTokens users();
-
-    @Override
-    void close();
-  }
-
   /**
-   * Starts the gateway in front of a real service ({@code client}), as {@code GatewayExample.start} does.
+   * Starts the gateway in front of a real service (the settings' client) on this test's host.
    *
-   * @param address where to listen
-   * @param client the service's client
-   * @param ledger the users' credits
-   * @param webhookSecret the completion webhooks' secret
-   * @param settled told of every commit and release
+   * @param settings the example's configuration (port 0)
    * @return the started gateway
    * @throws IOException if it cannot start
    */
-  protected abstract Host start(InetSocketAddress address, LlmGatewayClient client, InMemoryCreditLedger ledger,
-      WebhookSecret webhookSecret, BiConsumer<Reservation, Settlement> settled) throws IOException;
+  protected abstract GatewayHost start(GatewayExample.Builder settings) throws IOException;
 
   @AfterEach
   void tearDown() {
@@ -317,6 +302,95 @@ public abstract class GatewayApiTest {
       assertThat(envelope(response).get("success").asBoolean()).isFalse();
     }
     assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void junkQueryParametersAre422NamingTheParameterAndNothingIsSent() throws Exception {
+    Map<String, String> junk = new LinkedHashMap<>();
+    junk.put("limit=abc", "limit");
+    junk.put("limit=", "limit");
+    junk.put("limit=-1", "limit");
+    junk.put("limit=0", "limit");
+    junk.put("limit=101", "limit");
+    junk.put("limit=1.5", "limit");
+    junk.put("limit=99999999999999999999", "limit");
+    junk.put("limit=%EF%BC%95", "limit"); // a full-width digit
+    junk.put("limit=5&limit=6", "limit");
+    junk.put("cursor=" + "c".repeat(GatewayRoutes.MAX_CURSOR_LENGTH + 1), "cursor");
+    junk.put("cursor=a%20b", "cursor");
+    junk.put("cursor=%E2%82%AC", "cursor");
+    junk.put("cursor=a&cursor=b", "cursor");
+    for (Map.Entry<String, String> query : junk.entrySet()) {
+      Request request = new Request.Builder().url(url(GatewayRoutes.API + "/sessions?" + query.getKey()))
+          .header("Authorization", "Bearer " + userToken).build();
+      try (Response response = browser.newCall(request).execute()) {
+        assertThat(response.code()).as(query.getKey()).isEqualTo(422);
+        assertThat(fields(envelope(response))).as(query.getKey()).containsExactly(query.getValue());
+      }
+    }
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void junkChatBodiesAre422NamingTheFieldAndNothingIsSentOrReserved() throws Exception {
+    Map<String, String> junk = new LinkedHashMap<>();
+    junk.put("not json", "body");
+    junk.put("", "body");
+    junk.put("[\"hi\"]", "body");
+    junk.put("\"hi\"", "body");
+    junk.put("{\"query\":\"hi\"", "body");
+    junk.put("[".repeat(5000), "body");
+    junk.put("{\"query\":5}", "query");
+    junk.put("{\"query\":1e999999}", "query");
+    junk.put("{\"query\":[\"hi\"]}", "query");
+    junk.put("{\"query\":\"\\ud800 lone\"}", "query");
+    junk.put("{\"query\":\"hi\",\"session_id\":{}}", "session_id");
+    junk.put("{\"query\":\"hi\",\"session_id\":\"a/b\"}", "session_id");
+    junk.put("{\"query\":\"hi\",\"user_intent\":true}", "user_intent");
+    junk.put("{\"query\":\"hi\",\"profile_id\":12345678}", "profile_id");
+    junk.put("{\"query\":\"hi\",\"profile_id\":\"\\udc00\"}", "profile_id");
+    for (String route : List.of("/chat", "/chat/stream", "/chat/init")) {
+      for (Map.Entry<String, String> body : junk.entrySet()) {
+        String what = route + " " + body.getKey().substring(0, Math.min(40, body.getKey().length()));
+        try (Response response = browser.newCall(post(GatewayRoutes.API + route, body.getKey()).build()).execute()) {
+          assertThat(response.code()).as(what).isEqualTo(422);
+          assertThat(fields(envelope(response))).as(what).containsExactly(body.getValue());
+        }
+      }
+      byte[] notUtf8 = {'{', '"', 'q', 'u', 'e', 'r', 'y', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+      try (Response response = browser.newCall(new Request.Builder().url(url(GatewayRoutes.API + route))
+          .header("Authorization", "Bearer " + userToken).post(RequestBody.create(notUtf8, APPLICATION_JSON)).build())
+          .execute()) {
+        assertThat(response.code()).as(route + " invalid UTF-8").isEqualTo(422);
+        assertThat(fields(envelope(response))).containsExactly("body");
+      }
+    }
+    assertThat(service.getRequestCount()).isZero();
+    assertThat(ledger.balance("123")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void anUnverifiableWebhookIs400NamingWhatFailed() throws Exception {
+    byte[] body = "{\"type\":\"chat.completed\",\"data\":{}}".getBytes(StandardCharsets.UTF_8);
+    Request.Builder unsigned = new Request.Builder().url(url(GatewayRoutes.WEBHOOK)).post(RequestBody.create(body, APPLICATION_JSON));
+    try (Response response = browser.newCall(unsigned.build()).execute()) {
+      assertThat(response.code()).isEqualTo(400);
+      assertThat(fields(envelope(response))).containsExactly("headers");
+    }
+    Request.Builder forged = unsigned.header("webhook-id", "msg_1")
+        .header("webhook-timestamp", Long.toString(Instant.now().getEpochSecond())).header("webhook-signature", "v1,AAAA");
+    try (Response response = browser.newCall(forged.build()).execute()) {
+      assertThat(response.code()).isEqualTo(400);
+      assertThat(fields(envelope(response))).containsExactly("webhook-signature");
+    }
+  }
+
+  private static List<String> fields(JsonNode envelope) {
+    assertThat(envelope.get("success").asBoolean()).isFalse();
+    List<String> fields = new ArrayList<>();
+    envelope.get("data").forEach(violation -> fields.add(violation.get("field").asText()));
+    return fields;
   }
 
   @Test

@@ -6,39 +6,39 @@ import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayApiTest;
+import dev.llmgateway.examples.gateway.GatewayExample;
+import dev.llmgateway.examples.gateway.GatewayHost;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.InMemoryCreditLedger;
-import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.testkit.SseResponses;
-import dev.llmgateway.webhooks.WebhookSecret;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
+import org.apache.catalina.connector.Connector;
+import org.apache.coyote.AbstractProtocol;
+import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** The host API in Spring Boot ({@link SpringGatewayApplication}). */
 class SpringGatewayApplicationTest extends GatewayApiTest {
-  private final BlockingQueue<String> settlingThreads = new LinkedBlockingQueue<>();
-
   @Override
-  protected Host start(InetSocketAddress address, LlmGatewayClient client, InMemoryCreditLedger ledger,
-      WebhookSecret webhookSecret, BiConsumer<Reservation, Settlement> settled) {
-    ConfigurableApplicationContext context = SpringGatewayApplication.start(address, client, ledger, true,
-        webhookSecret, settled.andThen((reservation, settlement) -> settlingThreads.add(Thread.currentThread().getName())));
-    return new Host() {
+  protected GatewayHost start(GatewayExample.Builder settings) {
+    return host(SpringGatewayApplication.start(settings));
+  }
+
+  /** A started Spring application as a host. */
+  static GatewayHost host(ConfigurableApplicationContext context) {
+    return new GatewayHost() {
       @Override
       public int port() {
         return SpringGatewayApplication.port(context);
@@ -54,6 +54,17 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
         context.close();
       }
     };
+  }
+
+  @Test
+  void tomcatAcceptsConnectionsWithTcpNoDelay() {
+    try (LlmGatewayClient client = LlmGatewayClient.builder().sandbox(true).environment(name -> null)
+            .auditSink(AuditSink.none()).build();
+        ConfigurableApplicationContext context = SpringGatewayApplication.start(GatewayExample.builder().client(client).port(0))) {
+      Connector connector = ((TomcatWebServer) ((WebServerApplicationContext) context).getWebServer()).getTomcat().getConnector();
+      // Tomcat's default, which NioEndpoint applies to every accepted socket: no Nagle delay to undo.
+      assertThat(((AbstractProtocol<?>) connector.getProtocolHandler()).getTcpNoDelay()).isTrue();
+    }
   }
 
   @Test
@@ -76,10 +87,8 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
     BlockingQueue<Settlement> settlements = new LinkedBlockingQueue<>();
     try (LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url("/").toString())
             .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none()).build();
-        ConfigurableApplicationContext oneThread = SpringGatewayApplication.start(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), client, ledger, true,
-            WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8)),
-            (reservation, settlement) -> settlements.add(settlement),
+        ConfigurableApplicationContext oneThread = SpringGatewayApplication.start(GatewayExample.builder()
+            .client(client).ledger(ledger).port(0).settlementListener((reservation, settlement) -> settlements.add(settlement)),
             Map.of(SpringGatewayApplication.RELAY_THREADS_PROPERTY, 1))) {
       String token = oneThread.getBean(DemoGateway.class).users().issue("123");
       String url = "http://127.0.0.1:" + SpringGatewayApplication.port(oneThread) + GatewayRoutes.API + "/chat/stream";

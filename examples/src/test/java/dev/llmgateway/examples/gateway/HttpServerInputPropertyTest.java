@@ -1,0 +1,11 @@
+package dev.llmgateway.examples.gateway;
+
+import java.io.IOException;
+
+/** No client input gets a 5xx from the JDK {@code HttpServer} host. */
+class HttpServerInputPropertyTest extends HostInputPropertyTest {
+  @Override
+  protected GatewayHost start(GatewayExample.Builder settings) throws IOException {
+    return GatewayHost.of(settings.start());
+  }
+}
