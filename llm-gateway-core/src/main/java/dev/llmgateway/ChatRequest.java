@@ -217,7 +217,8 @@ public final class ChatRequest {
      * Replaces the metadata. The map is copied; nested maps and lists are not, so do not change
      * them while a call is made with this request. Each call checks the metadata (see {@link
      * RequestValidator}): only JSON values, no NaN or infinity, no text with an unpaired surrogate,
-     * nothing that contains itself, at most 16 levels deep and 64 KiB as JSON by default ({@link
+     * nothing that contains itself, at most {@value RequestValidator#DEFAULT_MAX_METADATA_DEPTH}
+     * levels deep and {@value RequestValidator#DEFAULT_MAX_METADATA_BYTES} bytes as JSON by default ({@link
      * LlmGatewayClient.Builder#maxMetadataDepth(int)}, {@link
      * LlmGatewayClient.Builder#maxMetadataBytes(int)}).
      *

@@ -57,7 +57,10 @@ public final class RequestValidator {
   public static final int DEFAULT_MAX_METADATA_BYTES = 64 * 1024;
   /** Longest {@code sessions().list} cursor. */
   public static final int MAX_CURSOR_LENGTH = 1024;
-  /** Longest direct stream URL: a stream token holding the longest query fits many times over. */
+  /**
+   * Longest direct stream URL accepted (a stream token for a query of the default longest length
+   * takes under 20,000 characters).
+   */
   public static final int MAX_STREAM_URL_LENGTH = 64 * 1024;
 
   private static final Set<String> INTENTS = Set.of("search", "chat", "user_action");
