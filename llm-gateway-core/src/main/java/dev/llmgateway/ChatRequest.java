@@ -105,7 +105,8 @@ public final class ChatRequest {
   /**
    * Returns free-form metadata sent with the request.
    *
-   * @return an unmodifiable map of JSON-compatible values; empty when none
+   * @return an unmodifiable map of JSON-compatible values; empty when none (nested maps and lists
+   *     are the caller's own objects, not copies)
    */
   public Map<String, @Nullable Object> metadata() {
     return metadata;
@@ -151,7 +152,8 @@ public final class ChatRequest {
     private Builder() {}
 
     /**
-     * Sets the user's message. Required; at most 2000 characters by default.
+     * Sets the user's message. Required; at most 2000 characters by default, with a UTF-8
+     * encoding (no unpaired surrogate).
      *
      * @param query the text
      * @return this builder
@@ -212,9 +214,16 @@ public final class ChatRequest {
     }
 
     /**
-     * Replaces the metadata.
+     * Replaces the metadata. The map is copied; nested maps and lists are not, so do not change
+     * them while a call is made with this request. Each call checks the metadata (see {@link
+     * RequestValidator}): only JSON values, no NaN or infinity, no text with an unpaired surrogate,
+     * nothing that contains itself, at most {@value RequestValidator#DEFAULT_MAX_METADATA_DEPTH}
+     * levels deep and {@value RequestValidator#DEFAULT_MAX_METADATA_BYTES} bytes as JSON by default ({@link
+     * LlmGatewayClient.Builder#maxMetadataDepth(int)}, {@link
+     * LlmGatewayClient.Builder#maxMetadataBytes(int)}).
      *
-     * @param metadata JSON-compatible values (strings, numbers, booleans, lists, maps, null)
+     * @param metadata JSON-compatible values: strings, finite numbers, booleans, null, maps with
+     *     string keys, collections and object arrays
      * @return this builder
      */
     public Builder metadata(Map<String, ? extends @Nullable Object> metadata) {
@@ -224,9 +233,9 @@ public final class ChatRequest {
     }
 
     /**
-     * Adds one metadata entry.
+     * Adds one metadata entry; see {@link #metadata(Map)} for what a call accepts.
      *
-     * @param key the key
+     * @param key the key, not empty
      * @param value a JSON-compatible value
      * @return this builder
      */

@@ -1,6 +1,5 @@
 package dev.llmgateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.llmgateway.ValidationException.Violation;
 import dev.llmgateway.internal.CallEngine;
 import dev.llmgateway.internal.CallSpec;
@@ -117,7 +116,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(b.streamTimeout).build();
     this.config = new ClientConfig(
         jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy, breaker, b.listener, b.auditSink,
-        RequestValidator.withMaxQueryLength(b.maxQueryLength), b.ticker, b.sleeper, b.clock,
+        RequestValidator.builder().maxQueryLength(b.maxQueryLength).maxMetadataDepth(b.maxMetadataDepth)
+            .maxMetadataBytes(b.maxMetadataBytes).build(), b.ticker, b.sleeper, b.clock,
         b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes, resources.limiter(), b.maxQueueWait,
         b.callbackExecutor != null ? b.callbackExecutor : resources.dispatcherExecutor());
     this.engine = new CallEngine(config);
@@ -320,9 +320,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     List<Violation> violations = new ArrayList<>();
     String requestId = requestId(options.callOptions().requestId(), violations);
     config.validator().checkUser(user, violations);
-    HttpUrl url = HttpUrl.parse(streamUrl);
+    HttpUrl url = RequestValidator.checkStreamUrl(streamUrl, violations);
     if (url == null) {
-      violations.add(new Violation("stream_url", "must be an http or https URL"));
       url = chatStreamUrl;
     }
     CallSpec<Void> spec = new CallSpec<>(Operation.CHAT_STREAM, "GET", url, null, user, requestId, null, "",
@@ -459,14 +458,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     } else {
       key = Ids.randomUuid();
     }
-    config.validator().checkRequest(request, violations);
+    byte[] body = config.validator().checkAndEncode(request, violations);
     config.validator().checkUser(user, violations);
-    byte[] body = null;
-    try {
-      body = Json.chatRequestBody(request);
-    } catch (JsonProcessingException | IllegalArgumentException e) {
-      violations.add(new Violation("metadata", "must hold only JSON values (strings, numbers, booleans, lists, maps)"));
-    }
     CallSpec<T> spec = new CallSpec<>(
         operation, "POST", url, body, user, requestId, key, Text.preview(request.query()),
         parser, usageOf, false, false);
@@ -493,6 +486,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       List<Violation> violations = new ArrayList<>();
       String requestId = requestId(options.requestId(), violations);
       config.validator().checkListLimit(limit, violations);
+      config.validator().checkCursor(cursor, violations);
       config.validator().checkUser(user, violations);
       HttpUrl.Builder url = sessionsUrl.newBuilder().addQueryParameter("limit", Integer.toString(limit));
       if (cursor != null && !cursor.isEmpty()) {
@@ -559,6 +553,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     private AuditSink auditSink = AuditSink.logging();
     private @Nullable Boolean sandbox;
     private int maxQueryLength = RequestValidator.DEFAULT_MAX_QUERY_LENGTH;
+    private int maxMetadataDepth = RequestValidator.DEFAULT_MAX_METADATA_DEPTH;
+    private int maxMetadataBytes = RequestValidator.DEFAULT_MAX_METADATA_BYTES;
     private String mdcKey = DEFAULT_MDC_KEY;
     private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
     private Ticker ticker = Ticker.system();
@@ -587,6 +583,8 @@ public final class LlmGatewayClient implements AutoCloseable {
       auditSink = b.auditSink;
       sandbox = b.sandbox;
       maxQueryLength = b.maxQueryLength;
+      maxMetadataDepth = b.maxMetadataDepth;
+      maxMetadataBytes = b.maxMetadataBytes;
       mdcKey = b.mdcKey;
       maxResponseBytes = b.maxResponseBytes;
       ticker = b.ticker;
@@ -836,10 +834,34 @@ public final class LlmGatewayClient implements AutoCloseable {
      * @throws IllegalArgumentException if below 1
      */
     public Builder maxQueryLength(int maxQueryLength) {
-      if (maxQueryLength < 1) {
-        throw new IllegalArgumentException("maxQueryLength < 1: " + maxQueryLength);
-      }
-      this.maxQueryLength = maxQueryLength;
+      this.maxQueryLength = RequestValidator.checkMaxQueryLength(maxQueryLength);
+      return this;
+    }
+
+    /**
+     * Sets the deepest metadata accepted, in nested maps and lists (the metadata object is level
+     * 1); deeper metadata, or a map or list that contains itself, fails with {@link
+     * ValidationException}. Default {@value RequestValidator#DEFAULT_MAX_METADATA_DEPTH}.
+     *
+     * @param maxMetadataDepth 1 to {@value RequestValidator#MAX_METADATA_DEPTH_LIMIT}
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxMetadataDepth(int maxMetadataDepth) {
+      this.maxMetadataDepth = RequestValidator.checkMaxMetadataDepth(maxMetadataDepth);
+      return this;
+    }
+
+    /**
+     * Sets the largest metadata accepted, in bytes of its UTF-8 JSON encoding; larger metadata fails
+     * with {@link ValidationException}. Default {@value RequestValidator#DEFAULT_MAX_METADATA_BYTES}.
+     *
+     * @param maxMetadataBytes at least 2
+     * @return this builder
+     * @throws IllegalArgumentException if below 2
+     */
+    public Builder maxMetadataBytes(int maxMetadataBytes) {
+      this.maxMetadataBytes = RequestValidator.checkMaxMetadataBytes(maxMetadataBytes);
       return this;
     }
 

@@ -30,7 +30,8 @@ public interface Sessions {
    * @param limit page size, 1 to 100
    * @param cursor the {@link SessionPage#nextCursor()} of the previous page, or null for the first
    * @return the page
-   * @throws ValidationException if the limit or user context is invalid; nothing is sent
+   * @throws ValidationException if the limit, cursor or user context is invalid (see {@link
+   *     RequestValidator#checkCursor}); nothing is sent
    * @throws LlmGatewayException for any other failure (see {@link LlmGatewayClient#chat})
    */
   default SessionPage list(UserContext user, int limit, @Nullable String cursor) {

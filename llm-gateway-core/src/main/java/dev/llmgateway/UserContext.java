@@ -7,8 +7,10 @@ import org.jspecify.annotations.Nullable;
  * The end user on whose behalf the host calls the service: the host authenticated this user, the
  * SDK forwards the identity (as scheme-1 headers or scheme-2 JWT claims).
  *
- * <p>Immutable and thread-safe. The values are checked when a call is made (non-blank, and safe to
- * put in an HTTP header), so a bad value yields a {@link ValidationException} listing every problem.
+ * <p>Immutable and thread-safe. The values are checked when a call is made (non-blank, at most 256
+ * characters of printable ASCII, as an HTTP header needs: no CR, LF, NUL or other control
+ * character, nothing beyond ASCII), so a bad value yields a {@link ValidationException} listing
+ * every problem.
  *
  * <pre>{@code
  * UserContext user = UserContext.builder()

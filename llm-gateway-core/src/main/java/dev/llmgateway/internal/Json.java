@@ -1,6 +1,6 @@
 package dev.llmgateway.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,13 +16,20 @@ import dev.llmgateway.SessionMessage;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
 import dev.llmgateway.Usage;
+import dev.llmgateway.ValidationException.Violation;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,22 +63,239 @@ public final class Json {
     }
   }
 
-  /** Serializes a chat request body; null fields are left out. */
-  public static byte[] chatRequestBody(ChatRequest request) throws JsonProcessingException {
-    ObjectNode body = MAPPER.createObjectNode();
-    body.put("query", request.query());
-    putIfSet(body, "session_id", request.sessionId());
-    putIfSet(body, "user_intent", request.userIntent());
-    putIfSet(body, "profile_id", request.profileId());
-    if (!request.metadata().isEmpty()) {
-      body.set("metadata", MAPPER.valueToTree(request.metadata()));
+  /**
+   * Serializes a chat request body (null fields and empty metadata left out), checking the metadata
+   * as it is written: the one walk over it both checks and encodes it.
+   *
+   * @return the body, or null when the metadata cannot be sent (a violation is then added)
+   */
+  public static byte @Nullable [] chatRequestBody(
+      ChatRequest request, int maxMetadataDepth, int maxMetadataBytes, List<Violation> violations) {
+    Sink out = new Sink(true);
+    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("query", request.query());
+      writeIfSet(g, "session_id", request.sessionId());
+      writeIfSet(g, "user_intent", request.userIntent());
+      writeIfSet(g, "profile_id", request.profileId());
+      if (!request.metadata().isEmpty()) {
+        g.writeFieldName("metadata");
+        new MetadataWriter(g, out, maxMetadataDepth, maxMetadataBytes).writeTop(request.metadata());
+      }
+      g.writeEndObject();
+    } catch (Unsendable e) {
+      violations.add(new Violation("metadata", e.getMessage()));
+      return null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory failed", e);
     }
-    return MAPPER.writeValueAsBytes(body);
+    return out.toByteArray();
   }
 
-  private static void putIfSet(ObjectNode node, String field, @Nullable String value) {
+  /** Checks metadata exactly as {@link #chatRequestBody} does, without keeping the bytes. */
+  public static void checkMetadata(
+      Map<String, @Nullable Object> metadata, int maxMetadataDepth, int maxMetadataBytes, List<Violation> violations) {
+    if (metadata.isEmpty()) {
+      return;
+    }
+    Sink out = new Sink(false);
+    try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+      new MetadataWriter(g, out, maxMetadataDepth, maxMetadataBytes).writeTop(metadata);
+    } catch (Unsendable e) {
+      violations.add(new Violation("metadata", e.getMessage()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory failed", e);
+    }
+  }
+
+  private static void writeIfSet(JsonGenerator g, String field, @Nullable String value) throws IOException {
     if (value != null) {
-      node.put(field, value);
+      g.writeStringField(field, value);
+    }
+  }
+
+  /** Why metadata cannot be sent; the message is the violation's reason. No stack trace. */
+  private static final class Unsendable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unsendable(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  /**
+   * Writes metadata as JSON while checking it: only strings, finite numbers, booleans, null, maps
+   * with string keys, collections and object arrays; no text without a UTF-8 encoding; no container
+   * inside itself; at most {@code maxDepth} containers deep and {@code maxBytes} bytes. The walk
+   * stops at the first problem, so it costs at most about {@code maxBytes} steps whatever it is given.
+   */
+  private static final class MetadataWriter {
+    private final JsonGenerator g;
+    private final Sink out;
+    private final int maxDepth;
+    private final int maxBytes;
+    private long start;
+    /** The containers and keys (String or Integer index) from the top to the value being written. */
+    private final Object[] containers;
+    private final Object[] keys;
+
+    MetadataWriter(JsonGenerator g, Sink out, int maxDepth, int maxBytes) {
+      this.g = g;
+      this.out = out;
+      this.maxDepth = maxDepth;
+      this.maxBytes = maxBytes;
+      this.containers = new Object[maxDepth];
+      this.keys = new Object[maxDepth];
+    }
+
+    void writeTop(Map<String, @Nullable Object> metadata) throws IOException, Unsendable {
+      for (Object key : metadata.keySet()) {
+        if (key instanceof String && ((String) key).isEmpty()) {
+          throw new Unsendable("keys must not be empty");
+        }
+      }
+      write(metadata, 0);
+    }
+
+    private void write(@Nullable Object value, int depth) throws IOException, Unsendable {
+      if (value == null) {
+        g.writeNull();
+      } else if (value instanceof String) {
+        String text = (String) value;
+        checkText(text, depth, "text");
+        g.writeString(text);
+      } else if (value instanceof Boolean) {
+        g.writeBoolean((Boolean) value);
+      } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+        g.writeNumber(((Number) value).longValue());
+      } else if (value instanceof Double || value instanceof Float) {
+        double d = ((Number) value).doubleValue();
+        if (!Double.isFinite(d)) {
+          throw refused(depth, "is " + d + ", which JSON cannot express; send it as a string or leave it out");
+        }
+        if (value instanceof Float) {
+          g.writeNumber((Float) value);
+        } else {
+          g.writeNumber(d);
+        }
+      } else if (value instanceof BigInteger) {
+        BigInteger big = (BigInteger) value;
+        checkBudget(big.bitLength() / 4);
+        g.writeNumber(big);
+      } else if (value instanceof BigDecimal) {
+        BigDecimal big = (BigDecimal) value;
+        checkBudget(big.unscaledValue().bitLength() / 4);
+        g.writeNumber(big);
+      } else if (value instanceof Map) {
+        enter(value, depth);
+        g.writeStartObject();
+        if (depth == 0) {
+          start = written() - 1; // the metadata starts at this '{', after the ':' Jackson writes with it
+        }
+        for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
+          Object key = entry.getKey();
+          if (!(key instanceof String)) {
+            throw refused(depth, "has a " + (key == null ? "null" : key.getClass().getName()) + " key; keys must be strings");
+          }
+          keys[depth] = key;
+          checkText((String) key, depth + 1, "key");
+          g.writeFieldName((String) key);
+          write(entry.getValue(), depth + 1);
+        }
+        g.writeEndObject();
+      } else if (value instanceof Collection || value instanceof Object[]) {
+        enter(value, depth);
+        g.writeStartArray();
+        int index = 0;
+        for (Object element : value instanceof Object[] ? Arrays.asList((Object[]) value) : (Collection<?>) value) {
+          keys[depth] = index++;
+          write(element, depth + 1);
+        }
+        g.writeEndArray();
+      } else {
+        throw refused(depth, "is a " + value.getClass().getName()
+            + ", not a JSON value; use strings, numbers, booleans, null, maps and lists");
+      }
+      checkBudget(0);
+    }
+
+    /** Records a map or list entered at {@code depth}, refusing cycles and excess depth. */
+    private void enter(Object container, int depth) throws Unsendable {
+      for (int i = 0; i < depth; i++) {
+        if (containers[i] == container) {
+          throw refused(depth, "contains itself");
+        }
+      }
+      if (depth == maxDepth) {
+        throw refused(depth, "is nested more than " + maxDepth + " maps or lists deep");
+      }
+      containers[depth] = container;
+    }
+
+    private void checkText(String text, int depth, String what) throws Unsendable {
+      checkBudget(text.length());
+      int at = Text.unpairedSurrogate(text);
+      if (at >= 0) {
+        throw refused(depth, "has " + what + " with an unpaired UTF-16 surrogate at index " + at
+            + ", which has no UTF-8 encoding");
+      }
+    }
+
+    /** Refuses when what was written plus at least {@code more} bytes to come exceeds the limit. */
+    private void checkBudget(long more) throws Unsendable {
+      if (written() - start + more > maxBytes) {
+        throw new Unsendable("must be at most " + maxBytes + " bytes as JSON");
+      }
+    }
+
+    private long written() {
+      return out.count + g.getOutputBuffered();
+    }
+
+    private Unsendable refused(int depth, String reason) {
+      StringBuilder path = new StringBuilder("metadata");
+      for (int i = 0; i < depth; i++) {
+        path.append(keys[i] instanceof Integer ? "[" + keys[i] + "]" : "." + Text.preview((String) keys[i], 40));
+      }
+      return new Unsendable("at " + path + ": " + reason);
+    }
+  }
+
+  /** Collects (or only counts) the bytes the generator writes. Never fails. */
+  private static final class Sink extends OutputStream {
+    private byte @Nullable [] bytes;
+    private long count;
+
+    Sink(boolean keep) {
+      this.bytes = keep ? new byte[256] : null;
+    }
+
+    @Override
+    public void write(int b) {
+      if (bytes != null) {
+        grow(1);
+        bytes[(int) count] = (byte) b;
+      }
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      if (bytes != null) {
+        grow(len);
+        System.arraycopy(b, off, bytes, (int) count, len);
+      }
+      count += len;
+    }
+
+    private void grow(int len) {
+      if (count + len > bytes.length) {
+        bytes = Arrays.copyOf(bytes, (int) Math.max(count + len, 2L * bytes.length));
+      }
+    }
+
+    byte[] toByteArray() {
+      return Arrays.copyOf(bytes == null ? new byte[0] : bytes, (int) count);
     }
   }
 

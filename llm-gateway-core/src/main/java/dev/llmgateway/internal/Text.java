@@ -11,8 +11,8 @@ public final class Text {
 
   /**
    * Returns at most the first {@value #PREVIEW_CODE_POINTS} code points of {@code text}, control
-   * characters replaced by spaces and an ellipsis appended when cut, so that user text cannot forge
-   * log lines.
+   * characters replaced by spaces, unpaired surrogates by U+FFFD and an ellipsis appended when cut,
+   * so that user text cannot forge log lines nor break a sink that encodes them as UTF-8.
    */
   public static String preview(@Nullable String text) {
     return preview(text, PREVIEW_CODE_POINTS);
@@ -31,7 +31,7 @@ public final class Text {
         out.append('\u2026');
         break;
       }
-      out.appendCodePoint(Character.isISOControl(cp) ? ' ' : cp);
+      out.appendCodePoint(Character.isISOControl(cp) ? ' ' : Character.isSurrogate((char) cp) ? '\uFFFD' : cp);
       count++;
       i += Character.charCount(cp);
     }
@@ -47,5 +47,21 @@ public final class Text {
       }
     }
     return true;
+  }
+
+  /**
+   * Returns the index of the first unpaired UTF-16 surrogate of {@code text}, or -1 when it has
+   * none, i.e. when the text has a UTF-8 encoding.
+   */
+  public static int unpairedSurrogate(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 }

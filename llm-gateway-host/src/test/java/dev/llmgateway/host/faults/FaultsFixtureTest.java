@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatResponse;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.Operation;
@@ -13,12 +14,15 @@ import dev.llmgateway.UserContext;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.internal.Watchdog;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
 /** {@link NoLeaks} fails for each kind of leak it is meant to catch, so a passing fault test means something. */
@@ -62,6 +66,44 @@ class FaultsFixtureTest {
     } finally {
       open.close();
     }
+  }
+
+  @Test
+  void aCallThatEndsOnItsDispatcherThreadJustAfterTheTestIsNotALeak() throws Exception {
+    NoLeaks leaks = new NoLeaks();
+    // Closed first by verify() (closing runs last to first): from then on, the checks race the call's end.
+    CountDownLatch checking = new CountDownLatch(1);
+    leaks.closeBeforeChecking(checking::countDown);
+    CountDownLatch arrived = new CountDownLatch(1);
+    RawServer raw = leaks.closeBeforeChecking(new RawServer(socket -> {
+      arrived.countDown();
+      socket.setSoTimeout(30_000);
+      socket.getInputStream().read(); // never answers; returns when the client closes
+    }));
+    // Holds the cancelled call on its dispatcher thread until the checks have begun, as a loaded
+    // machine may: OkHttp reports callFailed only when the interceptors return.
+    OkHttpClient http = leaks.http().addInterceptor(chain -> {
+      try {
+        return chain.proceed(chain.request());
+      } catch (IOException cancelled) {
+        try {
+          checking.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw cancelled;
+      }
+    }).build();
+    LlmGatewayClient client = leaks.closeBeforeChecking(LlmGatewayClient.builder().baseUrl(raw.url())
+        .serviceToken("t").environment(name -> null).okHttpClient(http)
+        .auditSink(AuditSink.none()).retryPolicy(RetryPolicy.none()).build());
+
+    CompletableFuture<ChatResponse> future = client.chatAsync(ChatRequest.of("hi"), USER);
+    assertThat(arrived.await(5, TimeUnit.SECONDS)).as("the request reached the server").isTrue();
+    future.cancel(true);
+
+    leaks.verify();
+    assertThat(leaks.callsStarted()).isEqualTo(1);
   }
 
   @Test
