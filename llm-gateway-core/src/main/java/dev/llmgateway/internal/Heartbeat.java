@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,6 +28,8 @@ import org.jspecify.annotations.Nullable;
 public final class Heartbeat {
   /** The comment a heartbeat writes. */
   static final String PING = "ping";
+  /** Pings being written now, in the whole JVM: none once every relay has stopped. */
+  private static final AtomicInteger WRITING = new AtomicInteger();
 
   /** Where a heartbeat's timer and pings run. */
   public interface Scheduler {
@@ -115,6 +118,17 @@ public final class Heartbeat {
   }
 
   /**
+   * Returns how many pings are being written now, by every relay in the JVM. A relay that has
+   * ended leaves none (its {@link #stop()} waits for its ping), which the fault tests check: a
+   * count that stays above 0 is a ping stuck on a browser that stopped reading.
+   *
+   * @return the count
+   */
+  public static int pingsBeingWritten() {
+    return WRITING.get();
+  }
+
+  /**
    * Returns why a ping failed, once one has.
    *
    * @return the write's failure (the browser has gone), or null
@@ -160,6 +174,7 @@ public final class Heartbeat {
   /** On a helper thread: may block on a browser that stopped reading. */
   private void ping() {
     if (writing.tryAcquire()) {
+      WRITING.incrementAndGet();
       try {
         if (!stopped && writer.tryWriteComment(PING)) {
           wrote();
@@ -167,6 +182,7 @@ public final class Heartbeat {
       } catch (IOException | RuntimeException e) {
         failure = e instanceof IOException ? (IOException) e : new IOException(e);
       } finally {
+        WRITING.decrementAndGet();
         writing.release();
       }
       if (failure != null) {
