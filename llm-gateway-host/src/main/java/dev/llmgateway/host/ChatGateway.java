@@ -66,6 +66,7 @@ public final class ChatGateway {
   private final @Nullable WebhookVerifier webhooks;
   private final SettlementListener settled;
   private final @Nullable Duration streamTotalTimeout;
+  private final @Nullable Duration streamFirstEventTimeout;
   private final boolean strictStreams;
 
   private ChatGateway(Builder b) {
@@ -87,6 +88,7 @@ public final class ChatGateway {
     this.webhooks = b.webhooks;
     this.settled = b.settled;
     this.streamTotalTimeout = b.streamTotalTimeout;
+    this.streamFirstEventTimeout = b.streamFirstEventTimeout;
     this.strictStreams = b.strictStreams;
   }
 
@@ -156,6 +158,9 @@ public final class ChatGateway {
           .strict(strictStreams);
       if (streamTotalTimeout != null) {
         options.totalTimeout(streamTotalTimeout);
+      }
+      if (streamFirstEventTimeout != null) {
+        options.firstEventTimeout(streamFirstEventTimeout);
       }
       stream = client.chatStream(request, user, options.build());
     } catch (RuntimeException e) {
@@ -411,6 +416,7 @@ public final class ChatGateway {
     private @Nullable WebhookVerifier webhooks;
     private SettlementListener settled = event -> {};
     private @Nullable Duration streamTotalTimeout;
+    private @Nullable Duration streamFirstEventTimeout;
     private boolean strictStreams;
 
     private Builder() {}
@@ -441,12 +447,33 @@ public final class ChatGateway {
      * @throws IllegalArgumentException if zero or negative
      */
     public Builder streamTotalTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isZero() || timeout.isNegative()) {
-        throw new IllegalArgumentException("streamTotalTimeout must be positive: " + timeout);
-      }
-      this.streamTotalTimeout = timeout;
+      this.streamTotalTimeout = positive(timeout, "streamTotalTimeout");
       return this;
+    }
+
+    /**
+     * Sets how long a {@linkplain #stream stream}'s attempt may wait for its first event. The
+     * browser's response starts only with that event, so this bounds how long the browser (and
+     * any proxy before it) waits for the response's headers, per attempt; past it the attempt
+     * fails with {@link dev.llmgateway.TimeoutException} ({@code FIRST_EVENT}) and is retried as
+     * the client's retry policy allows. Default: the client's {@code timeout} (30 s unless set),
+     * which also bounds synchronous calls.
+     *
+     * @param timeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder streamFirstEventTimeout(Duration timeout) {
+      this.streamFirstEventTimeout = positive(timeout, "streamFirstEventTimeout");
+      return this;
+    }
+
+    private static Duration positive(Duration timeout, String name) {
+      Objects.requireNonNull(timeout, name);
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException(name + " must be positive: " + timeout);
+      }
+      return timeout;
     }
 
     /**

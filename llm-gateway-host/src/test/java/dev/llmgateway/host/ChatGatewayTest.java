@@ -473,11 +473,36 @@ class ChatGatewayTest {
   }
 
   @Test
-  void streamTotalTimeoutMustBePositive() {
+  void streamTimeoutsMustBePositive() {
     for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
       assertThat(catchThrowable(() -> ChatGateway.builder().streamTotalTimeout(bad)))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamTotalTimeout");
+      assertThat(catchThrowable(() -> ChatGateway.builder().streamFirstEventTimeout(bad)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamFirstEventTimeout");
     }
+  }
+
+  @Test
+  void theFirstEventTimeoutOfRelayedStreamsIsAGatewaySettingApartFromTheClientsTimeout() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    service.enqueue(SseResponses.stalled(": ping\n\n", release));
+    client.close();
+    client = client.newBuilder().timeout(Duration.ofMinutes(10)).build(); // sync calls may take long
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .streamFirstEventTimeout(Duration.ofMillis(200))
+        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+    ExecutorService host = Executors.newSingleThreadExecutor();
+    try {
+      Future<Throwable> streamed = host.submit(
+          () -> catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), ChatGatewayTest::neverStarted)));
+
+      assertThat(streamed.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.llmgateway.TimeoutException.class,
+          e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.TimeoutException.Limit.FIRST_EVENT));
+    } finally {
+      release.countDown();
+      host.shutdownNow();
+    }
+    assertSettledOnce(Settlement.RELEASED);
   }
 
   @Test
