@@ -2,15 +2,15 @@ package dev.llmgateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.internal.Json;
-import dev.llmgateway.internal.Watchdog;
+import dev.llmgateway.internal.Heartbeat;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ScheduledFuture;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -21,21 +21,33 @@ import org.jspecify.annotations.Nullable;
  * <p>What the browser receives: {@code retry: 300} first; one {@code chunk} event per stream event,
  * whose data is the service's event JSON unchanged; then either a {@code complete} event ({@code
  * {"done":true, "session_id", "message_id", "finish_reason", "usage", "request_id"}}) or an {@code
- * error} event (a JSON error envelope without internal details). Every event is flushed at once; a
- * {@code : ping} comment is sent after {@link #heartbeat()} without events so proxies keep the
- * connection open. Set {@link #RESPONSE_HEADERS} on the response before relaying.
+ * error} event (a JSON error envelope without internal details). Every event is flushed at once.
+ *
+ * <p>Heartbeats: whenever nothing has been written for {@link #heartbeat()}, a {@code : ping}
+ * comment is sent, so proxies keep the connection open; no silence exceeds the interval by more
+ * than a timer's lateness (milliseconds). The pings are written by a helper thread, never by the
+ * timer thread that every stream's time limits share, and skip while an event is being written:
+ * a browser that stops reading holds at most one helper thread.
  *
  * <p>When the browser goes away (a write fails), the upstream call is cancelled at once and the
  * result says {@link RelayResult.Outcome#CLIENT_DISCONNECTED}. When the upstream fails, an {@code
  * error} event is written and the relay returns; the host then ends its response.
  *
+ * <p>Prefer {@link #relay(ChatStream, ResponseStarter)}: it starts the host's response only when
+ * the first event has arrived, so a stream that fails before it (retries exhausted, no first event
+ * in time, the service's {@code error} event first) is thrown, and the host answers with an error
+ * status instead of a {@code 200} carrying a lone {@code error} event:
+ *
  * <pre>{@code
  * // In a com.sun.net.httpserver.HttpHandler:
- * SseRelay.RESPONSE_HEADERS.forEach(exchange.getResponseHeaders()::set);
- * exchange.sendResponseHeaders(200, 0);
- * try (ChatStream stream = client.chatStream(request, user);
- *     OutputStream body = exchange.getResponseBody()) {
- *   RelayResult result = SseRelay.ofDefaults().relay(stream, body);
+ * try (ChatStream stream = client.chatStream(request, user)) {
+ *   RelayResult result = SseRelay.ofDefaults().relay(stream, headers -> {
+ *     headers.forEach(exchange.getResponseHeaders()::set);
+ *     exchange.sendResponseHeaders(200, 0);
+ *     return exchange.getResponseBody();
+ *   });
+ * } catch (LlmGatewayException e) {
+ *   // nothing was sent: answer with an error status (validation, 4xx/5xx, or no first event)
  * }
  * }</pre>
  *
@@ -84,16 +96,55 @@ public final class SseRelay {
     return new Builder();
   }
 
-  /** @return the silence after which a heartbeat comment is sent */
+  /** @return the longest silence before a heartbeat comment is sent */
   public Duration heartbeat() {
     return heartbeat;
+  }
+
+  /** @return the reconnection delay announced to the browser with {@code retry:} */
+  public Duration reconnectDelay() {
+    return reconnectDelay;
+  }
+
+  /**
+   * Relays {@code stream} to a response that is started only when there is something to send:
+   * waits for the stream's first event (or its end), then calls {@code response} once with {@link
+   * #RESPONSE_HEADERS} and relays as {@link #relay(ChatStream, OutputStream)} does. A stream that
+   * fails before its first event is thrown and {@code response} is never called, so the host can
+   * still answer with an error status; after the first event, failures become an {@code error}
+   * event as usual. Blocks the calling thread (the host's request thread); no heartbeat is sent
+   * before the response starts (the stream's first-event timeout bounds that wait). Does not close
+   * the response body or the stream; close both afterwards.
+   *
+   * @param stream an open stream that has not been iterated
+   * @param response starts the host's response; when it throws, the browser is taken as gone (the
+   *     stream is cancelled, the result says {@link RelayResult.Outcome#CLIENT_DISCONNECTED})
+   * @return how the relay ended
+   * @throws LlmGatewayException if the stream failed before its first event ({@link
+   *     CallCancelledException} if it was cancelled); nothing was sent
+   * @throws IllegalStateException if the stream was already iterated
+   */
+  public RelayResult relay(ChatStream stream, ResponseStarter response) {
+    Objects.requireNonNull(response, "response");
+    Iterator<StreamEvent> events = stream.iterator();
+    events.hasNext(); // the first event, or the failure thrown before anything is sent
+    OutputStream out;
+    try {
+      out = Objects.requireNonNull(response.start(RESPONSE_HEADERS), "the response starter returned no body");
+    } catch (IOException | RuntimeException browserGone) {
+      stream.cancel();
+      stream.close();
+      return disconnected(stream, null, "", browserGone);
+    }
+    return relayFrom(stream, events, out);
   }
 
   /**
    * Relays {@code stream} to {@code out} until the stream ends or the browser goes away. Blocks
    * the calling thread (the host's request thread). Never throws for upstream failures: they are
-   * written as an {@code error} event and reported in the result. Does not close {@code out} or
-   * the stream; close both afterwards.
+   * written as an {@code error} event and reported in the result, also before the first event
+   * (the host has already sent its status; see {@link #relay(ChatStream, ResponseStarter)} to send
+   * an error status instead). Does not close {@code out} or the stream; close both afterwards.
    *
    * @param stream an open stream that has not been iterated
    * @param out the response body
@@ -101,15 +152,20 @@ public final class SseRelay {
    * @throws IllegalStateException if the stream was already iterated
    */
   public RelayResult relay(ChatStream stream, OutputStream out) {
+    Objects.requireNonNull(out, "out");
+    return relayFrom(stream, stream.iterator(), out);
+  }
+
+  private RelayResult relayFrom(ChatStream stream, Iterator<StreamEvent> events, OutputStream out) {
     SseWriter writer = SseWriter.builder().flushEachWrite(true).build(out);
-    Pulse pulse = new Pulse(writer, stream);
-    ScheduledFuture<?> pinger = Watchdog.repeat(heartbeat, pulse);
+    Heartbeat pulse = Heartbeat.start(writer, heartbeat, Heartbeat.WATCHDOG, stream::cancel);
     // What the browser was sent: a token whose write failed was received but never delivered.
     StringBuilder relayed = new StringBuilder();
     @Nullable StreamCompletion completion = null;
     try {
       writer.writeRetry(reconnectDelay);
-      for (StreamEvent event : stream) {
+      while (events.hasNext()) {
+        StreamEvent event = events.next();
         writer.write(new ServerSentEvent("chunk", event.json(), null));
         pulse.wrote();
         if (event instanceof StreamEvent.Token) {
@@ -124,8 +180,9 @@ public final class SseRelay {
       stream.close();
       return disconnected(stream, completion, relayed, browserGone);
     } catch (LlmGatewayException failure) {
-      if (pulse.browserGone != null) {
-        return disconnected(stream, null, relayed, pulse.browserGone);
+      IOException pingFailed = pulse.failure();
+      if (pingFailed != null) {
+        return disconnected(stream, null, relayed, pingFailed);
       }
       try {
         writer.write(new ServerSentEvent("error", errorJson.apply(failure), null));
@@ -134,13 +191,13 @@ public final class SseRelay {
       }
       return new RelayResult(RelayResult.Outcome.FAILED, null, failure, relayed.toString());
     } finally {
-      pinger.cancel(false);
+      pulse.stop();
     }
   }
 
   /** {@code completion} is set when the browser left while being sent the {@code complete} event. */
   private static RelayResult disconnected(
-      ChatStream stream, @Nullable StreamCompletion completion, CharSequence relayed, IOException cause) {
+      ChatStream stream, @Nullable StreamCompletion completion, CharSequence relayed, Throwable cause) {
     LlmGatewayException cancelled = new CallCancelledException(stream.requestId(), 0, cause);
     return new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, completion, cancelled, relayed.toString());
   }
@@ -208,35 +265,21 @@ public final class SseRelay {
     return node.toString();
   }
 
-  /** Sends heartbeats while the relay is quiet; notices a browser that went away. */
-  private final class Pulse implements Runnable {
-    private final SseWriter writer;
-    private final ChatStream stream;
-    private volatile long lastWrite = System.nanoTime();
-    volatile @Nullable IOException browserGone;
-
-    Pulse(SseWriter writer, ChatStream stream) {
-      this.writer = writer;
-      this.stream = stream;
-    }
-
-    void wrote() {
-      lastWrite = System.nanoTime();
-    }
-
-    @Override
-    public void run() {
-      if (browserGone != null || System.nanoTime() - lastWrite < heartbeat.toNanos() / 2) {
-        return;
-      }
-      try {
-        writer.writeComment("ping");
-        wrote();
-      } catch (IOException | RuntimeException e) {
-        browserGone = e instanceof IOException ? (IOException) e : new IOException(e);
-        stream.cancel();
-      }
-    }
+  /**
+   * Starts the host's streaming HTTP response, when the relay has its first event to send.
+   * Implementations set status 200 and the headers given, send them, and return the body.
+   */
+  @FunctionalInterface
+  public interface ResponseStarter {
+    /**
+     * Sends status 200 with {@code headers} and returns the response body. Called at most once,
+     * on the relay's thread.
+     *
+     * @param headers the headers to set ({@link SseRelay#RESPONSE_HEADERS})
+     * @return the body the events are written to
+     * @throws IOException if the browser is already gone
+     */
+    OutputStream start(Map<String, String> headers) throws IOException;
   }
 
   /** Builds an {@link SseRelay}. Not thread-safe. */
@@ -248,7 +291,8 @@ public final class SseRelay {
     private Builder() {}
 
     /**
-     * Sets the silence after which a {@code : ping} comment is sent. Default 15 s.
+     * Sets the longest silence: a {@code : ping} comment is sent whenever nothing has been
+     * written for this long. Default 15 s.
      *
      * @param heartbeat positive
      * @return this builder

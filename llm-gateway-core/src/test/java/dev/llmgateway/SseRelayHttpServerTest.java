@@ -10,7 +10,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -37,11 +36,15 @@ class SseRelayHttpServerTest extends MockServerTest {
   void startHost() throws Exception {
     host = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     host.createContext("/chat/stream", exchange -> {
-      SseRelay.RESPONSE_HEADERS.forEach(exchange.getResponseHeaders()::set);
-      exchange.sendResponseHeaders(200, 0);
-      try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER);
-          OutputStream body = exchange.getResponseBody()) {
-        results.add(SseRelay.ofDefaults().relay(stream, body));
+      try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+        results.add(SseRelay.ofDefaults().relay(stream, headers -> {
+          headers.forEach(exchange.getResponseHeaders()::set);
+          exchange.sendResponseHeaders(200, 0);
+          return exchange.getResponseBody();
+        }));
+      } catch (LlmGatewayException e) {
+        // Nothing was sent: refused, or failed before the first event. A real host maps e.
+        exchange.sendResponseHeaders(502, -1);
       } finally {
         exchange.close();
       }
@@ -74,6 +77,16 @@ class SseRelayHttpServerTest extends MockServerTest {
     }
     assertThat(types).endsWith("complete").contains("chunk");
     assertThat(results.poll(10, TimeUnit.SECONDS).outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+  }
+
+  @Test
+  void aStreamThatFailsBeforeItsFirstEventIsAnErrorStatusNotAnEventStream() throws Exception {
+    server.enqueue(sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+    try (Response response = browser.newCall(request()).execute()) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.header("Content-Type")).isNull();
+    }
+    assertThat(results).isEmpty();
   }
 
   @Test

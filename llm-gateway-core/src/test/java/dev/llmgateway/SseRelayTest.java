@@ -7,12 +7,16 @@ import static dev.llmgateway.ChatStreamTest.paused;
 import static dev.llmgateway.ChatStreamTest.sse;
 import static dev.llmgateway.TestSupport.USER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
+import dev.llmgateway.internal.Watchdog;
 import dev.llmgateway.testkit.LeavingBrowser;
+import dev.llmgateway.testkit.SseResponses;
+import dev.llmgateway.testkit.StalledBrowser;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,9 +25,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class SseRelayTest extends MockServerTest {
   private final ObjectMapper mapper = new ObjectMapper();
@@ -147,6 +157,179 @@ class SseRelayTest extends MockServerTest {
     assertThat(browser.received()).contains(": ping\n");
     assertThat(browser.hasLeft()).isTrue();
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertThat(serverSawClose.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void aBrowserThatStopsReadingHoldsUpNoOtherStreamsTimers() throws Exception {
+    // Far more than the socket buffers hold: the relay's thread ends up stuck in a socket write.
+    String bigToken = "data: {\"type\":\"token\",\"content\":\"" + "x".repeat(16 * 1024) + "\"}\n\n";
+    server.enqueue(sse(SESSION + bigToken.repeat(128) + ChatStreamTest.DONE + ChatStreamTest.END));
+    CountDownLatch releaseOther = new CountDownLatch(1);
+    server.enqueue(SseResponses.stalled(": no event yet\n\n", releaseOther));
+    SseRelay relay = SseRelay.builder().heartbeat(Duration.ofMillis(20)).build();
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try (StalledBrowser browser = StalledBrowser.connect();
+        LlmGatewayClient noRetries = clientBuilder().retryPolicy(RetryPolicy.none()).build()) {
+      Future<RelayResult> stuck = threads.submit(() -> {
+        try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+          return relay.relay(stream, browser.body());
+        }
+      });
+
+      // Rounds on the shared timer thread until the relay has been stuck in one write for three of
+      // them (60 heartbeat intervals): a heartbeat written from the timer thread would block it.
+      int stuckRounds = 0;
+      long returned = -1;
+      for (int round = 0; round < 500 && stuckRounds < 3; round++) {
+        CountDownLatch fired = new CountDownLatch(1);
+        Watchdog.schedule(Duration.ofMillis(20), fired::countDown);
+        assertThat(fired.await(10, TimeUnit.SECONDS)).as("the timer thread every stream shares still fires").isTrue();
+        boolean sameWrite = browser.writing() && browser.writesReturned() == returned;
+        stuckRounds = sameWrite ? stuckRounds + 1 : 0;
+        returned = browser.writesReturned();
+      }
+      assertThat(stuckRounds).as("the relay got stuck writing to the browser").isEqualTo(3);
+
+      Future<Throwable> other = threads.submit(() -> {
+        try (ChatStream stream = noRetries.chatStream(ChatRequest.of("hi"), USER,
+            StreamOptions.builder().firstEventTimeout(Duration.ofMillis(100)).build())) {
+          return catchThrowable(() -> stream.iterator().hasNext());
+        }
+      });
+      assertThat(other.get(10, TimeUnit.SECONDS)).as("another stream's first-event limit fires")
+          .isInstanceOfSatisfying(TimeoutException.class,
+              e -> assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT));
+
+      browser.close();
+      assertThat(stuck.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    } finally {
+      releaseOther.countDown();
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void theLazyResponseStartsWithTheFirstEventAndRelaysTheRest() throws Exception {
+    server.enqueue(sse(FULL));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    List<Map<String, String>> starts = new ArrayList<>();
+    RelayResult result;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      result = SseRelay.ofDefaults().relay(stream, headers -> {
+        starts.add(headers);
+        return out;
+      });
+    }
+
+    assertThat(starts).containsExactly(SseRelay.RESPONSE_HEADERS);
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
+    assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("retry: 300\nevent: chunk\ndata: {\"type\":\"session\"");
+    assertThat(read(out.toByteArray())).extracting(ServerSentEvent::type).endsWith("chunk", "complete").hasSize(8);
+  }
+
+  @Test
+  void anErrorEventBeforeTheFirstEventIsThrownAndTheResponseNeverStarts() {
+    server.enqueue(sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+    AtomicInteger starts = new AtomicInteger();
+    Throwable thrown;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      thrown = catchThrowable(() -> SseRelay.ofDefaults().relay(stream, headers -> {
+        starts.incrementAndGet();
+        return new ByteArrayOutputStream();
+      }));
+    }
+
+    assertThat(thrown).isInstanceOfSatisfying(StreamErrorException.class,
+        e -> assertThat(e.code()).isEqualTo("model_overloaded"));
+    assertThat(starts.get()).isZero();
+  }
+
+  @Test
+  void noFirstEventInTimeIsThrownAndTheResponseNeverStarts() {
+    useClient(clientBuilder().retryPolicy(RetryPolicy.none()));
+    CountDownLatch release = new CountDownLatch(1);
+    server.enqueue(SseResponses.stalled(": ping\n\n", release));
+    AtomicInteger starts = new AtomicInteger();
+    Throwable thrown;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER,
+        StreamOptions.builder().firstEventTimeout(Duration.ofMillis(100)).build())) {
+      thrown = catchThrowable(() -> SseRelay.ofDefaults().relay(stream, headers -> {
+        starts.incrementAndGet();
+        return new ByteArrayOutputStream();
+      }));
+    } finally {
+      release.countDown();
+    }
+
+    assertThat(thrown).isInstanceOfSatisfying(TimeoutException.class,
+        e -> assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT));
+    assertThat(starts.get()).isZero();
+  }
+
+  @Test
+  void aFailureAfterTheFirstEventIsAnErrorEventOnTheStartedResponse() throws Exception {
+    server.enqueue(sse(SESSION + "data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    RelayResult result;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      result = SseRelay.ofDefaults().relay(stream, headers -> out);
+    }
+
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+    assertThat(read(out.toByteArray())).extracting(ServerSentEvent::type).containsExactly("chunk", "error");
+  }
+
+  @Test
+  void aResponseThatCannotStartIsABrowserGoneAndCancelsTheStream() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch serverSawClose = new CountDownLatch(1);
+    server.enqueue(paused(SESSION, release, HELLO + "x".repeat(8192) + "\n", serverSawClose));
+    RelayResult result;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      result = SseRelay.ofDefaults().relay(stream, headers -> {
+        throw new IOException("Broken pipe");
+      });
+    }
+    release.countDown();
+
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
+    assertThat(result.failure()).isInstanceOf(CallCancelledException.class);
+    assertThat(result.text()).isEmpty();
+    assertThat(serverSawClose.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void aStreamCancelledFromAnotherThreadEndsTheRelayWithACancellation() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch serverSawClose = new CountDownLatch(1);
+    server.enqueue(paused(SESSION + HELLO, release, HELLO + "x".repeat(8192) + "\n", serverSawClose));
+    CountDownLatch helloSent = new CountDownLatch(1);
+    ByteArrayOutputStream browser = new ByteArrayOutputStream() {
+      @Override
+      public synchronized void write(byte[] b, int off, int len) {
+        super.write(b, off, len);
+        if (toString(StandardCharsets.UTF_8).contains("Hello")) {
+          helloSent.countDown();
+        }
+      }
+    };
+    ExecutorService host = Executors.newSingleThreadExecutor();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      Future<RelayResult> relayed = host.submit(() -> SseRelay.ofDefaults().relay(stream, browser));
+      assertThat(helloSent.await(10, TimeUnit.SECONDS)).isTrue();
+      stream.cancel(); // by the host, say: the user pressed stop
+      RelayResult result = relayed.get(10, TimeUnit.SECONDS);
+
+      assertThat(result.failure()).isInstanceOf(CallCancelledException.class);
+      assertThat(result.text()).isEqualTo("Hello");
+      assertThat(read(browser.toByteArray())).last()
+          .satisfies(e -> assertThat(e.data()).contains("\"code\":\"cancelled\""));
+    } finally {
+      release.countDown();
+      host.shutdownNow();
+    }
     assertThat(serverSawClose.await(10, TimeUnit.SECONDS)).isTrue();
   }
 

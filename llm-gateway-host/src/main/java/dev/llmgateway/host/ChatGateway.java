@@ -1,7 +1,6 @@
 package dev.llmgateway.host;
 
 import dev.llmgateway.AuditSink;
-import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
@@ -65,8 +64,9 @@ public final class ChatGateway {
   private final SseRelay relay;
   private final @Nullable StreamTokenIssuer streamTokens;
   private final @Nullable WebhookVerifier webhooks;
-  private final BiConsumer<Reservation, Settlement> settled;
+  private final SettlementListener settled;
   private final @Nullable Duration streamTotalTimeout;
+  private final @Nullable Duration streamFirstEventTimeout;
   private final boolean strictStreams;
 
   private ChatGateway(Builder b) {
@@ -77,13 +77,18 @@ public final class ChatGateway {
     this.settlement = b.settlement;
     this.estimate = b.estimate;
     ErrorMapper errors = b.errors;
+    if (b.relay != null && b.relaySettingsSet) {
+      throw new IllegalStateException("heartbeat and reconnectDelay configure the default relay: set them on the "
+          + "SseRelay given to ChatGateway.Builder.relay(...), or leave relay(...) unset");
+    }
     this.relay = b.relay != null
         ? b.relay
-        : SseRelay.builder().errorJson(e -> errors.toResponse(e).envelope().toJson()).build();
+        : b.relaySettings.errorJson(e -> errors.toResponse(e).envelope().toJson()).build();
     this.streamTokens = b.streamTokens;
     this.webhooks = b.webhooks;
     this.settled = b.settled;
     this.streamTotalTimeout = b.streamTotalTimeout;
+    this.streamFirstEventTimeout = b.streamFirstEventTimeout;
     this.strictStreams = b.strictStreams;
   }
 
@@ -123,19 +128,26 @@ public final class ChatGateway {
 
   /**
    * Streams one answer to the user's browser through the host's response, and settles its credits
-   * by how the stream ended ({@link SettlementPolicy}). Refusals and failures before the stream
-   * opens are thrown before {@code response} is started, so the host can still answer with an
-   * error status.
+   * by how the stream ended ({@link SettlementPolicy}).
+   *
+   * <p>{@code response} is started only when the stream's first event has arrived. Refusals, and
+   * failures before the first event (the service's error status after the retries, no first event
+   * in time, the service's {@code error} event first, a cancellation), are thrown with nothing
+   * started and the credits released, so the host answers them as it answers a failed {@link
+   * #chat chat}: {@link ErrorMapper} gives the same status (502, 503, 504, ...), envelope and
+   * {@code Retry-After}. After the first event, failures reach the browser as an {@code error}
+   * event and are reported in the result.
    *
    * @param user the authenticated end user
    * @param request the message
    * @param response starts the host's HTTP response (status 200 and the headers given) and returns
-   *     its body
+   *     its body; called at most once, with the first event
    * @return how the relay ended
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
    * @throws InsufficientCreditsException if the user cannot pay for the call
-   * @throws LlmGatewayException if the stream could not be opened (credits released)
+   * @throws LlmGatewayException if the stream could not be opened or failed before its first event
+   *     (credits released, {@code response} not started)
    */
   public RelayResult stream(UserContext user, ChatRequest request, SseResponse response) {
     String requestId = admit(user, request, Operation.CHAT_STREAM);
@@ -147,6 +159,9 @@ public final class ChatGateway {
       if (streamTotalTimeout != null) {
         options.totalTimeout(streamTotalTimeout);
       }
+      if (streamFirstEventTimeout != null) {
+        options.firstEventTimeout(streamFirstEventTimeout);
+      }
       stream = client.chatStream(request, user, options.build());
     } catch (RuntimeException e) {
       release(reservation, "stream did not open: " + e.getClass().getSimpleName());
@@ -154,18 +169,11 @@ public final class ChatGateway {
     }
     RelayResult result;
     try (stream) {
-      OutputStream body;
       try {
-        body = response.start(SseRelay.RESPONSE_HEADERS);
-      } catch (IOException | RuntimeException browserGone) {
-        stream.cancel();
-        result = new RelayResult(RelayResult.Outcome.CLIENT_DISCONNECTED, null,
-            new CallCancelledException(requestId, 1, browserGone), "");
-        settle(reservation, request, result);
-        return result;
-      }
-      try {
-        result = relay.relay(stream, body);
+        result = relay.relay(stream, response);
+      } catch (LlmGatewayException beforeTheFirstEvent) {
+        release(reservation, "stream failed before its first event: " + beforeTheFirstEvent.getClass().getSimpleName());
+        throw beforeTheFirstEvent;
       } catch (RuntimeException unexpected) {
         settle(reservation, request, new RelayResult(RelayResult.Outcome.FAILED, null,
             new LlmGatewayException("relay failed", requestId, 1, unexpected), ""));
@@ -321,17 +329,20 @@ public final class ChatGateway {
     return requestId;
   }
 
+  /** Prices the usage and charges exactly that ({@link CreditLedger#commit(Reservation, long)}). */
   private Settlement commit(Reservation reservation, Usage usage) {
-    return reported(reservation, ledger.commit(reservation, usage, pricing));
+    long credits = pricing.credits(reservation.operation(), usage);
+    Settlement settlement = ledger.commit(reservation, credits);
+    return reported(reservation, settlement, settlement == Settlement.COMMITTED ? credits : 0);
   }
 
   private Settlement release(Reservation reservation, String reason) {
-    return reported(reservation, ledger.release(reservation, reason));
+    return reported(reservation, ledger.release(reservation, reason), 0);
   }
 
-  private Settlement reported(Reservation reservation, Settlement settlement) {
+  private Settlement reported(Reservation reservation, Settlement settlement, long creditsCharged) {
     try {
-      settled.accept(reservation, settlement);
+      settled.onSettlement(new SettlementEvent(reservation, settlement, creditsCharged));
     } catch (RuntimeException e) {
       LOG.warn("Settlement listener threw; ignored", e);
     }
@@ -357,16 +368,21 @@ public final class ChatGateway {
     }
   }
 
-  /** Starts the host's streaming HTTP response. */
+  /**
+   * Starts the host's streaming HTTP response, when the stream's first event has arrived. When it
+   * is never called, {@link #stream} threw: answer with the error status instead.
+   */
   @FunctionalInterface
-  public interface SseResponse {
+  public interface SseResponse extends SseRelay.ResponseStarter {
     /**
-     * Sends status 200 with {@code headers} and returns the response body.
+     * Sends status 200 with {@code headers} and returns the response body. Called at most once,
+     * on the thread that called {@link #stream}.
      *
      * @param headers the headers to set (see {@link SseRelay#RESPONSE_HEADERS})
      * @return the body the events are written to
      * @throws IOException if the browser is already gone
      */
+    @Override
     OutputStream start(Map<String, String> headers) throws IOException;
   }
 
@@ -394,10 +410,13 @@ public final class ChatGateway {
     private ToLongFunction<ChatRequest> estimate = request -> 10;
     private ErrorMapper errors = ErrorMapper.ofDefaults();
     private @Nullable SseRelay relay;
+    private final SseRelay.Builder relaySettings = SseRelay.builder();
+    private boolean relaySettingsSet;
     private @Nullable StreamTokenIssuer streamTokens;
     private @Nullable WebhookVerifier webhooks;
-    private BiConsumer<Reservation, Settlement> settled = (reservation, settlement) -> {};
+    private SettlementListener settled = event -> {};
     private @Nullable Duration streamTotalTimeout;
+    private @Nullable Duration streamFirstEventTimeout;
     private boolean strictStreams;
 
     private Builder() {}
@@ -428,23 +447,93 @@ public final class ChatGateway {
      * @throws IllegalArgumentException if zero or negative
      */
     public Builder streamTotalTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isZero() || timeout.isNegative()) {
-        throw new IllegalArgumentException("streamTotalTimeout must be positive: " + timeout);
-      }
-      this.streamTotalTimeout = timeout;
+      this.streamTotalTimeout = positive(timeout, "streamTotalTimeout");
       return this;
     }
 
     /**
+     * Sets how long a {@linkplain #stream stream}'s attempt may wait for its first event. The
+     * browser's response starts only with that event, so this bounds how long the browser (and
+     * any proxy before it) waits for the response's headers, per attempt; past it the attempt
+     * fails with {@link dev.llmgateway.TimeoutException} ({@code FIRST_EVENT}) and is retried as
+     * the client's retry policy allows. Default: the client's {@code timeout} (30 s unless set),
+     * which also bounds synchronous calls.
+     *
+     * @param timeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder streamFirstEventTimeout(Duration timeout) {
+      this.streamFirstEventTimeout = positive(timeout, "streamFirstEventTimeout");
+      return this;
+    }
+
+    private static Duration positive(Duration timeout, String name) {
+      Objects.requireNonNull(timeout, name);
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException(name + " must be positive: " + timeout);
+      }
+      return timeout;
+    }
+
+    /**
      * Sets a listener told of every commit and release the gateway makes (for metrics, or to wait
-     * for a settlement in tests). Called on the thread that settles; must not block.
+     * for a settlement in tests). Called on the thread that settles; must not block. Replaces any
+     * listener set before, also one set with {@link #settlementEvents(SettlementListener)}, which
+     * also says the credits charged.
      *
      * @param settled receives the reservation and what its settlement did
      * @return this builder
      */
     public Builder settlementListener(BiConsumer<Reservation, Settlement> settled) {
-      this.settled = Objects.requireNonNull(settled, "settled");
+      Objects.requireNonNull(settled, "settled");
+      this.settled = event -> settled.accept(event.reservation(), event.settlement());
+      return this;
+    }
+
+    /**
+     * Sets a listener told of every commit and release the gateway makes, with the credits each
+     * charged, so a host can audit billing without wrapping its ledger. See {@link
+     * SettlementListener} for its threads. Replaces any listener set before, also one set with
+     * {@link #settlementListener(BiConsumer)}. (Not an overload of that method: {@code list::add}
+     * would fit both.)
+     *
+     * @param listener receives each settlement
+     * @return this builder
+     */
+    public Builder settlementEvents(SettlementListener listener) {
+      this.settled = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Sets the longest silence on a relayed stream: a {@code : ping} comment goes to the browser
+     * whenever nothing was written for this long, so proxies keep the connection open. Default
+     * {@link SseRelay#DEFAULT_HEARTBEAT} (15 s). A setting of the default relay: not allowed
+     * together with {@link #relay(SseRelay)}.
+     *
+     * @param heartbeat positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      relaySettings.heartbeat(heartbeat);
+      relaySettingsSet = true;
+      return this;
+    }
+
+    /**
+     * Sets the reconnection delay a relayed stream announces to the browser ({@code retry:}).
+     * Default {@link SseRelay#DEFAULT_RECONNECT_DELAY} (300 ms). A setting of the default relay:
+     * not allowed together with {@link #relay(SseRelay)}.
+     *
+     * @param reconnectDelay zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder reconnectDelay(Duration reconnectDelay) {
+      relaySettings.reconnectDelay(reconnectDelay);
+      relaySettingsSet = true;
       return this;
     }
 
@@ -529,8 +618,11 @@ public final class ChatGateway {
     }
 
     /**
-     * Sets the relay used by {@link #stream}. Default: {@link SseRelay} with the {@link
-     * #errors(ErrorMapper) error mapper}'s envelopes in its {@code error} events.
+     * Replaces the relay used by {@link #stream}. Default: {@link SseRelay} with the {@link
+     * #errors(ErrorMapper) error mapper}'s envelopes in its {@code error} events and the {@link
+     * #heartbeat(Duration)} and {@link #reconnectDelay(Duration)} set here. A relay given here
+     * brings its own error events, heartbeat and reconnection delay: to change only those two,
+     * use their setters instead.
      *
      * @param relay the relay
      * @return this builder
@@ -567,6 +659,8 @@ public final class ChatGateway {
      *
      * @return the gateway
      * @throws NullPointerException if the client or the ledger was not set
+     * @throws IllegalStateException if {@link #relay(SseRelay)} was set together with {@link
+     *     #heartbeat(Duration)} or {@link #reconnectDelay(Duration)}
      */
     public ChatGateway build() {
       return new ChatGateway(this);

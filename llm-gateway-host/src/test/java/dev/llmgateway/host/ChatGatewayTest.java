@@ -3,6 +3,7 @@ package dev.llmgateway.host;
 import static dev.llmgateway.testkit.SseResponses.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.ChatRequest;
@@ -11,6 +12,7 @@ import dev.llmgateway.NotFoundException;
 import dev.llmgateway.RelayResult;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServiceUnavailableException;
+import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.testkit.LeavingBrowser;
@@ -21,6 +23,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -308,12 +311,198 @@ class ChatGatewayTest {
     assertThat(ledger.balance("u1")).isEqualTo(100 - 3 * 10);
   }
 
+  /** Starts nothing: fails the test if the gateway starts the response. */
+  private static OutputStream neverStarted(Map<String, String> headers) {
+    throw new AssertionError("the response was started");
+  }
+
   @Test
-  void streamTotalTimeoutMustBePositive() {
+  void anErrorEventBeforeTheFirstEventIsA502BeforeTheResponseStartsAndReleases() {
+    service.enqueue(sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"at 10.0.0.7\",\"retryable\":true}\n\n"));
+
+    Throwable thrown = catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), ChatGatewayTest::neverStarted));
+
+    assertThat(thrown).isInstanceOf(StreamErrorException.class);
+    ErrorResponse response = ErrorMapper.ofDefaults().toResponse(thrown);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.toJson()).contains("\"code\":\"model_overloaded\"").doesNotContain("10.0.0.7");
+    assertSettledOnce(Settlement.RELEASED);
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+  }
+
+  @Test
+  void noFirstEventInTimeIsA504BeforeTheResponseStartsAndReleases() {
+    CountDownLatch release = new CountDownLatch(1);
+    service.enqueue(SseResponses.stalled(": ping\n\n", release)); // heartbeats are not events
+    client.close();
+    client = client.newBuilder().timeout(Duration.ofMillis(200)).build();
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+
+    Throwable thrown;
+    try {
+      thrown = catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), ChatGatewayTest::neverStarted));
+    } finally {
+      release.countDown();
+    }
+
+    assertThat(thrown).isInstanceOfSatisfying(dev.llmgateway.TimeoutException.class,
+        e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.TimeoutException.Limit.FIRST_EVENT));
+    assertThat(ErrorMapper.ofDefaults().toResponse(thrown).status()).isEqualTo(504);
+    assertSettledOnce(Settlement.RELEASED);
+  }
+
+  @Test
+  void retriesExhaustedBeforeTheFirstEventAre503WithRetryAfterBeforeTheResponseStarts() {
+    List<Duration> waits = new CopyOnWriteArrayList<>();
+    try (LlmGatewayClient retrying = client.newBuilder().retryPolicy(RetryPolicy.builder().maxRetries(1).build())
+        .sleeper(waits::add).build()) {
+      ChatGateway gateway = ChatGateway.builder().client(retrying).ledger(ledger)
+          .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+      service.enqueue(sse("")); // a 200 stream that ends before its first event: retried
+      service.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "7").build());
+
+      Throwable thrown = catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), ChatGatewayTest::neverStarted));
+
+      assertThat(thrown).isInstanceOf(ServiceUnavailableException.class);
+      assertThat(service.getRequestCount()).isEqualTo(2);
+      ErrorResponse response = ErrorMapper.ofDefaults().toResponse(thrown);
+      assertThat(response.status()).isEqualTo(503);
+      assertThat(response.headers()).containsEntry(ErrorResponse.RETRY_AFTER, "7");
+      assertSettledOnce(Settlement.RELEASED);
+    }
+  }
+
+  @Test
+  void aBrowserThatLeavesMidStreamIsSettledAsACancelledDelivery() {
+    List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .settlement(delivery -> {
+          deliveries.add(delivery);
+          return SettlementPolicy.ofDefaults().usageFor(delivery);
+        })
+        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+    service.enqueue(sse(SESSION + TOKEN + TOKEN + DONE));
+
+    RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> LeavingBrowser.afterBytes(700));
+
+    assertThat(result.failure()).isInstanceOf(dev.llmgateway.CallCancelledException.class);
+    assertThat(deliveries).singleElement().satisfies(d -> {
+      assertThat(d.outcome()).isEqualTo(Delivery.Outcome.CANCELLED);
+      assertThat(d.deliveredText()).isEqualTo(result.text()).isNotEmpty();
+    });
+    assertSettledOnce(Settlement.COMMITTED);
+  }
+
+  @Test
+  void theSettlementListenerIsToldTheCreditsEachSettlementCharged() {
+    List<SettlementEvent> events = new CopyOnWriteArrayList<>();
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .pricing(CreditPricing.perThousandTokens(1, 4))
+        .settlementEvents(events::add).build();
+    service.enqueue(sse(SESSION + TOKEN + DONE)); // 1,000 + 1,000 tokens: 1 + 4 credits
+    service.enqueue(new MockResponse.Builder().code(503).build());
+
+    gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
+    catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi")));
+
+    assertThat(events).extracting(SettlementEvent::settlement, SettlementEvent::creditsCharged)
+        .containsExactly(tuple(Settlement.COMMITTED, 5L), tuple(Settlement.RELEASED, 0L));
+    assertThat(events).extracting(e -> e.reservation().operation())
+        .containsExactly(dev.llmgateway.Operation.CHAT_STREAM, dev.llmgateway.Operation.CHAT);
+    assertThat(ledger.balance("u1")).isEqualTo(95);
+  }
+
+  @Test
+  void aSettlementThatChangesNothingChargesNothing() {
+    Reservation reservation = ledger.reserve(USER, dev.llmgateway.Operation.CHAT, 10, null);
+    ledger.release(reservation, "test");
+    assertThat(new SettlementEvent(reservation, Settlement.ALREADY_RELEASED, 0).creditsCharged()).isZero();
+    assertThat(catchThrowable(() -> new SettlementEvent(reservation, Settlement.ALREADY_COMMITTED, 3)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ALREADY_COMMITTED");
+    assertThat(catchThrowable(() -> new SettlementEvent(reservation, Settlement.COMMITTED, -1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("creditsCharged");
+  }
+
+  @Test
+  void heartbeatAndReconnectDelayAreGatewaySettingsThatKeepTheErrorMappersEvents() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    service.enqueue(SseResponses.paused(SESSION + TOKEN, release,
+        "data: {\"type\":\"error\",\"code\":\"x\",\"message\":\"y\",\"retryable\":false}\n\n", 1,
+        new CountDownLatch(1)));
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .errors(ErrorMapper.builder().message(ErrorKind.STREAM_FAILED, "The host's own words.").build())
+        .heartbeat(Duration.ofMillis(20))
+        .reconnectDelay(Duration.ofSeconds(2))
+        .build();
+    CountDownLatch pinged = new CountDownLatch(1);
+    ByteArrayOutputStream browser = new ByteArrayOutputStream() {
+      @Override
+      public synchronized void write(byte[] b, int off, int len) {
+        super.write(b, off, len);
+        if (toString(java.nio.charset.StandardCharsets.UTF_8).contains(": ping\n")) {
+          pinged.countDown();
+          release.countDown(); // the upstream goes on (and fails) once the browser got a heartbeat
+        }
+      }
+    };
+
+    RelayResult result;
+    try {
+      result = gateway.stream(USER, ChatRequest.of("hi"), headers -> browser);
+    } finally {
+      release.countDown();
+    }
+
+    assertThat(pinged.getCount()).isZero();
+    String sent = browser.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(sent).startsWith("retry: 2000\n").contains(": ping\n");
+    assertThat(sent).contains("event: error\ndata: {\"success\":false,\"message\":\"The host's own words.\"");
+    assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
+  }
+
+  @Test
+  void relaySettingsAreCheckedAndRefusedBesideAWholeRelay() {
+    assertThat(catchThrowable(() -> ChatGateway.builder().heartbeat(Duration.ZERO)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("heartbeat");
+    assertThat(catchThrowable(() -> ChatGateway.builder().reconnectDelay(Duration.ofMillis(-1))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reconnectDelay");
+    assertThat(catchThrowable(() -> ChatGateway.builder().client(client).ledger(ledger)
+        .relay(dev.llmgateway.SseRelay.ofDefaults()).heartbeat(Duration.ofSeconds(5)).build()))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("ChatGateway.Builder.relay");
+  }
+
+  @Test
+  void streamTimeoutsMustBePositive() {
     for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
       assertThat(catchThrowable(() -> ChatGateway.builder().streamTotalTimeout(bad)))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamTotalTimeout");
+      assertThat(catchThrowable(() -> ChatGateway.builder().streamFirstEventTimeout(bad)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("streamFirstEventTimeout");
     }
+  }
+
+  @Test
+  void theFirstEventTimeoutOfRelayedStreamsIsAGatewaySettingApartFromTheClientsTimeout() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    service.enqueue(SseResponses.stalled(": ping\n\n", release));
+    client.close();
+    client = client.newBuilder().timeout(Duration.ofMinutes(10)).build(); // sync calls may take long
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
+        .streamFirstEventTimeout(Duration.ofMillis(200))
+        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+    ExecutorService host = Executors.newSingleThreadExecutor();
+    try {
+      Future<Throwable> streamed = host.submit(
+          () -> catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), ChatGatewayTest::neverStarted)));
+
+      assertThat(streamed.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.llmgateway.TimeoutException.class,
+          e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.TimeoutException.Limit.FIRST_EVENT));
+    } finally {
+      release.countDown();
+      host.shutdownNow();
+    }
+    assertSettledOnce(Settlement.RELEASED);
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.internal.Heartbeat;
 import dev.llmgateway.internal.Watchdog;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
@@ -65,10 +66,11 @@ class GatewaySoakInteropTest {
   /**
    * Daemon threads that outlive a run by design: OkHttp's task runner threads (idle for a minute
    * after their last task, and named after the task they run, e.g. "OkHttp ConnectionPool connection
-   * closer"), Okio's timeout watchdog, and the SDK's one JVM-wide stream watchdog.
+   * closer"), Okio's timeout watchdog, the SDK's one JVM-wide stream watchdog and its relay
+   * heartbeat helpers (idle for 30 s after their last ping).
    */
-  private static final List<String> LINGERING_DAEMONS =
-      List.of("OkHttp TaskRunner", "OkHttp ConnectionPool", "Okio Watchdog", "llm-gateway-stream-watchdog");
+  private static final List<String> LINGERING_DAEMONS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
+      "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-heartbeat");
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final MediaType JSON = MediaType.get("application/json");
 
@@ -93,6 +95,7 @@ class GatewaySoakInteropTest {
         .filter(thread -> thread.getName().equals("llm-gateway-stream-watchdog"))).as("stream watchdogs").hasSizeLessThan(2);
     assertThat(Watchdog.pendingTasks()).as("stream time limits or relay heartbeats still armed")
         .isLessThanOrEqualTo(timersBefore);
+    assertThat(Heartbeat.pingsBeingWritten()).as("relay heartbeats still being written").isZero();
     long heapAfter = settledHeapBytes();
     assertThat(heapAfter - heapBefore).as("heap growth in bytes (before %d, after %d)", heapBefore, heapAfter)
         .isLessThan(HEAP_SLACK_BYTES);

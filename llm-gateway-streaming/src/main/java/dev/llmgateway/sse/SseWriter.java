@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import okio.BufferedSink;
 import okio.ByteString;
 import okio.Okio;
@@ -34,8 +35,11 @@ import org.jspecify.annotations.Nullable;
  * <p>By default each call flushes, so events reach the client at once; see {@link
  * Builder#flushEachWrite(boolean)}.
  *
- * <p>Thread-safe: each call writes its lines atomically, so a timer thread may send heartbeats
- * while another thread writes events.
+ * <p>Thread-safe: each call writes its lines atomically, so another thread may send heartbeats
+ * while one thread writes events. A heartbeat thread that must never wait behind a slow client
+ * uses {@link #tryWriteComment(String)}, which gives up at once when another call is writing. The
+ * writer holds a {@link ReentrantLock}, not a monitor, around its I/O, so a virtual thread blocked
+ * on a slow client does not pin its carrier.
  */
 public final class SseWriter implements Closeable, Flushable {
   private static final ByteString DATA_PREFIX = ByteString.encodeUtf8("data: ");
@@ -47,6 +51,7 @@ public final class SseWriter implements Closeable, Flushable {
   private static final ByteString COMMENT_PREFIX = ByteString.encodeUtf8(": ");
   private static final ByteString EMPTY_COMMENT = ByteString.encodeUtf8(":\n");
 
+  private final ReentrantLock lock = new ReentrantLock();
   private final BufferedSink sink;
   private final boolean flushEachWrite;
   private @Nullable String lastId;
@@ -95,7 +100,16 @@ public final class SseWriter implements Closeable, Flushable {
    * @param event the event
    * @throws IOException if writing fails, or the writer is closed
    */
-  public synchronized void write(ServerSentEvent event) throws IOException {
+  public void write(ServerSentEvent event) throws IOException {
+    lock.lock();
+    try {
+      writeEvent(event);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void writeEvent(ServerSentEvent event) throws IOException {
     checkOpen();
     String id = event.id();
     if (!Objects.equals(id, lastId)) {
@@ -121,7 +135,38 @@ public final class SseWriter implements Closeable, Flushable {
    * @param text the comment, for instance {@code "ping"}; may be empty
    * @throws IOException if writing fails, or the writer is closed
    */
-  public synchronized void writeComment(String text) throws IOException {
+  public void writeComment(String text) throws IOException {
+    lock.lock();
+    try {
+      writeCommentLines(text);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Writes a comment like {@link #writeComment(String)}, unless another thread is writing at this
+   * moment: then it writes nothing and returns at once. For heartbeats sent from a thread that must
+   * not wait behind a slow client: an event being written keeps the connection alive anyway.
+   *
+   * @param text the comment, for instance {@code "ping"}; may be empty
+   * @return true if the comment was written, false if another call was writing
+   * @throws IOException if writing fails, or the writer is closed
+   */
+  public boolean tryWriteComment(String text) throws IOException {
+    Objects.requireNonNull(text, "text");
+    if (!lock.tryLock()) {
+      return false;
+    }
+    try {
+      writeCommentLines(text);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void writeCommentLines(String text) throws IOException {
     checkOpen();
     writeLines(text, COMMENT_PREFIX, EMPTY_COMMENT);
     finishWrite();
@@ -135,19 +180,24 @@ public final class SseWriter implements Closeable, Flushable {
    * @throws IllegalArgumentException if {@code reconnectionTime} is negative
    * @throws IOException if writing fails, or the writer is closed
    */
-  public synchronized void writeRetry(Duration reconnectionTime) throws IOException {
+  public void writeRetry(Duration reconnectionTime) throws IOException {
     if (reconnectionTime.isNegative()) {
       throw new IllegalArgumentException("reconnectionTime < 0: " + reconnectionTime);
     }
-    checkOpen();
     long millis;
     try {
       millis = reconnectionTime.toMillis();
     } catch (ArithmeticException e) {
       millis = Long.MAX_VALUE;
     }
-    sink.write(RETRY_PREFIX).writeDecimalLong(millis).writeByte('\n');
-    finishWrite();
+    lock.lock();
+    try {
+      checkOpen();
+      sink.write(RETRY_PREFIX).writeDecimalLong(millis).writeByte('\n');
+      finishWrite();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -156,9 +206,14 @@ public final class SseWriter implements Closeable, Flushable {
    * @throws IOException if writing fails, or the writer is closed
    */
   @Override
-  public synchronized void flush() throws IOException {
-    checkOpen();
-    sink.flush();
+  public void flush() throws IOException {
+    lock.lock();
+    try {
+      checkOpen();
+      sink.flush();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -167,10 +222,15 @@ public final class SseWriter implements Closeable, Flushable {
    * @throws IOException if flushing or closing fails
    */
   @Override
-  public synchronized void close() throws IOException {
-    if (!closed) {
-      closed = true;
-      sink.close();
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (!closed) {
+        closed = true;
+        sink.close();
+      }
+    } finally {
+      lock.unlock();
     }
   }
 

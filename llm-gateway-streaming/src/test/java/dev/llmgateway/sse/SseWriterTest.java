@@ -270,6 +270,79 @@ class SseWriterTest {
     }
   }
 
+  @Test
+  @org.junit.jupiter.api.Timeout(
+      value = 30,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void tryWriteCommentGivesUpAtOnceWhileAnotherThreadIsWritingAndWritesOtherwise() throws Exception {
+    StuckClient client = new StuckClient();
+    SseWriter w = SseWriter.create(client);
+    ExecutorService executor = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> event = executor.submit(() -> {
+        w.write(ServerSentEvent.of("token"));
+        return null;
+      });
+      assertThat(client.entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+      assertThat(w.tryWriteComment("ping")).as("an event is being written").isFalse();
+
+      client.release.countDown();
+      event.get(10, TimeUnit.SECONDS);
+      assertThat(w.tryWriteComment("ping")).isTrue();
+      assertThat(client.toString(UTF_8)).isEqualTo("data: token\n\n: ping\n");
+    } finally {
+      client.release.countDown();
+      executor.shutdownNow();
+    }
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(
+      value = 30,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void writesHoldNoMonitorDuringIoSoTheyPinNoVirtualThread() throws Exception {
+    StuckClient client = new StuckClient();
+    SseWriter w = SseWriter.create(client);
+    client.owner = w;
+    client.release.countDown();
+    w.write(ServerSentEvent.of("token"));
+    w.writeComment("ping");
+    w.writeRetry(Duration.ofSeconds(1));
+    w.close();
+    assertThat(client.heldTheWritersMonitor).as("I/O under synchronized pins a virtual thread's carrier").isFalse();
+  }
+
+  /** A client that stops reading until released: the first write blocks. */
+  private static final class StuckClient extends ByteArrayOutputStream {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    volatile SseWriter owner;
+    volatile boolean heldTheWritersMonitor;
+
+    @Override
+    public synchronized void write(byte[] b, int off, int len) {
+      heldTheWritersMonitor |= holdsTheWritersMonitor();
+      entered.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      super.write(b, off, len);
+    }
+
+    @Override
+    public void close() {
+      heldTheWritersMonitor |= holdsTheWritersMonitor();
+    }
+
+    private boolean holdsTheWritersMonitor() {
+      SseWriter w = owner;
+      return w != null && Thread.holdsLock(w);
+    }
+  }
+
   private static List<ServerSentEvent> readAll(SseReader reader) throws IOException {
     List<ServerSentEvent> result = new ArrayList<>();
     for (ServerSentEvent e; (e = reader.next()) != null; ) {

@@ -137,7 +137,7 @@ public final class GatewayRoutes {
    *
    * @param authorization the request's {@code Authorization} header, if any
    * @param body the request body
-   * @param response starts the host's response; called only once the upstream stream is open
+   * @param response starts the host's response; called only once the stream's first event has arrived
    * @return empty when the stream was sent, else the refusal to send instead (nothing was started)
    */
   public Optional<Reply> stream(String authorization, byte[] body, ChatGateway.SseResponse response) {

@@ -31,8 +31,8 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
  * The host API of the example gateway as Spring MVC routes: each one hands the request to {@link
  * GatewayRoutes} (shared with the JDK {@code HttpServer} host) and sends its {@link Reply}.
  * Streams are relayed through a {@link StreamingResponseBody}: the response is started (status 200,
- * event-stream headers) only once the service's stream is open, so a refusal still gets its own
- * status and envelope.
+ * event-stream headers) only once the stream's first event has arrived, so a refusal still gets its own
+ * status, envelope and {@code Retry-After}, as does a stream that fails before its first event.
  *
  * <p>Every request parameter names itself: the build does not compile with {@code -parameters},
  * and Spring 6.1+ no longer reads names from debug information.

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.host.ErrorMapper;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
@@ -15,12 +16,15 @@ import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -203,6 +207,54 @@ public abstract class GatewayApiTest {
     assertThat(types).containsExactly("chunk", "chunk", "chunk", "complete");
     assertThat(ledger.balance("123")).isEqualTo(97);
     assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void aStreamWhoseFirstEventIsAnErrorIsA502EnvelopeNotAnEventStream() throws Exception {
+    service.enqueue(SseResponses.sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\","
+        + "\"message\":\"worker 10.1.2.3 overloaded\",\"retryable\":true}\n\n"));
+    try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat/stream", "{\"query\":\"hi\"}").build()).execute()) {
+      assertThat(response.code()).isEqualTo(502);
+      assertThat(response.header("Content-Type")).startsWith("application/json");
+      String body = response.body().string();
+      JsonNode envelope = JSON.readTree(body);
+      assertThat(envelope.get("success").asBoolean()).isFalse();
+      assertThat(envelope.get("meta").get("error_code").asText()).isEqualTo("stream_failed");
+      assertThat(envelope.get("data").get("code").asText()).isEqualTo("model_overloaded");
+      assertThat(body).doesNotContain("10.1.2.3").doesNotContain("event:");
+    }
+    assertThat(settlements.poll(20, TimeUnit.SECONDS)).isEqualTo(dev.llmgateway.host.Settlement.RELEASED);
+    assertThat(ledger.balance("123")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void aStreamThatFailsBeforeItsFirstEventAfterTheRetriesIs503WithRetryAfter() throws Exception {
+    // The first attempt ends before its first event, the retry is refused with a wait: as for a sync chat.
+    service.enqueue(SseResponses.sse(""));
+    service.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "7").build());
+    BlockingQueue<dev.llmgateway.host.Settlement> settled = new LinkedBlockingQueue<>();
+    try (LlmGatewayClient retrying = LlmGatewayClient.builder().baseUrl(service.url("/").toString())
+            .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none())
+            .retryPolicy(RetryPolicy.builder().maxRetries(1).initialBackoff(Duration.ZERO).build()).build();
+        GatewayHost host = start(GatewayExample.builder().client(retrying).ledger(ledger).webhookSecret(webhookSecret)
+            .settlementListener((reservation, settlement) -> settled.add(settlement)).port(0))) {
+      Request ask = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/stream")
+          .header("Authorization", "Bearer " + host.users().issue("123"))
+          .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).build();
+      try (Response response = browser.newCall(ask).execute()) {
+        assertThat(response.code()).isEqualTo(503);
+        assertThat(response.header("Retry-After")).isEqualTo("7");
+        assertThat(response.header("Content-Type")).startsWith("application/json");
+        JsonNode envelope = envelope(response);
+        assertThat(envelope.get("success").asBoolean()).isFalse();
+        assertThat(envelope.get("data").get(ErrorMapper.RETRY_AFTER_SECONDS).asInt()).isEqualTo(7);
+      }
+      assertThat(service.getRequestCount()).isEqualTo(2);
+      assertThat(settled.poll(20, TimeUnit.SECONDS)).isEqualTo(dev.llmgateway.host.Settlement.RELEASED);
+      assertThat(ledger.balance("123")).isEqualTo(100);
+      assertThat(ledger.pendingCount()).isZero();
+    }
   }
 
   @Test

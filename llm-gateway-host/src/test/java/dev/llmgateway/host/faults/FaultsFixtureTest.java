@@ -13,8 +13,11 @@ import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Reservation;
+import dev.llmgateway.internal.Heartbeat;
 import dev.llmgateway.internal.Watchdog;
+import dev.llmgateway.sse.SseWriter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -115,6 +118,38 @@ class FaultsFixtureTest {
           .hasMessageContaining("still armed");
     } finally {
       armed.cancel(false);
+    }
+  }
+
+  @Test
+  void aHeartbeatStillBeingWrittenIsALeak() throws Exception {
+    NoLeaks leaks = new NoLeaks(100);
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch stop = new CountDownLatch(1);
+    OutputStream stoppedReading = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        writing.countDown();
+        try {
+          stop.await(10, TimeUnit.SECONDS); // a browser whose TCP window is full
+        } catch (InterruptedException e) {
+          throw new java.io.InterruptedIOException();
+        }
+      }
+    };
+    Heartbeat heartbeat = Heartbeat.start(SseWriter.create(stoppedReading), Duration.ofMillis(1), Heartbeat.WATCHDOG, () -> { });
+    assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
+    try {
+      assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("relay heartbeats still being written");
+    } finally {
+      stop.countDown();
+      heartbeat.stop();
     }
   }
 

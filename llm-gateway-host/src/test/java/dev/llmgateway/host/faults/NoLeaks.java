@@ -8,6 +8,7 @@ import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.internal.Heartbeat;
 import dev.llmgateway.internal.Watchdog;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -56,10 +57,11 @@ final class NoLeaks {
   /**
    * Threads shared by the whole JVM, not owned by one client: OkHttp's task runner (whose threads
    * take the name of the task they run, such as the connection pool's closer), Okio's timeouts,
-   * the SDK's timers.
+   * the SDK's timers and the helpers that write relay heartbeats (idle ones linger; busy ones are
+   * checked apart).
    */
   private static final List<String> SHARED_DAEMONS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
-      "Okio Watchdog", "llm-gateway-stream-watchdog", "MockWebServer TaskRunner");
+      "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-heartbeat", "MockWebServer TaskRunner");
 
   private final long joinMillis;
   private final Set<Thread> baseline = Set.copyOf(Thread.getAllStackTraces().keySet());
@@ -146,6 +148,7 @@ final class NoLeaks {
     assertThat(left).as("threads started during the test still running").isEmpty();
     assertThat(Watchdog.pendingTasks()).as("stream time limits or relay heartbeats still armed")
         .isLessThanOrEqualTo(watchdogTasksBefore);
+    assertThat(Heartbeat.pingsBeingWritten()).as("relay heartbeats still being written").isZero();
     counting.assertEachSettledOnce();
     assertThat(ledger.pendingCount()).as("open reservations").isZero();
     assertThat(expired).as("reservations left for the reaper").isEmpty();
