@@ -15,6 +15,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -62,6 +64,12 @@ public final class GatewayExample {
   public static final String ENV_PORT = "PORT";
   /** The shortest user-token secret the builder takes, in bytes (HS256's key size). */
   public static final int MIN_USER_TOKEN_SECRET_BYTES = 32;
+  /** The relay's heartbeat interval ({@link Builder#relayHeartbeat}), e.g. {@code 15s}, {@code 500ms} or {@code PT15S}. */
+  public static final String ENV_RELAY_HEARTBEAT = "LLM_RELAY_HEARTBEAT";
+  /** The reconnection delay the relay announces ({@link Builder#relayReconnectDelay}). */
+  public static final String ENV_RELAY_RECONNECT_DELAY = "LLM_RELAY_RECONNECT_DELAY";
+  /** How long a relayed stream waits for its first event ({@link Builder#relayFirstEventTimeout}). */
+  public static final String ENV_RELAY_FIRST_EVENT_TIMEOUT = "LLM_RELAY_FIRST_EVENT_TIMEOUT";
 
   static final UserContext DEMO_USER = DemoGateway.DEMO_USER;
 
@@ -107,6 +115,18 @@ public final class GatewayExample {
     Objects.requireNonNull(environment, "environment");
     String port = environment.apply(ENV_PORT);
     Builder builder = builder().port(port == null ? DEFAULT_PORT : port(port));
+    String heartbeat = environment.apply(ENV_RELAY_HEARTBEAT);
+    if (heartbeat != null) {
+      builder.relayHeartbeat(duration(ENV_RELAY_HEARTBEAT, heartbeat, false));
+    }
+    String reconnect = environment.apply(ENV_RELAY_RECONNECT_DELAY);
+    if (reconnect != null) {
+      builder.relayReconnectDelay(duration(ENV_RELAY_RECONNECT_DELAY, reconnect, true));
+    }
+    String firstEvent = environment.apply(ENV_RELAY_FIRST_EVENT_TIMEOUT);
+    if (firstEvent != null) {
+      builder.relayFirstEventTimeout(duration(ENV_RELAY_FIRST_EVENT_TIMEOUT, firstEvent, false));
+    }
     boolean real = environment.apply(LlmGatewayClient.ENV_BASE_URL) != null
         && environment.apply(LlmGatewayClient.ENV_SERVICE_TOKEN) != null;
     if (real) {
@@ -120,6 +140,31 @@ public final class GatewayExample {
       }
     }
     return builder.client(LlmGatewayClient.builder().sandbox(!real).environment(environment).build());
+  }
+
+  /**
+   * Reads a duration: whole milliseconds ({@code 500ms}), whole seconds ({@code 15s}) or ISO-8601
+   * ({@code PT15S}).
+   */
+  static Duration duration(String variable, String value, boolean zeroAllowed) {
+    String v = value.trim();
+    Duration parsed = null;
+    try {
+      if (v.matches("[0-9]{1,9}ms")) {
+        parsed = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+      } else if (v.matches("[0-9]{1,9}s")) {
+        parsed = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else if (v.startsWith("P") || v.startsWith("p")) {
+        parsed = Duration.parse(v);
+      }
+    } catch (DateTimeParseException e) {
+      parsed = null;
+    }
+    if (parsed == null || parsed.isNegative() || (parsed.isZero() && !zeroAllowed)) {
+      throw new IllegalArgumentException(variable + " must be a " + (zeroAllowed ? "" : "positive ")
+          + "duration such as 15s, 500ms or PT15S");
+    }
+    return parsed;
   }
 
   private static int port(String value) {
@@ -153,6 +198,9 @@ public final class GatewayExample {
     private CreditLedger ledger;
     private BiConsumer<Reservation, Settlement> settlementListener = (reservation, settlement) -> {};
     private Consumer<ChatGateway.Builder> gateway = settings -> {};
+    private Duration relayHeartbeat;
+    private Duration relayReconnectDelay;
+    private Duration relayFirstEventTimeout;
     private InetAddress bindAddress = InetAddress.getLoopbackAddress();
     private int port = DEFAULT_PORT;
     private int backlog;
@@ -259,6 +307,61 @@ public final class GatewayExample {
     }
 
     /**
+     * Sets the longest silence on a relayed stream before a {@code : ping} heartbeat ({@link
+     * ChatGateway.Builder#heartbeat}). Default {@link dev.llmgateway.SseRelay#DEFAULT_HEARTBEAT};
+     * env {@value GatewayExample#ENV_RELAY_HEARTBEAT}.
+     *
+     * @param heartbeat positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder relayHeartbeat(Duration heartbeat) {
+      this.relayHeartbeat = positive(heartbeat, "heartbeat");
+      return this;
+    }
+
+    /**
+     * Sets the reconnection delay the relay announces to the browser with {@code retry:} ({@link
+     * ChatGateway.Builder#reconnectDelay}). Default {@link
+     * dev.llmgateway.SseRelay#DEFAULT_RECONNECT_DELAY}; env {@value
+     * GatewayExample#ENV_RELAY_RECONNECT_DELAY}.
+     *
+     * @param reconnectDelay zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder relayReconnectDelay(Duration reconnectDelay) {
+      Objects.requireNonNull(reconnectDelay, "reconnectDelay");
+      if (reconnectDelay.isNegative()) {
+        throw new IllegalArgumentException("reconnectDelay must not be negative: " + reconnectDelay);
+      }
+      this.relayReconnectDelay = reconnectDelay;
+      return this;
+    }
+
+    /**
+     * Sets how long a relayed stream waits for its first event, and so the browser for the
+     * response's headers ({@link ChatGateway.Builder#streamFirstEventTimeout}). Default: the
+     * client's {@code timeout}; env {@value GatewayExample#ENV_RELAY_FIRST_EVENT_TIMEOUT}.
+     *
+     * @param timeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder relayFirstEventTimeout(Duration timeout) {
+      this.relayFirstEventTimeout = positive(timeout, "timeout");
+      return this;
+    }
+
+    private static Duration positive(Duration value, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.isZero() || value.isNegative()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+
+    /**
      * Adds settings of the {@link ChatGateway} (rate limiter, pricing, estimate, relay settings...),
      * applied after the example's own (client, ledger, stream tokens, webhooks, settlement
      * listener), in the order added; a customizer may override those too.
@@ -335,7 +438,25 @@ public final class GatewayExample {
       return DemoGateway.create(client, credits, tokens, users.get(0).userId(),
           streamTokenKeys != null ? streamTokenKeys : JwtKeySet.of("demo", DemoGateway.secret(random)),
           webhookSecret != null ? webhookSecret : WebhookSecret.ofBytes(DemoGateway.secret(random)),
-          port, settlementListener, gateway);
+          port, settlementListener, relaySettings().andThen(gateway));
+    }
+
+    /** The relay settings given, applied before the customizers (which may override them). */
+    private Consumer<ChatGateway.Builder> relaySettings() {
+      Duration heartbeat = relayHeartbeat;
+      Duration reconnect = relayReconnectDelay;
+      Duration firstEvent = relayFirstEventTimeout;
+      return settings -> {
+        if (heartbeat != null) {
+          settings.heartbeat(heartbeat);
+        }
+        if (reconnect != null) {
+          settings.reconnectDelay(reconnect);
+        }
+        if (firstEvent != null) {
+          settings.streamFirstEventTimeout(firstEvent);
+        }
+      };
     }
 
     /**

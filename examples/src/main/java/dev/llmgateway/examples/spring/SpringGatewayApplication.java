@@ -10,6 +10,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.StandardEnvironment;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.web.context.WebServerApplicationContext;
@@ -48,6 +51,12 @@ public class SpringGatewayApplication {
   public static final int RELAY_THREADS = 100;
   /** The property that sets how many streams are relayed at once. */
   public static final String RELAY_THREADS_PROPERTY = "llm-gateway.example.relay-threads";
+  /** The relay's heartbeat interval, e.g. {@code 15s} ({@link GatewayExample.Builder#relayHeartbeat}). */
+  public static final String RELAY_HEARTBEAT_PROPERTY = "llm-gateway.example.relay-heartbeat";
+  /** The reconnection delay the relay announces ({@link GatewayExample.Builder#relayReconnectDelay}). */
+  public static final String RELAY_RECONNECT_DELAY_PROPERTY = "llm-gateway.example.relay-reconnect-delay";
+  /** How long a relayed stream waits for its first event ({@link GatewayExample.Builder#relayFirstEventTimeout}). */
+  public static final String RELAY_FIRST_EVENT_TIMEOUT_PROPERTY = "llm-gateway.example.relay-first-event-timeout";
 
   /**
    * Starts the gateway with its configuration from the environment ({@link
@@ -79,8 +88,19 @@ public class SpringGatewayApplication {
     return start(settings, Map.of());
   }
 
-  /** As above, with Spring properties ({@code properties}) added to the example's. */
+  /**
+   * As above, with Spring properties ({@code properties}) added to the example's. The relay
+   * properties ({@value #RELAY_HEARTBEAT_PROPERTY}, {@value #RELAY_RECONNECT_DELAY_PROPERTY},
+   * {@value #RELAY_FIRST_EVENT_TIMEOUT_PROPERTY}), from {@code properties}, system properties or
+   * the environment ({@code LLM_GATEWAY_EXAMPLE_RELAY_HEARTBEAT}...), are set on {@code settings}.
+   */
   static ConfigurableApplicationContext start(GatewayExample.Builder settings, Map<String, Object> properties) {
+    StandardEnvironment environment = new StandardEnvironment();
+    environment.getPropertySources().addFirst(new MapPropertySource("example", properties));
+    Binder binder = Binder.get(environment);
+    binder.bind(RELAY_HEARTBEAT_PROPERTY, Duration.class).ifBound(settings::relayHeartbeat);
+    binder.bind(RELAY_RECONNECT_DELAY_PROPERTY, Duration.class).ifBound(settings::relayReconnectDelay);
+    binder.bind(RELAY_FIRST_EVENT_TIMEOUT_PROPERTY, Duration.class).ifBound(settings::relayFirstEventTimeout);
     int port = settings.port() == 0 && settings.client().isSandbox() ? freePort(settings.bindAddress()) : settings.port();
     DemoGateway demo = settings.wiring(port);
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);

@@ -58,6 +58,16 @@ public abstract class GatewayApiTest {
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
   private final WebhookSecret webhookSecret = WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
   private LlmGatewayClient client;
+
+  /** @return the client of the test's service */
+  protected LlmGatewayClient client() {
+    return client;
+  }
+
+  /** @return the test's ledger (user 123 holds 100 credits) */
+  protected InMemoryCreditLedger ledger() {
+    return ledger;
+  }
   private GatewayHost gateway;
   private String userToken;
   private final java.util.concurrent.BlockingQueue<dev.llmgateway.host.Settlement> settlements =
@@ -254,6 +264,38 @@ public abstract class GatewayApiTest {
       assertThat(settled.poll(20, TimeUnit.SECONDS)).isEqualTo(dev.llmgateway.host.Settlement.RELEASED);
       assertThat(ledger.balance("123")).isEqualTo(100);
       assertThat(ledger.pendingCount()).isZero();
+    }
+  }
+
+  @Test
+  void theRelayHeartbeatIsASettingOfTheExample() throws Exception {
+    try (GatewayHost quick = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(webhookSecret)
+        .relayHeartbeat(Duration.ofMillis(50)).port(0))) {
+      assertThat(heartbeatArrives(quick)).isTrue();
+    }
+  }
+
+  /**
+   * Streams through {@code host} from a service that sends one event and then stays quiet, and
+   * reads the raw response until a {@code : ping} comment (true) or its end (false).
+   */
+  protected boolean heartbeatArrives(GatewayHost host) throws IOException {
+    CountDownLatch release = new CountDownLatch(1);
+    service.enqueue(SseResponses.paused("data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n",
+        release, STREAM.substring(STREAM.indexOf("\n\n") + 2), 1, new CountDownLatch(1)));
+    Request ask = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/stream")
+        .header("Authorization", "Bearer " + host.users().issue("123"))
+        .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).build();
+    try (Response response = browser.newCall(ask).execute()) {
+      okio.BufferedSource body = response.body().source();
+      for (String line = body.readUtf8Line(); line != null; line = body.readUtf8Line()) {
+        if (line.equals(": ping")) {
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      release.countDown();
     }
   }
 

@@ -212,6 +212,51 @@ class GatewayExampleTest {
   }
 
   @Test
+  void fromEnvironmentReadsTheRelaySettings() throws Exception {
+    Map<String, String> env = Map.of(
+        GatewayExample.ENV_PORT, "0",
+        GatewayExample.ENV_RELAY_HEARTBEAT, "50ms",
+        GatewayExample.ENV_RELAY_RECONNECT_DELAY, "PT2S");
+    GatewayExample.Builder builder = GatewayExample.fromEnvironment(env::get);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try (LlmGatewayClient sandbox = builder.client(); GatewayServer gateway = builder.client(client).start()) {
+      service.enqueue(dev.llmgateway.testkit.SseResponses.paused(
+          "data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n", release,
+          "data: {\"type\":\"done\",\"finish_reason\":\"stop\"}\n\ndata: [DONE]\n\n", 1,
+          new java.util.concurrent.CountDownLatch(1)));
+      Request ask = new Request.Builder().url(url(gateway, GatewayRoutes.API + "/chat/stream"))
+          .header("Authorization", "Bearer " + gateway.users().issue(DemoGateway.demoUser().userId()))
+          .post(RequestBody.create("{\"query\":\"hi\"}", MediaType.get("application/json"))).build();
+      List<String> lines = new java.util.ArrayList<>();
+      try (Response response = browser.newCall(ask).execute()) {
+        okio.BufferedSource body = response.body().source();
+        for (String line = body.readUtf8Line(); line != null; line = body.readUtf8Line()) {
+          lines.add(line);
+          if (line.equals(": ping")) {
+            break; // the service is still quiet: the heartbeat came first
+          }
+        }
+      } finally {
+        release.countDown();
+      }
+      assertThat(lines).first().isEqualTo("retry: 2000");
+      assertThat(lines).last().isEqualTo(": ping");
+    }
+  }
+
+  @Test
+  void malformedRelaySettingsAreRefusedNamingTheVariable() {
+    for (String name : new String[] {GatewayExample.ENV_RELAY_HEARTBEAT, GatewayExample.ENV_RELAY_FIRST_EVENT_TIMEOUT}) {
+      for (String value : new String[] {"abc", "0s", "-1s", "15", "PT-1S", "1h"}) {
+        assertThatThrownBy(() -> GatewayExample.fromEnvironment(Map.of(name, value)::get))
+            .as("%s=%s", name, value).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(name);
+      }
+    }
+    assertThatThrownBy(() -> GatewayExample.fromEnvironment(Map.of(GatewayExample.ENV_RELAY_RECONNECT_DELAY, "-5ms")::get))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(GatewayExample.ENV_RELAY_RECONNECT_DELAY);
+  }
+
+  @Test
   void aMalformedPortIsRefusedNamingTheVariable() {
     for (String port : new String[] {"abc", "-1", "65536", "99999999999", ""}) {
       assertThatThrownBy(() -> GatewayExample.fromEnvironment(Map.of(GatewayExample.ENV_PORT, port)::get))

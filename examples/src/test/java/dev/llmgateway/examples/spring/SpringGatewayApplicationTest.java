@@ -68,6 +68,14 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
   }
 
   @Test
+  void theRelaySettingsAreSpringProperties() throws Exception {
+    try (GatewayHost quick = host(SpringGatewayApplication.start(GatewayExample.builder().client(client()).ledger(ledger())
+        .port(0), Map.of(SpringGatewayApplication.RELAY_HEARTBEAT_PROPERTY, "50ms")))) {
+      assertThat(heartbeatArrives(quick)).isTrue();
+    }
+  }
+
+  @Test
   void aRelayRunsOnTheRelayPoolNotOnATomcatThread() throws Exception {
     service.enqueue(SseResponses.sse(STREAM));
     try (Response response = browser.newCall(post(GatewayRoutes.API + "/chat/stream", "{\"query\":\"hi\"}").build()).execute()) {
