@@ -31,11 +31,20 @@ public final class Text {
         out.append('\u2026');
         break;
       }
-      out.appendCodePoint(Character.isISOControl(cp) ? ' ' : Character.isSurrogate((char) cp) ? '\uFFFD' : cp);
+      out.appendCodePoint(breaksALine(cp) ? ' ' : Character.isSurrogate((char) cp) ? '\uFFFD' : cp);
       count++;
       i += Character.charCount(cp);
     }
     return out.toString();
+  }
+
+  /**
+   * Control characters, Unicode line and paragraph separators and bidirectional overrides: what
+   * could start a forged log line or make one read backwards.
+   */
+  private static boolean breaksALine(int cp) {
+    return Character.isISOControl(cp) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E)
+        || (cp >= 0x2066 && cp <= 0x2069);
   }
 
   /** True when every char is printable ASCII (space to tilde), as HTTP header values must be. */

@@ -21,6 +21,7 @@ import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.internal.Ids;
+import dev.llmgateway.internal.Text;
 import dev.llmgateway.webhooks.CompletionWebhook;
 import dev.llmgateway.webhooks.VerifiedWebhook;
 import dev.llmgateway.webhooks.WebhookVerifier;
@@ -236,7 +237,8 @@ public final class ChatGateway {
     String requestId = done.requestId();
     Optional<Reservation> reservation = requestId == null ? Optional.empty() : ledger.findByRequestId(requestId);
     if (reservation.isEmpty()) {
-      LOG.warn("Completion webhook for request {} matches no open reservation", requestId);
+      // The id is the service's (signed) word, yet bounded and cleaned before it reaches a log line.
+      LOG.warn("Completion webhook for request {} matches no open reservation", Text.preview(requestId, 128));
       return WebhookOutcome.UNKNOWN_REQUEST;
     }
     if (done.status() == CompletionWebhook.Status.COMPLETED) {

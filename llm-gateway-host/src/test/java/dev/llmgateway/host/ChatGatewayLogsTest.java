@@ -91,4 +91,20 @@ class ChatGatewayLogsTest {
         .contains("matches no open reservation");
     assertThat(logged).doesNotContain(SERVICE_TOKEN).doesNotContain(WHSEC).doesNotContain(SECRET_B64);
   }
+
+  @Test
+  void aWebhookRequestIdIsLoggedBoundedAndWithoutLineBreaksOrDirectionOverrides() {
+    String hostile = "req\u2028FORGED LINE\u202Ereversed\r\nanother" + "x".repeat(5_000);
+    byte[] body = new String(UNKNOWN_REQUEST_WEBHOOK, StandardCharsets.UTF_8)
+        .replace("req-none", hostile.replace("\r", "\\r").replace("\n", "\\n")).getBytes(StandardCharsets.UTF_8);
+    String message;
+    try (LogCapture logs = new LogCapture()) {
+      Map<String, String> headers = WebhookSigner.of(WebhookSecret.parse(WHSEC)).headers("msg_2", Instant.now(), body);
+      assertThat(gateway.handleCompletionWebhook(headers::get, body)).isEqualTo(ChatGateway.WebhookOutcome.UNKNOWN_REQUEST);
+      message = logs.events().stream().map(e -> e.getFormattedMessage())
+          .filter(m -> m.contains("matches no open reservation")).findFirst().orElseThrow();
+    }
+
+    assertThat(message).hasSizeLessThan(300).doesNotContain("\u2028", "\u202E", "\r", "\n").contains("FORGED LINE");
+  }
 }
