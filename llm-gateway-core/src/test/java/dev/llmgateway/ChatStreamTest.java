@@ -308,7 +308,9 @@ class ChatStreamTest extends MockServerTest {
     server.enqueue(SseResponses.stalled(": waiting\n\n", release));
     server.enqueue(TestSupport.resetBeforeTheResponse());
     useClient(clientBuilder().retryPolicy(RetryPolicy.builder().maxRetries(1).build()));
-    StreamOptions options = StreamOptions.builder().firstEventTimeout(Duration.ofMillis(200)).build();
+    // The limit applies to both attempts: long enough that the second one's reset (its own
+    // failure) always comes first, even on a loaded machine (200 ms did not, once, under .ci/stress).
+    StreamOptions options = StreamOptions.builder().firstEventTimeout(Duration.ofSeconds(1)).build();
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
       ServiceUnavailableException e = catchThrowableOfType(ServiceUnavailableException.class, stream::completion);
 
