@@ -70,11 +70,16 @@ public final class UserTokens {
     if (authorization == null || !authorization.startsWith("Bearer ")) {
       return Optional.empty();
     }
+    String subject;
     try {
       DecodedJWT jwt = verifier.verify(authorization.substring("Bearer ".length()).trim());
-      return Optional.ofNullable(directory.get(jwt.getSubject()));
+      subject = jwt.getSubject();
     } catch (JWTVerificationException e) {
       return Optional.empty();
+    } catch (NullPointerException e) {
+      // java-jwt 4 throws this for a header that is JSON null ("bnVsbA.e30.x"): not a valid token either.
+      return Optional.empty();
     }
+    return subject == null ? Optional.empty() : Optional.ofNullable(directory.get(subject));
   }
 }
