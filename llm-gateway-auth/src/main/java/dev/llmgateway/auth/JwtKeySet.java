@@ -30,8 +30,8 @@ import org.jspecify.annotations.Nullable;
  * key material of another kind: a PEM block ({@code -----BEGIN ...}), an OpenSSH key ({@code
  * ssh-rsa}, {@code ssh-ed25519}, {@code ecdsa-sha2-...}) or a JWK ({@code {"kty": ...}}) is
  * refused, since an HMAC keyed with a public key can be computed by anyone (algorithm confusion).
- * PyJWT refuses such keys too. Immutable and thread-safe; the secrets are copied in and never handed out, logged or shown by {@link
- * #toString()}.
+ * PyJWT refuses such keys too. Immutable and thread-safe; the secrets are copied in and never
+ * handed out, logged or shown by {@link #toString()}.
  */
 public final class JwtKeySet {
   /** The shortest secret accepted, in bytes: HS256 needs a key at least as long as its hash. */

@@ -37,7 +37,7 @@ public final class ServiceJwtVerifier {
   public static final Duration DEFAULT_LEEWAY = Duration.ofSeconds(30);
   /** Default longest {@code exp - iat}, as the service enforces. */
   public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofSeconds(300);
-  /** The longest {@code exp - iat} that may be configured: the contract's limit for service JWTs and stream tokens. */
+  /** The longest {@code exp - iat} that may be configured: the contract's limit for both token kinds. */
   public static final Duration MAX_LIFETIME = Duration.ofSeconds(300);
   /** The largest leeway that may be configured. */
   public static final Duration MAX_LEEWAY = Duration.ofMinutes(5);

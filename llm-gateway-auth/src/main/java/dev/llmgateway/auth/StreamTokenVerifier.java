@@ -17,10 +17,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Runs every check of {@link ServiceJwtVerifier} with {@code aud} exactly {@value
  * StreamTokenIssuer#DEFAULT_AUDIENCE} (so a token whose {@code aud} also names {@code llm-chat}
- * is refused: one token cannot be both a service JWT and a stream token), then requires the {@code role}, {@code req} and {@code rid}
- * claims and the scope {@code llm:chat:send}, and last records the {@code jti} in a {@link
- * ReplayStore}: a second use of a token is refused with {@link Reason#REPLAYED}. Because the {@code
- * req} claim is signed, a token whose request was altered fails with {@link Reason#BAD_SIGNATURE}.
+ * is refused: one token cannot be both a service JWT and a stream token), then requires the
+ * {@code role}, {@code req} and {@code rid} claims and the scope {@code llm:chat:send}, and last
+ * records the {@code jti} in a {@link ReplayStore}: a second use of a token is refused with {@link
+ * Reason#REPLAYED}. Because the {@code req} claim is signed, a token whose request was altered
+ * fails with {@link Reason#BAD_SIGNATURE}.
  *
  * <p>The default replay store is {@link ReplayStore#inMemory} (one JVM; fails closed when full),
  * remembering each {@code jti} until its token's {@code exp} plus the leeway, after which the token

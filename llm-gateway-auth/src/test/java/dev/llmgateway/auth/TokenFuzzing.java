@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.auth.internal.StrictJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,11 +66,11 @@ final class TokenFuzzing {
   /** Reads a seed of a fuzz test's corpus, to check that the corpus reaches what it should. */
   static byte[] seed(Class<?> fuzzTest, String method, String name) {
     String path = fuzzTest.getSimpleName() + "Inputs/" + method + "/" + name;
-    try (java.io.InputStream in = fuzzTest.getResourceAsStream(path)) {
+    try (InputStream in = fuzzTest.getResourceAsStream(path)) {
       assertThat(in).as(path).isNotNull();
       return in.readAllBytes();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
