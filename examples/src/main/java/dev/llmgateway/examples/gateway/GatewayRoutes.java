@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The host API of the example gateway without an HTTP server: each route takes what it needs of
@@ -184,11 +183,11 @@ public final class GatewayRoutes {
   /**
    * {@code POST /webhooks/llm-chat/completion}: the service's signed completion webhook.
    *
-   * @param headers the request's headers by name
+   * @param headers every value of every request header (so that a repeated {@code webhook-id} is seen)
    * @param body the raw body, exactly as received
-   * @return 200 with the outcome, or 400 if the signature does not verify
+   * @return 200 with the outcome, or 400 if the signature does not verify or a header is repeated
    */
-  public Reply webhook(Function<String, String> headers, byte[] body) {
+  public Reply webhook(Map<String, ? extends List<String>> headers, byte[] body) {
     try {
       ChatGateway.WebhookOutcome outcome = gateway.handleCompletionWebhook(headers, body);
       return Reply.of(200, Envelope.ok(Map.of("outcome", outcome.name().toLowerCase(Locale.ROOT)), Map.of()));
