@@ -6,7 +6,7 @@ Usage: interop.py COMMAND, with one JSON object on stdin; writes one JSON object
 Secrets travel on stdin only, never as arguments. Commands:
 
   verify-jwt      {token, secret_b64, audience, issuer}        -> {claims, header} or {error}
-  mint-jwt        {claims, secret_b64, headers, algorithm?}    -> {token}
+  mint-jwt        {claims, secret_b64, headers, algorithm?}    -> {token} or {error}
   sign-webhook    {secret, msg_id, timestamp, body_b64}        -> {signature}
   verify-webhook  {secret, headers, body_b64, now, tolerance}  -> {valid, reason?}
 
@@ -40,7 +40,10 @@ def verify_jwt(req):
 def mint_jwt(req):
     secret = base64.b64decode(req["secret_b64"])
     algorithm = req.get("algorithm", "HS256")
-    token = jwt.encode(req["claims"], secret, algorithm=algorithm, headers=req.get("headers"))
+    try:
+        token = jwt.encode(req["claims"], secret, algorithm=algorithm, headers=req.get("headers"))
+    except jwt.exceptions.PyJWTError as e:
+        return {"error": type(e).__name__}
     if isinstance(token, bytes):  # PyJWT 1.x
         token = token.decode("ascii")
     return {"token": token}

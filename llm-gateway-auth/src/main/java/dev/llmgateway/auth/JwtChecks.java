@@ -1,17 +1,12 @@
 package dev.llmgateway.auth;
 
-import com.auth0.jwt.JWT;
-import com.auth0.jwt.algorithms.Algorithm;
-import com.auth0.jwt.exceptions.JWTDecodeException;
-import com.auth0.jwt.exceptions.SignatureVerificationException;
-import com.auth0.jwt.interfaces.Claim;
-import com.auth0.jwt.interfaces.DecodedJWT;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.auth.TokenVerificationException.Reason;
-import java.io.IOException;
+import dev.llmgateway.auth.internal.StrictJson;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,27 +16,30 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The checks shared by both verifiers, in order: shape, algorithm (HS256 only), key by {@code kid},
- * signature, then the claims (presence, types, audience, issuer, lifetime, time). Nothing from the
- * token is trusted before its signature is checked. Immutable and thread-safe.
+ * The checks shared by both verifiers, in order: shape (three base64url parts, header and payload
+ * each exactly one JSON object), algorithm (HS256 only), key by {@code kid}, signature, then the
+ * claims (presence, types, audience, issuer, lifetime, time). Nothing from the token is trusted
+ * before its signature is checked, and no refusal's message holds a value from the token or the
+ * verifier's keys. Immutable and thread-safe.
  */
 final class JwtChecks {
   /** Longest token accepted, against oversized input. */
   static final int MAX_TOKEN_LENGTH = 65_536;
 
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-  private static final Pattern SHOWABLE_ALG = Pattern.compile("[A-Za-z0-9]{1,16}");
+  private static final String HMAC = "HmacSHA256";
+  private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
+  private static final Base64.Encoder BASE64URL_UNPADDED = Base64.getUrlEncoder().withoutPadding();
   private static final long MAX_EPOCH_SECONDS = 253_402_300_799L; // 9999-12-31T23:59:59Z
   private static final List<String> REQUIRED = List.of("sub", "company_id", "scopes", "exp", "iat", "jti");
 
   private final String kind;
   private final JwtKeySet keys;
-  private final Map<String, Algorithm> algorithms;
+  private final Map<String, SecretKeySpec> hmacKeys;
   private final String audience;
   private final String issuer;
   private final Duration leeway;
@@ -53,11 +51,11 @@ final class JwtChecks {
       Clock clock) {
     this.kind = kind;
     this.keys = keys;
-    Map<String, Algorithm> byKid = new LinkedHashMap<>();
+    Map<String, SecretKeySpec> byKid = new LinkedHashMap<>();
     for (String kid : keys.keyIds()) {
-      byKid.put(kid, Algorithm.HMAC256(keys.secret(kid)));
+      byKid.put(kid, new SecretKeySpec(keys.secret(kid), HMAC));
     }
-    this.algorithms = Collections.unmodifiableMap(byKid);
+    this.hmacKeys = Collections.unmodifiableMap(byKid);
     this.audience = audience;
     this.issuer = issuer;
     this.leeway = leeway;
@@ -81,55 +79,84 @@ final class JwtChecks {
     if (token.length() > MAX_TOKEN_LENGTH) {
       throw fail(Reason.MALFORMED, "longer than " + MAX_TOKEN_LENGTH + " characters");
     }
-    DecodedJWT jwt;
-    try {
-      jwt = JWT.decode(token);
-    } catch (JWTDecodeException e) {
-      // The cause is left out: its message may quote parts of the token.
-      throw fail(Reason.MALFORMED, "not a JWT (three base64url parts with a JSON header and payload)");
+    int firstDot = token.indexOf('.');
+    int secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1);
+    if (secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) {
+      throw fail(Reason.MALFORMED, "not a JWT: three base64url parts separated by dots are required");
     }
-    String alg = jwt.getAlgorithm();
-    if (!JwtSigning.ALGORITHM.equals(alg)) {
-      throw fail(Reason.ALGORITHM_NOT_ALLOWED, "alg must be " + JwtSigning.ALGORITHM + ", was "
-          + (alg != null && SHOWABLE_ALG.matcher(alg).matches() ? alg : "missing or unprintable"));
+    ObjectNode header = segment(token, 0, firstDot, "header");
+    ObjectNode payload = segment(token, firstDot + 1, secondDot, "payload");
+    JsonNode alg = header.get("alg");
+    if (alg == null || !JwtSigning.ALGORITHM.equals(alg.textValue())) {
+      throw fail(Reason.ALGORITHM_NOT_ALLOWED, "alg must be " + JwtSigning.ALGORITHM);
     }
-    @Nullable String keyId = keyId(jwt);
-    Algorithm algorithm = keyId == null ? algorithms.get(keys.activeKeyId()) : algorithms.get(keyId);
-    if (algorithm == null) {
-      throw fail(Reason.UNKNOWN_KEY, "kid is not one of " + keys.keyIds());
+    if (header.has("crit")) {
+      // RFC 7515 section 4.1.11: extensions a verifier does not implement must be refused.
+      throw fail(Reason.MALFORMED, "crit names header extensions this verifier does not implement");
     }
-    try {
-      algorithm.verify(jwt);
-    } catch (SignatureVerificationException e) {
+    @Nullable String keyId = keyId(header);
+    SecretKeySpec key = hmacKeys.get(keyId == null ? keys.activeKeyId() : keyId);
+    if (key == null) {
+      throw fail(Reason.UNKNOWN_KEY, "kid names no key of the verifier's key set");
+    }
+    byte @Nullable [] signature = base64url(token, secondDot + 1, token.length());
+    if (signature == null || !MessageDigest.isEqual(hmac(key, token, secondDot), signature)) {
       throw fail(Reason.BAD_SIGNATURE, "signature does not match"
           + (keyId == null ? " the active key (no kid)" : " the key its kid names"));
     }
-    ObjectNode payload = payload(jwt);
     return checkClaims(payload, keyId == null ? keys.activeKeyId() : keyId);
   }
 
-  private @Nullable String keyId(DecodedJWT jwt) {
-    Claim kid = jwt.getHeaderClaim("kid");
-    if (kid == null || kid.isMissing()) {
-      return null;
+  private ObjectNode segment(String token, int from, int to, String name) {
+    byte @Nullable [] bytes = base64url(token, from, to);
+    ObjectNode node = bytes == null ? null : StrictJson.parseObject(bytes);
+    if (node == null) {
+      // No parser message: it may quote the token.
+      throw fail(Reason.MALFORMED, "the " + name + " is not base64url of exactly one JSON object"
+          + " (UTF-8, no repeated names, nothing after it)");
     }
-    String value = kid.asString();
-    if (value == null) {
-      throw fail(Reason.MALFORMED, "kid header must be a string");
-    }
-    return value;
+    return node;
   }
 
-  private ObjectNode payload(DecodedJWT jwt) {
-    try {
-      JsonNode node = MAPPER.readTree(Base64.getUrlDecoder().decode(jwt.getPayload()));
-      if (node instanceof ObjectNode) {
-        return (ObjectNode) node;
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      // fall through: reported below without the cause, which may quote the payload
+  /**
+   * Decodes unpadded base64url in its one canonical spelling, or returns null: padding, other
+   * characters, or set bits after the last byte would let one token be spelled several ways.
+   */
+  private static byte @Nullable [] base64url(String token, int from, int to) {
+    if ((to - from) % 4 == 1) {
+      return null;
     }
-    throw fail(Reason.MALFORMED, "payload is not a JSON object without duplicate claims");
+    for (int i = from; i < to; i++) {
+      char c = token.charAt(i);
+      if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+        return null;
+      }
+    }
+    String text = token.substring(from, to);
+    byte[] bytes = BASE64URL.decode(text);
+    return BASE64URL_UNPADDED.encodeToString(bytes).equals(text) ? bytes : null;
+  }
+
+  private static byte[] hmac(SecretKeySpec key, String token, int signingInputEnd) {
+    try {
+      Mac mac = Mac.getInstance(HMAC);
+      mac.init(key);
+      // The signing input was checked to be base64url and dots, so ASCII.
+      return mac.doFinal(token.substring(0, signingInputEnd).getBytes(StandardCharsets.US_ASCII));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java runtime", e);
+    }
+  }
+
+  private @Nullable String keyId(ObjectNode header) {
+    JsonNode kid = header.get("kid");
+    if (kid == null) {
+      return null;
+    }
+    if (!kid.isTextual()) {
+      throw fail(Reason.MALFORMED, "kid header must be a string");
+    }
+    return kid.textValue();
   }
 
   private Verified checkClaims(ObjectNode payload, String keyId) {
@@ -148,50 +175,42 @@ final class JwtChecks {
 
     requirePresent(payload, "aud");
     if (!audienceMatches(payload.get("aud"))) {
-      throw fail(Reason.WRONG_AUDIENCE, "aud does not contain " + audience);
+      throw fail(Reason.WRONG_AUDIENCE,
+          "aud must be exactly the verifier's audience (a string, or an array holding only it)");
     }
     requirePresent(payload, "iss");
     JsonNode iss = payload.get("iss");
     if (!iss.isTextual() || !iss.textValue().equals(issuer)) {
-      throw fail(Reason.WRONG_ISSUER, "iss is not " + issuer);
+      throw fail(Reason.WRONG_ISSUER, "iss is not the verifier's issuer");
     }
     if (expiresAt.isBefore(issuedAt)) {
       throw fail(Reason.INVALID_CLAIM, "exp is before iat");
     }
-    Duration lifetime = Duration.between(issuedAt, expiresAt);
-    if (lifetime.compareTo(maxLifetime) > 0) {
-      throw fail(Reason.LIFETIME_TOO_LONG, "exp - iat is " + lifetime.toSeconds() + " s; at most "
-          + maxLifetime.toSeconds() + " s allowed");
+    if (Duration.between(issuedAt, expiresAt).compareTo(maxLifetime) > 0) {
+      throw fail(Reason.LIFETIME_TOO_LONG, "exp - iat is longer than the verifier's maximum lifetime");
     }
     Instant now = clock.instant();
     if (!now.isBefore(expiresAt.plus(leeway))) {
-      throw fail(Reason.EXPIRED, "expired at " + expiresAt + " (now " + now + ", leeway "
-          + leeway.toSeconds() + " s)");
+      throw fail(Reason.EXPIRED, "exp has passed, beyond the leeway; mint a new token");
     }
     if (issuedAt.isAfter(now.plus(leeway))) {
-      throw fail(Reason.NOT_YET_VALID, "iat " + issuedAt + " is in the future (now " + now + ", leeway "
-          + leeway.toSeconds() + " s); check the clocks");
+      throw fail(Reason.NOT_YET_VALID, "iat lies in the future, beyond the leeway; check the clocks");
     }
     if (notBefore != null && notBefore.isAfter(now.plus(leeway))) {
-      throw fail(Reason.NOT_YET_VALID, "nbf " + notBefore + " is in the future (now " + now + ", leeway "
-          + leeway.toSeconds() + " s)");
+      throw fail(Reason.NOT_YET_VALID, "nbf lies in the future, beyond the leeway; check the clocks");
     }
     return new Verified(payload, keyId, subject, companyId, role, companyRole, scopes, jti, issuedAt,
         expiresAt);
   }
 
+  /**
+   * The contract's {@code aud} is one string. An array is accepted only when it holds exactly that
+   * string: one holding more would let a token serve several audiences (a service JWT that is also
+   * a stream token).
+   */
   private boolean audienceMatches(JsonNode aud) {
-    if (aud.isTextual()) {
-      return aud.textValue().equals(audience);
-    }
-    if (aud.isArray()) {
-      for (JsonNode entry : aud) {
-        if (entry.isTextual() && entry.textValue().equals(audience)) {
-          return true;
-        }
-      }
-    }
-    return false;
+    JsonNode only = aud.isArray() && aud.size() == 1 ? aud.get(0) : aud;
+    return only.isTextual() && only.textValue().equals(audience);
   }
 
   private List<String> scopes(JsonNode node) {

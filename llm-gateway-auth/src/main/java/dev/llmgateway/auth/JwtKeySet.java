@@ -1,5 +1,6 @@
 package dev.llmgateway.auth;
 
+import dev.llmgateway.auth.internal.KeyShapes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Collections;
@@ -25,9 +26,12 @@ import org.jspecify.annotations.Nullable;
  *     .build();
  * }</pre>
  *
- * <p>Every secret is at least {@value #MIN_SECRET_BYTES} bytes (RFC 7518 section 3.2). Immutable
- * and thread-safe; the secrets are copied in and never handed out, logged or shown by {@link
- * #toString()}.
+ * <p>Every secret is at least {@value #MIN_SECRET_BYTES} bytes (RFC 7518 section 3.2) and is not
+ * key material of another kind: a PEM block ({@code -----BEGIN ...}), an OpenSSH key ({@code
+ * ssh-rsa}, {@code ssh-ed25519}, {@code ecdsa-sha2-...}) or a JWK ({@code {"kty": ...}}) is
+ * refused, since an HMAC keyed with a public key can be computed by anyone (algorithm confusion).
+ * PyJWT refuses such keys too. Immutable and thread-safe; the secrets are copied in and never
+ * handed out, logged or shown by {@link #toString()}.
  */
 public final class JwtKeySet {
   /** The shortest secret accepted, in bytes: HS256 needs a key at least as long as its hash. */
@@ -49,7 +53,8 @@ public final class JwtKeySet {
    * @param keyId the {@code kid}: printable ASCII, 1 to {@value #MAX_KEY_ID_LENGTH} characters
    * @param secret the secret, at least {@value #MIN_SECRET_BYTES} bytes; copied
    * @return the key set
-   * @throws IllegalArgumentException if the key id or the secret breaks the rules above
+   * @throws IllegalArgumentException if the key id or the secret breaks the rules above (too short,
+   *     or a PEM, OpenSSH or JWK key)
    */
   public static JwtKeySet of(String keyId, byte[] secret) {
     return builder().activeKey(keyId, secret).build();
@@ -62,7 +67,8 @@ public final class JwtKeySet {
    * @param keyId the {@code kid}: printable ASCII, 1 to {@value #MAX_KEY_ID_LENGTH} characters
    * @param secret the secret, at least {@value #MIN_SECRET_BYTES} bytes in UTF-8
    * @return the key set
-   * @throws IllegalArgumentException if the key id or the secret breaks the rules above
+   * @throws IllegalArgumentException if the key id or the secret breaks the rules above (too short,
+   *     or a PEM, OpenSSH or JWK key)
    */
   public static JwtKeySet of(String keyId, String secret) {
     return builder().activeKey(keyId, secret).build();
@@ -197,6 +203,12 @@ public final class JwtKeySet {
         throw new IllegalArgumentException(
             "JWT secret for kid " + keyId + " is " + secret.length + " bytes; HS256 secrets must be at least "
                 + MIN_SECRET_BYTES + " bytes (256 bits) of random data");
+      }
+      String kind = KeyShapes.asymmetricKind(secret);
+      if (kind != null) {
+        throw new IllegalArgumentException("JWT secret for kid " + keyId + " looks like " + kind
+            + ", not a shared secret: HS256 tokens keyed with a public key can be signed by anyone who has it"
+            + " (algorithm confusion); use at least " + MIN_SECRET_BYTES + " bytes of random data");
       }
       if (secrets.containsKey(keyId)) {
         throw new IllegalArgumentException("kid " + keyId + " is already in the key set");

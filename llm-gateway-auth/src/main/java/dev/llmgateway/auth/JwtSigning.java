@@ -6,13 +6,13 @@ import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTCreationException;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.internal.Ids;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /** Mints HS256 JWTs carrying the scheme-2 user claims. Immutable and thread-safe. */
@@ -46,7 +46,7 @@ final class JwtSigning {
   ServiceJwt sign(UserContext user, List<String> scopes, Map<String, Object> extraClaims) {
     Instant issuedAt = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Instant expiresAt = issuedAt.plusSeconds(ttlSeconds);
-    String jti = UUID.randomUUID().toString();
+    String jti = Ids.randomUuid(); // unpredictable, without UUID.randomUUID()'s JVM-wide lock
     String keyId = keys.activeKeyId();
     JWTCreator.Builder jwt = JWT.create()
         .withKeyId(keyId)

@@ -15,10 +15,13 @@ import org.jspecify.annotations.Nullable;
  * EC or another HMAC, whatever the header says); the {@code kid} names a key of the {@link
  * JwtKeySet} (a token without {@code kid} is checked against the active key); the signature; the
  * required claims {@code sub}, {@code company_id}, {@code scopes}, {@code exp}, {@code iat}, {@code
- * jti} with their types; {@code aud}; {@code iss}; the lifetime {@code exp - iat}; {@code exp},
+ * jti} with their types; {@code aud} (exactly the audience: a string, or an array holding only
+ * it); {@code iss}; the lifetime {@code exp - iat}; {@code exp},
  * {@code iat} and (when present) {@code nbf} against the clock with the leeway; and, with {@link
- * #verify(String, String)}, the scope. Every refusal is a {@link TokenVerificationException} whose
- * {@link TokenVerificationException#reason()} names the failed rule.
+ * #verify(String, String)}, the scope. A header or payload that is not exactly one JSON object
+ * (JSON {@code null}, an array, trailing data, a name twice) is malformed. Every refusal is a
+ * {@link TokenVerificationException} whose {@link TokenVerificationException#reason()} names the
+ * failed rule; its message names the rule only, never a value from the token or the key set.
  *
  * <pre>{@code
  * ServiceJwtVerifier verifier = ServiceJwtVerifier.builder()
@@ -34,6 +37,10 @@ public final class ServiceJwtVerifier {
   public static final Duration DEFAULT_LEEWAY = Duration.ofSeconds(30);
   /** Default longest {@code exp - iat}, as the service enforces. */
   public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofSeconds(300);
+  /** The longest {@code exp - iat} that may be configured: the contract's limit for both token kinds. */
+  public static final Duration MAX_LIFETIME = Duration.ofSeconds(300);
+  /** The largest leeway that may be configured. */
+  public static final Duration MAX_LEEWAY = Duration.ofMinutes(5);
 
   private final JwtChecks checks;
   private final String audience;
@@ -127,8 +134,8 @@ public final class ServiceJwtVerifier {
     }
 
     /**
-     * Sets the audience {@code aud} must contain. Default {@value
-     * ServiceJwtMinter#DEFAULT_AUDIENCE}.
+     * Sets the audience {@code aud} must equal (a one-element array holding it is accepted too).
+     * Default {@value ServiceJwtMinter#DEFAULT_AUDIENCE}.
      *
      * @param audience the audience
      * @return this builder
@@ -166,12 +173,12 @@ public final class ServiceJwtVerifier {
     /**
      * Sets the longest {@code exp - iat} accepted. Default 300 s.
      *
-     * @param maxLifetime positive
+     * @param maxLifetime from 1 s to {@link #MAX_LIFETIME} (300 s, the contract's limit)
      * @return this builder
-     * @throws IllegalArgumentException if zero or negative
+     * @throws IllegalArgumentException if outside that range
      */
     public Builder maxLifetime(Duration maxLifetime) {
-      this.maxLifetime = checkPositive(maxLifetime, "maxLifetime");
+      this.maxLifetime = checkMaxLifetime(maxLifetime);
       return this;
     }
 
@@ -202,17 +209,18 @@ public final class ServiceJwtVerifier {
 
   static Duration checkLeeway(Duration leeway) {
     Objects.requireNonNull(leeway, "leeway");
-    if (leeway.isNegative() || leeway.compareTo(Duration.ofMinutes(5)) > 0) {
+    if (leeway.isNegative() || leeway.compareTo(MAX_LEEWAY) > 0) {
       throw new IllegalArgumentException("leeway must be between 0 and 5 minutes, was " + leeway);
     }
     return leeway;
   }
 
-  static Duration checkPositive(Duration value, String name) {
-    Objects.requireNonNull(value, name);
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, was " + value);
+  static Duration checkMaxLifetime(Duration maxLifetime) {
+    Objects.requireNonNull(maxLifetime, "maxLifetime");
+    if (maxLifetime.compareTo(Duration.ofSeconds(1)) < 0 || maxLifetime.compareTo(MAX_LIFETIME) > 0) {
+      throw new IllegalArgumentException("maxLifetime must be between 1 s and " + MAX_LIFETIME.toSeconds()
+          + " s (the contract allows service JWTs and stream tokens at most 300 s), was " + maxLifetime);
     }
-    return value;
+    return maxLifetime;
   }
 }

@@ -7,6 +7,7 @@ import dev.llmgateway.RequestValidator;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.ValidationException.Violation;
+import dev.llmgateway.internal.Ids;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Function;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
@@ -88,7 +88,7 @@ public final class StreamTokenIssuer {
    * @throws LlmGatewayException if signing fails
    */
   public StreamToken issue(ChatRequest request, UserContext user) {
-    return issue(request, user, UUID.randomUUID().toString());
+    return issue(request, user, Ids.randomUuid());
   }
 
   /**

@@ -15,11 +15,13 @@ import org.jspecify.annotations.Nullable;
  * Verifies stream tokens the way the service does (CONTRACT section 4), for Java services on the
  * receiving side and for tests.
  *
- * <p>Runs every check of {@link ServiceJwtVerifier} with {@code aud} {@value
- * StreamTokenIssuer#DEFAULT_AUDIENCE}, then requires the {@code role}, {@code req} and {@code rid}
- * claims and the scope {@code llm:chat:send}, and last records the {@code jti} in a {@link
- * ReplayStore}: a second use of a token is refused with {@link Reason#REPLAYED}. Because the {@code
- * req} claim is signed, a token whose request was altered fails with {@link Reason#BAD_SIGNATURE}.
+ * <p>Runs every check of {@link ServiceJwtVerifier} with {@code aud} exactly {@value
+ * StreamTokenIssuer#DEFAULT_AUDIENCE} (so a token whose {@code aud} also names {@code llm-chat}
+ * is refused: one token cannot be both a service JWT and a stream token), then requires the
+ * {@code role}, {@code req} and {@code rid} claims and the scope {@code llm:chat:send}, and last
+ * records the {@code jti} in a {@link ReplayStore}: a second use of a token is refused with {@link
+ * Reason#REPLAYED}. Because the {@code req} claim is signed, a token whose request was altered
+ * fails with {@link Reason#BAD_SIGNATURE}.
  *
  * <p>The default replay store is {@link ReplayStore#inMemory} (one JVM; fails closed when full),
  * remembering each {@code jti} until its token's {@code exp} plus the leeway, after which the token
@@ -134,8 +136,8 @@ public final class StreamTokenVerifier {
     }
 
     /**
-     * Sets the audience {@code aud} must contain. Default {@value
-     * StreamTokenIssuer#DEFAULT_AUDIENCE}.
+     * Sets the audience {@code aud} must equal (a one-element array holding it is accepted too).
+     * Default {@value StreamTokenIssuer#DEFAULT_AUDIENCE}.
      *
      * @param audience the audience
      * @return this builder
@@ -173,12 +175,13 @@ public final class StreamTokenVerifier {
     /**
      * Sets the longest {@code exp - iat} accepted. Default 300 s.
      *
-     * @param maxLifetime positive
+     * @param maxLifetime from 1 s to {@link ServiceJwtVerifier#MAX_LIFETIME} (300 s, the contract's
+     *     limit)
      * @return this builder
-     * @throws IllegalArgumentException if zero or negative
+     * @throws IllegalArgumentException if outside that range
      */
     public Builder maxLifetime(Duration maxLifetime) {
-      this.maxLifetime = ServiceJwtVerifier.checkPositive(maxLifetime, "maxLifetime");
+      this.maxLifetime = ServiceJwtVerifier.checkMaxLifetime(maxLifetime);
       return this;
     }
 

@@ -5,8 +5,10 @@ import java.util.Objects;
 
 /**
  * A service JWT or stream token was refused. {@link #reason()} says why, one actionable meaning
- * each; the message adds detail (which claim, which limit) but never the token, a secret or a
- * claim value copied from the refused token.
+ * each; the message names the rule that failed (which claim, which header) but never the token, a
+ * secret, a value copied from the refused token ({@code alg}, {@code kid}, {@code exp}, ...) or the
+ * verifier's configuration (its key ids), none of which a caller who sent a bad token should
+ * learn.
  *
  * <p>Receiving sides answer {@code 401} for every reason except {@link
  * Reason#INSUFFICIENT_SCOPE}, which is {@code 403} (CONTRACT section 1).
@@ -16,7 +18,11 @@ public final class TokenVerificationException extends LlmGatewayException {
 
   /** Why a token was refused. */
   public enum Reason {
-    /** Not a JWT: not three base64url parts, or a header or payload that is not a JSON object. */
+    /**
+     * Not a JWT: not three base64url parts, or a header or payload that is not exactly one JSON
+     * object (JSON {@code null}, an array, a number, data after the object, a name twice, nesting
+     * too deep), a {@code kid} that is not a string, or a {@code crit} header.
+     */
     MALFORMED,
     /**
      * The header's {@code alg} is not {@code HS256} ({@code none}, {@code RS256}, {@code ES256},
@@ -31,7 +37,10 @@ public final class TokenVerificationException extends LlmGatewayException {
     MISSING_CLAIM,
     /** A claim has the wrong type or an impossible value (e.g. a numeric {@code sub}). */
     INVALID_CLAIM,
-    /** {@code aud} does not contain the audience the verifier expects. */
+    /**
+     * {@code aud} is not exactly the audience the verifier expects: a string equal to it, or an
+     * array holding only it.
+     */
     WRONG_AUDIENCE,
     /** {@code iss} is not the issuer the verifier expects. */
     WRONG_ISSUER,

@@ -1,9 +1,8 @@
 package dev.llmgateway.webhooks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.Usage;
-import java.io.IOException;
+import dev.llmgateway.auth.internal.StrictJson;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -27,8 +26,6 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable and thread-safe.
  */
 public final class CompletionWebhook {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-
   /** How the stream ended. */
   public enum Status {
     /** The answer was generated ({@code completed}). */
@@ -102,17 +99,17 @@ public final class CompletionWebhook {
     this.completedAt = instant(text(data.get("completed_at")));
   }
 
-  /** Parses a verified body; refuses anything but a JSON object. */
+  /**
+   * Parses a verified body; refuses anything but exactly one JSON object in UTF-8: data after the
+   * object would be signed but unread, and a name given twice could be read differently by another
+   * reader of the same bytes.
+   */
   static CompletionWebhook parse(byte[] body) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(body);
-    } catch (IOException e) {
-      root = null;
-    }
-    if (root == null || !root.isObject()) {
+    JsonNode root = StrictJson.parseObject(body);
+    if (root == null) {
       throw new WebhookVerificationException(WebhookVerificationException.Reason.MALFORMED_BODY,
-          "Webhook refused (MALFORMED_BODY): the signature is valid but the body is not a JSON object");
+          "Webhook refused (MALFORMED_BODY): the signature is valid but the body is not exactly one JSON"
+              + " object (UTF-8, nothing after it, no name twice in an object)");
     }
     return new CompletionWebhook(root);
   }

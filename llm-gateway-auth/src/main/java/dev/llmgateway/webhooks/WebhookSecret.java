@@ -1,5 +1,6 @@
 package dev.llmgateway.webhooks;
 
+import dev.llmgateway.auth.internal.KeyShapes;
 import java.util.Base64;
 import java.util.Objects;
 
@@ -7,7 +8,8 @@ import java.util.Objects;
  * The shared secret of Standard Webhooks signatures, as raw bytes. The service shares it as {@code
  * whsec_} followed by the base64 of the bytes; {@link #parse(String)} reads that form.
  *
- * <p>At least {@value #MIN_BYTES} bytes, as Standard Webhooks requires. Immutable and thread-safe;
+ * <p>At least {@value #MIN_BYTES} bytes, as Standard Webhooks requires, and not key material of
+ * another kind (a PEM block, an OpenSSH key, a JWK). Immutable and thread-safe;
  * the bytes are copied in and never handed out, logged or shown by {@link #toString()}.
  */
 public final class WebhookSecret {
@@ -23,6 +25,12 @@ public final class WebhookSecret {
       throw new IllegalArgumentException("Webhook secret is " + bytes.length + " bytes; Standard Webhooks"
           + " secrets must be at least " + MIN_BYTES + " bytes of random data");
     }
+    String kind = KeyShapes.asymmetricKind(bytes);
+    if (kind != null) {
+      throw new IllegalArgumentException("Webhook secret looks like " + kind + ", not a shared secret:"
+          + " anyone holding a public key could sign webhooks with it; use at least " + MIN_BYTES
+          + " bytes of random data");
+    }
     this.bytes = bytes;
   }
 
@@ -31,8 +39,8 @@ public final class WebhookSecret {
    *
    * @param secret e.g. {@code whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
    * @return the secret
-   * @throws IllegalArgumentException if the text is not base64 or decodes to fewer than {@value
-   *     #MIN_BYTES} bytes; the message never contains the text
+   * @throws IllegalArgumentException if the text is not base64, decodes to fewer than {@value
+   *     #MIN_BYTES} bytes or to a PEM, OpenSSH or JWK key; the message never contains the text
    */
   public static WebhookSecret parse(String secret) {
     Objects.requireNonNull(secret, "secret");
@@ -56,7 +64,8 @@ public final class WebhookSecret {
    *
    * @param secret at least {@value #MIN_BYTES} bytes; copied
    * @return the secret
-   * @throws IllegalArgumentException if shorter than {@value #MIN_BYTES} bytes
+   * @throws IllegalArgumentException if shorter than {@value #MIN_BYTES} bytes, or a PEM, OpenSSH
+   *     or JWK key
    */
   public static WebhookSecret ofBytes(byte[] secret) {
     return new WebhookSecret(Objects.requireNonNull(secret, "secret").clone());

@@ -26,6 +26,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class WebhookSigner {
   /** The signature version this scheme writes and reads. */
   public static final String VERSION = "v1";
+  /** The longest {@code webhook-id} accepted (CONTRACT section 5). */
+  public static final int MAX_MESSAGE_ID_LENGTH = 256;
 
   private final WebhookSecret secret;
 
@@ -46,12 +48,14 @@ public final class WebhookSigner {
   /**
    * Signs one message.
    *
-   * @param messageId the {@code webhook-id}: printable ASCII
+   * @param messageId the {@code webhook-id}: 1 to {@value #MAX_MESSAGE_ID_LENGTH} visible ASCII
+   *     characters ({@code !} to {@code ~}; no space, control or non-ASCII character), as {@link
+   *     WebhookVerifier} requires
    * @param timestampSeconds the {@code webhook-timestamp}, Unix seconds
    * @param body the exact body bytes to be sent
    * @return the {@code webhook-signature} value, e.g. {@code v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=}
-   * @throws IllegalArgumentException if the message id is blank or not printable ASCII, or the
-   *     timestamp is negative
+   * @throws IllegalArgumentException if the message id breaks the rule above or the timestamp is
+   *     negative: the verifier would refuse the message
    */
   public String sign(String messageId, long timestampSeconds, byte[] body) {
     checkMessageId(messageId);
@@ -64,8 +68,9 @@ public final class WebhookSigner {
   /**
    * Returns the three headers of one message.
    *
-   * @param messageId the {@code webhook-id}: printable ASCII
-   * @param timestamp when the message is sent; truncated to seconds
+   * @param messageId the {@code webhook-id}: 1 to {@value #MAX_MESSAGE_ID_LENGTH} visible ASCII
+   *     characters
+   * @param timestamp when the message is sent, not before 1970; truncated to seconds
    * @param body the exact body bytes to be sent
    * @return {@code webhook-id}, {@code webhook-timestamp} and {@code webhook-signature}, in that
    *     order, unmodifiable
@@ -98,15 +103,24 @@ public final class WebhookSigner {
 
   static void checkMessageId(String messageId) {
     Objects.requireNonNull(messageId, "messageId");
-    if (messageId.isBlank() || messageId.length() > 256) {
-      throw new IllegalArgumentException("messageId must be 1 to 256 characters");
+    if (!isMessageId(messageId)) {
+      throw new IllegalArgumentException("messageId must be 1 to " + MAX_MESSAGE_ID_LENGTH
+          + " visible ASCII characters (! to ~, no space)");
+    }
+  }
+
+  /** True for 1 to 256 visible ASCII characters (VCHAR: {@code !} to {@code ~}). */
+  static boolean isMessageId(String messageId) {
+    if (messageId.isEmpty() || messageId.length() > MAX_MESSAGE_ID_LENGTH) {
+      return false;
     }
     for (int i = 0; i < messageId.length(); i++) {
       char c = messageId.charAt(i);
-      if (c < 0x20 || c > 0x7e) {
-        throw new IllegalArgumentException("messageId must be printable ASCII");
+      if (c < 0x21 || c > 0x7e) {
+        return false;
       }
     }
+    return true;
   }
 
   @Override

@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * A webhook delivery was refused: the host should answer {@code 400} (or {@code 401}) and act on
- * nothing in it. {@link #reason()} says why; the message never contains the secret or the body.
+ * nothing in it. {@link #reason()} says why; the message names the rule that failed and never
+ * contains the secret, a header value or any part of the body.
  *
  * <p>A redelivered message is not an error: see {@link VerifiedWebhook#isDuplicate()}.
  */
@@ -17,9 +18,10 @@ public final class WebhookVerificationException extends LlmGatewayException {
     /** {@code webhook-id}, {@code webhook-timestamp} or {@code webhook-signature} is absent. */
     MISSING_HEADER,
     /**
-     * A header is present but unusable: a timestamp that is not Unix seconds, a signature header
-     * with no {@code version,signature} entry, an id with control characters, or repeated headers
-     * that disagree.
+     * A header is present but unusable: a timestamp that is not 1 to 19 ASCII digits, an id that
+     * is not 1 to 256 visible ASCII characters (a space, control or non-ASCII character, even a
+     * Unicode space at either end), a signature header with no {@code version,signature} entry, or
+     * a repeated {@code webhook-id} or {@code webhook-timestamp} whose values differ.
      */
     MALFORMED_HEADER,
     /**
@@ -31,7 +33,10 @@ public final class WebhookVerificationException extends LlmGatewayException {
     STALE_TIMESTAMP,
     /** The timestamp is further in the future than the tolerance: check the clocks. */
     FUTURE_TIMESTAMP,
-    /** The signature is valid but the body is not a JSON object. */
+    /**
+     * The signature is valid but the body is not exactly one JSON object: not JSON, not an object,
+     * data after the object, or a name twice in an object.
+     */
     MALFORMED_BODY
   }
 

@@ -21,21 +21,38 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Hand it the headers and the <em>raw</em> body bytes, exactly as received, before any JSON
  * parsing: re-serialized JSON does not verify. It checks, in order: the three headers are present
- * and well-formed; one {@code v1} entry of {@code webhook-signature} (a space-separated list; other
- * versions such as {@code v1a} or {@code v2} are ignored) equals HMAC-SHA256(secret, {@code id + "."
- * + timestamp + "." + body}), compared in constant time; the timestamp is within the tolerance (5
- * minutes by default) of the clock; the body is a JSON object. It then records the {@code
- * webhook-id} and reports a redelivery as {@link VerifiedWebhook#isDuplicate()}, not as an error.
+ * and well-formed (after removing only spaces and horizontal tabs at their ends, as HTTP parsers
+ * do: {@code webhook-id} 1 to 256 visible ASCII characters, {@code webhook-timestamp} 1 to 19
+ * ASCII digits; any other character, such as a Unicode space or a sign, is malformed); one {@code
+ * v1} entry of {@code webhook-signature} (a space-separated list; other versions such as {@code
+ * v1a} or {@code v2} are ignored) equals HMAC-SHA256(secret, {@code id + "." + timestamp + "." +
+ * body}), compared in constant time; the timestamp is within the tolerance (5 minutes by default)
+ * of the clock; the body is exactly one JSON object (nothing after it, no name twice in an object).
+ * It then records the {@code webhook-id} and reports a redelivery as {@link
+ * VerifiedWebhook#isDuplicate()}, not as an error. No refusal's message holds a header value or
+ * part of the body.
+ *
+ * <p><b>Repeated headers.</b> Several {@code webhook-signature} headers are joined (the
+ * specification allows several signatures). A {@code webhook-id} or {@code webhook-timestamp} that
+ * appears more than once with different values is refused as malformed by {@link #verify(Map,
+ * byte[])}, which sees every value. {@link #verify(Function, byte[])} sees what the lookup returns:
+ * a lookup that joins repeated values with commas (JAX-RS {@code HttpHeaders.getHeaderString})
+ * yields a value that is refused (its signature cannot match), but a lookup that returns
+ * only the first value cannot tell that a header was repeated. Hosts whose lookup is such a
+ * first-value one (Servlet {@code HttpServletRequest.getHeader}, Spring {@code
+ * HttpHeaders.getFirst}, Vert.x {@code MultiMap.get}, the JDK's {@code Headers.getFirst}) should
+ * use the map variant: Spring's {@code HttpHeaders} and the JDK's {@code Headers} are such maps
+ * already; a servlet host builds one from {@code getHeaders(name)}.
  *
  * <pre>{@code
  * WebhookVerifier verifier = WebhookVerifier.builder()
  *     .secret(WebhookSecret.parse(System.getenv("LLM_WEBHOOK_SECRET")))
  *     .build();
  *
- * // in the handler:
+ * // in the handler (headers: every value of every header, e.g. Spring's HttpHeaders):
  * VerifiedWebhook webhook;
  * try {
- *   webhook = verifier.verify(request::getHeader, rawBody);
+ *   webhook = verifier.verify(headers, rawBody);
  * } catch (WebhookVerificationException e) {
  *   return 400;
  * }
@@ -60,7 +77,8 @@ public final class WebhookVerifier {
   /** Default time a message id is remembered to recognise redeliveries. */
   public static final Duration DEFAULT_DUPLICATE_WINDOW = Duration.ofHours(24);
 
-  private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,12}");
+  /** Unix seconds as ASCII digits; 19 digits hold every positive {@code long}. */
+  private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,19}");
 
   private final WebhookSecret secret;
   private final Duration tolerance;
@@ -87,7 +105,8 @@ public final class WebhookVerifier {
 
   /**
    * Verifies a delivery whose headers are a multi-map, as most frameworks give them (header names
-   * in any case).
+   * in any case). Sees repeated headers: a repeated {@code webhook-id} or {@code
+   * webhook-timestamp} whose values differ is refused.
    *
    * @param headers the request headers; names are matched ignoring case
    * @param body the raw body bytes, exactly as received
@@ -105,9 +124,15 @@ public final class WebhookVerifier {
   }
 
   /**
-   * Verifies a delivery whose headers are read one at a time, e.g. {@code request::getHeader} of a
-   * servlet request. The function is called with the lower-case name and, when that gives null,
-   * with the capitalised one ({@code Webhook-Id}).
+   * Verifies a delivery whose headers are read one at a time. The function is called with the
+   * lower-case name and, when that gives null, with the capitalised one ({@code Webhook-Id}).
+   *
+   * <p>This variant sees only what the lookup returns. If the lookup returns the first of several
+   * values (Servlet {@code HttpServletRequest::getHeader}, Spring {@code HttpHeaders::getFirst},
+   * Vert.x {@code MultiMap::get}), a repeated {@code webhook-id} or {@code webhook-timestamp}
+   * cannot be told apart from a single one: such hosts should call {@link #verify(Map, byte[])}
+   * with every value of each header. A lookup that joins repeated values with commas is safe:
+   * the joined value is refused (malformed, or a signature that cannot match).
    *
    * @param headers returns a header's value, or null when absent
    * @param body the raw body bytes, exactly as received
@@ -141,14 +166,11 @@ public final class WebhookVerifier {
     id = required(WebhookHeaders.ID, id);
     timestamp = required(WebhookHeaders.TIMESTAMP, timestamp);
     signatures = required(WebhookHeaders.SIGNATURE, signatures);
-    try {
-      WebhookSigner.checkMessageId(id);
-    } catch (IllegalArgumentException e) {
-      throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.ID + " must be 1 to 256 printable ASCII characters");
+    if (!WebhookSigner.isMessageId(id)) {
+      throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.ID + " must be 1 to "
+          + WebhookSigner.MAX_MESSAGE_ID_LENGTH + " visible ASCII characters");
     }
-    if (!TIMESTAMP.matcher(timestamp).matches()) {
-      throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.TIMESTAMP + " must be Unix seconds");
-    }
+    long sent = timestampSeconds(timestamp);
     List<String> v1 = v1Signatures(signatures);
 
     byte[] expected = WebhookSigner.signature(secret, id, timestamp, body).getBytes(StandardCharsets.US_ASCII);
@@ -159,19 +181,17 @@ public final class WebhookVerifier {
     if (!matched) {
       throw fail(Reason.BAD_SIGNATURE, v1.isEmpty()
           ? WebhookHeaders.SIGNATURE + " holds no v1 signature"
-          : "no v1 signature matches the raw body (" + v1.size() + " tried)");
+          : "no v1 signature matches the raw body; verify the bytes as received, not re-serialized JSON");
     }
 
     Instant now = clock.instant();
-    long sent = Long.parseLong(timestamp);
-    long age = now.getEpochSecond() - sent;
+    long age = now.getEpochSecond() - sent; // sent is at most Long.MAX_VALUE and now positive: no overflow
     if (age > tolerance.toSeconds()) {
-      throw fail(Reason.STALE_TIMESTAMP, "sent " + age + " s ago; at most " + tolerance.toSeconds()
-          + " s accepted");
+      throw fail(Reason.STALE_TIMESTAMP, WebhookHeaders.TIMESTAMP + " is older than the tolerance");
     }
     if (-age > tolerance.toSeconds()) {
-      throw fail(Reason.FUTURE_TIMESTAMP, "sent " + -age + " s in the future; at most "
-          + tolerance.toSeconds() + " s accepted; check the clocks");
+      throw fail(Reason.FUTURE_TIMESTAMP, WebhookHeaders.TIMESTAMP
+          + " lies further in the future than the tolerance; check the clocks");
     }
     CompletionWebhook completion = CompletionWebhook.parse(body);
     boolean duplicate = !idStore.markUsed(id, now.plus(duplicateWindow));
@@ -198,11 +218,44 @@ public final class WebhookVerifier {
     return v1;
   }
 
+  private static long timestampSeconds(String timestamp) {
+    if (TIMESTAMP.matcher(timestamp).matches()) {
+      try {
+        return Long.parseLong(timestamp);
+      } catch (NumberFormatException e) {
+        // 19 digits beyond Long.MAX_VALUE: refused below
+      }
+    }
+    throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.TIMESTAMP + " must be Unix seconds: 1 to 19 ASCII digits");
+  }
+
   private static String required(String name, @Nullable String value) {
-    if (value == null || value.isBlank()) {
+    String trimmed = value == null ? "" : trimOptionalWhitespace(value);
+    if (trimmed.isEmpty()) {
       throw fail(Reason.MISSING_HEADER, name + " header is required");
     }
-    return value.strip();
+    return trimmed;
+  }
+
+  /**
+   * Removes spaces and horizontal tabs at both ends, the optional whitespace HTTP parsers remove
+   * around a field value (RFC 9110 section 5.5); nothing else, so a Unicode space stays and is
+   * refused by the syntax checks.
+   */
+  static String trimOptionalWhitespace(String value) {
+    int start = 0;
+    int end = value.length();
+    while (start < end && isOptionalWhitespace(value.charAt(start))) {
+      start++;
+    }
+    while (end > start && isOptionalWhitespace(value.charAt(end - 1))) {
+      end--;
+    }
+    return value.substring(start, end);
+  }
+
+  private static boolean isOptionalWhitespace(char c) {
+    return c == ' ' || c == '\t';
   }
 
   private static @Nullable String header(
@@ -211,8 +264,9 @@ public final class WebhookVerifier {
     for (Map.Entry<String, ? extends List<String>> entry : headers.entrySet()) {
       if (entry.getKey() != null && entry.getKey().equalsIgnoreCase(name) && entry.getValue() != null) {
         for (String value : entry.getValue()) {
-          if (value != null && !values.contains(value)) {
-            values.add(value);
+          String trimmed = value == null ? "" : trimOptionalWhitespace(value);
+          if (!trimmed.isEmpty() && !values.contains(trimmed)) {
+            values.add(trimmed);
           }
         }
       }

@@ -31,12 +31,21 @@ final class Fixtures {
   }
 
   static String b64url(String json) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    return b64url(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String b64url(byte[] bytes) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   /** Signs {@code header.payload} with HMAC-SHA256 whatever the header says. */
   static String hs256(String headerJson, String payloadJson, String secret) {
-    String signingInput = b64url(headerJson) + "." + b64url(payloadJson);
+    return hs256(headerJson.getBytes(StandardCharsets.UTF_8), payloadJson.getBytes(StandardCharsets.UTF_8), secret);
+  }
+
+  /** Signs raw header and payload bytes (any bytes, not only JSON or UTF-8) with HMAC-SHA256. */
+  static String hs256(byte[] header, byte[] payload, String secret) {
+    String signingInput = b64url(header) + "." + b64url(payload);
     return signingInput + "." + hmac(signingInput, secret.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -83,6 +92,15 @@ final class Fixtures {
       map.put(namesAndValues[i], namesAndValues[i + 1]);
     }
     return map;
+  }
+
+  /** The claims of a valid stream token, as overrides of {@link #payload}. */
+  static Map<String, String> streamClaims(Map<String, String> overrides) {
+    Map<String, String> claims = new HashMap<>(set(
+        "aud", "\"llm-chat-stream\"", "scopes", "[\"llm:chat:send\"]",
+        "req", "{\"query\":\"hello\"}", "rid", "\"req-1\""));
+    claims.putAll(overrides);
+    return claims;
   }
 
   static String header(String kid) {

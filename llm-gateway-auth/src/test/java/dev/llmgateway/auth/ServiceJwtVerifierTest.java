@@ -233,10 +233,13 @@ class ServiceJwtVerifierTest {
   }
 
   @Test
-  void acceptsAudienceListContainingTheExpectedAudience() {
-    String token = token(set("aud", "[\"billing\",\"llm-chat\"]"));
+  void refusesAudienceListHoldingAnotherAudienceBesideTheExpectedOne() {
+    assertThat(refusal(token(set("aud", "[\"billing\",\"llm-chat\"]"))).reason()).isEqualTo(Reason.WRONG_AUDIENCE);
+  }
 
-    assertThat(verifier.verify(token).userId()).isEqualTo("123");
+  @Test
+  void acceptsAudienceListHoldingOnlyTheExpectedAudience() {
+    assertThat(verifier.verify(token(set("aud", "[\"llm-chat\"]"))).userId()).isEqualTo("123");
   }
 
   @Test
@@ -349,6 +352,45 @@ class ServiceJwtVerifierTest {
     String token = hs256(header(KID), duplicated, SECRET);
 
     assertThat(refusal(token).reason()).isEqualTo(Reason.MALFORMED);
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {301, 3_600, 315_360_000})
+  void refusesToBeConfiguredForTokensLivingLongerThanTheContractAllows(long seconds) {
+    assertThatThrownBy(() -> ServiceJwtVerifier.builder().maxLifetime(Duration.ofSeconds(seconds)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxLifetime")
+        .hasMessageContaining("300 s");
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {0, -1})
+  void refusesAMaxLifetimeBelowOneSecond(long seconds) {
+    assertThatThrownBy(() -> ServiceJwtVerifier.builder().maxLifetime(Duration.ofSeconds(seconds)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxLifetime");
+  }
+
+  @Test
+  void appliesAShorterMaxLifetimeAndAcceptsTheContractsLongest() {
+    ServiceJwtVerifier strict = ServiceJwtVerifier.builder().keys(Fixtures.keys()).clock(clock)
+        .maxLifetime(Duration.ofSeconds(60)).build();
+    ServiceJwtVerifier longest = ServiceJwtVerifier.builder().keys(Fixtures.keys()).clock(clock)
+        .maxLifetime(ServiceJwtVerifier.MAX_LIFETIME).build();
+    String token = hs256(header(KID), payload(now, 61, Map.of()), SECRET);
+
+    assertThatThrownBy(() -> strict.verify(token))
+        .isInstanceOfSatisfying(TokenVerificationException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.LIFETIME_TOO_LONG));
+    assertThat(longest.verify(hs256(header(KID), payload(now, 300, Map.of()), SECRET)).userId()).isEqualTo("123");
+  }
+
+  @Test
+  void keepsTheLeewayWithinFiveMinutes() {
+    assertThat(ServiceJwtVerifier.builder().leeway(ServiceJwtVerifier.MAX_LEEWAY)).isNotNull();
+    assertThatThrownBy(() -> ServiceJwtVerifier.builder().leeway(Duration.ofSeconds(301)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("leeway");
   }
 
   @Test

@@ -20,7 +20,6 @@ import dev.llmgateway.testkit.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -42,11 +41,7 @@ class StreamTokenVerifierTest {
   }
 
   private String streamToken(Map<String, String> overrides) {
-    Map<String, String> claims = new HashMap<>(set(
-        "aud", "\"llm-chat-stream\"", "scopes", "[\"llm:chat:send\"]",
-        "req", "{\"query\":\"hello\"}", "rid", "\"req-1\""));
-    claims.putAll(overrides);
-    return hs256(header(KID), payload(now, 120, claims), SECRET);
+    return hs256(header(KID), payload(now, 120, Fixtures.streamClaims(overrides)), SECRET);
   }
 
   @Test
@@ -172,6 +167,24 @@ class StreamTokenVerifierTest {
 
     assertThat(tiny.verify(issuer.issue(ChatRequest.of("hello"), USER).token())).isNotNull();
     assertThat(oneSlot.size()).isEqualTo(1);
+  }
+
+  @Test
+  void refusesToBeConfiguredForTokensLivingLongerThanTheContractAllows() {
+    assertThatThrownBy(() -> StreamTokenVerifier.builder().maxLifetime(Duration.ofDays(3_650)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxLifetime")
+        .hasMessageContaining("300 s");
+    assertThatThrownBy(() -> StreamTokenVerifier.builder().maxLifetime(Duration.ofSeconds(301)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(StreamTokenVerifier.builder().maxLifetime(Duration.ofSeconds(300))).isNotNull();
+  }
+
+  @Test
+  void keepsTheLeewayWithinFiveMinutes() {
+    assertThatThrownBy(() -> StreamTokenVerifier.builder().leeway(Duration.ofMinutes(6)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("leeway");
   }
 
   @Test

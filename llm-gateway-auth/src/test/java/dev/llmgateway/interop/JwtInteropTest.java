@@ -18,6 +18,8 @@ import dev.llmgateway.auth.TokenVerificationException.Reason;
 import dev.llmgateway.auth.VerifiedServiceToken;
 import dev.llmgateway.auth.VerifiedStreamToken;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -154,6 +156,44 @@ class JwtInteropTest {
     assertThatThrownBy(() -> ServiceJwtVerifier.builder().keys(keys).build().verify(token))
         .isInstanceOfSatisfying(TokenVerificationException.class,
             e -> assertThat(e.reason()).isEqualTo(Reason.ALGORITHM_NOT_ALLOWED));
+  }
+
+  @Test
+  void pyJwtRefusesAPublicKeyAsAnHmacSecretAsJwtKeySetDoes() throws Exception {
+    KeyPair rsa = KeyPairGenerator.getInstance("RSA").generateKeyPair();
+    String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(rsa.getPublic().getEncoded())
+        + "\n-----END PUBLIC KEY-----\n";
+
+    JsonNode out = Python.run("mint-jwt", Map.of("secret_b64", b64(pem), "claims", contractClaims("llm-chat"),
+        "headers", Map.of("kid", KID), "algorithm", "HS256"));
+
+    assertThat(out.path("error").asText()).isEqualTo("InvalidKeyError");
+    assertThatThrownBy(() -> JwtKeySet.of(KID, pem))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("PEM");
+  }
+
+  @Test
+  void javaVerifiesAPyJwtTokenWhoseAudienceIsAOneElementList() throws Exception {
+    Map<String, Object> claims = contractClaims("llm-chat");
+    claims.put("aud", List.of("llm-chat"));
+    String token = pyJwtToken(SECRET, claims, KID, "HS256");
+
+    assertThat(ServiceJwtVerifier.builder().keys(keys).build().verify(token).userId()).isEqualTo("123");
+  }
+
+  @Test
+  void javaRefusesAPyJwtTokenForTwoAudiencesThatPyJwtItselfAccepts() throws Exception {
+    Map<String, Object> claims = contractClaims("llm-chat");
+    claims.put("aud", List.of("llm-chat", "llm-chat-stream"));
+    String token = pyJwtToken(SECRET, claims, KID, "HS256");
+
+    JsonNode pyJwt = Python.run("verify-jwt", verifyInput(token, "llm-chat"));
+
+    assertThat(pyJwt.path("error").isMissingNode()).as("PyJWT accepts any list holding the audience").isTrue();
+    assertThatThrownBy(() -> ServiceJwtVerifier.builder().keys(keys).build().verify(token))
+        .isInstanceOfSatisfying(TokenVerificationException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.WRONG_AUDIENCE));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -30,18 +31,35 @@ class WebhookSignerTest {
 
   @Test
   void refusesAMessageIdThatCannotTravelInAHeader() {
-    for (String bad : new String[] {"msg\n1", "msg\u007f", "msg\u00e9", " ", "m".repeat(257)}) {
+    for (String bad : new String[] {"msg\n1", "msg\u007f", "msg\u00e9", " ", "m".repeat(257), "", "msg 1", " msg_1",
+        "msg_1\t", "msg\u00a01", "msg\u20281", "\u3000msg_1", "msg_1\ufeff"}) {
       assertThatThrownBy(() -> signer.sign(bad, 1, new byte[0])).as("id %s", bad)
           .isInstanceOf(IllegalArgumentException.class);
     }
   }
 
   @Test
-  void signsMessageIdsOfPrintableAsciiUpTo256CharactersAndTheEpoch() {
-    for (String id : new String[] {"m".repeat(256), "msg 1 ~"}) {
+  void signsMessageIdsOfVisibleAsciiUpTo256CharactersAndTheEpoch() {
+    for (String id : new String[] {"m".repeat(256), "!msg_1~", "msg_2LhQ8xzH2yE0kqB1"}) {
       assertThat(signer.sign(id, 1, new byte[0])).as("id %s", id).startsWith("v1,");
     }
     assertThat(signer.sign("msg_1", 0, new byte[0])).startsWith("v1,");
     assertThatThrownBy(() -> signer.sign("msg_1", -1, new byte[0])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> signer.headers("msg_1", Instant.ofEpochSecond(-1), new byte[0]))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theLargestTimestampItSignsIsWellFormedForTheVerifierNotMalformed() {
+    byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+    WebhookVerifier verifier = WebhookVerifier.builder().secret(WebhookSecret.parse(WebhookVerifierTest.WHSEC)).build();
+    Map<String, List<String>> headers = Map.of(
+        "webhook-id", List.of("msg_1"),
+        "webhook-timestamp", List.of(Long.toString(Long.MAX_VALUE)),
+        "webhook-signature", List.of(signer.sign("msg_1", Long.MAX_VALUE, body)));
+
+    assertThatThrownBy(() -> verifier.verify(headers, body))
+        .isInstanceOfSatisfying(WebhookVerificationException.class,
+            e -> assertThat(e.reason()).isEqualTo(WebhookVerificationException.Reason.FUTURE_TIMESTAMP));
   }
 }

@@ -15,8 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class WebhookVerifierTest {
@@ -44,6 +46,20 @@ class WebhookVerifierTest {
 
   private Map<String, List<String>> signedNow() {
     return signed(ID, clock.instant(), BODY);
+  }
+
+  /** Headers carrying exactly the given id and timestamp text, signed over exactly that text. */
+  private Map<String, List<String>> signedRaw(String id, String timestamp, byte[] body) {
+    WebhookSecret secret = WebhookSecret.parse(WHSEC);
+    Map<String, List<String>> headers = new HashMap<>();
+    headers.put("webhook-id", List.of(id));
+    headers.put("webhook-timestamp", List.of(timestamp));
+    headers.put("webhook-signature", List.of("v1," + WebhookSigner.signature(secret, id, timestamp, body)));
+    return headers;
+  }
+
+  private String now() {
+    return Long.toString(clock.instant().getEpochSecond());
   }
 
   private WebhookVerificationException refusal(Map<String, List<String>> headers, byte[] body) {
@@ -203,6 +219,70 @@ class WebhookVerifierTest {
     assertThat(refusal(headers, BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
   }
 
+  /** Whitespace other than space and tab, which HTTP parsers leave in a field value. */
+  static Stream<String> whitespaceHttpKeeps() {
+    return Stream.of("\u2028", "\u2029", "\u00a0", "\u3000", "\u2003", "\u1680", "\u0085", "\ufeff", "\u200b",
+        "\u000b", "\f", "\r", "\n", "\u001c", "\u001f", "\u0000", " \u2028", "\u2028\t");
+  }
+
+  @ParameterizedTest
+  @MethodSource("whitespaceHttpKeeps")
+  void refusesATimestampSurroundedByWhitespaceHttpKeeps(String space) {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-timestamp", List.of(space + now() + space));
+
+    assertThat(refusal(headers, BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
+  @ParameterizedTest
+  @MethodSource("whitespaceHttpKeeps")
+  void refusesAnIdSurroundedByWhitespaceHttpKeeps(String space) {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-id", List.of(space + ID + space));
+
+    assertThat(refusal(headers, BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {" ", "\t", " \t  "})
+  void removesSpacesAndTabsAroundEachValueAsHttpParsersDo(String space) {
+    Map<String, List<String>> headers = new HashMap<>();
+    signedNow().forEach((name, values) -> headers.put(name, List.of(space + values.get(0) + space)));
+
+    assertThat(verifier.verify(headers, BODY).id()).isEqualTo(ID);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"+1795169101", "-1795169101", "1795169101.0", "1 795169101", "0x6AFF8F4D",
+      "1.795169101e9", "\uff11\uff17\uff19\uff15\uff11\uff16\uff19\uff11\uff10\uff11",
+      "\u0661\u0667\u0669\u0665", "00000000000000000001795169101", "9999999999999999999", "99999999999999999999",
+      "1795169101\u0000", "1795169101,1795169101"})
+  void refusesATimestampThatIsNotOneToNineteenAsciiDigitsEvenWhenSigned(String timestamp) {
+    assertThat(refusal(signedRaw(ID, timestamp, BODY), BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
+  @Test
+  void acceptsNineteenDigitsWithLeadingZeros() {
+    String timestamp = "0".repeat(19 - now().length()) + now();
+
+    assertThat(verifier.verify(signedRaw(ID, timestamp, BODY), BODY).timestamp()).isEqualTo(clock.instant());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"msg 1", "msg\t1", "msg\u00e91", "msg\u20281", "msg\u00a01", "msg\u007f", "msg\u0001",
+      "\u00e9", "msg_\ud83d\ude00"})
+  void refusesAnIdThatIsNotVisibleAsciiEvenWhenSigned(String id) {
+    assertThat(refusal(signedRaw(id, now(), BODY), BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
+  @Test
+  void acceptsAnIdOf256VisibleAsciiCharactersAndRefusesOneMore() {
+    String longest = "!~" + "m".repeat(254);
+
+    assertThat(verifier.verify(signedRaw(longest, now(), BODY), BODY).id()).isEqualTo(longest);
+    assertThat(refusal(signedRaw(longest + "m", now(), BODY), BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
   @Test
   void refusesAnIdWithControlCharacters() {
     Map<String, List<String>> headers = signedNow();
@@ -216,6 +296,72 @@ class WebhookVerifierTest {
     Map<String, List<String>> headers = signedNow();
     headers.put("Webhook-Id", List.of("msg_other"));
 
+    assertThat(refusal(headers, BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
+  @Test
+  void refusesRepeatedTimestampHeadersThatDisagree() {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-timestamp", List.of(now(), Long.toString(clock.instant().getEpochSecond() - 1)));
+
+    assertThat(refusal(headers, BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
+  }
+
+  @Test
+  void treatsRepeatedHeadersThatDifferOnlyInSpacesAsOne() {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-id", List.of(ID, " " + ID + "\t"));
+    headers.put("Webhook-Timestamp", List.of(now() + " "));
+
+    assertThat(verifier.verify(headers, BODY).id()).isEqualTo(ID);
+  }
+
+  /** A lookup such as JAX-RS {@code getHeaderString}, which joins repeated values with commas. */
+  private static Function<String, String> joiningLookup(Map<String, List<String>> headers, String separator) {
+    return name -> headers.containsKey(name) ? String.join(separator, headers.get(name)) : null;
+  }
+
+  @Test
+  void refusesRepeatedIdsThatALookupJoinedWithCommaAndSpace() {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-id", List.of("msg_other", ID));
+
+    assertThatThrownBy(() -> verifier.verify(joiningLookup(headers, ", "), BODY))
+        .isInstanceOfSatisfying(WebhookVerificationException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED_HEADER));
+  }
+
+  @Test
+  void refusesRepeatedIdsThatALookupJoinedWithACommaAsTheirSignatureCannotMatch() {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-id", List.of(ID, "msg_other"));
+
+    assertThatThrownBy(() -> verifier.verify(joiningLookup(headers, ","), BODY))
+        .isInstanceOfSatisfying(WebhookVerificationException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+  }
+
+  @Test
+  void refusesRepeatedTimestampsThatALookupJoined() {
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-timestamp", List.of(now(), now()));
+
+    for (String separator : List.of(",", ", ")) {
+      assertThatThrownBy(() -> verifier.verify(joiningLookup(headers, separator), BODY))
+          .isInstanceOfSatisfying(WebhookVerificationException.class,
+              e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED_HEADER));
+    }
+  }
+
+  @Test
+  void aFirstValueLookupCannotTellThatAnIdWasRepeatedButTheMapVariantRefusesIt() {
+    // As documented: hosts whose lookup returns the first value (Servlet getHeader) use the map variant.
+    Map<String, List<String>> headers = signedNow();
+    headers.put("webhook-id", List.of(ID, "msg_other"));
+    Function<String, String> firstValue = name -> headers.containsKey(name) ? headers.get(name).get(0) : null;
+
+    assertThat(verifier.verify(firstValue, BODY).id()).isEqualTo(ID);
+    verifier.forget(ID);
     assertThat(refusal(headers, BODY).reason()).isEqualTo(Reason.MALFORMED_HEADER);
   }
 
@@ -252,6 +398,60 @@ class WebhookVerifierTest {
     byte[] notJson = "not json".getBytes(StandardCharsets.UTF_8);
 
     assertThat(refusal(signed(ID, clock.instant(), notJson), notJson).reason()).isEqualTo(Reason.MALFORMED_BODY);
+  }
+
+  static Stream<String> signedBodiesThatAreNotExactlyOneObject() {
+    String second = BODY_TEXT.replace("req-42", "req-43");
+    String open = BODY_TEXT.substring(0, BODY_TEXT.length() - 1);
+    return Stream.of(
+        BODY_TEXT + " " + second, BODY_TEXT + second, BODY_TEXT + "\n" + second, BODY_TEXT + "x", BODY_TEXT + "]",
+        BODY_TEXT + "null", BODY_TEXT + " //", BODY_TEXT + "\u0000",
+        open + ",\"type\":\"chat.failed\"}",
+        BODY_TEXT.replace("\"request_id\":\"req-42\",", "\"request_id\":\"req-42\",\"request_id\":\"req-43\","),
+        BODY_TEXT.replace("\"prompt_tokens\":1,", "\"prompt_tokens\":1,\"prompt_tokens\":1000000,"),
+        "\uFEFF" + BODY_TEXT, "null", "\"text\"", "42", "", " ");
+  }
+
+  @ParameterizedTest
+  @MethodSource("signedBodiesThatAreNotExactlyOneObject")
+  void refusesAValidlySignedBodyThatIsNotExactlyOneJsonObject(String text) {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+
+    assertThat(refusal(signed(ID, clock.instant(), body), body).reason()).isEqualTo(Reason.MALFORMED_BODY);
+  }
+
+  @Test
+  void refusesAValidlySignedBodyThatIsNotUtf8() {
+    byte[] body = "{\"type\":\"chat.completed\",\"x\":\"\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+
+    assertThat(refusal(signed(ID, clock.instant(), body), body).reason()).isEqualTo(Reason.MALFORMED_BODY);
+  }
+
+  @Test
+  void acceptsABodyFollowedByWhitespace() {
+    byte[] body = (BODY_TEXT + "\r\n").getBytes(StandardCharsets.UTF_8);
+
+    assertThat(verifier.verify(signed(ID, clock.instant(), body), body).completion().requestId()).isEqualTo("req-42");
+  }
+
+  @Test
+  void refusalsNameTheRuleButNoHeaderValueOrPartOfTheBody() {
+    long stale = clock.instant().getEpochSecond() - 1_234;
+    long future = clock.instant().getEpochSecond() + 4_321;
+    Map<String, List<String>> forged = signedNow();
+    forged.put("webhook-signature", List.of("v1,AAAA v1,BBBB v1,CCCC"));
+    byte[] duplicated = BODY_TEXT.replace("\"status\":\"completed\",", "\"status\":\"completed\",\"status\":\"oops\",")
+        .getBytes(StandardCharsets.UTF_8);
+
+    assertThat(refusal(signed(ID, Instant.ofEpochSecond(stale), BODY), BODY).getMessage())
+        .doesNotContain(Long.toString(stale), "1234", "1 234");
+    assertThat(refusal(signed(ID, Instant.ofEpochSecond(future), BODY), BODY).getMessage())
+        .doesNotContain(Long.toString(future), "4321", "4 321");
+    assertThat(refusal(forged, BODY).getMessage()).doesNotContain("AAAA", "3 tried", ID);
+    assertThat(refusal(signedRaw("msg 1", now(), BODY), BODY).getMessage()).doesNotContain("msg 1");
+    assertThat(refusal(signedRaw(ID, "17a9", BODY), BODY).getMessage()).doesNotContain("17a9");
+    assertThat(refusal(signed(ID, clock.instant(), duplicated), duplicated).getMessage())
+        .doesNotContain("oops", "req-42", "status");
   }
 
   @Test

@@ -28,6 +28,7 @@ import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -217,7 +218,26 @@ public final class ChatGateway {
    * Handles the service's completion webhook (CONTRACT section 5): verifies the signature over the
    * raw body, ignores redeliveries, and commits or releases the reservation of the request id.
    * Answer 2xx whenever this returns, 400 when it throws {@link
-   * dev.llmgateway.webhooks.WebhookVerificationException}.
+   * dev.llmgateway.webhooks.WebhookVerificationException}. Sees every value of a repeated header,
+   * so a repeated {@code webhook-id} or {@code webhook-timestamp} whose values differ is refused:
+   * prefer it to {@link #handleCompletionWebhook(Function, byte[])}.
+   *
+   * @param headers every value of every request header (names in any case), e.g. the JDK's {@code
+   *     Headers} or Spring's {@code HttpHeaders}
+   * @param rawBody the body bytes exactly as received
+   * @return what was done
+   * @throws IllegalStateException if no webhook verifier was configured
+   * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
+   */
+  public WebhookOutcome handleCompletionWebhook(Map<String, ? extends List<String>> headers, byte[] rawBody) {
+    return settle(verifier().verify(headers, rawBody));
+  }
+
+  /**
+   * Handles the service's completion webhook as {@link #handleCompletionWebhook(Map, byte[])} does,
+   * with headers read one at a time. A lookup that returns the first of several values (Servlet
+   * {@code getHeader}, the JDK's {@code Headers.getFirst}) cannot show that {@code webhook-id} or
+   * {@code webhook-timestamp} was repeated: such hosts should pass every value to the map variant.
    *
    * @param headers looks up a request header by name (case-insensitive)
    * @param rawBody the body bytes exactly as received
@@ -226,10 +246,17 @@ public final class ChatGateway {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Function<String, @Nullable String> headers, byte[] rawBody) {
+    return settle(verifier().verify(headers, rawBody));
+  }
+
+  private WebhookVerifier verifier() {
     if (webhooks == null) {
       throw new IllegalStateException("Webhooks need ChatGateway.Builder.webhooks(...)");
     }
-    VerifiedWebhook webhook = webhooks.verify(headers, rawBody);
+    return webhooks;
+  }
+
+  private WebhookOutcome settle(VerifiedWebhook webhook) {
     if (webhook.isDuplicate()) {
       return WebhookOutcome.DUPLICATE;
     }

@@ -20,6 +20,7 @@ import dev.llmgateway.webhooks.WebhookVerificationException;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -177,6 +178,23 @@ class ChatGatewayDirectStreamTest {
     assertThat(settlements).isEmpty();
     assertThat(ledger.pendingCount()).isEqualTo(1);
     assertThat(ledger.balance("u1")).isEqualTo(90);
+  }
+
+  @Test
+  void aWebhookWithARepeatedIdIsRefusedThroughTheMapAndSettlesNothing() {
+    StreamToken token = gateway.initDirectStream(USER, ChatRequest.of("hi"));
+    byte[] body = completion(token.requestId(), "completed", usage(1000, 1000));
+    Map<String, List<String>> headers = new HashMap<>();
+    signer.headers("msg_a", clock.instant(), body).forEach((name, value) -> headers.put(name, List.of(value)));
+    headers.put("webhook-id", List.of("msg_a", "msg_b"));
+
+    assertThat(catchThrowable(() -> gateway.handleCompletionWebhook(headers, body)))
+        .isInstanceOfSatisfying(WebhookVerificationException.class,
+            e -> assertThat(e.reason()).isEqualTo(WebhookVerificationException.Reason.MALFORMED_HEADER));
+    assertThat(settlements).isEmpty();
+
+    headers.put("webhook-id", List.of("msg_a"));
+    assertThat(gateway.handleCompletionWebhook(headers, body)).isEqualTo(WebhookOutcome.COMMITTED);
   }
 
   @Test

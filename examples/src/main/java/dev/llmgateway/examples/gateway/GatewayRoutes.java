@@ -239,12 +239,12 @@ public final class GatewayRoutes {
   /**
    * {@code POST /webhooks/llm-chat/completion}: the service's signed completion webhook.
    *
-   * @param headers the request's headers by name
+   * @param headers every value of every request header (so that a repeated {@code webhook-id} is seen)
    * @param body the raw body, exactly as received
-   * @return 200 with the outcome, or 400 naming what did not verify ({@code data} is a list of
-   *     {@code {field, reason}}: the header or the body, and the refusal's reason)
+   * @return 200 with the outcome, or 400 naming what did not verify or was repeated ({@code data}
+   *     is a list of {@code {field, reason}}: the header or the body, and the refusal's reason)
    */
-  public Reply webhook(Function<String, String> headers, byte[] body) {
+  public Reply webhook(Map<String, ? extends List<String>> headers, byte[] body) {
     try {
       ChatGateway.WebhookOutcome outcome = gateway.handleCompletionWebhook(headers, body);
       return Reply.of(200, Envelope.ok(Map.of("outcome", outcome.name().toLowerCase(Locale.ROOT)), Map.of()));

@@ -236,7 +236,7 @@ public final class GatewayServer implements AutoCloseable {
       return;
     }
     byte[] body = readBody(exchange);
-    send(exchange, routes.webhook(exchange.getRequestHeaders()::getFirst, body));
+    send(exchange, routes.webhook(exchange.getRequestHeaders(), body)); // every value, not getFirst
   }
 
   private void staticFile(HttpExchange exchange) throws IOException {

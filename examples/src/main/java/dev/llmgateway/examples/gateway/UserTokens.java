@@ -70,12 +70,16 @@ public final class UserTokens {
     if (authorization == null || !authorization.startsWith("Bearer ")) {
       return Optional.empty();
     }
+    String subject;
     try {
       DecodedJWT jwt = verifier.verify(authorization.substring("Bearer ".length()).trim());
-      String subject = jwt.getSubject();
-      return subject == null ? Optional.empty() : Optional.ofNullable(directory.get(subject));
+      subject = jwt.getSubject();
     } catch (JWTVerificationException e) {
       return Optional.empty();
+    } catch (NullPointerException e) {
+      // java-jwt 4 throws this for a header that is JSON null ("bnVsbA.e30.x"): not a valid token either.
+      return Optional.empty();
     }
+    return subject == null ? Optional.empty() : Optional.ofNullable(directory.get(subject));
   }
 }

@@ -11,6 +11,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.springframework.http.HttpHeaders;
@@ -88,7 +92,16 @@ class GatewayController {
 
   @PostMapping(GatewayRoutes.WEBHOOK)
   ResponseEntity<byte[]> webhook(HttpServletRequest request) throws IOException {
-    return send(routes.webhook(request::getHeader, body(request)));
+    return send(routes.webhook(headers(request), body(request)));
+  }
+
+  /** Every value of every header: {@code getHeader} gives the first only, hiding a repeated one. */
+  private static Map<String, List<String>> headers(HttpServletRequest request) {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (String name : Collections.list(request.getHeaderNames())) {
+      headers.put(name, Collections.list(request.getHeaders(name)));
+    }
+    return headers;
   }
 
   @RequestMapping("/demo/token")

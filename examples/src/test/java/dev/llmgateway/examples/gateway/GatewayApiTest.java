@@ -356,6 +356,20 @@ public abstract class GatewayApiTest {
   }
 
   @Test
+  void aWebhookWithARepeatedIdIsRefusedEvenWhenItsFirstValueIsTheSignedOne() throws Exception {
+    byte[] bytes = "{\"type\":\"chat.completed\",\"data\":{\"request_id\":\"req-x\",\"status\":\"completed\"}}"
+        .getBytes(StandardCharsets.UTF_8);
+    Request.Builder webhook = new Request.Builder().url(url("/webhooks/llm-chat/completion"))
+        .post(RequestBody.create(bytes, APPLICATION_JSON));
+    WebhookSigner.of(webhookSecret).headers("msg_1", Instant.now(), bytes).forEach(webhook::header);
+    webhook.addHeader("webhook-id", "msg_2");
+
+    try (Response response = browser.newCall(webhook.build()).execute()) {
+      assertThat(response.code()).isEqualTo(400);
+    }
+  }
+
+  @Test
   void sessionsAreListedReadAndDeletedForTheSignedInUser() throws Exception {
     String summary = "\"session_id\":\"sess_1\",\"title\":\"Rails engineers\",\"created_at\":\"2026-11-20T10:00:00Z\","
         + "\"last_activity_at\":\"2026-11-20T10:05:00Z\",\"message_count\":1";
