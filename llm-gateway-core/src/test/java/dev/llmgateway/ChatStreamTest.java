@@ -179,6 +179,18 @@ class ChatStreamTest extends MockServerTest {
   }
 
   @Test
+  void anEventWithDataAfterItsObjectIsSkippedAndCountedNotHalfRead() {
+    // Read as the token alone, the error after it would be dropped without a word.
+    server.enqueue(sse(SESSION + "data: {\"type\":\"token\",\"content\":\"a\"} {\"type\":\"error\",\"code\":\"x\"}\n\n"
+        + HELLO + DONE + END));
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      StreamCompletion done = stream.completion();
+      assertThat(done.skippedEvents()).isEqualTo(1);
+      assertThat(done.text()).isEqualTo("Hello");
+    }
+  }
+
+  @Test
   void strictStreamsFailOnNonJsonData() {
     server.enqueue(sse(SESSION + "data: not json\n\n" + HELLO + DONE + END));
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, StreamOptions.builder().strict(true).build())) {

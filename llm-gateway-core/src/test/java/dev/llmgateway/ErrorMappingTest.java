@@ -120,6 +120,15 @@ class ErrorMappingTest extends MockServerTest {
   }
 
   @Test
+  void aSuccessFollowedByASecondJsonValueIsAnInvalidResponse() {
+    server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json")
+        .body(TestSupport.CHAT_JSON + " " + TestSupport.CHAT_JSON.replace("sess_8f14e45f", "sess_other")).build());
+    InvalidResponseException e = catchThrowableOfType(InvalidResponseException.class, () -> client.chat(ChatRequest.of("hi"), USER));
+    assertThat(e.status()).isEqualTo(200);
+    assertThat(e.attempts()).isEqualTo(1);
+  }
+
+  @Test
   void successWithEmptyBodyIsAnInvalidResponse() {
     server.enqueue(new MockResponse.Builder().code(200).build());
     assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER))).isInstanceOf(InvalidResponseException.class);

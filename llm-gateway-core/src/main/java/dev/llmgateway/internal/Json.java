@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.Action;
 import dev.llmgateway.ApiException.FieldError;
@@ -44,6 +45,11 @@ import org.jspecify.annotations.Nullable;
 public final class Json {
   public static final ObjectMapper MAPPER =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /**
+   * Reads exactly one JSON value: data after it (two bodies or events run together) is malformed,
+   * not ignored. A name given twice stays last-wins (the service's Python never writes one twice).
+   */
+  static final ObjectReader ONE_VALUE = MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private static final Set<String> CHAT_FIELDS =
       Set.of("session_id", "message_id", "intent", "answer", "candidates", "actions", "usage", "model");
@@ -301,7 +307,7 @@ public final class Json {
 
   public static JsonNode parse(byte[] body) throws MalformedJsonException {
     try {
-      JsonNode node = MAPPER.readTree(body);
+      JsonNode node = ONE_VALUE.readTree(body);
       if (node == null || node.isMissingNode()) {
         throw new MalformedJsonException("empty body", null);
       }

@@ -72,7 +72,7 @@ public final class StreamDecoder {
   /** Parses {@code data} as a JSON object, or returns null when it is not one. */
   public static @Nullable JsonNode parseObject(String data) {
     try {
-      JsonNode node = Json.MAPPER.readTree(data);
+      JsonNode node = Json.ONE_VALUE.readTree(data);
       return node != null && node.isObject() ? node : null;
     } catch (java.io.IOException e) {
       return null;
