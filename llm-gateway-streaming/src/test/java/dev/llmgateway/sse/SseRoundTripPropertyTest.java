@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * <p>Each property is checked on seeded, repeatable generated inputs ({@link PropertyChecks}: a
  * failure names the seed and the case, and shows its input). The round trip is also a Jazzer fuzz
  * test over the same generator, with the fuzzer making the choices: {@code verify} runs it on its
- * seeds ({@code SseRoundTripPropertyTestInputs/}), {@code .ci/fuzz} fuzzes it.
+ * seeds ({@code SseRoundTripPropertyTestInputs/}), {@code .ci/fuzz} fuzzes it. A seed is a list of
+ * choices, not a stream: once the generator changes, it makes a different (still valid) input.
  */
 class SseRoundTripPropertyTest {
   static final int RUNS = 500;
