@@ -7,51 +7,39 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
+import dev.llmgateway.testkit.Generators;
 import dev.llmgateway.testkit.NoDelayServerSocketFactory;
+import dev.llmgateway.testkit.PropertyChecks;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.random.RandomGenerator;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
+import org.junit.jupiter.api.Test;
 
 /**
  * Relaying a stream to a browser keeps every event: for generated streams served by a
  * MockWebServer (multi-line JSON, CR/LF/CRLF line ends, heartbeats, arbitrary chunking, any
- * Unicode in the tokens), what {@link SseRelay} writes reads back as one {@code chunk} event per
- * stream event whose data is the service's JSON unchanged, then the {@code complete} event.
+ * Unicode in the tokens, now and then a token longer than an I/O buffer), what {@link SseRelay}
+ * writes reads back as one {@code chunk} event per stream event whose data is the service's JSON
+ * unchanged, then the {@code complete} event.
+ *
+ * <p>Checked on seeded, repeatable generated streams ({@link PropertyChecks}: a failure names the
+ * seed and the case, and shows its stream), each served by a fresh MockWebServer.
  */
 class SseRelayPropertyTest {
+  static final int RUNS = 200;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private MockWebServer server;
-  private LlmGatewayClient client;
-
-  @BeforeProperty
-  void startServer() throws IOException {
-    server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSocketFactory());
-    server.start();
-    client = TestSupport.client(server, new FakeTime()).build();
-  }
-
-  @AfterProperty
-  void stopServer() {
-    client.close();
-    server.close();
-  }
+  /** Pieces of text that JSON or the event stream must escape or could mistake for framing. */
+  static final List<String> SPECIAL =
+      List.of(
+          "\r", "\n", "\r\n", "\"", "\\", "\u0000", "\u001f", "\u2028", "\u2029", "\uFEFF", ":",
+          " ", "data: ", "[DONE]", "\"}", ",\"", "{\"type\":\"error\"}");
 
   /**
    * One upstream event as the service would send it: its JSON (on several lines when its fields are
@@ -73,26 +61,42 @@ class SseRelayPropertyTest {
   /** A whole answer: session, intent, tokens and other events, done. */
   record Answer(String sessionId, String messageId, List<WireEvent> events, String text, long promptTokens, long completionTokens) {}
 
-  @Property(tries = 200)
-  void relayedChunksReadBackAsTheOriginalEventsThenComplete(
-      @ForAll("answers") Answer answer, @ForAll @IntRange(min = 1, max = 64) int chunkSize)
-      throws IOException {
+  /** An answer, and the size of the chunks the server sends it in. */
+  record Relayed(Answer answer, int chunkSize) {}
+
+  /** How one event is framed on the wire. */
+  record Framing(boolean multiLine, String lineEnd, boolean pingBefore) {}
+
+  @Test
+  void relayedChunksReadBackAsTheOriginalEventsThenComplete() {
+    PropertyChecks.forAll(
+        RUNS,
+        r -> new Relayed(answer(r), r.nextInt(1, 65)),
+        SseRelayPropertyTest::relaysEveryEventThenComplete);
+  }
+
+  private static void relaysEveryEventThenComplete(Relayed input) throws IOException {
+    Answer answer = input.answer();
     StringBuilder body = new StringBuilder();
     for (WireEvent event : answer.events()) {
       body.append(event.frame());
     }
     body.append("data: [DONE]\n\n");
-    server.enqueue(
-        new MockResponse.Builder()
-            .code(200)
-            .setHeader("Content-Type", "text/event-stream")
-            .chunkedBody(body.toString(), chunkSize)
-            .build());
-
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     RelayResult result;
-    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), TestSupport.USER)) {
-      result = SseRelay.ofDefaults().relay(stream, out);
+    try (MockWebServer server = new MockWebServer()) {
+      server.setServerSocketFactory(new NoDelayServerSocketFactory());
+      server.start();
+      server.enqueue(
+          new MockResponse.Builder()
+              .code(200)
+              .setHeader("Content-Type", "text/event-stream")
+              .chunkedBody(body.toString(), input.chunkSize())
+              .build());
+      try (LlmGatewayClient client = TestSupport.client(server, new FakeTime()).build();
+          ChatStream stream = client.chatStream(ChatRequest.of("hi"), TestSupport.USER)) {
+        result = SseRelay.ofDefaults().relay(stream, out);
+      }
     }
 
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.COMPLETED);
@@ -128,49 +132,47 @@ class SseRelayPropertyTest {
 
   // ---------------------------------------------------------------- generators
 
-  /** Valid Unicode (no unpaired surrogates), weighted toward what JSON and SSE must escape. */
-  @Provide
-  Arbitrary<String> texts() {
-    Arbitrary<String> special =
-        Arbitraries.of(
-            "\r", "\n", "\r\n", "\"", "\\", "\u0000", "\u001f", "\u2028", "\u2029", "\uFEFF", ":",
-            " ", "data: ", "[DONE]", "\"}", ",\"", "{\"type\":\"error\"}");
-    Arbitrary<String> ascii = Arbitraries.strings().ascii().ofMaxLength(8);
-    Arbitrary<String> bmp =
-        Arbitraries.strings()
-            .withCharRange('\u0000', '\uD7FF')
-            .withCharRange('\uE000', '\uFFFF')
-            .ofMaxLength(4);
-    Arbitrary<String> supplementary =
-        Arbitraries.integers().between(0x10000, Character.MAX_CODE_POINT).map(Character::toString);
-    return Arbitraries.frequencyOf(
-            Tuple.of(3, special), Tuple.of(3, ascii), Tuple.of(2, bmp), Tuple.of(1, supplementary))
-        .list()
-        .ofMaxSize(8)
-        .map(pieces -> String.join("", pieces));
+  /**
+   * Valid Unicode (no unpaired surrogates), weighted toward what JSON and SSE must escape: up to 8
+   * pieces, each a special piece, ASCII, BMP text or a supplementary character.
+   */
+  static String text(RandomGenerator r) {
+    return Generators.concat(
+        r,
+        8,
+        p ->
+            switch (Generators.weighted(p, 3, 3, 2, 1)) {
+              case 0 -> Generators.pick(p, SPECIAL);
+              case 1 -> Generators.ascii(p, 8);
+              case 2 -> Generators.validBmp(p, 4);
+              default -> Generators.supplementary(p);
+            });
   }
 
-  @Provide
-  Arbitrary<Answer> answers() {
-    Arbitrary<String> ids = Arbitraries.oneOf(Arbitraries.of("sess_1", "msg_2"), texts());
-    Arbitrary<List<String>> tokens = texts().list().ofMaxSize(12);
-    Arbitrary<List<Boolean>> extras = Arbitraries.of(true, false).list().ofMaxSize(3);
-    Arbitrary<List<Framing>> framings = framings().list().ofMinSize(20).ofMaxSize(20);
-    Arbitrary<Long> counts = Arbitraries.longs().between(0, 1L << 40);
-    return Combinators.combine(ids, ids, tokens, extras, framings, counts, counts)
-        .as(SseRelayPropertyTest::answer);
+  /**
+   * Ids (known ones or any text), up to 12 tokens (one in 8 answers has a token holding a line
+   * longer than an I/O buffer), up to 3 other events, a framing per event, token counts up to 2^40.
+   */
+  static Answer answer(RandomGenerator r) {
+    String sessionId = id(r);
+    String messageId = id(r);
+    List<String> tokens = Generators.listOf(r, 12, SseRelayPropertyTest::text);
+    if (!tokens.isEmpty() && Generators.weighted(r, 7, 1) == 1) {
+      int at = r.nextInt(tokens.size());
+      tokens.set(at, tokens.get(at) + Generators.longLine(r) + text(r));
+    }
+    List<Boolean> extras = Generators.listOf(r, 3, RandomGenerator::nextBoolean);
+    List<Framing> framings = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      framings.add(new Framing(r.nextBoolean(), Generators.pick(r, List.of("\n", "\r\n", "\r")), r.nextBoolean()));
+    }
+    long prompt = r.nextLong((1L << 40) + 1);
+    long completion = r.nextLong((1L << 40) + 1);
+    return answer(sessionId, messageId, tokens, extras, framings, prompt, completion);
   }
 
-  /** How one event is framed on the wire. */
-  record Framing(boolean multiLine, String lineEnd, boolean pingBefore) {}
-
-  @Provide
-  Arbitrary<Framing> framings() {
-    return Combinators.combine(
-            Arbitraries.of(true, false),
-            Arbitraries.of("\n", "\r\n", "\r"),
-            Arbitraries.of(true, false))
-        .as(Framing::new);
+  private static String id(RandomGenerator r) {
+    return r.nextBoolean() ? text(r) : Generators.pick(r, List.of("sess_1", "msg_2"));
   }
 
   private static Answer answer(

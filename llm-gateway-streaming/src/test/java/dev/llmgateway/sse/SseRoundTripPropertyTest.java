@@ -3,23 +3,20 @@ package dev.llmgateway.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.llmgateway.testkit.Generators;
+import dev.llmgateway.testkit.PropertyChecks;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import java.util.random.RandomGenerator;
 import okio.Buffer;
 import okio.Okio;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
 
 /**
  * Properties of the writer and reader together: what {@link SseWriter} writes reads back as the
@@ -28,8 +25,28 @@ import org.jspecify.annotations.Nullable;
  * <p>"Reads back as written" means: line breaks in data (CR, LF, CRLF) come back as LF, an empty
  * type as {@value ServerSentEvent#DEFAULT_TYPE}, and an unpaired surrogate, which UTF-8 cannot
  * encode, as {@code ?} (both documented on {@link SseWriter}).
+ *
+ * <p>Each property is checked on seeded, repeatable generated inputs ({@link PropertyChecks}: a
+ * failure names the seed and the case, and shows its input). The round trip is also a Jazzer fuzz
+ * test over the same generator, with the fuzzer making the choices: {@code verify} runs it on its
+ * seeds ({@code SseRoundTripPropertyTestInputs/}), {@code .ci/fuzz} fuzzes it. A seed is a list of
+ * choices, not a stream: once the generator changes, it makes a different (still valid) input.
  */
 class SseRoundTripPropertyTest {
+  static final int RUNS = 500;
+  static final int REFUSAL_RUNS = 300;
+  /** A written stream up to this size is also read split in two at every byte. */
+  static final int EVERY_SPLIT_MAX_BYTES = 256;
+  /** A written stream up to this size is also read byte by byte (a long line is read in chunks). */
+  static final int BYTEWISE_MAX_BYTES = 16 * 1024;
+
+  /** Pieces of text that matter to the format. */
+  static final List<String> SPECIAL =
+      List.of(
+          "\r", "\n", "\r\n", "\n\r", "\r\r", "\u0000", ":", " ", "  ", "\uFEFF", "\uFFFD", "?",
+          "data: ", "id: ", "event: ", "retry: 1", ": ping", "[DONE]", "\u2028", "\u0085");
+  static final List<String> LINE_BREAKS = List.of("\r", "\n", "\r\n");
+  static final List<String> LINE_BREAKS_AND_NUL = List.of("\r", "\n", "\r\n", "\u0000");
 
   /** Something the writer writes: an event, a comment or a retry field. */
   sealed interface Item {}
@@ -45,137 +62,186 @@ class SseRoundTripPropertyTest {
 
   record Comment(String text) {}
 
+  /** Items to write, and the sizes of the chunks to read them in (repeated; none: whole). */
+  record RoundTrip(List<Item> items, List<Integer> chunkSizes) {}
+
+  record OneEvent(String type, String data, @Nullable String id) {}
+
+  record BadType(String before, String lineBreak, String after, String data) {}
+
+  record BadId(@Nullable String before, String bad, @Nullable String after, String data) {}
+
   // ---------------------------------------------------------------- properties
 
   /** (a) Any split of a written stream into chunks reads back as the same events and comments. */
-  @Property(tries = 200)
-  void anySplitIntoChunksGivesTheSameEvents(
-      @ForAll("items") List<Item> items,
-      @ForAll @Size(max = 8) List<@IntRange(min = 1, max = 64) Integer> chunkSizes)
-      throws IOException {
-    byte[] wire = write(items);
+  @Test
+  void anySplitIntoChunksGivesTheSameEvents() {
+    PropertyChecks.forAll(
+        RUNS, SseRoundTripPropertyTest::roundTrip, input -> readsBackAsWritten(input, true));
+  }
 
-    Transcript whole = read(List.of(wire));
-    Transcript chunked = read(split(wire, chunkSizes));
-
-    assertThat(whole).isEqualTo(expected(items));
-    assertThat(chunked).isEqualTo(whole);
+  /**
+   * (a), fuzzed: the fuzzer makes the generator's choices, so it reaches items and chunkings the
+   * seeded runs do not.
+   */
+  @FuzzTest(maxDuration = "30s")
+  void anySplitIntoChunksGivesTheSameEventsWhenFuzzed(FuzzedDataProvider data) {
+    PropertyChecks.check(
+        roundTrip(new FuzzedRandom(data)), input -> readsBackAsWritten(input, false));
   }
 
   /** (b) One event of any type, data and id reads back as itself (normalised as documented). */
-  @Property(tries = 200)
-  void writerNeverProducesAStreamThatParsesIntoADifferentEvent(
-      @ForAll("types") String type, @ForAll("texts") String data, @ForAll("ids") @Nullable String id)
-      throws IOException {
-    ServerSentEvent event = new ServerSentEvent(type, data, id);
-    List<Item> items = List.of(new EventItem(event));
+  @Test
+  void writerNeverProducesAStreamThatParsesIntoADifferentEvent() {
+    PropertyChecks.forAll(
+        RUNS,
+        r -> new OneEvent(type(r), text(r), id(r)),
+        input -> {
+          ServerSentEvent event = new ServerSentEvent(input.type(), input.data(), input.id());
+          byte[] wire = write(List.of(new EventItem(event)));
+          Transcript whole = read(List.of(wire));
 
-    assertThat(read(List.of(write(items))).log()).containsExactly(readBack(event));
+          assertThat(whole.log()).containsExactly(readBack(event));
+          assertReadsAsWholeInEveryChunking(wire, List.of(), true, whole);
+        });
   }
 
   /** (b) A type with CR or LF is refused before anything is written. */
-  @Property(tries = 200)
-  void typeWithALineBreakIsRefused(
-      @ForAll("types") String before,
-      @ForAll("lineBreaks") String lineBreak,
-      @ForAll("types") String after,
-      @ForAll("texts") String data) {
-    Buffer sink = new Buffer();
-    SseWriter writer = SseWriter.create(sink);
+  @Test
+  void typeWithALineBreakIsRefused() {
+    PropertyChecks.forAll(
+        REFUSAL_RUNS,
+        r -> new BadType(type(r), Generators.pick(r, LINE_BREAKS), type(r), text(r)),
+        input -> {
+          String type = input.before() + input.lineBreak() + input.after();
+          Buffer sink = new Buffer();
+          SseWriter writer = SseWriter.create(sink);
 
-    assertThatThrownBy(() -> writer.write(new ServerSentEvent(before + lineBreak + after, data, null)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("type");
-    assertThat(sink.size()).isZero();
+          assertThatThrownBy(() -> writer.write(new ServerSentEvent(type, input.data(), null)))
+              .isInstanceOf(IllegalArgumentException.class)
+              .hasMessageContaining("type");
+          assertThat(sink.size()).isZero();
+        });
   }
 
   /** (b) An id with CR, LF or NUL is refused before anything is written, also as a last id. */
-  @Property(tries = 200)
-  void idWithALineBreakOrNulIsRefused(
-      @ForAll("ids") @Nullable String before,
-      @ForAll("lineBreaksAndNul") String bad,
-      @ForAll("ids") @Nullable String after,
-      @ForAll("texts") String data) {
-    String id = (before == null ? "" : before) + bad + (after == null ? "" : after);
-    Buffer sink = new Buffer();
-    SseWriter writer = SseWriter.create(sink);
+  @Test
+  void idWithALineBreakOrNulIsRefused() {
+    PropertyChecks.forAll(
+        REFUSAL_RUNS,
+        r -> new BadId(id(r), Generators.pick(r, LINE_BREAKS_AND_NUL), id(r), text(r)),
+        input -> {
+          String id =
+              (input.before() == null ? "" : input.before())
+                  + input.bad()
+                  + (input.after() == null ? "" : input.after());
+          Buffer sink = new Buffer();
+          SseWriter writer = SseWriter.create(sink);
 
-    assertThatThrownBy(() -> writer.write(new ServerSentEvent("message", data, id)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("id");
-    assertThatThrownBy(() -> SseWriter.builder().lastEventId(id))
-        .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> SseReader.builder().lastEventId(id))
-        .isInstanceOf(IllegalArgumentException.class);
-    assertThat(sink.size()).isZero();
+          assertThatThrownBy(() -> writer.write(new ServerSentEvent("message", input.data(), id)))
+              .isInstanceOf(IllegalArgumentException.class)
+              .hasMessageContaining("id");
+          assertThatThrownBy(() -> SseWriter.builder().lastEventId(id))
+              .isInstanceOf(IllegalArgumentException.class);
+          assertThatThrownBy(() -> SseReader.builder().lastEventId(id))
+              .isInstanceOf(IllegalArgumentException.class);
+          assertThat(sink.size()).isZero();
+        });
+  }
+
+  private static void readsBackAsWritten(RoundTrip input, boolean everySplit) throws IOException {
+    byte[] wire = write(input.items());
+    Transcript whole = read(List.of(wire));
+
+    assertThat(whole).as("read whole").isEqualTo(expected(input.items()));
+    assertReadsAsWholeInEveryChunking(wire, input.chunkSizes(), everySplit, whole);
+  }
+
+  /**
+   * Reads {@code wire} in chunks of {@code chunkSizes}, byte by byte unless it is long, and, if asked
+   * and it is small, split in two at every byte: each must read as {@code whole}.
+   */
+  private static void assertReadsAsWholeInEveryChunking(
+      byte[] wire, List<Integer> chunkSizes, boolean everySplit, Transcript whole)
+      throws IOException {
+    assertThat(read(split(wire, chunkSizes)))
+        .as("read in chunks of %s", chunkSizes)
+        .isEqualTo(whole);
+    if (wire.length <= BYTEWISE_MAX_BYTES) {
+      assertThat(read(ChunkedSource.bytewise(wire))).as("read byte by byte").isEqualTo(whole);
+    }
+    if (everySplit && wire.length <= EVERY_SPLIT_MAX_BYTES) {
+      for (int at = 1; at < wire.length; at++) {
+        assertThat(read(ChunkedSource.split(wire, at)))
+            .as("read split at byte %d of %d", at, wire.length)
+            .isEqualTo(whole);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- generators
 
-  /** Text mixing the characters that matter to the format with arbitrary Unicode. */
-  @Provide
-  Arbitrary<String> texts() {
-    Arbitrary<String> special =
-        Arbitraries.of(
-            "\r", "\n", "\r\n", "\n\r", "\r\r", "\u0000", ":", " ", "  ", "\uFEFF", "\uFFFD", "?",
-            "data: ", "id: ", "event: ", "retry: 1", ": ping", "[DONE]", "\u2028", "\u0085");
-    Arbitrary<String> ascii = Arbitraries.strings().ascii().ofMaxLength(8);
-    Arbitrary<String> anyChars = Arbitraries.strings().all().ofMaxLength(4);
-    Arbitrary<String> supplementary =
-        Arbitraries.integers().between(0x10000, Character.MAX_CODE_POINT).map(Character::toString);
-    Arbitrary<String> loneSurrogate =
-        Arbitraries.chars().range(Character.MIN_SURROGATE, Character.MAX_SURROGATE).map(String::valueOf);
-    return Arbitraries.frequencyOf(
-            Tuple.of(4, special),
-            Tuple.of(4, ascii),
-            Tuple.of(2, anyChars),
-            Tuple.of(2, supplementary),
-            Tuple.of(1, loneSurrogate))
-        .list()
-        .ofMaxSize(12)
-        .map(pieces -> String.join("", pieces));
+  /**
+   * Text mixing the characters that matter to the format with arbitrary Unicode: up to 12 pieces,
+   * each a special piece, ASCII, any chars (unpaired surrogates too), a supplementary character, an
+   * unpaired surrogate, or, rarely, a line longer than an I/O buffer.
+   */
+  static String text(RandomGenerator r) {
+    return Generators.concat(r, 12, SseRoundTripPropertyTest::piece);
+  }
+
+  private static String piece(RandomGenerator r) {
+    return switch (Generators.weighted(r, 80, 80, 40, 40, 20, 1)) {
+      case 0 -> Generators.pick(r, SPECIAL);
+      case 1 -> Generators.ascii(r, 8);
+      case 2 -> Generators.anyChars(r, 4);
+      case 3 -> Generators.supplementary(r);
+      case 4 -> Generators.loneSurrogate(r);
+      default -> Generators.longLine(r);
+    };
   }
 
   /** Types: any text without CR or LF (an empty one means message). */
-  @Provide
-  Arbitrary<String> types() {
-    return Arbitraries.oneOf(
-        Arbitraries.of("message", "", "token", "chunk", "complete"),
-        texts().map(t -> t.replace("\r", "").replace("\n", "")));
+  static String type(RandomGenerator r) {
+    return r.nextBoolean()
+        ? text(r).replace("\r", "").replace("\n", "")
+        : Generators.pick(r, List.of("message", "", "token", "chunk", "complete"));
   }
 
-  /** Ids: null, or any text without CR, LF or NUL (an empty one means null). */
-  @Provide
-  Arbitrary<@Nullable String> ids() {
-    return Arbitraries.oneOf(
-            Arbitraries.of("1", "2", "id-1"),
-            texts().map(t -> t.replace("\r", "").replace("\n", "").replace("\u0000", "")))
-        .injectNull(0.3);
+  /** Ids: null (3 in 10), or any text without CR, LF or NUL (an empty one means null). */
+  static @Nullable String id(RandomGenerator r) {
+    if (Generators.weighted(r, 3, 7) == 0) {
+      return null;
+    }
+    return r.nextBoolean()
+        ? text(r).replace("\r", "").replace("\n", "").replace("\u0000", "")
+        : Generators.pick(r, List.of("1", "2", "id-1"));
   }
 
-  @Provide
-  Arbitrary<String> lineBreaks() {
-    return Arbitraries.of("\r", "\n", "\r\n");
+  /** Up to 10 items (6 events to 2 comments to 1 retry), read in up to 8 chunk sizes of 1 to 64. */
+  static RoundTrip roundTrip(RandomGenerator r) {
+    List<Item> items = Generators.listOf(r, 10, SseRoundTripPropertyTest::item);
+    List<Integer> chunkSizes = Generators.listOf(r, 8, c -> c.nextInt(1, 65));
+    return new RoundTrip(items, chunkSizes);
   }
 
-  @Provide
-  Arbitrary<String> lineBreaksAndNul() {
-    return Arbitraries.of("\r", "\n", "\r\n", "\u0000");
+  private static Item item(RandomGenerator r) {
+    return switch (Generators.weighted(r, 6, 2, 1)) {
+      case 0 -> new EventItem(new ServerSentEvent(type(r), text(r), id(r)));
+      case 1 -> new CommentItem(text(r));
+      default -> new RetryItem(retryMillis(r));
+    };
   }
 
-  @Provide
-  Arbitrary<List<Item>> items() {
-    Arbitrary<Item> event =
-        Combinators.combine(types(), texts(), ids())
-            .as((type, data, id) -> new EventItem(new ServerSentEvent(type, data, id)));
-    Arbitrary<Item> comment = texts().map(CommentItem::new);
-    Arbitrary<Item> retry = Arbitraries.longs().between(0, Long.MAX_VALUE).map(RetryItem::new);
-    return Arbitraries.frequencyOf(
-            Tuple.of(6, event),
-            Tuple.of(2, comment),
-            Tuple.of(1, retry))
-        .list()
-        .ofMaxSize(10);
+  /** 0 to {@code Long.MAX_VALUE}, the ends and small values more often. */
+  private static long retryMillis(RandomGenerator r) {
+    return switch (Generators.weighted(r, 1, 1, 1, 3, 4)) {
+      case 0 -> 0;
+      case 1 -> 1;
+      case 2 -> Long.MAX_VALUE;
+      case 3 -> r.nextLong(100_000);
+      default -> r.nextLong(Long.MAX_VALUE) + r.nextInt(2);
+    };
   }
 
   // ---------------------------------------------------------------- model
