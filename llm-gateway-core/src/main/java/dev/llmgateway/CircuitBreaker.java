@@ -25,7 +25,7 @@ import java.util.Objects;
  *   private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4j;
  *   public boolean tryAcquire() { return r4j.tryAcquirePermission(); }
  *   public void onSuccess() { r4j.onSuccess(0, TimeUnit.NANOSECONDS); }
- *   public void onFailure() { r4j.onError(0, TimeUnit.NANOSECONDS, FAILED_ATTEMPT); }
+ *   public void onFailure() { r4j.onError(0, TimeUnit.NANOSECONDS, FAILED_ATTEMPT); } // any shared exception
  *   public void onIgnored() { r4j.releasePermission(); }
  *   // state(), remainingOpenTime(), addListener(...) and removeListener(...) map r4j's state and
  *   // its state-transition events
