@@ -315,14 +315,17 @@ public final class LlmGatewayClient implements AutoCloseable {
    *       again.
    *   <li><b>Demand-driven.</b> The stream is read only while the subscriber has demand: events
    *       are read one by one as requested, never ahead into a buffer, so a subscriber that stops
-   *       requesting stops the read (and, once the socket buffers are full, the service). The
-   *       idle limit runs only while reading; the total limit always runs.
+   *       requesting stops the read (and, once the socket buffers are full, the service) while
+   *       the stream keeps its connection and its slot among the calls in flight. The idle limit
+   *       runs only while reading; the total limit always runs (a stream past it fails at the
+   *       next request).
    *   <li><b>Threads.</b> {@code onSubscribe} is called on the subscribing thread; every other
    *       signal on a thread of the client's {@linkplain Builder#callbackExecutor(Executor)
    *       callback executor}, which also opens the stream (a wait for a slot of {@linkplain
    *       Builder#maxConcurrentRequests(int) the calls in flight} holds no thread). {@code
    *       request} and {@code cancel} never block and may be called from any thread, signals
-   *       included. Signals are serialized and never made from inside {@code request}.
+   *       included. Signals are serialized and never made from inside {@code request}. The
+   *       publisher is thread-safe: any thread may subscribe.
    *   <li><b>Exactly one terminal signal</b>, unless the subscriber cancels: {@code onComplete}
    *       after the service's {@code done} and {@code [DONE]} (signalled when a request finds the
    *       end), else {@code onError} with the exception the {@link ChatStream} iterator would throw

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@link LlmGatewayClient#chatPublisher}: what the TCK does not check (see {@link ChatPublisherTckTest}). */
 class ChatPublisherTest extends MockServerTest {
+  private static final String[] FULL_TYPES = {"session", "intent", "token", "token", "candidates", "action", "done"};
   private static final String BIG_TOKEN = "data: {\"type\":\"token\",\"content\":\"" + "x".repeat(64 * 1024) + "\"}\n\n";
 
   private final TrackingExecutor executor = new TrackingExecutor();
@@ -185,7 +186,7 @@ class ChatPublisherTest extends MockServerTest {
     recorder.awaitTerminal();
 
     assertThat(recorder.events).extracting(StreamEvent::type)
-        .containsExactly("session", "intent", "token", "token", "candidates", "action", "done");
+        .containsExactly(FULL_TYPES);
     assertThat(recorder.completed).isTrue();
     assertThat(recorder.terminal).hasValue(1);
     assertThat(recorder.violations).isEmpty();
@@ -323,7 +324,7 @@ class ChatPublisherTest extends MockServerTest {
     executor.awaitIdle();
 
     assertThat(recorder.events).extracting(StreamEvent::type)
-        .containsExactly("session", "intent", "token", "token", "candidates", "action", "done");
+        .containsExactly(FULL_TYPES);
     assertThat(recorder.completed).isTrue();
     assertThat(recorder.terminal).hasValue(1);
     assertThat(recorder.violations).isEmpty();

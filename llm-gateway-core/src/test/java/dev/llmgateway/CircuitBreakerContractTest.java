@@ -145,6 +145,23 @@ class CircuitBreakerContractTest extends MockServerTest {
   }
 
   @Test
+  void aStreamWhoseTotalLimitFiresBeforeItsFirstEventIsAFailure() {
+    CountDownLatch release = new CountDownLatch(1);
+    server.enqueue(SseResponses.stalled(": opened\n\n", release));
+    StreamOptions options = StreamOptions.builder()
+        .firstEventTimeout(Duration.ofSeconds(20)).totalTimeout(Duration.ofMillis(300)).build();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
+      Throwable e = catchThrowable(stream::completion);
+      assertThat(e).isInstanceOf(TimeoutException.class);
+      assertThat(((TimeoutException) e).limit()).isEqualTo(TimeoutException.Limit.TOTAL);
+    } finally {
+      release.countDown();
+    }
+
+    assertThat(breaker.outcomes).containsExactly("failure");
+  }
+
+  @Test
   void aPublisherStreamIsSettledByItsFirstEvent() throws Exception {
     server.enqueue(sse(SESSION + HELLO + DONE + END));
     ChatPublisherTest.Recorder subscriber = new ChatPublisherTest.Recorder(Long.MAX_VALUE);
