@@ -795,12 +795,13 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
 
     /**
-     * Sets how many calls may be in flight at once: sync and async chats, session calls, iterator
-     * and callback streams alike, each from its start to its end (retries and the waits between
-     * them included; an iterator stream until it ends or is closed). Clients derived with {@link
-     * #newBuilder()} share the limit. When it is reached, a call waits for a slot up to {@link
-     * #maxQueueWait(Duration)} (sync calls and iterator streams on the caller's thread; async calls
-     * and callback streams in a queue, without a thread), then fails with {@link
+     * Sets how many calls may be in flight at once: sync and async chats, session calls, iterator,
+     * callback and publisher streams alike, each from its start to its end (retries and the waits
+     * between them included; an iterator stream until it ends or is closed, a publisher stream
+     * until it ends or is cancelled). Clients derived with {@link #newBuilder()} share the limit.
+     * When it is reached, a call waits for a slot up to {@link #maxQueueWait(Duration)} (sync calls
+     * and iterator streams on the caller's thread; async calls, callback and publisher streams in a
+     * queue, without a thread), then fails with {@link
      * ConcurrencyLimitExceededException}, nothing sent. Default {@value
      * #DEFAULT_MAX_CONCURRENT_REQUESTS}.
      *
@@ -836,8 +837,10 @@ public final class LlmGatewayClient implements AutoCloseable {
 
     /**
      * Sets the executor that reads callback streams and calls their {@link StreamListener} (one
-     * task per stream, for its whole life: the task blocks on the stream's socket), and that starts
-     * asynchronous calls and callback streams which waited for a slot. On JDK 21+ a virtual-thread
+     * task per stream, for its whole life: the task blocks on the stream's socket), that reads
+     * {@linkplain LlmGatewayClient#chatPublisher publisher} streams and signals their subscribers
+     * (a task while the subscriber has demand), and that starts asynchronous calls and callback
+     * streams which waited for a slot. On JDK 21+ a virtual-thread
      * executor ({@code Executors.newVirtualThreadPerTaskExecutor()}) serves any number of streams
      * without a platform thread each. The SDK never shuts it down. Default: the threads of OkHttp's
      * dispatcher (the SDK's own, or those of the {@link #okHttpClient(OkHttpClient) host's client}).
