@@ -360,7 +360,7 @@ class ChatPublisherTest extends MockServerTest {
     try {
       for (int i = 0; i < 4; i++) {
         Recorder recorder = new Recorder(Long.MAX_VALUE);
-        StreamOptions options = StreamOptions.builder().idleTimeout(Duration.ofMillis(200)).build();
+        StreamOptions options = i < 3 ? StreamOptions.DEFAULTS : StreamOptions.builder().idleTimeout(Duration.ofMillis(200)).build();
         client.chatPublisher(ChatRequest.of("hi"), USER, options).subscribe(recorder);
         recorder.awaitTerminal();
         recorders.add(recorder);

@@ -149,15 +149,20 @@ class CircuitBreakerContractTest extends MockServerTest {
     CountDownLatch release = new CountDownLatch(1);
     server.enqueue(SseResponses.stalled(": opened\n\n", release));
     StreamOptions options = StreamOptions.builder()
-        .firstEventTimeout(Duration.ofSeconds(20)).totalTimeout(Duration.ofMillis(300)).build();
-    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
-      Throwable e = catchThrowable(stream::completion);
-      assertThat(e).isInstanceOf(TimeoutException.class);
-      assertThat(((TimeoutException) e).limit()).isEqualTo(TimeoutException.Limit.TOTAL);
+        .firstEventTimeout(Duration.ofSeconds(20)).totalTimeout(Duration.ofSeconds(1)).build();
+    Throwable e;
+    try {
+      e = catchThrowable(() -> {
+        try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
+          stream.completion();
+        }
+      });
     } finally {
       release.countDown();
     }
 
+    assertThat(e).isInstanceOf(TimeoutException.class);
+    assertThat(((TimeoutException) e).limit()).isEqualTo(TimeoutException.Limit.TOTAL);
     assertThat(breaker.outcomes).containsExactly("failure");
   }
 
