@@ -53,8 +53,10 @@ import java.util.Objects;
  *       called on the threads that make and read the calls, streams included, so none may block or
  *       take long.
  *   <li>Methods should not throw. If {@link #tryAcquire()} throws, the client logs it at WARN and
- *       treats the attempt as refused (nothing is sent, nothing is settled). What the other methods
- *       throw is logged at WARN and ignored; {@link #remainingOpenTime()} then counts as zero.
+ *       treats the attempt as refused (nothing is sent, nothing is settled). What {@link
+ *       #onSuccess()}, {@link #onFailure()}, {@link #onIgnored()} and {@link #remainingOpenTime()}
+ *       throw is logged at WARN and ignored (the remaining open time then counts as zero); what
+ *       {@link #addListener} throws fails {@link LlmGatewayClient.Builder#build()}.
  *   <li>The client {@linkplain #addListener registers a listener} when it is built (it forwards
  *       changes to {@link GatewayListener#circuitStateChanged}) and removes it when closed;
  *       implementations call their listeners on every state change, on any thread, and must not
