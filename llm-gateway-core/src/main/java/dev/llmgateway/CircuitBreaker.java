@@ -2,32 +2,86 @@ package dev.llmgateway;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Stops calling a service that keeps failing. After {@link #failureThreshold()} consecutive failed
- * attempts (connection failures, timeouts, {@code 5xx}) the breaker opens: calls fail at once with
- * {@link CircuitOpenException} and touch no network. After {@link #openDuration()} it lets one
- * probe call through (half-open): success closes it, failure opens it again. Answers such as
- * {@code 4xx} count as successes (the service is up); calls the client cancelled count as nothing.
+ * Stops calling a service that keeps failing. The client asks its breaker before every HTTP
+ * attempt ({@link #tryAcquire()}); a refused attempt fails at once with {@link
+ * CircuitOpenException} and touches no network. After each permitted attempt the client tells the
+ * breaker how it went.
  *
- * <p>Thread-safe and lock-free. One breaker guards one service: a client builds its own unless
- * given one, and {@link LlmGatewayClient#newBuilder()} shares it with the derived client.
+ * <p><b>The default.</b> {@link #builder()}, {@link #ofDefaults()} and {@link #disabled()} return
+ * the SDK's own breaker: after {@link Builder#failureThreshold(int) failureThreshold} consecutive
+ * failed attempts (connection failures, timeouts, {@code 5xx}) it opens; after {@link
+ * Builder#openDuration(Duration) openDuration} it lets one probe attempt through (half-open):
+ * success closes it, failure opens it again. Answers such as {@code 4xx} count as successes (the
+ * service is up); attempts the client cancelled count as nothing. It is thread-safe and lock-free.
+ *
+ * <p><b>Plugging in another breaker.</b> A host that already runs a breaker library (resilience4j,
+ * Failsafe) implements this interface over it and passes it to {@link
+ * LlmGatewayClient.Builder#circuitBreaker(CircuitBreaker)}. With resilience4j:
+ *
+ * <pre>{@code
+ * final class Resilience4jBreaker implements dev.llmgateway.CircuitBreaker {
+ *   private final io.github.resilience4j.circuitbreaker.CircuitBreaker r4j;
+ *   public boolean tryAcquire() { return r4j.tryAcquirePermission(); }
+ *   public void onSuccess() { r4j.onSuccess(0, TimeUnit.NANOSECONDS); }
+ *   public void onFailure() { r4j.onError(0, TimeUnit.NANOSECONDS, FAILED_ATTEMPT); } // any shared exception
+ *   public void onIgnored() { r4j.releasePermission(); }
+ *   // state(), remainingOpenTime(), addListener(...) and removeListener(...) map r4j's state and
+ *   // its state-transition events
+ * }
+ * }</pre>
+ *
+ * <p><b>The contract an implementation must honour.</b>
+ *
+ * <ul>
+ *   <li>{@link #tryAcquire()} is called before every HTTP attempt of every call: each retry, chat
+ *       and session calls, every kind of stream. {@code false} refuses the attempt; the call then
+ *       ends with {@link CircuitOpenException}, whose {@link CircuitOpenException#retryAfter()} is
+ *       {@link #remainingOpenTime()} read right after the refusal.
+ *   <li>After each {@code true}, the client calls exactly one of {@link #onSuccess()}, {@link
+ *       #onFailure()} and {@link #onIgnored()}, once, and never one without a {@code true} before
+ *       it. The calls carry no identity: an implementation that needs one (a probe count, a
+ *       latency) keeps it itself.
+ *   <li>An attempt is settled as soon as its outcome is known: a JSON call's when its answer has
+ *       been read (or failed); a stream's with its first event, which may come long after the
+ *       {@code 200} (up to the stream's first-event limit). A stream that ends, is cut off or
+ *       times out before its first event is a failure; one cancelled before it is ignored. So a
+ *       half-open probe that is a stream proves the service healthy only with its first event.
+ *   <li>The permit and its outcome may be on different threads (an asynchronous call settles on an
+ *       OkHttp thread), and many attempts run at once: every method must be thread-safe. They are
+ *       called on the threads that make and read the calls, streams included, so none may block or
+ *       take long.
+ *   <li>Methods should not throw. If {@link #tryAcquire()} throws, the client logs it at WARN and
+ *       treats the attempt as refused (nothing is sent, nothing is settled). What {@link
+ *       #onSuccess()}, {@link #onFailure()}, {@link #onIgnored()} and {@link #remainingOpenTime()}
+ *       throw is logged at WARN and ignored (the remaining open time then counts as zero); what
+ *       {@link #addListener} throws fails {@link LlmGatewayClient.Builder#build()}.
+ *   <li>The client {@linkplain #addListener registers a listener} when it is built (it forwards
+ *       changes to {@link GatewayListener#circuitStateChanged}) and removes it when closed;
+ *       implementations call their listeners on every state change, on any thread, and must not
+ *       let a listener's exception break the attempt that caused the change.
+ *   <li>{@link #state()} is for the host to observe (health endpoints, metrics); the client does not
+ *       consult it.
+ * </ul>
+ *
+ * <p>One breaker guards one service: a client builds its own default unless given one, and {@link
+ * LlmGatewayClient#newBuilder()} shares it with the derived client. Implementations must be
+ * thread-safe.
  */
-public final class CircuitBreaker {
-  /** Consecutive failures that open the breaker. */
-  public static final int DEFAULT_FAILURE_THRESHOLD = 5;
-  /** How long the breaker stays open before letting a probe through. */
-  public static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(30);
+public interface CircuitBreaker {
+  /** Consecutive failures that open the default breaker. */
+  int DEFAULT_FAILURE_THRESHOLD = 5;
+  /** How long the default breaker stays open before letting a probe through. */
+  Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(30);
 
   /** The breaker's states. */
-  public enum State {
+  enum State {
     /** Calls flow; failures are counted. */
     CLOSED,
     /** Calls fail fast. */
     OPEN,
-    /** One probe call is allowed through. */
+    /** One or a few probe calls are allowed through. */
     HALF_OPEN,
     /** The breaker never opens. */
     DISABLED
@@ -35,7 +89,7 @@ public final class CircuitBreaker {
 
   /** Receives state changes. Called on the thread whose call caused the change; must not block. */
   @FunctionalInterface
-  public interface StateListener {
+  interface StateListener {
     /**
      * The state changed.
      *
@@ -45,32 +99,13 @@ public final class CircuitBreaker {
     void onStateChange(State from, State to);
   }
 
-  private record Snapshot(State state, int failures, long openedAt, boolean probing) {}
-
-  private static final Snapshot CLOSED_CLEAN = new Snapshot(State.CLOSED, 0, 0, false);
-
-  private final boolean enabled;
-  private final int failureThreshold;
-  private final Duration openDuration;
-  private final long openNanos;
-  private final Ticker ticker;
-  private final AtomicReference<Snapshot> snapshot = new AtomicReference<>(CLOSED_CLEAN);
-  private final CopyOnWriteArrayList<StateListener> listeners = new CopyOnWriteArrayList<>();
-
-  private CircuitBreaker(Builder b) {
-    this.enabled = b.enabled;
-    this.failureThreshold = b.failureThreshold;
-    this.openDuration = b.openDuration;
-    this.openNanos = b.openDuration.toNanos();
-    this.ticker = b.ticker;
-  }
-
   /**
-   * Returns a new breaker with the defaults: opens after 5 consecutive failures, for 30 s.
+   * Returns a new default breaker with the default settings: opens after {@value
+   * #DEFAULT_FAILURE_THRESHOLD} consecutive failures, for 30 s.
    *
    * @return a new breaker
    */
-  public static CircuitBreaker ofDefaults() {
+  static CircuitBreaker ofDefaults() {
     return builder().build();
   }
 
@@ -79,191 +114,70 @@ public final class CircuitBreaker {
    *
    * @return a new disabled breaker
    */
-  public static CircuitBreaker disabled() {
+  static CircuitBreaker disabled() {
     return builder().enabled(false).build();
   }
 
   /**
-   * Starts a builder holding the defaults.
+   * Starts a builder of the default breaker, holding the defaults.
    *
    * @return a new builder
    */
-  public static Builder builder() {
+  static Builder builder() {
     return new Builder();
   }
 
-  /** @return consecutive failures that open the breaker */
-  public int failureThreshold() {
-    return failureThreshold;
-  }
+  /**
+   * Asks to make one attempt. Every {@code true} is followed by exactly one of {@link
+   * #onSuccess()}, {@link #onFailure()} or {@link #onIgnored()}.
+   *
+   * @return true if the attempt may go ahead
+   */
+  boolean tryAcquire();
 
-  /** @return how long the breaker stays open before a probe */
-  public Duration openDuration() {
-    return openDuration;
-  }
+  /** Records a permitted attempt the service answered (even with a {@code 4xx}). */
+  void onSuccess();
+
+  /** Records a permitted attempt that failed: connection failure, timeout, {@code 5xx}. */
+  void onFailure();
 
   /**
-   * Returns the current state. An open breaker whose open period has passed reports {@link
-   * State#HALF_OPEN}: the next call is the probe.
+   * Records a permitted attempt that says nothing about the service's health, e.g. one the caller
+   * cancelled, and gives its permit back.
+   */
+  void onIgnored();
+
+  /**
+   * Returns the current state. The default breaker reports an open breaker whose open period has
+   * passed as {@link State#HALF_OPEN}: the next call is the probe.
    *
    * @return the state
    */
-  public State state() {
-    if (!enabled) {
-      return State.DISABLED;
-    }
-    Snapshot s = snapshot.get();
-    if (s.state == State.OPEN && ticker.read() - s.openedAt >= openNanos) {
-      return State.HALF_OPEN;
-    }
-    return s.state;
-  }
+  State state();
+
+  /**
+   * Returns how long until the open breaker lets a probe through.
+   *
+   * @return the remaining open time; zero when not open, or when unknown
+   */
+  Duration remainingOpenTime();
 
   /**
    * Registers a listener for state changes.
    *
    * @param listener the listener
    */
-  public void addListener(StateListener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
-  }
+  void addListener(StateListener listener);
 
   /**
    * Removes a listener added with {@link #addListener}.
    *
    * @param listener the listener
    */
-  public void removeListener(StateListener listener) {
-    listeners.remove(listener);
-  }
+  void removeListener(StateListener listener);
 
-  /**
-   * Asks to make one attempt. Every {@code true} must be followed by exactly one of {@link
-   * #onSuccess()}, {@link #onFailure()} or {@link #onIgnored()}.
-   *
-   * @return true if the attempt may go ahead
-   */
-  public boolean tryAcquire() {
-    if (!enabled) {
-      return true;
-    }
-    while (true) {
-      Snapshot s = snapshot.get();
-      switch (s.state) {
-        case CLOSED:
-          return true;
-        case OPEN:
-          if (ticker.read() - s.openedAt < openNanos) {
-            return false;
-          }
-          if (transition(s, new Snapshot(State.HALF_OPEN, s.failures, s.openedAt, true))) {
-            return true;
-          }
-          break;
-        case HALF_OPEN:
-          if (s.probing) {
-            return false;
-          }
-          if (snapshot.compareAndSet(s, new Snapshot(State.HALF_OPEN, s.failures, s.openedAt, true))) {
-            return true;
-          }
-          break;
-        default:
-          return true;
-      }
-    }
-  }
-
-  /**
-   * Returns how long until the open breaker lets a probe through.
-   *
-   * @return the remaining open time; zero when not open
-   */
-  public Duration remainingOpenTime() {
-    Snapshot s = snapshot.get();
-    if (!enabled || s.state != State.OPEN) {
-      return Duration.ZERO;
-    }
-    return Duration.ofNanos(Math.max(0, openNanos - (ticker.read() - s.openedAt)));
-  }
-
-  /** Records a successful attempt (the service answered, even with a {@code 4xx}). */
-  public void onSuccess() {
-    if (!enabled) {
-      return;
-    }
-    while (true) {
-      Snapshot s = snapshot.get();
-      if (s == CLOSED_CLEAN || s.state == State.OPEN) {
-        return;
-      }
-      if (transition(s, CLOSED_CLEAN)) {
-        return;
-      }
-    }
-  }
-
-  /** Records a failed attempt (connection failure, timeout, {@code 5xx}). */
-  public void onFailure() {
-    if (!enabled) {
-      return;
-    }
-    while (true) {
-      Snapshot s = snapshot.get();
-      Snapshot next;
-      if (s.state == State.OPEN) {
-        return;
-      } else if (s.state == State.HALF_OPEN || s.failures + 1 >= failureThreshold) {
-        next = new Snapshot(State.OPEN, s.failures + 1, ticker.read(), false);
-      } else {
-        next = new Snapshot(State.CLOSED, s.failures + 1, 0, false);
-      }
-      if (transition(s, next)) {
-        return;
-      }
-    }
-  }
-
-  /** Records an attempt that says nothing about the service's health, e.g. one the caller cancelled. */
-  public void onIgnored() {
-    if (!enabled) {
-      return;
-    }
-    while (true) {
-      Snapshot s = snapshot.get();
-      if (s.state != State.HALF_OPEN || !s.probing) {
-        return;
-      }
-      if (snapshot.compareAndSet(s, new Snapshot(State.HALF_OPEN, s.failures, s.openedAt, false))) {
-        return;
-      }
-    }
-  }
-
-  private boolean transition(Snapshot from, Snapshot to) {
-    if (!snapshot.compareAndSet(from, to)) {
-      return false;
-    }
-    if (from.state != to.state) {
-      for (StateListener listener : listeners) {
-        try {
-          listener.onStateChange(from.state, to.state);
-        } catch (RuntimeException ignored) {
-          // A listener must not break the call that changed the state.
-        }
-      }
-    }
-    return true;
-  }
-
-  @Override
-  public String toString() {
-    return "CircuitBreaker{state=" + state() + ", failureThreshold=" + failureThreshold
-        + ", openDuration=" + openDuration + "}";
-  }
-
-  /** Builds a {@link CircuitBreaker}. Not thread-safe. */
-  public static final class Builder {
+  /** Builds the SDK's default {@link CircuitBreaker}. Not thread-safe. */
+  final class Builder {
     private boolean enabled = true;
     private int failureThreshold = DEFAULT_FAILURE_THRESHOLD;
     private Duration openDuration = DEFAULT_OPEN_DURATION;
@@ -331,7 +245,7 @@ public final class CircuitBreaker {
      * @return a new breaker
      */
     public CircuitBreaker build() {
-      return new CircuitBreaker(this);
+      return new DefaultCircuitBreaker(enabled, failureThreshold, openDuration, ticker);
     }
   }
 }

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
 import java.util.function.Function;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -91,6 +92,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   private final HttpUrl chatStreamUrl;
   private final HttpUrl sessionsUrl;
   private final boolean sandbox;
+  private final CircuitBreaker breaker;
   private final CircuitBreaker.StateListener breakerListener;
   private final Sessions sessions = new SessionsImpl();
   private volatile boolean closed;
@@ -112,10 +114,12 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
     CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
     b.circuitBreaker = breaker;
+    this.breaker = breaker;
     OkHttpClient jsonHttp = http.build();
     OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(b.streamTimeout).build();
     this.config = new ClientConfig(
-        jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy, breaker, b.listener, b.auditSink,
+        jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy,
+        breaker instanceof DefaultCircuitBreaker ? breaker : new GuardedCircuitBreaker(breaker), b.listener, b.auditSink,
         RequestValidator.builder().maxQueryLength(b.maxQueryLength).maxMetadataDepth(b.maxMetadataDepth)
             .maxMetadataBytes(b.maxMetadataBytes).build(), b.ticker, b.sleeper, b.clock,
         b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes, resources.limiter(), b.maxQueueWait,
@@ -298,6 +302,79 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   /**
+   * Streams the answer to one chat message as a {@link Flow.Publisher} of its events, for reactive
+   * hosts (Reactor, RxJava, Mutiny; with Reactor: {@code
+   * JdkFlowAdapter.flowPublisherToFlux(client.chatPublisher(request, user))}). Nothing is sent
+   * until a subscriber requests its first event.
+   *
+   * <ul>
+   *   <li><b>Cold, one stream per subscription.</b> Each subscription sends the message and reads
+   *       its own stream, with the same request id and {@code Idempotency-Key} (both fixed by this
+   *       call), so a re-subscription such as Reactor's {@code retry()} is de-duplicated by the
+   *       service instead of generating and billing twice. For a new answer, call this method
+   *       again.
+   *   <li><b>Demand-driven.</b> The stream is read only while the subscriber has demand: events
+   *       are read one by one as requested, never ahead into a buffer, so a subscriber that stops
+   *       requesting stops the read (and, once the socket buffers are full, the service) while
+   *       the stream keeps its connection and its slot among the calls in flight. The idle limit
+   *       runs only while reading; the total limit always runs (a stream past it fails at the
+   *       next request).
+   *   <li><b>Threads.</b> {@code onSubscribe} is called on the subscribing thread; every other
+   *       signal on a thread of the client's {@linkplain Builder#callbackExecutor(Executor)
+   *       callback executor}, which also opens the stream (a wait for a slot of {@linkplain
+   *       Builder#maxConcurrentRequests(int) the calls in flight} holds no thread). {@code
+   *       request} and {@code cancel} never block and may be called from any thread, signals
+   *       included. Signals are serialized and never made from inside {@code request}. The
+   *       publisher is thread-safe: any thread may subscribe.
+   *   <li><b>Exactly one terminal signal</b>, unless the subscriber cancels: {@code onComplete}
+   *       after the service's {@code done} and {@code [DONE]} (signalled when a request finds the
+   *       end), else {@code onError} with the exception the {@link ChatStream} iterator would throw
+   *       ({@link StreamErrorException}, {@link StreamInterruptedException}, {@link
+   *       TimeoutException}, the exceptions of {@link #chatStream(ChatRequest, UserContext)} before
+   *       the first event), or {@link IllegalArgumentException} for a {@code request(n)} with
+   *       {@code n <= 0} (rule 3.9; the stream is cancelled), or {@link IllegalStateException} for
+   *       a subscription made after the client was closed. A subscriber whose {@code onNext}
+   *       throws has its stream cancelled and gets {@code onError} with what it threw as the cause.
+   *   <li><b>Cancel</b> cancels the HTTP call at once (the service sees the connection close), ends
+   *       a wait for a slot or between attempts, and the subscriber gets no further signal (a
+   *       signal already under way on another thread may still arrive) and never a {@link
+   *       CallCancelledException} caused by its own cancel. The stream is audited {@code
+   *       CANCELLED}; a subscription cancelled before its first request sends nothing and audits
+   *       nothing.
+   * </ul>
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @return a publisher of the stream's events
+   * @throws ValidationException if the request or user is invalid; nothing was sent
+   * @throws IllegalStateException if the client is closed
+   */
+  public Flow.Publisher<StreamEvent> chatPublisher(ChatRequest request, UserContext user) {
+    return chatPublisher(request, user, StreamOptions.DEFAULTS);
+  }
+
+  /**
+   * Streams the answer to one chat message as a {@link Flow.Publisher}, with per-stream options;
+   * see {@link #chatPublisher(ChatRequest, UserContext)}.
+   *
+   * @param request the message
+   * @param user the end user it is sent for
+   * @param options time limits, strictness and ids
+   * @return a publisher of the stream's events
+   * @throws ValidationException if the request or user is invalid; nothing was sent
+   * @throws IllegalStateException if the client is closed
+   */
+  public Flow.Publisher<StreamEvent> chatPublisher(ChatRequest request, UserContext user, StreamOptions options) {
+    CallSpec<Void> spec = streamSpec(request, user, options);
+    OkHttpClient http = streamHttp(options);
+    StreamCall.Limits limits = limits(options);
+    return new StreamPublisher(() -> {
+      checkOpen();
+      return new StreamCall(config, spec, http, limits);
+    }, config.executor());
+  }
+
+  /**
    * Reads a direct stream: the URL a {@code StreamTokenIssuer} of the {@code llm-gateway-auth}
    * module returned for a browser ({@code GET .../chat/stream?token=...}). The token in the URL is
    * the only credential, so no auth headers are sent, and since a stream token is single-use the
@@ -347,10 +424,13 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   private StreamCall streamCall(ChatRequest request, UserContext user, StreamOptions options) {
+    return new StreamCall(config, streamSpec(request, user, options), streamHttp(options), limits(options));
+  }
+
+  private CallSpec<Void> streamSpec(ChatRequest request, UserContext user, StreamOptions options) {
     Objects.requireNonNull(options, "options");
-    CallSpec<Void> spec = chatSpec(request, user, options.callOptions().requestId(),
+    return chatSpec(request, user, options.callOptions().requestId(),
         options.callOptions().idempotencyKey(), Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null);
-    return new StreamCall(config, spec, streamHttp(options), limits(options));
   }
 
   /**
@@ -368,7 +448,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @return the breaker (shared with clients derived by {@link #newBuilder()})
    */
   public CircuitBreaker circuitBreaker() {
-    return config.circuitBreaker();
+    return breaker;
   }
 
   /**
@@ -408,7 +488,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
-      config.circuitBreaker().removeListener(breakerListener);
+      breaker.removeListener(breakerListener);
       resources.release();
     }
   }
@@ -689,7 +769,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     /**
      * Sets the circuit breaker. Default: a new {@link CircuitBreaker#ofDefaults()} per client
      * (shared with clients derived by {@code newBuilder()}); {@link CircuitBreaker#disabled()} to
-     * turn it off.
+     * turn it off; or the host's own breaker (e.g. resilience4j's) behind the {@link
+     * CircuitBreaker} interface, whose contract it must honour.
      *
      * @param circuitBreaker the breaker
      * @return this builder
@@ -714,12 +795,13 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
 
     /**
-     * Sets how many calls may be in flight at once: sync and async chats, session calls, iterator
-     * and callback streams alike, each from its start to its end (retries and the waits between
-     * them included; an iterator stream until it ends or is closed). Clients derived with {@link
-     * #newBuilder()} share the limit. When it is reached, a call waits for a slot up to {@link
-     * #maxQueueWait(Duration)} (sync calls and iterator streams on the caller's thread; async calls
-     * and callback streams in a queue, without a thread), then fails with {@link
+     * Sets how many calls may be in flight at once: sync and async chats, session calls, iterator,
+     * callback and publisher streams alike, each from its start to its end (retries and the waits
+     * between them included; an iterator stream until it ends or is closed, a publisher stream
+     * until it ends or is cancelled). Clients derived with {@link #newBuilder()} share the limit.
+     * When it is reached, a call waits for a slot up to {@link #maxQueueWait(Duration)} (sync calls
+     * and iterator streams on the caller's thread; async calls, callback and publisher streams in a
+     * queue, without a thread), then fails with {@link
      * ConcurrencyLimitExceededException}, nothing sent. Default {@value
      * #DEFAULT_MAX_CONCURRENT_REQUESTS}.
      *
@@ -755,8 +837,10 @@ public final class LlmGatewayClient implements AutoCloseable {
 
     /**
      * Sets the executor that reads callback streams and calls their {@link StreamListener} (one
-     * task per stream, for its whole life: the task blocks on the stream's socket), and that starts
-     * asynchronous calls and callback streams which waited for a slot. On JDK 21+ a virtual-thread
+     * task per stream, for its whole life: the task blocks on the stream's socket), that reads
+     * {@linkplain LlmGatewayClient#chatPublisher publisher} streams and signals their subscribers
+     * (a task while the subscriber has demand), and that starts asynchronous calls and callback
+     * streams which waited for a slot. On JDK 21+ a virtual-thread
      * executor ({@code Executors.newVirtualThreadPerTaskExecutor()}) serves any number of streams
      * without a platform thread each. The SDK never shuts it down. Default: the threads of OkHttp's
      * dispatcher (the SDK's own, or those of the {@link #okHttpClient(OkHttpClient) host's client}).

@@ -252,18 +252,23 @@ final class LogicalCall<T> {
     if (!response.isSuccessful()) {
       return onErrorResponse(response);
     }
+    byte[] body;
+    try {
+      body = readAll(response.body(), config.maxResponseBytes());
+    } catch (ResponseTooLargeException e) {
+      config.circuitBreaker().onSuccess();
+      return failed(status, invalidResponse(status, "larger than " + config.maxResponseBytes() + " bytes", null));
+    } catch (IOException e) {
+      // The body's failure settles the attempt: it must not also count as the success its headers promised.
+      return onIoFailure(e, false);
+    }
     config.circuitBreaker().onSuccess();
     try {
-      byte[] body = readAll(response.body(), config.maxResponseBytes());
       T value = spec.parser().parse(body, spec.requestId());
       attemptSucceeded(status);
       return new Outcome<>(value, null);
     } catch (Json.MalformedJsonException e) {
       return failed(status, invalidResponse(status, e.getMessage(), e));
-    } catch (ResponseTooLargeException e) {
-      return failed(status, invalidResponse(status, "larger than " + config.maxResponseBytes() + " bytes", null));
-    } catch (IOException e) {
-      return onIoFailure(e, false);
     }
   }
 

@@ -258,7 +258,8 @@ public final class StreamCall {
           throw finishWith(call.invalidResponse(200, e.getMessage(), e));
         } catch (IOException e) {
           if (delivered || cancelled || fired == TimeoutException.Limit.TOTAL) {
-            throw finishWith(midStreamFailure(e));
+            // Before the first event the total limit fails the attempt too (the breaker counts it).
+            throw finishWith(delivered || cancelled ? midStreamFailure(e) : ioFailure(e).failure);
           }
           reopenAfter(ioFailure(e).failure);
           continue;
