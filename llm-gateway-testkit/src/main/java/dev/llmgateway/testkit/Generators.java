@@ -183,8 +183,8 @@ public final class Generators {
 
   /**
    * {@code String.valueOf(value)} made readable in a failure message: CR, LF, tab, NUL and backslash
-   * as {@code \r \n \t \0 \\}, other control characters and every non-ASCII char as {@code \}{@code
-   * uXXXX} (so a surrogate pair shows as its two units, an unpaired surrogate as one); a unit of up to
+   * as {@code \r \n \t \0 \\}, other control characters and every non-ASCII char as a Java
+   * unicode escape of its four hex digits (so a surrogate pair shows as its two units, an unpaired surrogate as one); a unit of up to
    * {@value #MAX_RUN_UNIT} chars repeated into a run of at least {@value #MIN_RUN_CHARS} chars (as in
    * a {@linkplain #longLine(RandomGenerator) long line}) as {@code «unit»×count}, the marks being
    * non-ASCII so never the text's own; cut after {@value #MAX_SHOWN_CHARS} chars, with the number of
