@@ -31,8 +31,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The state of one logical call across its attempts: its slot among the client's calls in flight,
- * admission by deadline and circuit breaker, each attempt's request, the mapping of answers and I/O failures to exceptions, the retry
- * decision, and exactly one listener {@code callEnd} and one audit event. Used by {@link
+ * admission by deadline and circuit breaker, each attempt's request, the mapping of answers and
+ * I/O failures to exceptions, the retry decision, and exactly one listener {@code callEnd} and one
+ * audit event. Used by {@link
  * CallEngine} for JSON calls and by {@link StreamCall} for streams.
  */
 @SuppressWarnings("try") // Mdc scopes are try-with-resources whose variable is not used.

@@ -61,11 +61,6 @@ public final class Watchdog {
     return EXECUTOR.getQueue().size();
   }
 
-  /** Runs {@code task} every {@code period} until cancelled; it must be quick and not block. */
-  public static ScheduledFuture<?> repeat(Duration period, Runnable task) {
-    return EXECUTOR.scheduleWithFixedDelay(task, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
   /**
    * Runs {@code task} now on a helper daemon thread, never on the watchdog's: for work a timer
    * starts that may block, such as a write to a browser. A task that blocks holds only its own
