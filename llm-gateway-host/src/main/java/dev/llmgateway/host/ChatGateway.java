@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
@@ -506,31 +505,14 @@ public final class ChatGateway {
     }
 
     /**
-     * Sets a listener told of every commit and release the gateway makes (for metrics, or to wait
-     * for a settlement in tests). Called on the thread that settles; must not block. Replaces any
-     * listener set before, also one set with {@link #settlementEvents(SettlementListener)}, which
-     * also says the credits charged.
-     *
-     * @param settled receives the reservation and what its settlement did
-     * @return this builder
-     */
-    public Builder settlementListener(BiConsumer<Reservation, Settlement> settled) {
-      Objects.requireNonNull(settled, "settled");
-      this.settled = event -> settled.accept(event.reservation(), event.settlement());
-      return this;
-    }
-
-    /**
      * Sets a listener told of every commit and release the gateway makes, with the credits each
      * charged, so a host can audit billing without wrapping its ledger. See {@link
-     * SettlementListener} for its threads. Replaces any listener set before, also one set with
-     * {@link #settlementListener(BiConsumer)}. (Not an overload of that method: {@code list::add}
-     * would fit both.)
+     * SettlementListener} for its threads. Replaces any listener set before.
      *
      * @param listener receives each settlement
      * @return this builder
      */
-    public Builder settlementEvents(SettlementListener listener) {
+    public Builder settlementListener(SettlementListener listener) {
       this.settled = Objects.requireNonNull(listener, "listener");
       return this;
     }

@@ -2,7 +2,6 @@ package dev.llmgateway.host;
 
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.Operation;
-import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -27,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * try {
  *   ChatResponse answer = client.chat(request, user, CallOptions.withRequestId(requestId));
  *   // the reported usage; an estimate from the texts when the service reported none
- *   ledger.commit(r, policy.usageFor(Delivery.completed(request.query(), answer)), pricing);
+ *   Usage usage = policy.usageFor(Delivery.completed(request.query(), answer));
+ *   ledger.commit(r, pricing.credits(r.operation(), usage));
  * } catch (RuntimeException e) {
  *   ledger.release(r, "call failed");
  *   throw e;
@@ -87,21 +87,6 @@ public interface CreditLedger {
    *     the call may be repeated
    */
   Settlement commit(Reservation reservation, long credits);
-
-  /**
-   * Charges a reservation for the tokens a call used, as priced by {@code pricing}.
-   *
-   * @param reservation a reservation of this ledger
-   * @param usage the token counts the service reported (or a {@link SettlementPolicy} estimated)
-   * @param pricing turns the usage into credits
-   * @return {@link Settlement#COMMITTED} if this call settled the reservation; otherwise a no-op
-   *     result saying why
-   * @throws IllegalArgumentException if the pricing returns a negative amount
-   * @throws LlmGatewayException if the ledger's store fails
-   */
-  default Settlement commit(Reservation reservation, Usage usage, CreditPricing pricing) {
-    return commit(reservation, pricing.credits(reservation.operation(), usage));
-  }
 
   /**
    * Returns every credit a reservation held: the call failed before it cost anything, or was

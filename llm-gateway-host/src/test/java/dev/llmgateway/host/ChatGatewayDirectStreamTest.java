@@ -71,7 +71,7 @@ class ChatGatewayDirectStreamTest {
         .estimate(request -> 10)
         .streamTokens(issuer)
         .webhooks(WebhookVerifier.builder().secret(SECRET).clock(clock).build())
-        .settlementListener((reservation, settlement) -> settlements.add(settlement))
+        .settlementListener(e -> settlements.add(e.settlement()))
         .build();
   }
 

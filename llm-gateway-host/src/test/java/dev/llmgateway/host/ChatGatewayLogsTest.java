@@ -52,7 +52,7 @@ class ChatGatewayLogsTest {
     ledger.deposit("u1", 100);
     gateway = ChatGateway.builder().client(client).ledger(ledger)
         .webhooks(WebhookVerifier.builder().secret(WebhookSecret.parse(WHSEC)).build())
-        .settlementListener((reservation, settlement) -> {
+        .settlementListener(e -> {
           throw new IllegalStateException("listener broke");
         })
         .build();

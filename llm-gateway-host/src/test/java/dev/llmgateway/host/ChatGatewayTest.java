@@ -63,7 +63,7 @@ class ChatGatewayTest {
     gateway = ChatGateway.builder().client(client).ledger(ledger)
         .rateLimiter(InMemoryRateLimiter.create(RateLimits.builder().calls(RateLimit.perMinute(10_000))
             .streamStarts(RateLimit.perMinute(10_000)).build()))
-        .settlementListener((reservation, settlement) -> settlements.add(settlement))
+        .settlementListener(e -> settlements.add(e.settlement()))
         .build();
   }
 
@@ -99,7 +99,7 @@ class ChatGatewayTest {
     List<Duration> waits = new CopyOnWriteArrayList<>();
     try (LlmGatewayClient retrying = client.newBuilder().retryPolicy(RetryPolicy.ofDefaults()).sleeper(waits::add).build()) {
       ChatGateway gateway = ChatGateway.builder().client(retrying).ledger(ledger)
-          .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+          .settlementListener(e -> settlements.add(e.settlement())).build();
       for (int i = 0; i < 3; i++) {
         service.enqueue(new MockResponse.Builder().code(503).build());
       }
@@ -117,8 +117,8 @@ class ChatGatewayTest {
   @Test
   void settlementListenerThatThrowsDoesNotUndoOrRepeatTheSettlement() {
     ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
-        .settlementListener((reservation, settlement) -> {
-          settlements.add(settlement);
+        .settlementListener(e -> {
+          settlements.add(e.settlement());
           throw new IllegalStateException("listener bug");
         })
         .build();
@@ -250,7 +250,7 @@ class ChatGatewayTest {
     client.close();
     client = client.newBuilder().streamTimeout(java.time.Duration.ofMillis(300)).build();
     gateway = ChatGateway.builder().client(client).ledger(ledger)
-        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+        .settlementListener(e -> settlements.add(e.settlement())).build();
     try {
       RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
       assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
@@ -337,7 +337,7 @@ class ChatGatewayTest {
     client.close();
     client = client.newBuilder().timeout(Duration.ofMillis(200)).build();
     ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
-        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+        .settlementListener(e -> settlements.add(e.settlement())).build();
 
     Throwable thrown;
     try {
@@ -358,7 +358,7 @@ class ChatGatewayTest {
     try (LlmGatewayClient retrying = client.newBuilder().retryPolicy(RetryPolicy.builder().maxRetries(1).build())
         .sleeper(waits::add).build()) {
       ChatGateway gateway = ChatGateway.builder().client(retrying).ledger(ledger)
-          .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+          .settlementListener(e -> settlements.add(e.settlement())).build();
       service.enqueue(sse("")); // a 200 stream that ends before its first event: retried
       service.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "7").build());
 
@@ -381,7 +381,7 @@ class ChatGatewayTest {
           deliveries.add(delivery);
           return SettlementPolicy.ofDefaults().usageFor(delivery);
         })
-        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+        .settlementListener(e -> settlements.add(e.settlement())).build();
     service.enqueue(sse(SESSION + TOKEN + TOKEN + DONE));
 
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> LeavingBrowser.afterBytes(700));
@@ -399,7 +399,7 @@ class ChatGatewayTest {
     List<SettlementEvent> events = new CopyOnWriteArrayList<>();
     ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
         .pricing(CreditPricing.perThousandTokens(1, 4))
-        .settlementEvents(events::add).build();
+        .settlementListener(events::add).build();
     service.enqueue(sse(SESSION + TOKEN + DONE)); // 1,000 + 1,000 tokens: 1 + 4 credits
     service.enqueue(new MockResponse.Builder().code(503).build());
 
@@ -490,7 +490,7 @@ class ChatGatewayTest {
     client = client.newBuilder().timeout(Duration.ofMinutes(10)).build(); // sync calls may take long
     ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger)
         .streamFirstEventTimeout(Duration.ofMillis(200))
-        .settlementListener((reservation, settlement) -> settlements.add(settlement)).build();
+        .settlementListener(e -> settlements.add(e.settlement())).build();
     ExecutorService host = Executors.newSingleThreadExecutor();
     try {
       Future<Throwable> streamed = host.submit(

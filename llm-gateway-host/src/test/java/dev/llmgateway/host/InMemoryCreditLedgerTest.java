@@ -101,11 +101,12 @@ class InMemoryCreditLedgerTest {
   }
 
   @Test
-  void commitWithUsagePricesIt() {
+  void commitChargesThePricedUsage() {
     ledger.deposit("123", 100);
     Reservation r = ledger.reserve(ADA, Operation.CHAT, 50);
 
-    Settlement s = ledger.commit(r, new Usage(1000, 500, 1500), CreditPricing.perThousandTokens(2, 10));
+    long credits = CreditPricing.perThousandTokens(2, 10).credits(r.operation(), new Usage(1000, 500, 1500));
+    Settlement s = ledger.commit(r, credits);
 
     assertThat(s).isEqualTo(Settlement.COMMITTED);
     assertThat(ledger.balance("123")).isEqualTo(100 - 7);

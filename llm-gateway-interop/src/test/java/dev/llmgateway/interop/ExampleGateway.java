@@ -11,6 +11,8 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.host.SettlementEvent;
+import dev.llmgateway.host.SettlementListener;
 import dev.llmgateway.webhooks.WebhookSecret;
 import java.io.IOException;
 import java.time.Duration;
@@ -24,7 +26,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 import okhttp3.OkHttpClient;
 
@@ -121,7 +122,7 @@ final class ExampleGateway implements AutoCloseable {
   }
 
   /** Every settlement the gateway made, as its settlement listener saw them. Thread-safe. */
-  static final class Settlements implements BiConsumer<Reservation, Settlement> {
+  static final class Settlements implements SettlementListener {
     /** One settlement. */
     record Settled(Reservation reservation, Settlement settlement) {}
 
@@ -130,7 +131,9 @@ final class ExampleGateway implements AutoCloseable {
     private final Semaphore appliedPermits = new Semaphore(0);
 
     @Override
-    public void accept(Reservation reservation, Settlement settlement) {
+    public void onSettlement(SettlementEvent event) {
+      Reservation reservation = event.reservation();
+      Settlement settlement = event.settlement();
       Settled settled = new Settled(reservation, settlement);
       all.add(settled);
       if (settlement.applied()) {

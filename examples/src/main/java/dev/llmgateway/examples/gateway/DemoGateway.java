@@ -14,8 +14,7 @@ import dev.llmgateway.auth.VerifiedStreamToken;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Envelope;
-import dev.llmgateway.host.Reservation;
-import dev.llmgateway.host.Settlement;
+import dev.llmgateway.host.SettlementListener;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import dev.llmgateway.webhooks.WebhookVerifier;
@@ -35,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -100,7 +98,7 @@ public final class DemoGateway {
    */
   static DemoGateway create(LlmGatewayClient client, CreditLedger ledger, UserTokens users, String signInUserId,
       JwtKeySet streamKeys,
-      WebhookSecret webhookSecret, int port, BiConsumer<Reservation, Settlement> settled,
+      WebhookSecret webhookSecret, int port, SettlementListener settled,
       Consumer<ChatGateway.Builder> customizer) {
     boolean sandbox = client.isSandbox();
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)

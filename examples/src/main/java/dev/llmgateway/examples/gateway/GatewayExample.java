@@ -1,15 +1,14 @@
 package dev.llmgateway.examples.gateway;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.JwtKeySet;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
-import dev.llmgateway.host.Reservation;
-import dev.llmgateway.host.Settlement;
+import dev.llmgateway.host.SettlementListener;
 import dev.llmgateway.webhooks.WebhookSecret;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -196,7 +194,7 @@ public final class GatewayExample {
     private byte[] userTokenSecret;
     private List<UserContext> users = List.of(DEMO_USER);
     private CreditLedger ledger;
-    private BiConsumer<Reservation, Settlement> settlementListener = (reservation, settlement) -> {};
+    private SettlementListener settlementListener = event -> {};
     private Consumer<ChatGateway.Builder> gateway = settings -> {};
     private Duration relayHeartbeat;
     private Duration relayReconnectDelay;
@@ -301,7 +299,7 @@ public final class GatewayExample {
      * @param listener the listener ({@link ChatGateway.Builder#settlementListener})
      * @return this builder
      */
-    public Builder settlementListener(BiConsumer<Reservation, Settlement> listener) {
+    public Builder settlementListener(SettlementListener listener) {
       this.settlementListener = Objects.requireNonNull(listener, "listener");
       return this;
     }

@@ -124,7 +124,7 @@ class BrowserTest {
     ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
     // Port 0: the builder binds first, so the sandbox's direct-stream URL names the port bound.
     gateway = GatewayExample.builder().client(client).ledger(ledger).webhookSecret(WEBHOOK_SECRET).port(0)
-        .settlementListener((reservation, settlement) -> settlements.add(settlement)).start();
+        .settlementListener(e -> settlements.add(e.settlement())).start();
 
     try (HeadlessChromium.Page page = chromium.open(pageUrl(mode))) {
       assertThat(page.waitForText("#status", "Done", TIMEOUT)).startsWith(mode.equals("relay") ? "Done: " : "Done (direct): ");

@@ -82,9 +82,9 @@ public abstract class GatewayApiTest {
         .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
     ledger.deposit("123", 100);
     gateway = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(webhookSecret)
-        .settlementListener((reservation, settlement) -> {
+        .settlementListener(e -> {
           settlingThreads.add(Thread.currentThread().getName());
-          settlements.add(settlement);
+          settlements.add(e.settlement());
         }).port(0));
     userToken = gateway.users().issue("123");
   }
@@ -248,7 +248,7 @@ public abstract class GatewayApiTest {
             .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none())
             .retryPolicy(RetryPolicy.builder().maxRetries(1).initialBackoff(Duration.ZERO).build()).build();
         GatewayHost host = start(GatewayExample.builder().client(retrying).ledger(ledger).webhookSecret(webhookSecret)
-            .settlementListener((reservation, settlement) -> settled.add(settlement)).port(0))) {
+            .settlementListener(e -> settled.add(e.settlement())).port(0))) {
       Request ask = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/stream")
           .header("Authorization", "Bearer " + host.users().issue("123"))
           .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).build();

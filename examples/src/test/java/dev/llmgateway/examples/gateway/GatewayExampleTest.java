@@ -83,7 +83,7 @@ class GatewayExampleTest {
         .streamTokenKeys(JwtKeySet.of("2026-11", STREAM_SECRET))
         .webhookSecret(WEBHOOK_SECRET)
         .ledger(ledger)
-        .settlementListener((reservation, settlement) -> settlements.add(settlement))
+        .settlementListener(e -> settlements.add(e.settlement()))
         .gateway(settings -> settings.estimate(request -> 7))
         .port(0)
         .start()) {

@@ -96,7 +96,7 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
     try (LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url("/").toString())
             .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none()).build();
         ConfigurableApplicationContext oneThread = SpringGatewayApplication.start(GatewayExample.builder()
-            .client(client).ledger(ledger).port(0).settlementListener((reservation, settlement) -> settlements.add(settlement)),
+            .client(client).ledger(ledger).port(0).settlementListener(e -> settlements.add(e.settlement())),
             Map.of(SpringGatewayApplication.RELAY_THREADS_PROPERTY, 1))) {
       String token = oneThread.getBean(DemoGateway.class).users().issue("123");
       String url = "http://127.0.0.1:" + SpringGatewayApplication.port(oneThread) + GatewayRoutes.API + "/chat/stream";
