@@ -14,6 +14,7 @@ import dev.llmgateway.TimeoutException;
 import dev.llmgateway.host.internal.Heartbeat;
 import dev.llmgateway.host.internal.JsonWriter;
 import dev.llmgateway.host.internal.RelayTimer;
+import dev.llmgateway.host.internal.SafeText;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseWriter;
 import java.io.IOException;
@@ -235,7 +236,9 @@ public final class SseRelay {
   /**
    * The default {@code error} event data: {@code {"success":false,"message":...,"data":null,
    * "meta":{"request_id":...,"code":...,"retryable":...}}} with a fixed, user-safe message per kind
-   * of failure (never the service's URL, body or stack trace).
+   * of failure (never the service's URL, body or stack trace). The service's error code is passed
+   * on only when it is a plain code (up to 64 letters, digits, {@code _ . : -}), else {@code
+   * "unknown"}, as {@link ErrorMapper} does.
    *
    * @param failure why the stream ended
    * @return the JSON
@@ -246,7 +249,7 @@ public final class SseRelay {
     boolean retryable;
     if (failure instanceof StreamErrorException) {
       message = "The assistant could not finish this answer.";
-      code = ((StreamErrorException) failure).code();
+      code = SafeText.code(((StreamErrorException) failure).code());
       retryable = ((StreamErrorException) failure).retryable();
     } else if (failure instanceof StreamInterruptedException) {
       message = "The answer was interrupted.";

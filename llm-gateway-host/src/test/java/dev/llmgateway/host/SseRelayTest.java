@@ -121,6 +121,22 @@ class SseRelayTest extends MockServerTest {
   }
 
   @Test
+  void anErrorCodeThatIsNotAPlainCodeReachesTheBrowserAsUnknown() throws Exception {
+    server.enqueue(sse(SESSION + HELLO
+        + "data: {\"type\":\"error\",\"code\":\"see http://10.0.0.7:8000/trace\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      SseRelay.ofDefaults().relay(stream, out);
+    }
+
+    List<ServerSentEvent> events = read(out.toByteArray());
+    ServerSentEvent error = events.get(events.size() - 1);
+    assertThat(error.type()).isEqualTo("error");
+    assertThat(mapper.readTree(error.data()).get("meta").get("code").asText()).isEqualTo("unknown");
+    assertThat(error.data()).doesNotContain("10.0.0.7");
+  }
+
+  @Test
   void theTextOfABrowserGoneIsWhatItWasSentNotTheTokenWhoseWriteFailed() {
     server.enqueue(sse(FULL));
     OutputStream leavesAtTheSecondToken = LeavingBrowser.onText(" world");
