@@ -143,11 +143,6 @@ public final class ChatStream implements Iterable<StreamEvent>, AutoCloseable {
     return completion;
   }
 
-  /** The answer text received so far, for relays that end early. */
-  String textSoFar() {
-    return call.textSoFar();
-  }
-
   /**
    * Cancels the stream: the HTTP call is cancelled at once and the reading thread gets a {@link
    * CallCancelledException}. Safe from any thread; idempotent.

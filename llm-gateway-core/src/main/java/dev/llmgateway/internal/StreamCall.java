@@ -500,11 +500,6 @@ public final class StreamCall {
     return failure;
   }
 
-  /** The answer text received so far. */
-  public String textSoFar() {
-    return text.toString();
-  }
-
   /**
    * Ends a stream that will not be read (it could not be started) with {@code failure}.
    *

@@ -1,6 +1,7 @@
 /**
  * Host-side policies for a server that puts the LLM chat service behind itself: what a call may
- * cost, how often a user may call, and what the host answers when a call fails.
+ * cost, how often a user may call, what the host answers when a call fails, and how a stream
+ * reaches the browser.
  *
  * <ul>
  *   <li><b>Credits.</b> A {@link dev.llmgateway.host.CreditLedger} holds an estimate of a call's
@@ -18,6 +19,11 @@
  *       {success, message, data, meta}}; {@link dev.llmgateway.host.ErrorMapper} turns any
  *       exception into an {@link dev.llmgateway.host.ErrorResponse}: an HTTP status, an envelope
  *       with a fixed, user-safe message, and headers such as {@code Retry-After}.
+ *   <li><b>Relay.</b> {@link dev.llmgateway.host.SseRelay} writes a {@link dev.llmgateway.ChatStream}
+ *       to the host's own HTTP response as server-sent events, with heartbeats, and cancels the
+ *       upstream call when the browser goes away; its {@link dev.llmgateway.host.RelayResult} says
+ *       how it ended. {@link dev.llmgateway.host.ChatGateway#stream ChatGateway.stream} relays with
+ *       it and settles the call's credits from the result.
  * </ul>
  *
  * <p>The order a host applies them in: rate limiter, then ledger, then the call; a refusal at

@@ -9,7 +9,6 @@ import dev.llmgateway.AuditSink;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.NotFoundException;
-import dev.llmgateway.RelayResult;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServiceUnavailableException;
 import dev.llmgateway.StreamErrorException;
@@ -468,7 +467,7 @@ class ChatGatewayTest {
     assertThat(catchThrowable(() -> ChatGateway.builder().reconnectDelay(Duration.ofMillis(-1))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reconnectDelay");
     assertThat(catchThrowable(() -> ChatGateway.builder().client(client).ledger(ledger)
-        .relay(dev.llmgateway.SseRelay.ofDefaults()).heartbeat(Duration.ofSeconds(5)).build()))
+        .relay(SseRelay.ofDefaults()).heartbeat(Duration.ofSeconds(5)).build()))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("ChatGateway.Builder.relay");
   }
 

@@ -13,7 +13,8 @@ import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Settlement;
-import dev.llmgateway.internal.Heartbeat;
+import dev.llmgateway.host.internal.Heartbeat;
+import dev.llmgateway.host.internal.RelayTimer;
 import dev.llmgateway.internal.Watchdog;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
@@ -66,11 +67,11 @@ class GatewaySoakInteropTest {
   /**
    * Daemon threads that outlive a run by design: OkHttp's task runner threads (idle for a minute
    * after their last task, and named after the task they run, e.g. "OkHttp ConnectionPool connection
-   * closer"), Okio's timeout watchdog, the SDK's one JVM-wide stream watchdog and its relay
-   * heartbeat helpers (idle for 30 s after their last ping).
+   * closer"), Okio's timeout watchdog, the SDK's one JVM-wide stream watchdog, the relays' one
+   * JVM-wide timer and their heartbeat helpers (idle for 30 s after their last ping).
    */
   private static final List<String> LINGERING_DAEMONS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
-      "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-heartbeat");
+      "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-timer", "llm-gateway-relay-heartbeat");
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final MediaType JSON = MediaType.get("application/json");
 
@@ -85,6 +86,7 @@ class GatewaySoakInteropTest {
     long heapBefore = settledHeapBytes();
     Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
     int timersBefore = Watchdog.pendingTasks();
+    int relayTimersBefore = RelayTimer.pendingTasks();
 
     int streams = soak();
 
@@ -93,8 +95,12 @@ class GatewaySoakInteropTest {
     assertThat(leaked).as("threads started by the run and still alive").isEmpty();
     assertThat(Thread.getAllStackTraces().keySet().stream()
         .filter(thread -> thread.getName().equals("llm-gateway-stream-watchdog"))).as("stream watchdogs").hasSizeLessThan(2);
-    assertThat(Watchdog.pendingTasks()).as("stream time limits or relay heartbeats still armed")
+    assertThat(Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.getName().equals("llm-gateway-relay-timer"))).as("relay timers").hasSizeLessThan(2);
+    assertThat(Watchdog.pendingTasks()).as("stream time limits still armed")
         .isLessThanOrEqualTo(timersBefore);
+    assertThat(RelayTimer.pendingTasks()).as("relay heartbeats still armed")
+        .isLessThanOrEqualTo(relayTimersBefore);
     assertThat(Heartbeat.pingsBeingWritten()).as("relay heartbeats still being written").isZero();
     long heapAfter = settledHeapBytes();
     assertThat(heapAfter - heapBefore).as("heap growth in bytes (before %d, after %d)", heapBefore, heapAfter)

@@ -306,7 +306,7 @@ public final class GatewayExample {
 
     /**
      * Sets the longest silence on a relayed stream before a {@code : ping} heartbeat ({@link
-     * ChatGateway.Builder#heartbeat}). Default {@link dev.llmgateway.SseRelay#DEFAULT_HEARTBEAT};
+     * ChatGateway.Builder#heartbeat}). Default {@link dev.llmgateway.host.SseRelay#DEFAULT_HEARTBEAT};
      * env {@value GatewayExample#ENV_RELAY_HEARTBEAT}.
      *
      * @param heartbeat positive
@@ -321,7 +321,7 @@ public final class GatewayExample {
     /**
      * Sets the reconnection delay the relay announces to the browser with {@code retry:} ({@link
      * ChatGateway.Builder#reconnectDelay}). Default {@link
-     * dev.llmgateway.SseRelay#DEFAULT_RECONNECT_DELAY}; env {@value
+     * dev.llmgateway.host.SseRelay#DEFAULT_RECONNECT_DELAY}; env {@value
      * GatewayExample#ENV_RELAY_RECONNECT_DELAY}.
      *
      * @param reconnectDelay zero or positive

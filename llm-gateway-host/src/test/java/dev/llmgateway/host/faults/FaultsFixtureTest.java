@@ -13,7 +13,8 @@ import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Reservation;
-import dev.llmgateway.internal.Heartbeat;
+import dev.llmgateway.host.internal.Heartbeat;
+import dev.llmgateway.host.internal.RelayTimer;
 import dev.llmgateway.internal.Watchdog;
 import dev.llmgateway.sse.SseWriter;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
@@ -122,6 +124,18 @@ class FaultsFixtureTest {
   }
 
   @Test
+  void aTimerLeftArmedOnTheRelaysTimerIsALeak() {
+    NoLeaks leaks = new NoLeaks(100);
+    Future<?> armed = RelayTimer.schedule(Duration.ofMinutes(10), () -> { });
+    try {
+      assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("relay heartbeats still armed");
+    } finally {
+      armed.cancel(false);
+    }
+  }
+
+  @Test
   void aHeartbeatStillBeingWrittenIsALeak() throws Exception {
     NoLeaks leaks = new NoLeaks(100);
     CountDownLatch writing = new CountDownLatch(1);
@@ -142,7 +156,7 @@ class FaultsFixtureTest {
         }
       }
     };
-    Heartbeat heartbeat = Heartbeat.start(SseWriter.create(stoppedReading), Duration.ofMillis(1), Heartbeat.WATCHDOG, () -> { });
+    Heartbeat heartbeat = Heartbeat.start(SseWriter.create(stoppedReading), Duration.ofMillis(1), RelayTimer.SCHEDULER, () -> { });
     assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
     try {
       assertThat(catchThrowable(leaks::verify)).isInstanceOf(AssertionError.class)

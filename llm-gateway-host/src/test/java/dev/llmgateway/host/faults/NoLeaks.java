@@ -8,7 +8,8 @@ import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
-import dev.llmgateway.internal.Heartbeat;
+import dev.llmgateway.host.internal.Heartbeat;
+import dev.llmgateway.host.internal.RelayTimer;
 import dev.llmgateway.internal.Watchdog;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -39,9 +40,10 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>every HTTP call that started has ended, and no connection is still held by a call;
  *   <li>the dispatcher's threads finish (none is stuck in a call), and every thread started
- *       during the test has ended, except OkHttp's and Okio's shared daemons and the SDK's stream
- *       watchdog, which live for the JVM;
- *   <li>no stream time limit or relay heartbeat is still armed on the SDK's watchdog;
+ *       during the test has ended, except OkHttp's and Okio's shared daemons, the SDK's stream
+ *       watchdog and the relays' timer, which live for the JVM;
+ *   <li>no stream time limit is still armed on the SDK's watchdog, no relay heartbeat on the
+ *       relays' timer, and no heartbeat is still being written;
  *   <li>every credit reservation was settled exactly once (one commit or release that applied,
  *       none repeated), none is open, and none was left for the ledger's reaper.
  * </ul>
@@ -57,15 +59,17 @@ final class NoLeaks {
   /**
    * Threads shared by the whole JVM, not owned by one client: OkHttp's task runner (whose threads
    * take the name of the task they run, such as the connection pool's closer), Okio's timeouts,
-   * the SDK's timers and the helpers that write relay heartbeats (idle ones linger; busy ones are
-   * checked apart).
+   * the SDK's timers (the client's stream watchdog, the relays' timer) and the helpers that write
+   * relay heartbeats (idle ones linger; busy ones are checked apart).
    */
   private static final List<String> SHARED_DAEMONS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
-      "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-heartbeat", "MockWebServer TaskRunner");
+      "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-timer", "llm-gateway-relay-heartbeat",
+      "MockWebServer TaskRunner");
 
   private final long joinMillis;
   private final Set<Thread> baseline = Set.copyOf(Thread.getAllStackTraces().keySet());
   private final int watchdogTasksBefore = Watchdog.pendingTasks();
+  private final int relayTimerTasksBefore = RelayTimer.pendingTasks();
   private final AtomicInteger threadNumber = new AtomicInteger();
   private final ThreadPoolExecutor executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
       new SynchronousQueue<>(), task -> new Thread(task, "faults-dispatcher-" + threadNumber.incrementAndGet()));
@@ -146,8 +150,10 @@ final class NoLeaks {
       }
     }
     assertThat(left).as("threads started during the test still running").isEmpty();
-    assertThat(Watchdog.pendingTasks()).as("stream time limits or relay heartbeats still armed")
+    assertThat(Watchdog.pendingTasks()).as("stream time limits still armed")
         .isLessThanOrEqualTo(watchdogTasksBefore);
+    assertThat(RelayTimer.pendingTasks()).as("relay heartbeats still armed")
+        .isLessThanOrEqualTo(relayTimerTasksBefore);
     assertThat(Heartbeat.pingsBeingWritten()).as("relay heartbeats still being written").isZero();
     counting.assertEachSettledOnce();
     assertThat(ledger.pendingCount()).as("open reservations").isZero();

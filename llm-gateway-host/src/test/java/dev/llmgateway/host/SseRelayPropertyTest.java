@@ -1,10 +1,13 @@
-package dev.llmgateway;
+package dev.llmgateway.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
 import dev.llmgateway.testkit.Generators;
@@ -93,8 +96,8 @@ class SseRelayPropertyTest {
               .setHeader("Content-Type", "text/event-stream")
               .chunkedBody(body.toString(), input.chunkSize())
               .build());
-      try (LlmGatewayClient client = TestSupport.client(server, new FakeTime()).build();
-          ChatStream stream = client.chatStream(ChatRequest.of("hi"), TestSupport.USER)) {
+      try (LlmGatewayClient client = RelayFixtures.client(server).build();
+          ChatStream stream = client.chatStream(ChatRequest.of("hi"), RelayFixtures.USER)) {
         result = SseRelay.ofDefaults().relay(stream, out);
       }
     }

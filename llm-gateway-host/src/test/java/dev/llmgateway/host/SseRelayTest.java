@@ -1,19 +1,28 @@
-package dev.llmgateway;
+package dev.llmgateway.host;
 
-import static dev.llmgateway.ChatStreamTest.FULL;
-import static dev.llmgateway.ChatStreamTest.HELLO;
-import static dev.llmgateway.ChatStreamTest.SESSION;
-import static dev.llmgateway.ChatStreamTest.paused;
-import static dev.llmgateway.ChatStreamTest.sse;
-import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.host.RelayFixtures.FULL;
+import static dev.llmgateway.host.RelayFixtures.HELLO;
+import static dev.llmgateway.host.RelayFixtures.SESSION;
+import static dev.llmgateway.host.RelayFixtures.USER;
+import static dev.llmgateway.host.RelayFixtures.paused;
+import static dev.llmgateway.host.RelayFixtures.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmgateway.AuditEvent;
+import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.StreamErrorException;
+import dev.llmgateway.StreamOptions;
+import dev.llmgateway.TimeoutException;
+import dev.llmgateway.host.internal.RelayTimer;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
-import dev.llmgateway.internal.Watchdog;
 import dev.llmgateway.testkit.LeavingBrowser;
 import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.testkit.StalledBrowser;
@@ -112,6 +121,22 @@ class SseRelayTest extends MockServerTest {
   }
 
   @Test
+  void anErrorCodeThatIsNotAPlainCodeReachesTheBrowserAsUnknown() throws Exception {
+    server.enqueue(sse(SESSION + HELLO
+        + "data: {\"type\":\"error\",\"code\":\"see http://10.0.0.7:8000/trace\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      SseRelay.ofDefaults().relay(stream, out);
+    }
+
+    List<ServerSentEvent> events = read(out.toByteArray());
+    ServerSentEvent error = events.get(events.size() - 1);
+    assertThat(error.type()).isEqualTo("error");
+    assertThat(mapper.readTree(error.data()).get("meta").get("code").asText()).isEqualTo("unknown");
+    assertThat(error.data()).doesNotContain("10.0.0.7");
+  }
+
+  @Test
   void theTextOfABrowserGoneIsWhatItWasSentNotTheTokenWhoseWriteFailed() {
     server.enqueue(sse(FULL));
     OutputStream leavesAtTheSecondToken = LeavingBrowser.onText(" world");
@@ -138,7 +163,7 @@ class SseRelayTest extends MockServerTest {
 
     assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
     assertThat(serverSawClose.await(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(audit.events).singleElement().satisfies(e -> assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.CANCELLED));
+    assertThat(audit).singleElement().satisfies(e -> assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.CANCELLED));
   }
 
   @Test
@@ -165,7 +190,7 @@ class SseRelayTest extends MockServerTest {
   void aBrowserThatStopsReadingHoldsUpNoOtherStreamsTimers() throws Exception {
     // Far more than the socket buffers hold: the relay's thread ends up stuck in a socket write.
     String bigToken = "data: {\"type\":\"token\",\"content\":\"" + "x".repeat(16 * 1024) + "\"}\n\n";
-    server.enqueue(sse(SESSION + bigToken.repeat(128) + ChatStreamTest.DONE + ChatStreamTest.END));
+    server.enqueue(sse(SESSION + bigToken.repeat(128) + RelayFixtures.DONE + RelayFixtures.END));
     CountDownLatch releaseOther = new CountDownLatch(1);
     server.enqueue(SseResponses.stalled(": no event yet\n\n", releaseOther));
     SseRelay relay = SseRelay.builder().heartbeat(Duration.ofMillis(20)).build();
@@ -178,14 +203,14 @@ class SseRelayTest extends MockServerTest {
         }
       });
 
-      // Rounds on the shared timer thread until the relay has been stuck in one write for three of
-      // them (60 heartbeat intervals): a heartbeat written from the timer thread would block it.
+      // Rounds on the relays' shared timer thread until the relay has been stuck in one write for
+      // three of them (60 heartbeat intervals): a heartbeat written from the timer thread would block it.
       int stuckRounds = 0;
       long returned = -1;
       for (int round = 0; round < 500 && stuckRounds < 3; round++) {
         CountDownLatch fired = new CountDownLatch(1);
-        Watchdog.schedule(Duration.ofMillis(20), fired::countDown);
-        assertThat(fired.await(10, TimeUnit.SECONDS)).as("the timer thread every stream shares still fires").isTrue();
+        RelayTimer.schedule(Duration.ofMillis(20), fired::countDown);
+        assertThat(fired.await(10, TimeUnit.SECONDS)).as("the timer thread every relay shares still fires").isTrue();
         boolean sameWrite = browser.writing() && browser.writesReturned() == returned;
         stuckRounds = sameWrite ? stuckRounds + 1 : 0;
         returned = browser.writesReturned();

@@ -1,4 +1,4 @@
-package dev.llmgateway.internal;
+package dev.llmgateway.host.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,8 +1,20 @@
-package dev.llmgateway;
+package dev.llmgateway.host;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.llmgateway.internal.Json;
-import dev.llmgateway.internal.Heartbeat;
+import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.ServiceUnavailableException;
+import dev.llmgateway.StreamCompletion;
+import dev.llmgateway.StreamErrorException;
+import dev.llmgateway.StreamEvent;
+import dev.llmgateway.StreamInterruptedException;
+import dev.llmgateway.TimeoutException;
+import dev.llmgateway.host.internal.Heartbeat;
+import dev.llmgateway.host.internal.JsonWriter;
+import dev.llmgateway.host.internal.RelayTimer;
+import dev.llmgateway.host.internal.SafeText;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseWriter;
 import java.io.IOException;
@@ -26,8 +38,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Heartbeats: whenever nothing has been written for {@link #heartbeat()}, a {@code : ping}
  * comment is sent, so proxies keep the connection open; no silence exceeds the interval by more
  * than a timer's lateness (milliseconds). The pings are written by a helper thread, never by the
- * timer thread that every stream's time limits share, and skip while an event is being written:
- * a browser that stops reading holds at most one helper thread.
+ * timer thread that every relay's heartbeat shares (the client's stream time limits have their
+ * own), and skip while an event is being written: a browser that stops reading holds at most one
+ * helper thread.
  *
  * <p>When the browser goes away (a write fails), the upstream call is cancelled at once and the
  * result says {@link RelayResult.Outcome#CLIENT_DISCONNECTED}. When the upstream fails, an {@code
@@ -158,7 +171,7 @@ public final class SseRelay {
 
   private RelayResult relayFrom(ChatStream stream, Iterator<StreamEvent> events, OutputStream out) {
     SseWriter writer = SseWriter.builder().flushEachWrite(true).build(out);
-    Heartbeat pulse = Heartbeat.start(writer, heartbeat, Heartbeat.WATCHDOG, stream::cancel);
+    Heartbeat pulse = Heartbeat.start(writer, heartbeat, RelayTimer.SCHEDULER, stream::cancel);
     // What the browser was sent: a token whose write failed was received but never delivered.
     StringBuilder relayed = new StringBuilder();
     @Nullable StreamCompletion completion = null;
@@ -203,7 +216,7 @@ public final class SseRelay {
   }
 
   private static String completeJson(StreamCompletion c) {
-    ObjectNode node = Json.MAPPER.createObjectNode();
+    ObjectNode node = JsonWriter.mapper().createObjectNode();
     node.put("done", true);
     node.put("session_id", c.sessionId());
     node.put("message_id", c.messageId());
@@ -223,7 +236,9 @@ public final class SseRelay {
   /**
    * The default {@code error} event data: {@code {"success":false,"message":...,"data":null,
    * "meta":{"request_id":...,"code":...,"retryable":...}}} with a fixed, user-safe message per kind
-   * of failure (never the service's URL, body or stack trace).
+   * of failure (never the service's URL, body or stack trace). The service's error code is passed
+   * on only when it is a plain code (up to 64 letters, digits, {@code _ . : -}), else {@code
+   * "unknown"}, as {@link ErrorMapper} does.
    *
    * @param failure why the stream ended
    * @return the JSON
@@ -234,7 +249,7 @@ public final class SseRelay {
     boolean retryable;
     if (failure instanceof StreamErrorException) {
       message = "The assistant could not finish this answer.";
-      code = ((StreamErrorException) failure).code();
+      code = SafeText.code(((StreamErrorException) failure).code());
       retryable = ((StreamErrorException) failure).retryable();
     } else if (failure instanceof StreamInterruptedException) {
       message = "The answer was interrupted.";
@@ -257,7 +272,7 @@ public final class SseRelay {
       code = "upstream_error";
       retryable = false;
     }
-    ObjectNode node = Json.MAPPER.createObjectNode();
+    ObjectNode node = JsonWriter.mapper().createObjectNode();
     node.put("success", false);
     node.put("message", message);
     node.putNull("data");

@@ -1,13 +1,16 @@
-package dev.llmgateway;
+package dev.llmgateway.host;
 
-import static dev.llmgateway.ChatStreamTest.FULL;
-import static dev.llmgateway.ChatStreamTest.SESSION;
-import static dev.llmgateway.ChatStreamTest.paused;
-import static dev.llmgateway.ChatStreamTest.sse;
-import static dev.llmgateway.TestSupport.USER;
+import static dev.llmgateway.host.RelayFixtures.FULL;
+import static dev.llmgateway.host.RelayFixtures.SESSION;
+import static dev.llmgateway.host.RelayFixtures.USER;
+import static dev.llmgateway.host.RelayFixtures.paused;
+import static dev.llmgateway.host.RelayFixtures.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
 import java.net.InetAddress;
@@ -95,7 +98,7 @@ class SseRelayHttpServerTest extends MockServerTest {
     CountDownLatch upstreamClosed = new CountDownLatch(1);
     // After the browser leaves, the upstream keeps sending tokens (padded with 8 KiB comments so
     // that it cannot finish into socket buffers before the relay notices): a relay write fails.
-    server.enqueue(paused(SESSION, release, ChatStreamTest.HELLO + ": " + "x".repeat(8192) + "\n\n", upstreamClosed));
+    server.enqueue(paused(SESSION, release, RelayFixtures.HELLO + ": " + "x".repeat(8192) + "\n\n", upstreamClosed));
     Call call = browser.newCall(request());
     try (Response response = call.execute()) {
       SseReader reader = SseReader.create(response.body().source());

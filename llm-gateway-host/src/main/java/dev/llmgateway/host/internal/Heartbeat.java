@@ -1,4 +1,4 @@
-package dev.llmgateway.internal;
+package dev.llmgateway.host.internal;
 
 import dev.llmgateway.sse.SseWriter;
 import java.io.IOException;
@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * writes: it hands the ping to a helper thread ({@link Scheduler#execute}), at most one per relay
  * at a time, and the ping uses {@link SseWriter#tryWriteComment}, so it skips when an event is
  * being written. A browser that stops reading therefore holds at most one helper thread and never
- * the timer thread that every stream's time limits share.
+ * the timer thread that every relay's heartbeat shares ({@link RelayTimer}).
  *
  * <p>Thread-safe: {@link #wrote()} and {@link #stop()} are called by the relay's thread, the rest
  * runs on the scheduler's threads.
@@ -31,7 +31,7 @@ public final class Heartbeat {
   /** Pings being written now, in the whole JVM: none once every relay has stopped. */
   private static final AtomicInteger WRITING = new AtomicInteger();
 
-  /** Where a heartbeat's timer and pings run. */
+  /** Where a heartbeat's timer and pings run: {@link RelayTimer#SCHEDULER}, or a fake in tests. */
   public interface Scheduler {
     /**
      * Returns the time in nanoseconds, as {@link System#nanoTime()}.
@@ -57,24 +57,6 @@ public final class Heartbeat {
      */
     void execute(Runnable task);
   }
-
-  /** The shared {@link Watchdog} for timers, its helper threads for pings, the system clock. */
-  public static final Scheduler WATCHDOG = new Scheduler() {
-    @Override
-    public long nanoTime() {
-      return System.nanoTime();
-    }
-
-    @Override
-    public Future<?> schedule(long delayNanos, Runnable task) {
-      return Watchdog.schedule(Duration.ofNanos(delayNanos), task);
-    }
-
-    @Override
-    public void execute(Runnable task) {
-      Watchdog.offload(task);
-    }
-  };
 
   private final SseWriter writer;
   private final long intervalNanos;

@@ -1,5 +1,8 @@
-package dev.llmgateway;
+package dev.llmgateway.host;
 
+import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.StreamCompletion;
 import org.jspecify.annotations.Nullable;
 
 /**
