@@ -35,15 +35,9 @@ class ClientBuilderTest {
     other.close();
   }
 
-  /** A builder for {@code server} with no breaker set: build() makes the default one. */
+  /** A builder for {@code server} with no breaker set (build() makes a default one) and no retries. */
   private LlmGatewayClient.Builder builder() {
-    return LlmGatewayClient.builder()
-        .baseUrl(server.url("/").toString())
-        .serviceToken(TOKEN)
-        .environment(name -> null)
-        .ticker(time)
-        .sleeper(time)
-        .retryPolicy(RetryPolicy.none());
+    return TestSupport.clientWithDefaultBreaker(server, time).retryPolicy(RetryPolicy.none());
   }
 
   @Test
