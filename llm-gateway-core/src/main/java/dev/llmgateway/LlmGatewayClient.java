@@ -1,20 +1,17 @@
 package dev.llmgateway;
 
-import dev.llmgateway.ValidationException.Violation;
 import dev.llmgateway.internal.CallEngine;
 import dev.llmgateway.internal.CallSpec;
 import dev.llmgateway.internal.ClientConfig;
 import dev.llmgateway.internal.HttpResources;
-import dev.llmgateway.internal.Ids;
-import dev.llmgateway.internal.Json;
+import dev.llmgateway.internal.Requests;
+import dev.llmgateway.internal.SessionsImpl;
 import dev.llmgateway.internal.StreamCall;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.internal.Version;
 import dev.llmgateway.internal.sandbox.SandboxService;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -28,7 +25,6 @@ import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The client of the LLM chat service: chat (blocking and asynchronous) and the user's sessions.
@@ -77,30 +73,41 @@ public final class LlmGatewayClient implements AutoCloseable {
   /** MDC key under which the request id is read and logged. */
   public static final String DEFAULT_MDC_KEY = "llm_request_id";
 
-  static final String CHAT_PATH = "api/v1/llm-chat/recruiter/chat";
-  static final String CHAT_STREAM_PATH = "api/v1/llm-chat/recruiter/chat/stream";
-  static final String SESSIONS_PATH = "api/v1/llm-chat/recruiter/sessions";
-
   private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
   private static final Set<String> WARNED_INSECURE_HOSTS = ConcurrentHashMap.newKeySet();
 
-  private final Builder settings;
   private final HttpResources resources;
   private final CallEngine engine;
   private final ClientConfig config;
-  private final HttpUrl chatUrl;
-  private final HttpUrl chatStreamUrl;
-  private final HttpUrl sessionsUrl;
+  private final Requests requests;
   private final boolean sandbox;
   private final CircuitBreaker breaker;
   private final CircuitBreaker.StateListener breakerListener;
-  private final Sessions sessions = new SessionsImpl();
+  private final Sessions sessions;
   private volatile boolean closed;
 
+  // What newBuilder() hands on that config does not hold, as the builder had it (build() reads the environment again).
+  private final @Nullable String givenBaseUrl;
+  private final @Nullable String serviceToken;
+  private final @Nullable AuthStrategy givenAuth;
+  private final @Nullable Boolean givenSandbox;
+  private final Function<String, @Nullable String> environment;
+  private final @Nullable OkHttpClient okHttpClient;
+  private final @Nullable Executor callbackExecutor;
+  private final Duration connectTimeout;
+
+  /** Copies every setting out of {@code b}, which it does not keep. */
   private LlmGatewayClient(Builder b, HttpResources resources, HttpUrl baseUrl, AuthStrategy auth, boolean sandbox) {
-    this.settings = b;
     this.resources = resources;
     this.sandbox = sandbox;
+    this.givenBaseUrl = b.baseUrl;
+    this.serviceToken = b.serviceToken;
+    this.givenAuth = b.auth;
+    this.givenSandbox = b.sandbox;
+    this.environment = b.environment;
+    this.okHttpClient = b.okHttpClient;
+    this.callbackExecutor = b.callbackExecutor;
+    this.connectTimeout = b.connectTimeout;
     OkHttpClient.Builder http = resources.root().newBuilder()
         .connectTimeout(b.connectTimeout)
         .readTimeout(b.timeout)
@@ -113,7 +120,6 @@ public final class LlmGatewayClient implements AutoCloseable {
       http.addInterceptor(new SandboxService(b.clock));
     }
     CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
-    b.circuitBreaker = breaker;
     this.breaker = breaker;
     OkHttpClient jsonHttp = http.build();
     OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(b.streamTimeout).build();
@@ -125,9 +131,8 @@ public final class LlmGatewayClient implements AutoCloseable {
         b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes, resources.limiter(), b.maxQueueWait,
         b.callbackExecutor != null ? b.callbackExecutor : resources.dispatcherExecutor());
     this.engine = new CallEngine(config);
-    this.chatUrl = baseUrl.newBuilder().addPathSegments(CHAT_PATH).build();
-    this.chatStreamUrl = baseUrl.newBuilder().addPathSegments(CHAT_STREAM_PATH).build();
-    this.sessionsUrl = baseUrl.newBuilder().addPathSegments(SESSIONS_PATH).build();
+    this.requests = new Requests(config, engine, config.validator()::checkAndEncode, () -> closed);
+    this.sessions = new SessionsImpl(requests, engine);
     GatewayListener listener = b.listener;
     this.breakerListener = (from, to) -> listener.circuitStateChanged(from, to);
     breaker.addListener(breakerListener);
@@ -145,12 +150,13 @@ public final class LlmGatewayClient implements AutoCloseable {
   /**
    * Starts a builder holding this client's settings. The client it builds shares this client's
    * connection pool, threads and circuit breaker (unless those settings are changed), so deriving
-   * clients with other timeouts or listeners is cheap. Each client must still be closed.
+   * clients with other timeouts or listeners is cheap. Each client must still be closed. A client
+   * built once every client sharing the pool has closed gets a pool and threads of its own.
    *
    * @return a new builder
    */
   public Builder newBuilder() {
-    return new Builder(settings, resources);
+    return new Builder(this);
   }
 
   /**
@@ -184,7 +190,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatResponse chat(ChatRequest request, UserContext user, CallOptions options) {
-    return engine.execute(chatSpec(request, user, options));
+    return engine.execute(requests.chat(request, user, options));
   }
 
   /**
@@ -215,7 +221,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   public CompletableFuture<ChatResponse> chatAsync(ChatRequest request, UserContext user, CallOptions options) {
     CallSpec<ChatResponse> spec;
     try {
-      spec = chatSpec(request, user, options);
+      spec = requests.chat(request, user, options);
     } catch (ValidationException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -365,11 +371,11 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public Flow.Publisher<StreamEvent> chatPublisher(ChatRequest request, UserContext user, StreamOptions options) {
-    CallSpec<Void> spec = streamSpec(request, user, options);
+    CallSpec<Void> spec = requests.chatStream(request, user, options);
     OkHttpClient http = streamHttp(options);
     StreamCall.Limits limits = limits(options);
     return new StreamPublisher(() -> {
-      checkOpen();
+      requests.checkOpen();
       return new StreamCall(config, spec, http, limits);
     }, config.executor());
   }
@@ -391,19 +397,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatStream chatStreamFromUrl(String streamUrl, UserContext user, StreamOptions options) {
-    checkOpen();
-    Objects.requireNonNull(streamUrl, "streamUrl");
-    Objects.requireNonNull(user, "user");
-    List<Violation> violations = new ArrayList<>();
-    String requestId = requestId(options.callOptions().requestId(), violations);
-    config.validator().checkUser(user, violations);
-    HttpUrl url = RequestValidator.checkStreamUrl(streamUrl, violations);
-    if (url == null) {
-      url = chatStreamUrl;
-    }
-    CallSpec<Void> spec = new CallSpec<>(Operation.CHAT_STREAM, "GET", url, null, user, requestId, null, "",
-        (bytes, id) -> null, value -> null, false, true);
-    refuseIfInvalid(spec, violations);
+    CallSpec<Void> spec = requests.directStream(streamUrl, user, options);
     StreamCall call = new StreamCall(config, spec, streamHttp(options), limits(options));
     call.open();
     return new ChatStream(call);
@@ -424,13 +418,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   private StreamCall streamCall(ChatRequest request, UserContext user, StreamOptions options) {
-    return new StreamCall(config, streamSpec(request, user, options), streamHttp(options), limits(options));
-  }
-
-  private CallSpec<Void> streamSpec(ChatRequest request, UserContext user, StreamOptions options) {
-    Objects.requireNonNull(options, "options");
-    return chatSpec(request, user, options.callOptions().requestId(),
-        options.callOptions().idempotencyKey(), Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null);
+    return new StreamCall(config, requests.chatStream(request, user, options), streamHttp(options), limits(options));
   }
 
   /**
@@ -499,121 +487,11 @@ public final class LlmGatewayClient implements AutoCloseable {
         + ", closed=" + closed + "}";
   }
 
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("LlmGatewayClient is closed");
-    }
-  }
-
-  /** Resolves the request id: the caller's, else the MDC's, else a random UUID. */
-  private String requestId(@Nullable String id, List<Violation> violations) {
-    if (id != null) {
-      config.validator().checkHeaderValue("request_id", id, violations);
-      return id;
-    }
-    String fromMdc = MDC.get(config.mdcKey());
-    if (fromMdc != null && !fromMdc.isBlank() && fromMdc.length() <= RequestValidator.MAX_HEADER_VALUE_LENGTH
-        && Text.isHeaderSafe(fromMdc)) {
-      return fromMdc;
-    }
-    return Ids.randomUuid();
-  }
-
-  private CallSpec<ChatResponse> chatSpec(ChatRequest request, UserContext user, CallOptions options) {
-    return chatSpec(request, user, options.requestId(), options.idempotencyKey(), Operation.CHAT, chatUrl,
-        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage);
-  }
-
-  private <T> CallSpec<T> chatSpec(
-      ChatRequest request, UserContext user, @Nullable String callerRequestId, @Nullable String idempotencyKey,
-      Operation operation, HttpUrl url, CallSpec.ResponseParser<T> parser, Function<T, @Nullable Usage> usageOf) {
-    checkOpen();
-    Objects.requireNonNull(request, "request");
-    Objects.requireNonNull(user, "user");
-    List<Violation> violations = new ArrayList<>();
-    String requestId = requestId(callerRequestId, violations);
-    String key = idempotencyKey;
-    if (key != null) {
-      config.validator().checkHeaderValue("idempotency_key", key, violations);
-    } else {
-      key = Ids.randomUuid();
-    }
-    byte[] body = config.validator().checkAndEncode(request, violations);
-    config.validator().checkUser(user, violations);
-    CallSpec<T> spec = new CallSpec<>(
-        operation, "POST", url, body, user, requestId, key, Text.preview(request.query()),
-        parser, usageOf, false, false);
-    refuseIfInvalid(spec, violations);
-    return spec;
-  }
-
-  private void refuseIfInvalid(CallSpec<?> spec, List<Violation> violations) {
-    if (!violations.isEmpty()) {
-      ValidationException e = new ValidationException(violations, spec.requestId());
-      engine.rejected(
-          new CallInfo(spec.requestId(), spec.operation(), spec.method(), spec.url().encodedPath(),
-              spec.user().userId(), spec.user().companyId(), spec.queryPreview()),
-          e);
-      throw e;
-    }
-  }
-
-  private final class SessionsImpl implements Sessions {
-    @Override
-    public SessionPage list(UserContext user, int limit, @Nullable String cursor, CallOptions options) {
-      checkOpen();
-      Objects.requireNonNull(user, "user");
-      List<Violation> violations = new ArrayList<>();
-      String requestId = requestId(options.requestId(), violations);
-      config.validator().checkListLimit(limit, violations);
-      config.validator().checkCursor(cursor, violations);
-      config.validator().checkUser(user, violations);
-      HttpUrl.Builder url = sessionsUrl.newBuilder().addQueryParameter("limit", Integer.toString(limit));
-      if (cursor != null && !cursor.isEmpty()) {
-        url.addQueryParameter("cursor", cursor);
-      }
-      CallSpec<SessionPage> spec = new CallSpec<>(
-          Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
-          (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false);
-      refuseIfInvalid(spec, violations);
-      return engine.execute(spec);
-    }
-
-    @Override
-    public Session get(String sessionId, UserContext user, CallOptions options) {
-      CallSpec<Session> spec = sessionSpec(Operation.GET_SESSION, "GET", sessionId, user, options,
-          (bytes, id) -> Json.session(Json.parse(bytes), id));
-      return engine.execute(spec);
-    }
-
-    @Override
-    public void delete(String sessionId, UserContext user, CallOptions options) {
-      CallSpec<Void> spec = sessionSpec(Operation.DELETE_SESSION, "DELETE", sessionId, user, options,
-          (bytes, id) -> null);
-      engine.execute(spec);
-    }
-
-    private <T> CallSpec<T> sessionSpec(
-        Operation operation, String method, String sessionId, UserContext user, CallOptions options,
-        CallSpec.ResponseParser<T> parser) {
-      checkOpen();
-      Objects.requireNonNull(user, "user");
-      List<Violation> violations = new ArrayList<>();
-      String requestId = requestId(options.requestId(), violations);
-      config.validator().checkSessionId("session_id", sessionId, violations);
-      config.validator().checkUser(user, violations);
-      HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();
-      CallSpec<T> spec = new CallSpec<>(operation, method, url, null, user, requestId, null, "", parser,
-          value -> null, operation == Operation.DELETE_SESSION, false);
-      refuseIfInvalid(spec, violations);
-      return spec;
-    }
-  }
-
   /**
    * Builds an {@link LlmGatewayClient}. Each setting has a default (the {@code DEFAULT_*}
-   * constants, or the environment variable named); setters check their argument at once. Not
-   * thread-safe.
+   * constants, or the environment variable named); setters check their argument at once. {@link
+   * #build()} copies the settings into the client: changing the builder afterwards leaves the
+   * clients already built as they are, and the builder may build again. Not thread-safe.
    */
   public static final class Builder {
     private @Nullable String baseUrl;
@@ -645,33 +523,34 @@ public final class LlmGatewayClient implements AutoCloseable {
 
     private Builder() {}
 
-    private Builder(Builder b, HttpResources resources) {
-      baseUrl = b.baseUrl;
-      serviceToken = b.serviceToken;
-      auth = b.auth;
-      connectTimeout = b.connectTimeout;
-      timeout = b.timeout;
-      streamTimeout = b.streamTimeout;
-      retryPolicy = b.retryPolicy;
-      circuitBreaker = b.circuitBreaker;
-      okHttpClient = b.okHttpClient;
-      maxConcurrentRequests = b.maxConcurrentRequests;
-      maxQueueWait = b.maxQueueWait;
-      callbackExecutor = b.callbackExecutor;
-      userAgent = b.userAgent;
-      listener = b.listener;
-      auditSink = b.auditSink;
-      sandbox = b.sandbox;
-      maxQueryLength = b.maxQueryLength;
-      maxMetadataDepth = b.maxMetadataDepth;
-      maxMetadataBytes = b.maxMetadataBytes;
-      mdcKey = b.mdcKey;
-      maxResponseBytes = b.maxResponseBytes;
-      ticker = b.ticker;
-      sleeper = b.sleeper;
-      clock = b.clock;
-      environment = b.environment;
-      inherited = resources;
+    private Builder(LlmGatewayClient client) {
+      ClientConfig c = client.config;
+      baseUrl = client.givenBaseUrl;
+      serviceToken = client.serviceToken;
+      auth = client.givenAuth;
+      connectTimeout = client.connectTimeout;
+      timeout = c.timeout();
+      streamTimeout = c.streamTimeout();
+      retryPolicy = c.retryPolicy();
+      circuitBreaker = client.breaker;
+      okHttpClient = client.okHttpClient;
+      maxConcurrentRequests = c.limiter().max();
+      maxQueueWait = c.maxQueueWait();
+      callbackExecutor = client.callbackExecutor;
+      userAgent = c.userAgent();
+      listener = c.listener();
+      auditSink = c.auditSink();
+      sandbox = client.givenSandbox;
+      maxQueryLength = c.validator().maxQueryLength();
+      maxMetadataDepth = c.validator().maxMetadataDepth();
+      maxMetadataBytes = c.validator().maxMetadataBytes();
+      mdcKey = c.mdcKey();
+      maxResponseBytes = c.maxResponseBytes();
+      ticker = c.ticker();
+      sleeper = c.sleeper();
+      clock = c.clock();
+      environment = client.environment;
+      inherited = client.resources;
     }
 
     /**
@@ -1031,7 +910,10 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
 
     /**
-     * Builds the client.
+     * Builds a client from the settings as they are now; the client keeps none of this builder's
+     * state. Without a {@link #circuitBreaker(CircuitBreaker) breaker set}, each call makes a new
+     * default breaker, so two clients built by one builder do not share one (clients derived with
+     * {@link LlmGatewayClient#newBuilder()} share the original's).
      *
      * @return the client
      * @throws IllegalStateException if no service token is available (not set, env {@value
@@ -1066,10 +948,10 @@ public final class LlmGatewayClient implements AutoCloseable {
       if (!isSandbox) {
         warnIfInsecure(parsed);
       }
-      HttpResources resources =
-          inherited != null ? inherited.retain() : HttpResources.create(okHttpClient, maxConcurrentRequests);
-      Builder frozen = new Builder(this, resources);
-      return new LlmGatewayClient(frozen, resources, parsed, strategy, isSandbox);
+      HttpResources resources = inherited != null && inherited.retain()
+          ? inherited
+          : HttpResources.create(okHttpClient, maxConcurrentRequests);
+      return new LlmGatewayClient(this, resources, parsed, strategy, isSandbox);
     }
 
     private @Nullable String env(String name) {

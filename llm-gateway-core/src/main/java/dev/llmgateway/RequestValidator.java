@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
-import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -263,28 +262,6 @@ public final class RequestValidator {
     } else {
       checkEncodable("cursor", cursor, violations);
     }
-  }
-
-  /**
-   * Checks a direct stream URL and parses it: an http(s) URL of at most {@value
-   * #MAX_STREAM_URL_LENGTH} characters, with UTF-8 encodable text, carrying a {@code token} query
-   * parameter.
-   *
-   * @return the URL, or null when a violation was added
-   */
-  static @Nullable HttpUrl checkStreamUrl(String streamUrl, List<Violation> violations) {
-    HttpUrl url = null;
-    if (streamUrl.length() > MAX_STREAM_URL_LENGTH) {
-      violations.add(new Violation("stream_url", "must be at most " + MAX_STREAM_URL_LENGTH + " characters"));
-    } else if (Text.unpairedSurrogate(streamUrl) >= 0) {
-      violations.add(new Violation("stream_url", "must have a UTF-8 encoding (it holds an unpaired UTF-16 surrogate)"));
-    } else if ((url = HttpUrl.parse(streamUrl)) == null) {
-      violations.add(new Violation("stream_url", "must be an http or https URL"));
-    } else if (url.queryParameter("token") == null || url.queryParameter("token").isEmpty()) {
-      violations.add(new Violation("stream_url", "must carry the stream token as its token query parameter"));
-      url = null;
-    }
-    return url;
   }
 
   private static void checkEncodable(String field, String text, List<Violation> violations) {

@@ -43,14 +43,18 @@ final class TestSupport {
 
   /** A client for {@code server} with fake time, no jitter, recorded audit events. */
   static LlmGatewayClient.Builder client(MockWebServer server, FakeTime time) {
+    return clientWithDefaultBreaker(server, time).circuitBreaker(CircuitBreaker.builder().ticker(time).build());
+  }
+
+  /** Like {@link #client} but with no breaker set: each build() makes a default one. */
+  static LlmGatewayClient.Builder clientWithDefaultBreaker(MockWebServer server, FakeTime time) {
     return LlmGatewayClient.builder()
         .baseUrl(server.url("/").toString())
         .serviceToken(TOKEN)
         .environment(name -> null)
         .ticker(time)
         .sleeper(time)
-        .retryPolicy(RetryPolicy.builder().jitter(0).build())
-        .circuitBreaker(CircuitBreaker.builder().ticker(time).build());
+        .retryPolicy(RetryPolicy.builder().jitter(0).build());
   }
 
   /** An audit sink that keeps every event. */

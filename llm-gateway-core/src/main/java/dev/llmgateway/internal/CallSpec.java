@@ -1,5 +1,6 @@
 package dev.llmgateway.internal;
 
+import dev.llmgateway.CallInfo;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
@@ -34,6 +35,11 @@ public record CallSpec<T>(
   @FunctionalInterface
   public interface ResponseParser<T> {
     T parse(byte[] body, String requestId) throws Json.MalformedJsonException;
+  }
+
+  /** What listeners and the audit are told about the call. */
+  public CallInfo info() {
+    return new CallInfo(requestId, operation, method, url.encodedPath(), user.userId(), user.companyId(), queryPreview);
   }
 
   /** A short name for messages, e.g. {@code POST /api/v1/llm-chat/recruiter/chat}. */

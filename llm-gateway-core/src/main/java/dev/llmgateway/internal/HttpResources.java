@@ -61,10 +61,21 @@ public final class HttpResources {
     return root.dispatcher().executorService();
   }
 
-  /** Adds a client to the users of these resources. */
-  public HttpResources retain() {
-    references.incrementAndGet();
-    return this;
+  /**
+   * Adds a client to the users of these resources, unless the last user has already released them
+   * (what the SDK created is shut down then).
+   *
+   * @return false when they were released: the client needs resources of its own
+   */
+  public boolean retain() {
+    int n;
+    do {
+      n = references.get();
+      if (n == 0) {
+        return false;
+      }
+    } while (!references.compareAndSet(n, n + 1));
+    return true;
   }
 
   /** Removes a client; the last one releases what the SDK created. */

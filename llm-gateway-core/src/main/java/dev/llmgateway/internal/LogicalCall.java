@@ -20,10 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import okhttp3.Call;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
-import okhttp3.Request;
-import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.BufferedSource;
@@ -38,7 +35,6 @@ import org.jspecify.annotations.Nullable;
  */
 @SuppressWarnings("try") // Mdc scopes are try-with-resources whose variable is not used.
 final class LogicalCall<T> {
-  private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
   /** Bytes of an error body kept; enough for {@link ApiException#MAX_BODY_CHARS} characters. */
   private static final long MAX_ERROR_BODY_BYTES = 4L * ApiException.MAX_BODY_CHARS;
 
@@ -79,9 +75,7 @@ final class LogicalCall<T> {
   LogicalCall(ClientConfig config, CallSpec<T> spec) {
     this.config = config;
     this.spec = spec;
-    this.info = new CallInfo(
-        spec.requestId(), spec.operation(), spec.method(), spec.url().encodedPath(),
-        spec.user().userId(), spec.user().companyId(), spec.queryPreview());
+    this.info = spec.info();
   }
 
   Mdc mdc() {
@@ -220,19 +214,7 @@ final class LogicalCall<T> {
    */
   Call newAttempt(OkHttpClient http, String accept, boolean attemptTimeout) {
     attempts++;
-    Request.Builder request = new Request.Builder()
-        .url(spec.url())
-        .header("User-Agent", config.userAgent())
-        .header("Accept", accept)
-        .header("X-Request-Id", spec.requestId());
-    if (spec.idempotencyKey() != null) {
-      request.header("Idempotency-Key", spec.idempotencyKey());
-    }
-    request.method(spec.method(), spec.body() == null ? null : RequestBody.create(spec.body(), JSON));
-    if (!spec.direct()) {
-      config.auth().authenticate(request, spec.user(), spec.operation());
-    }
-    Call call = http.newCall(request.build());
+    Call call = http.newCall(Requests.http(spec, config, accept));
     if (attemptTimeout) {
       long timeout = config.timeout().toNanos();
       long remaining = Math.max(1, remainingNanos());

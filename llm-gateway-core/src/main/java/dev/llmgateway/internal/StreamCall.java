@@ -1,10 +1,7 @@
 package dev.llmgateway.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmgateway.Action;
 import dev.llmgateway.CallCancelledException;
-import dev.llmgateway.Candidate;
-import dev.llmgateway.Intent;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamErrorException;
@@ -18,8 +15,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -34,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One streamed chat, read on the caller's thread (pull): opening with retries, reading events
- * with the time limits, gathering the completion, and ending the logical call exactly once.
+ * with the time limits, and ending the logical call exactly once. The completion is gathered by a
+ * {@link CompletionAccumulator}.
  *
  * <p>Once {@link #cancel()} has returned, {@link #next()} returns no further event (even one
  * already buffered) and the stream ends with {@link CallCancelledException}, unless it had already
@@ -69,15 +65,7 @@ public final class StreamCall {
   private boolean finished;
   private @Nullable LlmGatewayException failure;
   private @Nullable StreamCompletion completion;
-
-  private final StringBuilder text = new StringBuilder();
-  private final List<Candidate> candidates = new ArrayList<>();
-  private final List<Action> actions = new ArrayList<>();
-  private @Nullable String sessionId;
-  private @Nullable String messageId;
-  private @Nullable String rawIntent;
-  private StreamEvent.@Nullable Done done;
-  private int skipped;
+  private final CompletionAccumulator gathered = new CompletionAccumulator();
 
   public StreamCall(ClientConfig config, CallSpec<Void> spec, OkHttpClient http, Limits limits) {
     this.call = new LogicalCall<>(config, spec);
@@ -265,7 +253,7 @@ public final class StreamCall {
           continue;
         }
         if (sse == null) {
-          if (done != null) {
+          if (gathered.hasDone()) {
             return complete();
           }
           if (!delivered && !cancelled) {
@@ -273,9 +261,9 @@ public final class StreamCall {
             continue;
           }
           throw finishWith(new StreamInterruptedException(
-              "The LLM stream ended without done or [DONE]: it was cut off after " + text.length()
+              "The LLM stream ended without done or [DONE]: it was cut off after " + gathered.textLength()
                   + " characters (request id " + requestId() + ")",
-              text.toString(), requestId(), call.attempts, null));
+              gathered.text(), requestId(), call.attempts, null));
         }
         StreamEvent event = decode(sse.data());
         if (event != null && !cancelled) {
@@ -332,10 +320,10 @@ public final class StreamCall {
     if (decoded instanceof StreamDecoder.ServiceError) {
       StreamDecoder.ServiceError error = (StreamDecoder.ServiceError) decoded;
       throw finishWith(new StreamErrorException(
-          error.code(), error.message(), error.retryable(), text.toString(), requestId(), call.attempts));
+          error.code(), error.message(), error.retryable(), gathered.text(), requestId(), call.attempts));
     }
     StreamEvent event = (StreamEvent) decoded;
-    gather(event);
+    gathered.add(event);
     return event;
   }
 
@@ -343,26 +331,9 @@ public final class StreamCall {
     if (limits.strict()) {
       throw finishWith(call.invalidResponse(200, "a stream event " + why, cause));
     }
-    skipped++;
+    gathered.skipped();
     LOG.warn("Skipped a stream event from the LLM service: its data {}", why);
     return null;
-  }
-
-  private void gather(StreamEvent event) {
-    if (event instanceof StreamEvent.Token) {
-      text.append(((StreamEvent.Token) event).content());
-    } else if (event instanceof StreamEvent.SessionStarted) {
-      sessionId = ((StreamEvent.SessionStarted) event).sessionId();
-      messageId = ((StreamEvent.SessionStarted) event).messageId();
-    } else if (event instanceof StreamEvent.IntentDecided) {
-      rawIntent = ((StreamEvent.IntentDecided) event).rawIntent();
-    } else if (event instanceof StreamEvent.CandidatesFound) {
-      candidates.addAll(((StreamEvent.CandidatesFound) event).candidates());
-    } else if (event instanceof StreamEvent.ActionProposed) {
-      actions.add(((StreamEvent.ActionProposed) event).action());
-    } else if (event instanceof StreamEvent.Done) {
-      done = (StreamEvent.Done) event;
-    }
   }
 
   private @Nullable StreamEvent complete() {
@@ -370,10 +341,7 @@ public final class StreamCall {
       throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
     }
     firstDelivery();
-    StreamEvent.Done last = done;
-    completion = new StreamCompletion(
-        sessionId, messageId, Intent.fromWire(rawIntent), rawIntent, text.toString(), candidates, actions,
-        last == null ? null : last.finishReason(), last == null ? null : last.usage(), skipped, requestId());
+    completion = gathered.complete(requestId());
     finished = true;
     release();
     call.succeed(completion.usage());
@@ -435,9 +403,9 @@ public final class StreamCall {
       return timeout(TimeoutException.Limit.IDLE, e);
     }
     return new StreamInterruptedException(
-        "The LLM stream was cut off after " + text.length() + " characters (" + e.getClass().getSimpleName()
-            + ", request id " + requestId() + ")",
-        text.toString(), requestId(), call.attempts, e);
+        "The LLM stream was cut off after " + gathered.textLength() + " characters ("
+            + e.getClass().getSimpleName() + ", request id " + requestId() + ")",
+        gathered.text(), requestId(), call.attempts, e);
   }
 
   private TimeoutException timeout(TimeoutException.Limit limit, @Nullable Throwable cause) {
