@@ -9,11 +9,12 @@ import dev.llmgateway.internal.SessionsImpl;
 import dev.llmgateway.internal.StreamCall;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.internal.Version;
-import dev.llmgateway.internal.sandbox.SandboxService;
+import dev.llmgateway.spi.SandboxProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.Function;
 import okhttp3.HttpUrl;
+import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -54,7 +56,10 @@ public final class LlmGatewayClient implements AutoCloseable {
   public static final String ENV_BASE_URL = "LLM_SERVICE_BASE_URL";
   /** Environment variable read for the default {@link Builder#serviceToken(String) service token}. */
   public static final String ENV_SERVICE_TOKEN = "LLM_SERVICE_TOKEN";
-  /** Environment variable that turns on the {@link Builder#sandbox(boolean) sandbox} when {@code true}. */
+  /**
+   * Environment variable that turns on the {@link Builder#sandbox(boolean) sandbox} when {@code
+   * true} (any case); a client it turns on logs a WARN, since its answers are fake.
+   */
   public static final String ENV_SANDBOX = "LLM_GATEWAY_SANDBOX";
   /** Base URL used when neither the builder nor the environment sets one. */
   public static final String DEFAULT_BASE_URL = "http://localhost:8000";
@@ -72,6 +77,8 @@ public final class LlmGatewayClient implements AutoCloseable {
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L * 1024 * 1024;
   /** MDC key under which the request id is read and logged. */
   public static final String DEFAULT_MDC_KEY = "llm_request_id";
+
+  private static final String SANDBOX_ARTIFACT = "dev.llmgateway:llm-gateway-sandbox";
 
   private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
   private static final Set<String> WARNED_INSECURE_HOSTS = ConcurrentHashMap.newKeySet();
@@ -97,9 +104,10 @@ public final class LlmGatewayClient implements AutoCloseable {
   private final Duration connectTimeout;
 
   /** Copies every setting out of {@code b}, which it does not keep. */
-  private LlmGatewayClient(Builder b, HttpResources resources, HttpUrl baseUrl, AuthStrategy auth, boolean sandbox) {
+  private LlmGatewayClient(
+      Builder b, HttpResources resources, HttpUrl baseUrl, AuthStrategy auth, @Nullable Interceptor sandbox) {
     this.resources = resources;
-    this.sandbox = sandbox;
+    this.sandbox = sandbox != null;
     this.givenBaseUrl = b.baseUrl;
     this.serviceToken = b.serviceToken;
     this.givenAuth = b.auth;
@@ -116,8 +124,8 @@ public final class LlmGatewayClient implements AutoCloseable {
         // A redirect could carry the service token to another host: treat 3xx as an answer.
         .followRedirects(false)
         .followSslRedirects(false);
-    if (sandbox) {
-      http.addInterceptor(new SandboxService(b.clock));
+    if (sandbox != null) {
+      http.addInterceptor(sandbox);
     }
     CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
     this.breaker = breaker;
@@ -777,8 +785,12 @@ public final class LlmGatewayClient implements AutoCloseable {
     /**
      * Answers every call from an in-process simulation of the service instead of the network:
      * deterministic intents, answers, candidates and sessions through the same HTTP and JSON path
-     * the real service takes. For development and demos; no service token is needed. Default: env
-     * {@value #ENV_SANDBOX} is {@code true}, else false.
+     * the real service takes. For development and demos; no service token is needed. The
+     * simulation is the artifact {@code dev.llmgateway:llm-gateway-sandbox}, which must be on the
+     * classpath (test or runtime scope): {@link #build()} finds its {@link SandboxProvider} with
+     * {@link ServiceLoader}, through the class loader that loaded this class. Default: env {@value
+     * #ENV_SANDBOX} is {@code true} (then each {@link #build()} logs a WARN: the answers are fake),
+     * else false; this setting wins over the environment.
      *
      * @param sandbox true for the sandbox
      * @return this builder
@@ -918,11 +930,14 @@ public final class LlmGatewayClient implements AutoCloseable {
      * @return the client
      * @throws IllegalStateException if no service token is available (not set, env {@value
      *     #ENV_SERVICE_TOKEN} unset) while neither a custom {@link #auth(AuthStrategy)} nor the
-     *     sandbox is configured
+     *     sandbox is configured; or if the sandbox is asked for and {@code
+     *     dev.llmgateway:llm-gateway-sandbox} is not on the classpath
      * @throws IllegalArgumentException if the base URL from the environment is not an http(s) URL
      */
     public LlmGatewayClient build() {
-      boolean isSandbox = sandbox != null ? sandbox : "true".equalsIgnoreCase(env(ENV_SANDBOX));
+      boolean sandboxFromEnv = sandbox == null && "true".equalsIgnoreCase(env(ENV_SANDBOX));
+      boolean isSandbox = sandbox != null ? sandbox : sandboxFromEnv;
+      SandboxProvider sandboxProvider = isSandbox ? sandboxProvider(sandboxFromEnv) : null;
       String url = baseUrl != null ? baseUrl : env(ENV_BASE_URL);
       if (url == null || url.isBlank()) {
         url = DEFAULT_BASE_URL;
@@ -939,7 +954,8 @@ public final class LlmGatewayClient implements AutoCloseable {
           if (!isSandbox) {
             throw new IllegalStateException(
                 "No service token: set LlmGatewayClient.Builder.serviceToken(...) or the " + ENV_SERVICE_TOKEN
-                    + " environment variable (or use sandbox(true) for local development without the service)");
+                    + " environment variable (or use sandbox(true), with " + SANDBOX_ARTIFACT
+                    + " on the classpath, for local development without the service)");
           }
           token = "sandbox";
         }
@@ -947,11 +963,25 @@ public final class LlmGatewayClient implements AutoCloseable {
       }
       if (!isSandbox) {
         warnIfInsecure(parsed);
+      } else if (sandboxFromEnv) {
+        LOG.warn("The sandbox is on because the environment variable {} is true: every call is answered by an "
+            + "in-process simulation with fake answers, and the LLM service is never called. Unset {} "
+            + "outside development.", ENV_SANDBOX, ENV_SANDBOX);
       }
       HttpResources resources = inherited != null && inherited.retain()
           ? inherited
           : HttpResources.create(okHttpClient, maxConcurrentRequests);
-      return new LlmGatewayClient(this, resources, parsed, strategy, isSandbox);
+      return new LlmGatewayClient(this, resources, parsed, strategy,
+          sandboxProvider == null ? null : sandboxProvider.newSandbox(clock));
+    }
+
+    /** The first provider on the classpath, else a refusal naming the artifact to add. */
+    private static SandboxProvider sandboxProvider(boolean fromEnv) {
+      return ServiceLoader.load(SandboxProvider.class, SandboxProvider.class.getClassLoader()).findFirst()
+          .orElseThrow(() -> new IllegalStateException("The sandbox was asked for ("
+              + (fromEnv ? "environment variable " + ENV_SANDBOX + "=true" : "sandbox(true)")
+              + ") but is not on the classpath: add the dependency " + SANDBOX_ARTIFACT
+              + " (test or runtime scope), or turn the sandbox off to call the service"));
     }
 
     private @Nullable String env(String name) {

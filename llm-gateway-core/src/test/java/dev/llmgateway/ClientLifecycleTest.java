@@ -49,10 +49,30 @@ class ClientLifecycleTest {
     }
   }
 
+  // The sandbox is the artifact llm-gateway-sandbox, which this module's tests do not have; its own
+  // tests cover a client that finds it.
   @Test
-  void sandboxNeedsNoToken() {
-    try (LlmGatewayClient client = LlmGatewayClient.builder().environment(Map.of("LLM_GATEWAY_SANDBOX", "true")::get).build()) {
-      assertThat(client.isSandbox()).isTrue();
+  void sandboxWithoutItsArtifactOnTheClasspathIsRefusedNamingTheDependency() {
+    assertThatThrownBy(() -> LlmGatewayClient.builder().environment(n -> null).sandbox(true).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sandbox(true)")
+        .hasMessageContaining("dev.llmgateway:llm-gateway-sandbox");
+  }
+
+  @Test
+  void sandboxFromTheEnvironmentWithoutItsArtifactIsRefusedNamingTheVariableAndTheDependency() {
+    Map<String, String> env = Map.of("LLM_GATEWAY_SANDBOX", "TRUE", "LLM_SERVICE_TOKEN", TOKEN);
+    assertThatThrownBy(() -> LlmGatewayClient.builder().environment(env::get).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("LLM_GATEWAY_SANDBOX=true")
+        .hasMessageContaining("dev.llmgateway:llm-gateway-sandbox");
+  }
+
+  @Test
+  void sandboxFalseOnTheBuilderWinsOverTheEnvironment() {
+    Map<String, String> env = Map.of("LLM_GATEWAY_SANDBOX", "true", "LLM_SERVICE_TOKEN", TOKEN);
+    try (LlmGatewayClient client = LlmGatewayClient.builder().environment(env::get).sandbox(false).build()) {
+      assertThat(client.isSandbox()).isFalse();
     }
   }
 

@@ -4,6 +4,6 @@
  * not use.
  */
 @NullMarked
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
 import org.jspecify.annotations.NullMarked;

@@ -1,4 +1,4 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,7 +1,7 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
-import static dev.llmgateway.internal.sandbox.Reply.MAPPER;
-import static dev.llmgateway.internal.sandbox.Reply.violation;
+import static dev.llmgateway.sandbox.internal.Reply.MAPPER;
+import static dev.llmgateway.sandbox.internal.Reply.violation;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -1,4 +1,4 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

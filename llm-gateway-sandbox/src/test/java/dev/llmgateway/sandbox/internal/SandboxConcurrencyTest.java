@@ -1,14 +1,14 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
-import static dev.llmgateway.internal.sandbox.SandboxFixture.CHAT;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.SESSIONS;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.as;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.body;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.chatBody;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.CHAT;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.SESSIONS;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.as;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.body;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.chatBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmgateway.internal.sandbox.SandboxFixture.Result;
+import dev.llmgateway.sandbox.internal.SandboxFixture.Result;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

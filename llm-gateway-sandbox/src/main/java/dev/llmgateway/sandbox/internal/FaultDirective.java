@@ -1,4 +1,4 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
 import dev.llmgateway.internal.Text;
 import java.util.regex.Matcher;

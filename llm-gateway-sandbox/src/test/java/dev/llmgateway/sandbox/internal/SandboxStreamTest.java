@@ -1,17 +1,17 @@
-package dev.llmgateway.internal.sandbox;
+package dev.llmgateway.sandbox.internal;
 
-import static dev.llmgateway.internal.sandbox.SandboxFixture.SESSIONS;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.STREAM;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.as;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.body;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.chatBody;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.fieldNames;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.sseBlocks;
-import static dev.llmgateway.internal.sandbox.SandboxFixture.sseEvents;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.SESSIONS;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.STREAM;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.as;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.body;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.chatBody;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.fieldNames;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.sseBlocks;
+import static dev.llmgateway.sandbox.internal.SandboxFixture.sseEvents;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmgateway.internal.sandbox.SandboxFixture.Result;
+import dev.llmgateway.sandbox.internal.SandboxFixture.Result;
 import java.util.ArrayList;
 import java.util.List;
 import okhttp3.Request;

@@ -1,22 +1,51 @@
-package dev.llmgateway;
+package dev.llmgateway.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.llmgateway.ApiException;
+import dev.llmgateway.AuditSink;
+import dev.llmgateway.CallOptions;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.ChatResponse;
+import dev.llmgateway.ChatStream;
+import dev.llmgateway.CircuitBreaker;
+import dev.llmgateway.Intent;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.NotFoundException;
+import dev.llmgateway.PermissionDeniedException;
+import dev.llmgateway.ServerErrorException;
+import dev.llmgateway.ServiceUnavailableException;
+import dev.llmgateway.Session;
+import dev.llmgateway.SessionMessage;
+import dev.llmgateway.SessionPage;
+import dev.llmgateway.SessionSummary;
+import dev.llmgateway.Sleeper;
+import dev.llmgateway.StreamCompletion;
+import dev.llmgateway.StreamErrorException;
+import dev.llmgateway.StreamInterruptedException;
+import dev.llmgateway.Ticker;
+import dev.llmgateway.UserContext;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class SandboxTest {
+/** A client built with {@code sandbox(true)}, answered by this artifact through the whole client path. */
+class SandboxClientTest {
   private static final UserContext ALICE = UserContext.builder().userId("alice").companyId("1").role("recruiter").build();
   private static final UserContext BOB = UserContext.builder().userId("bob").companyId("1").role("recruiter").build();
 
-  private final FakeTime time = new FakeTime();
+  private final RecordingTime time = new RecordingTime();
   private final LlmGatewayClient client = sandbox();
 
   private LlmGatewayClient sandbox() {
@@ -140,5 +169,28 @@ class SandboxTest {
 
     assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi #sandbox:status=500"), ALICE)))
         .isInstanceOf(ServerErrorException.class);
+  }
+
+  /** A ticker and sleeper in one: sleeping advances the ticker at once and records the wait. */
+  private static final class RecordingTime implements Ticker, Sleeper {
+    private final AtomicLong nanos = new AtomicLong();
+    final List<Duration> sleeps = new CopyOnWriteArrayList<>();
+
+    @Override
+    public long read() {
+      return nanos.get();
+    }
+
+    @Override
+    public void sleep(Duration duration) {
+      sleeps.add(duration);
+      nanos.addAndGet(duration.toNanos());
+    }
+
+    @Override
+    public CompletionStage<Void> delay(Duration duration) {
+      sleep(duration);
+      return CompletableFuture.completedFuture(null);
+    }
   }
 }
