@@ -438,6 +438,11 @@ public final class LlmGatewayClient implements AutoCloseable {
     return sessions;
   }
 
+  /** The connection pool and threads this client holds, for tests of their lifecycle. */
+  HttpResources resources() {
+    return resources;
+  }
+
   /**
    * Returns the circuit breaker guarding this client's calls.
    *
@@ -971,8 +976,14 @@ public final class LlmGatewayClient implements AutoCloseable {
       HttpResources resources = inherited != null && inherited.retain()
           ? inherited
           : HttpResources.create(okHttpClient, maxConcurrentRequests);
-      return new LlmGatewayClient(this, resources, parsed, strategy,
-          sandboxProvider == null ? null : sandboxProvider.newSandbox(clock));
+      try {
+        return new LlmGatewayClient(this, resources, parsed, strategy,
+            sandboxProvider == null ? null : sandboxProvider.newSandbox(clock));
+      } catch (RuntimeException | Error e) {
+        // No client holds them: give them back, or the pool and threads would outlive every client.
+        resources.release();
+        throw e;
+      }
     }
 
     /** The first provider on the classpath, else a refusal naming the artifact to add. */

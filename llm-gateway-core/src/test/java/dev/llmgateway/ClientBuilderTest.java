@@ -131,4 +131,23 @@ class ClientBuilderTest {
       assertThat(answer.answer()).isNotEmpty();
     }
   }
+
+  @Test
+  void aBuildThatFailsGivesBackTheSharedPoolSoClosingTheOriginalStillReleasesIt() {
+    LlmGatewayClient original = builder().build();
+    CircuitBreaker refusesListeners = new CircuitBreakerContractTest.RecordingBreaker() {
+      @Override
+      public void addListener(StateListener listener) {
+        throw new IllegalStateException("this breaker takes no listener");
+      }
+    };
+
+    Throwable failure = catchThrowable(() -> original.newBuilder().circuitBreaker(refusesListeners).build());
+    original.close();
+
+    assertThat(failure).hasMessageContaining("takes no listener");
+    assertThat(original.resources().dispatcherExecutor().isShutdown())
+        .as("the last client's close shuts down the threads the SDK created")
+        .isTrue();
+  }
 }
