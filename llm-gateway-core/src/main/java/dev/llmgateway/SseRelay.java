@@ -223,7 +223,8 @@ public final class SseRelay {
   /**
    * The default {@code error} event data: {@code {"success":false,"message":...,"data":null,
    * "meta":{"request_id":...,"code":...,"retryable":...}}} with a fixed, user-safe message per kind
-   * of failure (never the service's URL, body or stack trace).
+   * of failure (never the service's URL, body or stack trace). {@code retryable} is the failure's
+   * {@link LlmGatewayException#isRetryable()}.
    *
    * @param failure why the stream ended
    * @return the JSON
@@ -231,32 +232,27 @@ public final class SseRelay {
   public static String defaultErrorJson(LlmGatewayException failure) {
     String message;
     String code;
-    boolean retryable;
     if (failure instanceof StreamErrorException) {
       message = "The assistant could not finish this answer.";
       code = ((StreamErrorException) failure).code();
-      retryable = ((StreamErrorException) failure).retryable();
     } else if (failure instanceof StreamInterruptedException) {
       message = "The answer was interrupted.";
       code = "interrupted";
-      retryable = true;
-    } else if (failure instanceof TimeoutException) {
+    } else if (failure instanceof CallTimeoutException) {
       message = "The assistant took too long to answer.";
       code = "timeout";
-      retryable = true;
-    } else if (failure instanceof CircuitOpenException || failure instanceof ServiceUnavailableException) {
+    } else if (failure instanceof CircuitOpenException || failure instanceof ServiceUnavailableException
+        || failure instanceof TransportException) {
       message = "The assistant is unavailable right now.";
       code = "unavailable";
-      retryable = true;
     } else if (failure instanceof CallCancelledException) {
       message = "The answer was cancelled.";
       code = "cancelled";
-      retryable = false;
     } else {
       message = "The assistant could not answer.";
       code = "upstream_error";
-      retryable = false;
     }
+    boolean retryable = failure.isRetryable();
     ObjectNode node = Json.MAPPER.createObjectNode();
     node.put("success", false);
     node.put("message", message);

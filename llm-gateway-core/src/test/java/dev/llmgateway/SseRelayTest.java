@@ -199,8 +199,8 @@ class SseRelayTest extends MockServerTest {
         }
       });
       assertThat(other.get(10, TimeUnit.SECONDS)).as("another stream's first-event limit fires")
-          .isInstanceOfSatisfying(TimeoutException.class,
-              e -> assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT));
+          .isInstanceOfSatisfying(CallTimeoutException.class,
+              e -> assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.FIRST_EVENT));
 
       browser.close();
       assertThat(stuck.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
@@ -263,8 +263,8 @@ class SseRelayTest extends MockServerTest {
       release.countDown();
     }
 
-    assertThat(thrown).isInstanceOfSatisfying(TimeoutException.class,
-        e -> assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT));
+    assertThat(thrown).isInstanceOfSatisfying(CallTimeoutException.class,
+        e -> assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.FIRST_EVENT));
     assertThat(starts.get()).isZero();
   }
 
