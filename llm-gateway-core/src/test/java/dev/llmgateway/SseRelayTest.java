@@ -334,6 +334,25 @@ class SseRelayTest extends MockServerTest {
   }
 
   @Test
+  void theErrorEventSaysRetryableExactlyWhenTheFailureIs() throws Exception {
+    LlmGatewayException busy = new ServiceRateLimitedException(
+        "m", 429, null, List.of(), "", null, Map.of(), "r", 3, true);
+    LlmGatewayException slowButNotRetried = new CallTimeoutException(
+        CallTimeoutException.Limit.IDLE, "m", "r", 1, null, false);
+    LlmGatewayException unreachable = new TransportException("m", "r", 3, null, true);
+
+    JsonNode busyMeta = mapper.readTree(SseRelay.defaultErrorJson(busy)).get("meta");
+    JsonNode slowMeta = mapper.readTree(SseRelay.defaultErrorJson(slowButNotRetried)).get("meta");
+    JsonNode unreachableMeta = mapper.readTree(SseRelay.defaultErrorJson(unreachable)).get("meta");
+
+    assertThat(busyMeta.get("retryable").asBoolean()).isTrue();
+    assertThat(slowMeta.get("code").asText()).isEqualTo("timeout");
+    assertThat(slowMeta.get("retryable").asBoolean()).isFalse();
+    assertThat(unreachableMeta.get("code").asText()).isEqualTo("unavailable");
+    assertThat(unreachableMeta.get("retryable").asBoolean()).isTrue();
+  }
+
+  @Test
   void responseHeadersForHosts() {
     assertThat(SseRelay.RESPONSE_HEADERS)
         .containsEntry("Content-Type", "text/event-stream; charset=utf-8")
