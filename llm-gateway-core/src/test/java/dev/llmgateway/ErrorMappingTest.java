@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ErrorMappingTest extends MockServerTest {
 
@@ -182,6 +183,13 @@ class ErrorMappingTest extends MockServerTest {
         "r", 1, false);
 
     assertThat(e.headers()).containsOnlyKeys("content-type");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 500, 501, 505})
+  void serviceUnavailableAlwaysCarriesA502To504Status(int status) {
+    assertThatThrownBy(() -> new ServiceUnavailableException("m", status, null, List.of(), "", null, Map.of(), "r", 1, true))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(Integer.toString(status));
   }
 
   @Test

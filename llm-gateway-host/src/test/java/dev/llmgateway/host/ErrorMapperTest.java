@@ -196,6 +196,12 @@ class ErrorMapperTest {
   }
 
   @Test
+  void theHostsRefusalsSayWhetherTheSameCallCanPassLater() {
+    assertThat(new RateLimitExceededException(RateLimits.CALLS, Duration.ofSeconds(1), RID).isRetryable()).isTrue();
+    assertThat(new InsufficientCreditsException("123", 3, 10, RID).isRetryable()).isFalse();
+  }
+
+  @Test
   void insufficientCreditsTellsTheUserWhatIsNeeded() throws Exception {
     JsonNode json = JSON.readTree(mapper.toResponse(new InsufficientCreditsException("123", 3, 10, RID)).toJson());
 
