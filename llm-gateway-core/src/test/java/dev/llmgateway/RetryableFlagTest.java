@@ -14,9 +14,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import mockwebserver3.MockResponse;
 import mockwebserver3.SocketEffect;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,7 +61,8 @@ class RetryableFlagTest extends MockServerTest {
     }
   }
 
-  static List<Failure> jsonFailures() {
+  /** Failures of the attempt before any answer body: the same for chats and streams. */
+  static List<Failure> beforeTheBody() {
     List<Failure> failures = new ArrayList<>();
     for (int status : STATUSES) {
       failures.add(new Failure("HTTP " + status, t -> json(status, "{\"detail\":\"no\"}"),
@@ -67,6 +70,11 @@ class RetryableFlagTest extends MockServerTest {
     }
     failures.add(new Failure("connection reset before the answer", t -> TestSupport.resetBeforeTheResponse(),
         RetryPolicy::retryOnNetworkFailure));
+    return failures;
+  }
+
+  static List<Failure> jsonFailures() {
+    List<Failure> failures = beforeTheBody();
     failures.add(new Failure("answer stalled past the attempt timeout",
         t -> new MockResponse.Builder().onResponseStart(SocketEffect.Stall.INSTANCE).build(),
         RetryPolicy::retryOnTimeout, SHORT));
@@ -74,13 +82,7 @@ class RetryableFlagTest extends MockServerTest {
   }
 
   static List<Failure> streamFailures() {
-    List<Failure> failures = new ArrayList<>();
-    for (int status : STATUSES) {
-      failures.add(new Failure("HTTP " + status, t -> json(status, "{\"detail\":\"no\"}"),
-          p -> p.isRetryableStatus(status)));
-    }
-    failures.add(new Failure("connection reset before the answer", t -> TestSupport.resetBeforeTheResponse(),
-        RetryPolicy::retryOnNetworkFailure));
+    List<Failure> failures = beforeTheBody();
     failures.add(new Failure("stream ended before its first event", t -> ChatStreamTest.sse(""),
         RetryPolicy::retryOnNetworkFailure));
     failures.add(new Failure("connection lost before the first event",
@@ -109,42 +111,35 @@ class RetryableFlagTest extends MockServerTest {
   @ParameterizedTest(name = "{0}, {1}")
   @MethodSource("jsonCases")
   void aChatFailureIsRetryableExactlyWhenThePolicyRetriesIt(Failure failure, RetryPolicy policy) {
-    useClient(clientBuilder().timeout(failure.limit()).retryPolicy(policy.toBuilder().maxRetries(0).build()));
-    server.enqueue(failure.answer().apply(this));
-    LlmGatewayException last = catchThrowableOfType(LlmGatewayException.class, () -> client.chat(ChatRequest.of("hi"), USER));
-
-    useClient(clientBuilder().timeout(failure.limit()).retryPolicy(policy.toBuilder().maxRetries(1).build()));
-    server.enqueue(failure.answer().apply(this));
-    server.enqueue(failure.answer().apply(this));
-    catchThrowable(() -> client.chat(ChatRequest.of("hi"), USER));
-
-    assertThat(last).isNotNull();
-    assertThat(last.isRetryable()).as("isRetryable() of %s", last).isEqualTo(failure.retried().apply(policy));
-    assertThat(lastAttempts()).as("attempts with one retry left").isEqualTo(last.isRetryable() ? 2 : 1);
-    assertThat(server.getRequestCount()).as("requests the server saw in both calls")
-        .isEqualTo(last.isRetryable() ? 3 : 2);
+    assertFlagAgreesWithTheRetry(failure, policy, b -> b.timeout(failure.limit()),
+        () -> client.chat(ChatRequest.of("hi"), USER));
   }
 
   @ParameterizedTest(name = "{0}, {1}")
   @MethodSource("streamCases")
   void aStreamFailureBeforeItsFirstEventIsRetryableExactlyWhenThePolicyRetriesIt(Failure failure, RetryPolicy policy) {
     StreamOptions options = StreamOptions.builder().firstEventTimeout(failure.limit()).build();
-    useClient(clientBuilder().retryPolicy(policy.toBuilder().maxRetries(0).build()));
-    server.enqueue(failure.answer().apply(this));
-    LlmGatewayException last = catchThrowableOfType(LlmGatewayException.class, () -> {
+    assertFlagAgreesWithTheRetry(failure, policy, b -> b, () -> {
       try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
         stream.completion();
       }
     });
+  }
 
-    useClient(clientBuilder().retryPolicy(policy.toBuilder().maxRetries(1).build()));
+  /**
+   * Reads the flag from a client with no retries left, then counts the requests a client with one
+   * retry left sends for the same failure.
+   */
+  private void assertFlagAgreesWithTheRetry(
+      Failure failure, RetryPolicy policy, UnaryOperator<LlmGatewayClient.Builder> settings, ThrowingCallable call) {
+    useClient(settings.apply(clientBuilder()).retryPolicy(policy.toBuilder().maxRetries(0).build()));
+    server.enqueue(failure.answer().apply(this));
+    LlmGatewayException last = catchThrowableOfType(LlmGatewayException.class, call);
+
+    useClient(settings.apply(clientBuilder()).retryPolicy(policy.toBuilder().maxRetries(1).build()));
     server.enqueue(failure.answer().apply(this));
     server.enqueue(failure.answer().apply(this));
-    catchThrowable(() -> {
-      try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
-        stream.completion();
-      }
-    });
+    catchThrowable(call);
 
     assertThat(last).isNotNull();
     assertThat(last.isRetryable()).as("isRetryable() of %s", last).isEqualTo(failure.retried().apply(policy));
