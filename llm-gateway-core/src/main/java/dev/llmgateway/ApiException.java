@@ -1,32 +1,51 @@
 package dev.llmgateway;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The service answered with an error status. Carries the {@linkplain #status() status}, FastAPI's
- * {@code detail} (a {@linkplain #detail() text}, or for {@code 422} a list of {@linkplain
- * #fieldErrors() field errors}) and a bounded copy of the raw {@linkplain #body() body}, which may
- * be HTML or empty when a proxy answered.
+ * The service (or a proxy in front of it) answered with an error status. Carries the {@linkplain
+ * #status() status}, the response {@linkplain #headers() headers}, FastAPI's {@code detail} (a
+ * {@linkplain #detail() text}, or for {@code 422} a list of {@linkplain #fieldErrors() field
+ * errors}) and a bounded copy of the raw {@linkplain #body() body}, which may be HTML or empty when
+ * a proxy answered. When no answer came at all, the client throws {@link TransportException}
+ * instead.
  *
  * <p>Subclasses name the statuses a caller acts on: {@link BadRequestException} (400, 422), {@link
  * AuthenticationException} (401), {@link PermissionDeniedException} (403), {@link
- * NotFoundException} (404), {@link ConflictException} (409), {@link RateLimitedException} (429)
- * and {@link ServerErrorException} (500 and other 5xx). {@code 502}, {@code 503} and {@code 504}
- * become {@link ServiceUnavailableException} instead.
+ * NotFoundException} (404), {@link ConflictException} (409), {@link ServiceRateLimitedException}
+ * (429), {@link ServiceUnavailableException} (502, 503, 504) and {@link ServerErrorException} (500
+ * and other 5xx). {@link #isRetryable()} is true when the status is one of the retry policy's
+ * {@link RetryPolicy#retryableStatuses() retryableStatuses}. Immutable and thread-safe.
  */
 public class ApiException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;
 
   /** At most this many characters of an error body are kept. */
   public static final int MAX_BODY_CHARS = 4096;
+  /** At most this many header values are kept; later ones are dropped. */
+  public static final int MAX_HEADERS = 64;
+  /** At most this many characters of a header value are kept. */
+  public static final int MAX_HEADER_VALUE_CHARS = 1024;
+
+  /** Headers that carry a credential; never kept, whoever sent them. */
+  private static final Set<String> CREDENTIAL_HEADERS =
+      Set.of("authorization", "proxy-authorization", "x-service-token", "cookie", "set-cookie");
 
   private final int status;
   private final @Nullable String detail;
   private final List<FieldError> fieldErrors;
   private final String body;
   private final @Nullable Duration retryAfter;
+  private final Map<String, List<String>> headers;
 
   /**
    * Creates the exception.
@@ -37,8 +56,10 @@ public class ApiException extends LlmGatewayException {
    * @param fieldErrors the entries of a {@code 422} {@code detail} list; empty otherwise
    * @param body the raw body, truncated to {@link #MAX_BODY_CHARS}
    * @param retryAfter the {@code Retry-After} the service sent, or null
+   * @param headers the response headers; copied as {@link #headers()} describes
    * @param requestId the request id of the call
    * @param attempts attempts made
+   * @param retryable whether the retry policy retries this status; see {@link #isRetryable()}
    */
   public ApiException(
       String message,
@@ -47,14 +68,17 @@ public class ApiException extends LlmGatewayException {
       List<FieldError> fieldErrors,
       String body,
       @Nullable Duration retryAfter,
+      Map<String, List<String>> headers,
       @Nullable String requestId,
-      int attempts) {
-    super(message, requestId, attempts, null);
+      int attempts,
+      boolean retryable) {
+    super(message, requestId, attempts, null, retryable);
     this.status = status;
     this.detail = detail;
     this.fieldErrors = List.copyOf(fieldErrors);
     this.body = body.length() > MAX_BODY_CHARS ? body.substring(0, MAX_BODY_CHARS) : body;
     this.retryAfter = retryAfter;
+    this.headers = copyHeaders(headers);
   }
 
   /**
@@ -100,6 +124,53 @@ public class ApiException extends LlmGatewayException {
    */
   public @Nullable Duration retryAfter() {
     return retryAfter;
+  }
+
+  /**
+   * Returns the headers of the error response: names in lower case, values in the order received.
+   * A bounded copy: at most {@link #MAX_HEADERS} values, each cut to {@link
+   * #MAX_HEADER_VALUE_CHARS} characters. Headers that carry a credential ({@code Authorization},
+   * {@code Proxy-Authorization}, {@code X-Service-Token}, {@code Cookie}, {@code Set-Cookie}) are
+   * never kept, and the client also drops any header whose value repeats a credential of the
+   * request; so nothing here echoes the request's own credentials.
+   *
+   * @return an immutable map from lower-case name to its values; empty when none were kept
+   */
+  public Map<String, List<String>> headers() {
+    return headers;
+  }
+
+  /**
+   * Returns the first value of one response header.
+   *
+   * @param name the header name, in any case
+   * @return the first value kept in {@link #headers()}, or null when there is none
+   */
+  public @Nullable String header(String name) {
+    List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
+    return values == null ? null : values.get(0);
+  }
+
+  private static Map<String, List<String>> copyHeaders(Map<String, List<String>> headers) {
+    Map<String, List<String>> copy = new LinkedHashMap<>();
+    int kept = 0;
+    for (Map.Entry<String, List<String>> header : headers.entrySet()) {
+      String name = Objects.requireNonNull(header.getKey(), "header name").toLowerCase(Locale.ROOT);
+      if (CREDENTIAL_HEADERS.contains(name)) {
+        continue;
+      }
+      for (String value : header.getValue()) {
+        if (kept == MAX_HEADERS) {
+          break;
+        }
+        Objects.requireNonNull(value, "header value");
+        copy.computeIfAbsent(name, n -> new ArrayList<>())
+            .add(value.length() > MAX_HEADER_VALUE_CHARS ? value.substring(0, MAX_HEADER_VALUE_CHARS) : value);
+        kept++;
+      }
+    }
+    copy.replaceAll((name, values) -> List.copyOf(values));
+    return Collections.unmodifiableMap(copy);
   }
 
   /**

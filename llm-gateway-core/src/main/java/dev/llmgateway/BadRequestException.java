@@ -2,11 +2,12 @@ package dev.llmgateway;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The service refused the request as malformed ({@code 400}) or invalid ({@code 422}); see
- * {@link #fieldErrors()}. Not retried: fix the request.
+ * {@link #fieldErrors()}. Not retried by the default policy: fix the request.
  */
 public final class BadRequestException extends ApiException {
   private static final long serialVersionUID = 1L;
@@ -20,8 +21,10 @@ public final class BadRequestException extends ApiException {
    * @param fieldErrors the entries of a {@code 422} {@code detail} list
    * @param body the raw body
    * @param retryAfter the {@code Retry-After} the service sent, or null
+   * @param headers the response headers
    * @param requestId the request id of the call
    * @param attempts attempts made
+   * @param retryable whether the retry policy retries this status
    */
   public BadRequestException(
       String message,
@@ -30,8 +33,10 @@ public final class BadRequestException extends ApiException {
       List<FieldError> fieldErrors,
       String body,
       @Nullable Duration retryAfter,
+      Map<String, List<String>> headers,
       @Nullable String requestId,
-      int attempts) {
-    super(message, status, detail, fieldErrors, body, retryAfter, requestId, attempts);
+      int attempts,
+      boolean retryable) {
+    super(message, status, detail, fieldErrors, body, retryAfter, headers, requestId, attempts, retryable);
   }
 }

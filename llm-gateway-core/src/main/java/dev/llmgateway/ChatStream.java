@@ -23,8 +23,10 @@ import org.jspecify.annotations.Nullable;
  * as soon as its bytes arrive, and a slow consumer slows the read instead of growing a buffer.
  * Iteration ends normally after the service's {@code done} event and {@code [DONE]}; otherwise
  * {@code hasNext()}/{@code next()} throw: {@link StreamErrorException} for the service's {@code
- * error} event, {@link StreamInterruptedException} when the stream was cut off, {@link
- * TimeoutException} naming the limit that fired, {@link CallCancelledException} after {@link
+ * error} event, {@link StreamInterruptedException} when the stream was cut off after its first
+ * event, {@link TransportException} or an {@link ApiException} when it could not be (re)opened
+ * before its first event and the retries were spent, {@link
+ * CallTimeoutException} naming the limit that fired, {@link CallCancelledException} after {@link
  * #cancel()}.
  *
  * <p>Not thread-safe: one thread reads. {@link #cancel()} may be called from any thread.

@@ -5,7 +5,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The circuit breaker is open: the service failed repeatedly, so calls fail fast without touching
- * the network until the breaker lets a probe through.
+ * the network until the breaker lets a probe through. {@link #isRetryable()} is true: a new call
+ * may succeed after {@link #retryAfter()}. Immutable and thread-safe.
  */
 public final class CircuitOpenException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;
@@ -27,7 +28,8 @@ public final class CircuitOpenException extends LlmGatewayException {
             + Math.max(0, retryAfter.toMillis()) + " ms",
         requestId,
         attempts,
-        lastFailure);
+        lastFailure,
+        true);
     this.retryAfter = retryAfter;
   }
 

@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
  * calls in flight, and none ended within {@link LlmGatewayClient.Builder#maxQueueWait(Duration)}:
  * the call was not started and nothing was sent. Says nothing about the service's health (the
  * circuit breaker does not count it); a host usually answers 503 with a short {@code
- * Retry-After}.
+ * Retry-After}. {@link #isRetryable()} is true: a new call may succeed once calls in flight end.
+ * Immutable and thread-safe.
  */
 public final class ConcurrencyLimitExceededException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;
@@ -25,7 +26,7 @@ public final class ConcurrencyLimitExceededException extends LlmGatewayException
    */
   public ConcurrencyLimitExceededException(int limit, Duration waited, @Nullable String requestId) {
     super("LLM call not started: " + limit + " calls were in flight (the client's maxConcurrentRequests) and "
-        + "none ended within " + waited.toMillis() + " ms (request id " + requestId + ")", requestId, 0, null);
+        + "none ended within " + waited.toMillis() + " ms (request id " + requestId + ")", requestId, 0, null, true);
     this.limit = limit;
     this.waited = waited;
   }

@@ -5,7 +5,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The service answered with a success status but a body the SDK cannot use: not JSON, the wrong
  * shape, a required field missing, or larger than the configured limit. Not retried: the same
- * request would most likely get the same answer.
+ * request would most likely get the same answer ({@link #isRetryable()} is false). Immutable and
+ * thread-safe.
  */
 public final class InvalidResponseException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;

@@ -174,9 +174,11 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @param user the end user it is sent for
    * @return the answer
    * @throws ValidationException if the request or user is invalid; nothing was sent
-   * @throws TimeoutException if an attempt or the retry deadline ran out
-   * @throws ServiceUnavailableException if the service could not be reached, or answered 502, 503
-   *     or 504, after the retries allowed
+   * @throws CallTimeoutException if an attempt or the retry deadline ran out
+   * @throws ServiceUnavailableException if the service answered 502, 503 or 504, after the retries
+   *     allowed
+   * @throws TransportException if no answer came (connection refused or reset, unknown host, TLS),
+   *     after the retries allowed
    * @throws CircuitOpenException if the circuit breaker is open
    * @throws ApiException (or a subclass) if the service answered with another error status
    * @throws InvalidResponseException if the service's answer was unusable
@@ -245,9 +247,11 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @param user the end user it is sent for
    * @return the open stream; close it
    * @throws ValidationException if the request or user is invalid; nothing was sent
-   * @throws TimeoutException if the connection or the first event did not come in time
-   * @throws ServiceUnavailableException if the service could not be reached, or answered 502, 503
-   *     or 504, after the retries allowed
+   * @throws CallTimeoutException if the connection or the first event did not come in time
+   * @throws ServiceUnavailableException if the service answered 502, 503 or 504, after the retries
+   *     allowed
+   * @throws TransportException if no answer came (connection refused or reset, unknown host, TLS),
+   *     after the retries allowed
    * @throws CircuitOpenException if the circuit breaker is open
    * @throws ApiException (or a subclass) if the service answered with another error status
    * @throws InvalidResponseException if the answer was not an event stream
@@ -344,7 +348,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    *       after the service's {@code done} and {@code [DONE]} (signalled when a request finds the
    *       end), else {@code onError} with the exception the {@link ChatStream} iterator would throw
    *       ({@link StreamErrorException}, {@link StreamInterruptedException}, {@link
-   *       TimeoutException}, the exceptions of {@link #chatStream(ChatRequest, UserContext)} before
+   *       CallTimeoutException}, the exceptions of {@link #chatStream(ChatRequest, UserContext)} before
    *       the first event), or {@link IllegalArgumentException} for a {@code request(n)} with
    *       {@code n <= 0} (rule 3.9; the stream is cancelled), or {@link IllegalStateException} for
    *       a subscription made after the client was closed. A subscriber whose {@code onNext}

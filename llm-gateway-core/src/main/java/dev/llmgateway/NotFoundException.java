@@ -2,10 +2,11 @@ package dev.llmgateway;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The session does not exist ({@code 404}). Not retried.
+ * The session does not exist ({@code 404}). Not retried by the default policy.
  */
 public final class NotFoundException extends ApiException {
   private static final long serialVersionUID = 1L;
@@ -19,8 +20,10 @@ public final class NotFoundException extends ApiException {
    * @param fieldErrors the entries of a {@code 422} {@code detail} list
    * @param body the raw body
    * @param retryAfter the {@code Retry-After} the service sent, or null
+   * @param headers the response headers
    * @param requestId the request id of the call
    * @param attempts attempts made
+   * @param retryable whether the retry policy retries this status
    */
   public NotFoundException(
       String message,
@@ -29,8 +32,10 @@ public final class NotFoundException extends ApiException {
       List<FieldError> fieldErrors,
       String body,
       @Nullable Duration retryAfter,
+      Map<String, List<String>> headers,
       @Nullable String requestId,
-      int attempts) {
-    super(message, status, detail, fieldErrors, body, retryAfter, requestId, attempts);
+      int attempts,
+      boolean retryable) {
+    super(message, status, detail, fieldErrors, body, retryAfter, headers, requestId, attempts, retryable);
   }
 }

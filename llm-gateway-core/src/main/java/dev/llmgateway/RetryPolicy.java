@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  * contract marks safe: {@code 409}, {@code 429}, {@code 502}, {@code 503}, {@code 504}. Every
  * attempt of a logical call carries the same {@code X-Request-Id}, and every attempt of a chat call
  * the same {@code Idempotency-Key}, so the service answers a retried chat from its cache instead of
- * generating (and billing) twice.
+ * generating (and billing) twice. Every exception the client throws tells in {@link
+ * LlmGatewayException#isRetryable()} whether this policy retries its kind of failure.
  *
  * <p>The wait before retry {@code n} (1-based) is {@code min(maxBackoff, initialBackoff *
  * multiplier^(n-1))}, spread by {@code ±jitter}. When the service sends {@code Retry-After}

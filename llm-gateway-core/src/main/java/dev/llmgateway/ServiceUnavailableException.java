@@ -1,56 +1,56 @@
 package dev.llmgateway;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The service could not be reached or said it is unavailable: a connection failure (refused, reset,
- * unknown host) or a {@code 502}, {@code 503} or {@code 504} answer, after the retries the policy
- * allowed. Safe to try again later.
+ * The service, or a proxy in front of it, answered that it is unavailable: {@code 502}, {@code 503}
+ * or {@code 504}, after the retries the policy allowed. {@link #status()} is always one of these
+ * three; {@link #retryAfter()} holds the service's {@code Retry-After} when it sent one. Retried by
+ * the default policy and usually safe to try again later.
+ *
+ * <p>When no answer came at all (the connection was refused or reset, the host unknown, TLS
+ * failed), the client throws {@link TransportException} instead; a caller that handles "the
+ * service is unavailable" catches both. Immutable and thread-safe.
  */
-public final class ServiceUnavailableException extends LlmGatewayException {
+public final class ServiceUnavailableException extends ApiException {
   private static final long serialVersionUID = 1L;
 
-  private final int status;
-  private final @Nullable Duration retryAfter;
-
   /**
-   * Creates the exception.
+   * Creates the exception; see {@link ApiException#ApiException} for the parameters.
    *
-   * @param message what failed
-   * @param status the HTTP status, or 0 when no response was received
-   * @param retryAfter the service's {@code Retry-After}, or null
+   * @param message a summary naming the operation and status
+   * @param status the HTTP status: 502, 503 or 504
+   * @param detail FastAPI's {@code detail} text, or null
+   * @param fieldErrors the entries of a {@code 422} {@code detail} list
+   * @param body the raw body
+   * @param retryAfter the {@code Retry-After} the service sent, or null
+   * @param headers the response headers
    * @param requestId the request id of the call
    * @param attempts attempts made
-   * @param cause the underlying I/O exception or {@link ApiException}, or null
+   * @param retryable whether the retry policy retries this status
+   * @throws IllegalArgumentException if {@code status} is not 502, 503 or 504
    */
   public ServiceUnavailableException(
       String message,
       int status,
+      @Nullable String detail,
+      List<FieldError> fieldErrors,
+      String body,
       @Nullable Duration retryAfter,
+      Map<String, List<String>> headers,
       @Nullable String requestId,
       int attempts,
-      @Nullable Throwable cause) {
-    super(message, requestId, attempts, cause);
-    this.status = status;
-    this.retryAfter = retryAfter;
+      boolean retryable) {
+    super(message, checkStatus(status), detail, fieldErrors, body, retryAfter, headers, requestId, attempts, retryable);
   }
 
-  /**
-   * Returns the HTTP status the service (or a proxy in front of it) answered with.
-   *
-   * @return 502, 503 or 504; or 0 when the connection failed before any response
-   */
-  public int status() {
+  private static int checkStatus(int status) {
+    if (status < 502 || status > 504) {
+      throw new IllegalArgumentException("ServiceUnavailableException status must be 502, 503 or 504: " + status);
+    }
     return status;
-  }
-
-  /**
-   * Returns how long the service asked the caller to wait, if it said.
-   *
-   * @return the {@code Retry-After} duration, or null
-   */
-  public @Nullable Duration retryAfter() {
-    return retryAfter;
   }
 }

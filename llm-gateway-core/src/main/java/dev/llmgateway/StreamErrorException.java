@@ -4,8 +4,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The service ended a stream with an {@code error} event: generation failed mid-way. The events
- * before it were delivered. {@link #retryable()} is the service's word on whether sending the
- * message again may succeed.
+ * before it were delivered, so the client does not retry it. {@link #retryable()} (and so {@link
+ * #isRetryable()}) is the service's word on whether sending the message again may succeed.
+ * Immutable and thread-safe.
  */
 public final class StreamErrorException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;
@@ -28,7 +29,7 @@ public final class StreamErrorException extends LlmGatewayException {
   public StreamErrorException(
       String code, String serviceMessage, boolean retryable, String partialText, @Nullable String requestId, int attempts) {
     super("The LLM service ended the stream with error " + code + ": " + serviceMessage
-        + " (retryable=" + retryable + ", request id " + requestId + ")", requestId, attempts, null);
+        + " (retryable=" + retryable + ", request id " + requestId + ")", requestId, attempts, null, retryable);
     this.code = code;
     this.serviceMessage = serviceMessage;
     this.retryable = retryable;

@@ -6,7 +6,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Input was refused before any byte was sent. Lists every {@linkplain #violations() violation},
- * not only the first one.
+ * not only the first one. {@link #isRetryable()} is false: fix the input first. Immutable and
+ * thread-safe.
  */
 public final class ValidationException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;

@@ -132,11 +132,11 @@ class CancelAndDeadlineTest extends MockServerTest {
     server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "5").build());
     StreamOptions options = StreamOptions.builder().totalTimeout(Duration.ofMillis(1500)).build();
 
-    TimeoutException e = catchThrowableOfType(TimeoutException.class,
+    CallTimeoutException e = catchThrowableOfType(CallTimeoutException.class,
         () -> client.chatStream(ChatRequest.of("hi"), USER, options));
 
-    assertThat(e.limit()).isEqualTo(TimeoutException.Limit.TOTAL);
-    assertThat(e).hasCauseInstanceOf(RateLimitedException.class).hasMessageContaining("1500 ms");
+    assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.TOTAL);
+    assertThat(e).hasCauseInstanceOf(ServiceRateLimitedException.class).hasMessageContaining("1500 ms");
     assertThat(time.sleeps).isEmpty();
     assertThat(server.getRequestCount()).isEqualTo(1);
   }
@@ -151,8 +151,8 @@ class CancelAndDeadlineTest extends MockServerTest {
     client.chatStream(ChatRequest.of("hi"), USER, options, recorder);
     recorder.await();
 
-    assertThat(recorder.error).isInstanceOfSatisfying(TimeoutException.class,
-        t -> assertThat(t.limit()).isEqualTo(TimeoutException.Limit.TOTAL));
+    assertThat(recorder.error).isInstanceOfSatisfying(CallTimeoutException.class,
+        t -> assertThat(t.limit()).isEqualTo(CallTimeoutException.Limit.TOTAL));
     assertThat(time.sleeps).isEmpty();
   }
 
@@ -172,7 +172,7 @@ class CancelAndDeadlineTest extends MockServerTest {
     useClient(clientBuilder().retryPolicy(RetryPolicy.builder().jitter(0).deadline(Duration.ofSeconds(3)).build()));
     server.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "5").build());
 
-    RateLimitedException e = catchThrowableOfType(RateLimitedException.class,
+    ServiceRateLimitedException e = catchThrowableOfType(ServiceRateLimitedException.class,
         () -> client.chat(ChatRequest.of("hi"), USER));
 
     assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(5));

@@ -373,8 +373,8 @@ class ChatPublisherTest extends MockServerTest {
     assertThat(((StreamErrorException) recorders.get(0).error).partialText()).isEqualTo("Hello");
     assertThat(recorders.get(1).error).isInstanceOf(StreamInterruptedException.class);
     assertThat(recorders.get(2).error).isInstanceOf(AuthenticationException.class);
-    assertThat(recorders.get(3).error).isInstanceOf(TimeoutException.class);
-    assertThat(((TimeoutException) recorders.get(3).error).limit()).isEqualTo(TimeoutException.Limit.IDLE);
+    assertThat(recorders.get(3).error).isInstanceOf(CallTimeoutException.class);
+    assertThat(((CallTimeoutException) recorders.get(3).error).limit()).isEqualTo(CallTimeoutException.Limit.IDLE);
     assertThat(recorders).allSatisfy(r -> assertThat(r.terminal).hasValue(1));
     executor.awaitIdle();
     assertThat(audit.events).extracting(AuditEvent::outcome).containsOnly(AuditEvent.Outcome.FAILURE);

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.BeforeAll;
  * built from {@link SseReader} and {@link StreamDecoder} predicts: the decoded events in order, then
  * a completion, or exactly the documented exception ({@link StreamErrorException}, {@link
  * StreamInterruptedException}, {@link InvalidResponseException} for an oversized event or, in strict
- * mode, an undecodable one, {@link ServiceUnavailableException} for a stream that ends before its
+ * mode, an undecodable one, {@link TransportException} for a stream that ends before its
  * first event). Anything else, such as a {@code NullPointerException}, fails.
  */
 class ChatStreamFuzzTest {
@@ -141,7 +141,7 @@ class ChatStreamFuzzTest {
         assertThat(((StreamInterruptedException) failure).partialText()).isEqualTo(expected.text());
       }
       case INVALID_RESPONSE -> assertThat(failure).isInstanceOf(InvalidResponseException.class);
-      case UNAVAILABLE -> assertThat(failure).isInstanceOf(ServiceUnavailableException.class);
+      case UNAVAILABLE -> assertThat(failure).isInstanceOf(TransportException.class);
     }
   }
 

@@ -161,8 +161,8 @@ class CircuitBreakerContractTest extends MockServerTest {
       release.countDown();
     }
 
-    assertThat(e).isInstanceOf(TimeoutException.class);
-    assertThat(((TimeoutException) e).limit()).isEqualTo(TimeoutException.Limit.TOTAL);
+    assertThat(e).isInstanceOf(CallTimeoutException.class);
+    assertThat(((CallTimeoutException) e).limit()).isEqualTo(CallTimeoutException.Limit.TOTAL);
     assertThat(breaker.outcomes).containsExactly("failure");
   }
 

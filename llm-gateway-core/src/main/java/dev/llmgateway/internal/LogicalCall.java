@@ -4,12 +4,11 @@ import dev.llmgateway.ApiException;
 import dev.llmgateway.AuditEvent;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallInfo;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.CircuitOpenException;
 import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayException;
-import dev.llmgateway.ServiceUnavailableException;
-import dev.llmgateway.TimeoutException;
 import dev.llmgateway.Usage;
 import java.io.IOException;
 import java.time.Duration;
@@ -188,11 +187,13 @@ final class LogicalCall<T> {
   /** Null when the next attempt may go; else the failure that ends the call. */
   @Nullable LlmGatewayException admit() {
     if (attempts > 0 && remainingNanos() <= 0) {
-      return new TimeoutException(
-          TimeoutException.Limit.DEADLINE,
+      // The call was retrying lastFailure: a new call may succeed as far as that failure could.
+      LlmGatewayException retried = lastFailure;
+      return new CallTimeoutException(
+          CallTimeoutException.Limit.DEADLINE,
           spec.describe() + " gave up: the retry deadline of " + config.retryPolicy().deadline().toMillis()
               + " ms has passed (request id " + spec.requestId() + ", " + attempts + " attempts)",
-          spec.requestId(), attempts, lastFailure);
+          spec.requestId(), attempts, retried, retried != null && retried.isRetryable());
     }
     if (!config.circuitBreaker().tryAcquire()) {
       return new CircuitOpenException(
@@ -280,7 +281,8 @@ final class LogicalCall<T> {
     }
     String body = readErrorBody(response.body());
     Duration retryAfter = Errors.retryAfter(response.header("Retry-After"), config.clock());
-    return failed(status, Errors.fromStatus(spec.describe(), status, body, retryAfter, spec.requestId(), attempts));
+    return failed(status, Errors.fromStatus(spec.describe(), status, body, retryAfter, Errors.headersOf(response),
+        spec.requestId(), attempts, config.retryPolicy()));
   }
 
   Outcome<T> onIoFailure(IOException e, boolean cancelled) {
@@ -292,7 +294,7 @@ final class LogicalCall<T> {
     if (!Errors.surelyNotSent(e)) {
       mayHaveReachedService = true;
     }
-    return failed(0, Errors.fromIo(spec.describe(), e, cutByDeadline, spec.requestId(), attempts));
+    return failed(0, Errors.fromIo(spec.describe(), e, cutByDeadline, spec.requestId(), attempts, config.retryPolicy()));
   }
 
   /** An attempt's failure found after its response was accepted (e.g. a stream cut before its first event). */
@@ -315,17 +317,16 @@ final class LogicalCall<T> {
 
   /**
    * The wait before the next attempt, or null when the call must end with {@code failure}: the
-   * policy does not retry it, or the wait would pass the retry deadline (the call then gives up at
-   * once instead of waiting in vain). Tell the listener with {@link #retrying} once the wait is
-   * decided.
+   * policy does not retry it (its {@link LlmGatewayException#isRetryable()}, decided from the
+   * policy where it was built), its retries are spent, or the wait would pass the retry deadline
+   * (the call then gives up at once instead of waiting in vain). Tell the listener with {@link
+   * #retrying} once the wait is decided.
    */
   @Nullable Duration retryDelay(LlmGatewayException failure) {
-    if (ended.get() || spec.direct() || attempts > config.retryPolicy().maxRetries() || !retryable(failure)) {
+    if (ended.get() || spec.direct() || attempts > config.retryPolicy().maxRetries() || !failure.isRetryable()) {
       return null;
     }
-    Duration retryAfter = failure instanceof ApiException
-        ? ((ApiException) failure).retryAfter()
-        : failure instanceof ServiceUnavailableException ? ((ServiceUnavailableException) failure).retryAfter() : null;
+    Duration retryAfter = failure instanceof ApiException ? ((ApiException) failure).retryAfter() : null;
     Duration delay = config.retryPolicy().delayBeforeRetry(attempts, retryAfter, ThreadLocalRandom.current().nextDouble());
     if (delay == null || delay.toNanos() >= remainingNanos()) {
       return null;
@@ -337,20 +338,6 @@ final class LogicalCall<T> {
   void retrying(Duration delay, LlmGatewayException failure) {
     int next = attempts + 1;
     LoggingListener.safely(() -> config.listener().retryScheduled(info, next, delay, failure));
-  }
-
-  private boolean retryable(LlmGatewayException failure) {
-    if (failure instanceof TimeoutException) {
-      return config.retryPolicy().retryOnTimeout();
-    }
-    if (failure instanceof ApiException) {
-      return config.retryPolicy().isRetryableStatus(((ApiException) failure).status());
-    }
-    if (failure instanceof ServiceUnavailableException) {
-      int status = ((ServiceUnavailableException) failure).status();
-      return status == 0 ? config.retryPolicy().retryOnNetworkFailure() : config.retryPolicy().isRetryableStatus(status);
-    }
-    return false;
   }
 
   /** Ends the call successfully; false if it had already ended. */

@@ -2,12 +2,13 @@ package dev.llmgateway.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamEvent;
 import dev.llmgateway.StreamInterruptedException;
-import dev.llmgateway.TimeoutException;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseLimitExceededException;
 import dev.llmgateway.sse.SseReader;
@@ -50,7 +51,7 @@ public final class StreamCall {
   private final Limits limits;
   private volatile @Nullable Call current;
   private volatile boolean cancelled;
-  private volatile TimeoutException.@Nullable Limit fired;
+  private volatile CallTimeoutException.@Nullable Limit fired;
   /** Completed by {@link #cancel()} and by the total limit: ends a wait between attempts at once. */
   private final CompletableFuture<Void> wake = new CompletableFuture<>();
   private boolean started;
@@ -90,7 +91,7 @@ public final class StreamCall {
       call.start();
       if (limits.total() != null) {
         totalDeadlineNanos = call.config.ticker().read() + limits.total().toNanos();
-        totalTimer = Watchdog.schedule(limits.total(), () -> fire(TimeoutException.Limit.TOTAL));
+        totalTimer = Watchdog.schedule(limits.total(), () -> fire(CallTimeoutException.Limit.TOTAL));
       }
     }
   }
@@ -130,8 +131,8 @@ public final class StreamCall {
       if (cancelled) {
         throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
       }
-      if (fired == TimeoutException.Limit.TOTAL) {
-        throw finishWith(timeout(TimeoutException.Limit.TOTAL, null));
+      if (fired == CallTimeoutException.Limit.TOTAL) {
+        throw finishWith(timeout(CallTimeoutException.Limit.TOTAL, null));
       }
       LlmGatewayException refused = call.admit();
       if (refused != null) {
@@ -145,10 +146,10 @@ public final class StreamCall {
         throw finishWith(call.unexpected(e));
       }
       current = attempt;
-      if (fired != TimeoutException.Limit.TOTAL) {
+      if (fired != CallTimeoutException.Limit.TOTAL) {
         fired = null;
       }
-      firstEventTimer = Watchdog.schedule(limits.firstEvent(), () -> fire(TimeoutException.Limit.FIRST_EVENT));
+      firstEventTimer = Watchdog.schedule(limits.firstEvent(), () -> fire(CallTimeoutException.Limit.FIRST_EVENT));
       if (cancelled) {
         attempt.cancel();
       }
@@ -194,7 +195,7 @@ public final class StreamCall {
 
   /**
    * Waits before the next attempt, or ends the stream with {@code failure} when the policy does not
-   * retry it (or the wait would pass the retry deadline), with {@link TimeoutException} {@code
+   * retry it (or the wait would pass the retry deadline), with {@link CallTimeoutException} {@code
    * TOTAL} when the next attempt could not start within the stream's total limit. {@link
    * #cancel()} and the total limit end the wait at once.
    */
@@ -207,11 +208,11 @@ public final class StreamCall {
       throw finishWith(failure);
     }
     if (limits.total() != null && delay.toNanos() >= totalDeadlineNanos - call.config.ticker().read()) {
-      throw finishWith(new TimeoutException(TimeoutException.Limit.TOTAL,
+      throw finishWith(new CallTimeoutException(CallTimeoutException.Limit.TOTAL,
           "LLM stream timed out: its next attempt could not start within the stream's total limit of "
               + limits.total().toMillis() + " ms (a wait of " + delay.toMillis() + " ms was due; request id "
               + requestId() + ")",
-          requestId(), call.attempts, failure));
+          requestId(), call.attempts, failure, failure.isRetryable()));
     }
     call.retrying(delay, failure);
     try {
@@ -245,7 +246,7 @@ public final class StreamCall {
         } catch (SseLimitExceededException e) {
           throw finishWith(call.invalidResponse(200, e.getMessage(), e));
         } catch (IOException e) {
-          if (delivered || cancelled || fired == TimeoutException.Limit.TOTAL) {
+          if (delivered || cancelled || fired == CallTimeoutException.Limit.TOTAL) {
             // Before the first event the total limit fails the attempt too (the breaker counts it).
             throw finishWith(delivered || cancelled ? midStreamFailure(e) : ioFailure(e).failure);
           }
@@ -263,7 +264,7 @@ public final class StreamCall {
           throw finishWith(new StreamInterruptedException(
               "The LLM stream ended without done or [DONE]: it was cut off after " + gathered.textLength()
                   + " characters (request id " + requestId() + ")",
-              gathered.text(), requestId(), call.attempts, null));
+              gathered.text(), requestId(), call.attempts, null, call.config.retryPolicy().retryOnNetworkFailure()));
         }
         StreamEvent event = decode(sse.data());
         if (event != null && !cancelled) {
@@ -280,9 +281,9 @@ public final class StreamCall {
   private LlmGatewayException cutOffBeforeFirstEvent() {
     healthPending = false;
     call.config.circuitBreaker().onFailure();
-    return call.failed(call.lastStatus, new dev.llmgateway.ServiceUnavailableException(
+    return call.failed(call.lastStatus, new TransportException(
         call.spec.describe() + " stream ended before its first event (request id " + requestId() + ")",
-        0, null, requestId(), call.attempts, null)).failure;
+        requestId(), call.attempts, null, call.config.retryPolicy().retryOnNetworkFailure())).failure;
   }
 
   private void reopenAfter(@Nullable LlmGatewayException failure) {
@@ -364,14 +365,14 @@ public final class StreamCall {
 
   private LogicalCall.Outcome<Void> ioFailure(IOException e) {
     healthPending = false;
-    TimeoutException.Limit limit = fired;
+    CallTimeoutException.Limit limit = fired;
     if (limit != null && !cancelled) {
       call.config.circuitBreaker().onFailure();
       return call.failed(0, timeout(limit, e));
     }
     if (e instanceof SocketTimeoutException && !cancelled && !String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("connect")) {
       call.config.circuitBreaker().onFailure();
-      return call.failed(0, timeout(TimeoutException.Limit.IDLE, e));
+      return call.failed(0, timeout(CallTimeoutException.Limit.IDLE, e));
     }
     return call.onIoFailure(e, cancelled);
   }
@@ -395,20 +396,20 @@ public final class StreamCall {
     if (cancelled) {
       return new CallCancelledException(requestId(), call.attempts, e);
     }
-    TimeoutException.Limit limit = fired;
+    CallTimeoutException.Limit limit = fired;
     if (limit != null) {
       return timeout(limit, e);
     }
     if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && "timeout".equals(e.getMessage()))) {
-      return timeout(TimeoutException.Limit.IDLE, e);
+      return timeout(CallTimeoutException.Limit.IDLE, e);
     }
     return new StreamInterruptedException(
         "The LLM stream was cut off after " + gathered.textLength() + " characters ("
             + e.getClass().getSimpleName() + ", request id " + requestId() + ")",
-        gathered.text(), requestId(), call.attempts, e);
+        gathered.text(), requestId(), call.attempts, e, call.config.retryPolicy().retryOnNetworkFailure());
   }
 
-  private TimeoutException timeout(TimeoutException.Limit limit, @Nullable Throwable cause) {
+  private CallTimeoutException timeout(CallTimeoutException.Limit limit, @Nullable Throwable cause) {
     String what;
     switch (limit) {
       case FIRST_EVENT:
@@ -420,13 +421,13 @@ public final class StreamCall {
       default:
         what = "no data for " + limits.idle().toMillis() + " ms";
     }
-    return new TimeoutException(limit, "LLM stream timed out: " + what + " (request id " + requestId() + ")",
-        requestId(), call.attempts, cause);
+    return new CallTimeoutException(limit, "LLM stream timed out: " + what + " (request id " + requestId() + ")",
+        requestId(), call.attempts, cause, call.config.retryPolicy().retryOnTimeout());
   }
 
-  private void fire(TimeoutException.Limit limit) {
+  private void fire(CallTimeoutException.Limit limit) {
     fired = limit;
-    if (limit == TimeoutException.Limit.TOTAL) {
+    if (limit == CallTimeoutException.Limit.TOTAL) {
       wake.complete(null);
     }
     Call c = current;

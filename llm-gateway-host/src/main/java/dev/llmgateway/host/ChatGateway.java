@@ -344,7 +344,7 @@ public final class ChatGateway {
     LOG.warn("The service refused a session call with 403 (request {}): another user's session, or the host's "
         + "credentials lack the session scope; answered as not found", e.requestId());
     return new NotFoundException("Session not found for this user (the service answered 403)", e.status(),
-        e.detail(), e.fieldErrors(), e.body(), null, e.requestId(), e.attempts());
+        e.detail(), e.fieldErrors(), e.body(), null, e.headers(), e.requestId(), e.attempts(), e.isRetryable());
   }
 
   /** Validation, then the rate limit; returns the request id of the call. */
@@ -463,7 +463,7 @@ public final class ChatGateway {
 
     /**
      * Sets the longest a whole {@linkplain #stream stream} may take, however steadily it drips:
-     * past it the stream ends with {@link dev.llmgateway.TimeoutException} ({@code TOTAL}) and its
+     * past it the stream ends with {@link dev.llmgateway.CallTimeoutException} ({@code TOTAL}) and its
      * reservation is settled. Without it a stream that keeps sending a byte now and then holds
      * the host's thread and the user's credits until it ends. Default: no limit (the client's
      * idle and first-event limits still apply).
@@ -481,7 +481,7 @@ public final class ChatGateway {
      * Sets how long a {@linkplain #stream stream}'s attempt may wait for its first event. The
      * browser's response starts only with that event, so this bounds how long the browser (and
      * any proxy before it) waits for the response's headers, per attempt; past it the attempt
-     * fails with {@link dev.llmgateway.TimeoutException} ({@code FIRST_EVENT}) and is retried as
+     * fails with {@link dev.llmgateway.CallTimeoutException} ({@code FIRST_EVENT}) and is retried as
      * the client's retry policy allows. Default: the client's {@code timeout} (30 s unless set),
      * which also bounds synchronous calls.
      *

@@ -4,6 +4,7 @@ import dev.llmgateway.ApiException;
 import dev.llmgateway.AuthenticationException;
 import dev.llmgateway.BadRequestException;
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.CircuitOpenException;
 import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.ConflictException;
@@ -11,12 +12,12 @@ import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.NotFoundException;
 import dev.llmgateway.PermissionDeniedException;
-import dev.llmgateway.RateLimitedException;
 import dev.llmgateway.ServerErrorException;
+import dev.llmgateway.ServiceRateLimitedException;
 import dev.llmgateway.ServiceUnavailableException;
 import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamInterruptedException;
-import dev.llmgateway.TimeoutException;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.host.internal.SafeText;
 import java.time.Duration;
@@ -48,7 +49,7 @@ import org.jspecify.annotations.Nullable;
  *       <td>a list of {@code {field, reason}}, one per violation</td></tr>
  *   <tr><td>{@link RateLimitExceededException} (the host's limiter)</td><td>429</td>
  *       <td>{@code {retry_after_seconds}}; {@code Retry-After}</td></tr>
- *   <tr><td>{@link RateLimitedException} (the service's {@code 429})</td><td>429</td>
+ *   <tr><td>{@link ServiceRateLimitedException} (the service's {@code 429})</td><td>429</td>
  *       <td>as above when the service said how long; otherwise nothing</td></tr>
  *   <tr><td>{@link InsufficientCreditsException}</td><td>402</td><td>{@code {needed, available}}</td></tr>
  *   <tr><td>{@link CircuitOpenException}</td><td>503</td>
@@ -56,11 +57,13 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@link ConcurrencyLimitExceededException} (the client's calls in flight are at their
  *       limit; nothing was sent)</td><td>503</td><td>{@code {retry_after_seconds}: 1};
  *       {@code Retry-After: 1}</td></tr>
- *   <tr><td>{@link ServiceUnavailableException}: connection failure, {@code 502}, {@code 503}</td>
+ *   <tr><td>{@link ServiceUnavailableException} with {@code 502} or {@code 503}</td>
  *       <td>503</td><td>{@code Retry-After} when the service sent one</td></tr>
  *   <tr><td>{@link ServiceUnavailableException} with {@code 504} (a proxy's timeout)</td>
  *       <td>504</td><td>—</td></tr>
- *   <tr><td>{@link TimeoutException}</td><td>504</td><td>—</td></tr>
+ *   <tr><td>{@link TransportException} (no answer came: connection refused or reset, unknown
+ *       host, TLS, a stream that ended before its first event)</td><td>503</td><td>—</td></tr>
+ *   <tr><td>{@link CallTimeoutException}</td><td>504</td><td>—</td></tr>
  *   <tr><td>{@link BadRequestException} {@code 422}</td><td>422</td>
  *       <td>a list of {@code {field, reason}}: the fields the service named, reason "is invalid"
  *       (the service's own words are not passed on)</td></tr>
@@ -163,8 +166,8 @@ public final class ErrorMapper {
     if (e instanceof RateLimitExceededException) {
       return withWait(ErrorKind.RATE_LIMITED, ((RateLimitExceededException) e).retryAfter(), requestId);
     }
-    if (e instanceof RateLimitedException) {
-      return withWait(ErrorKind.RATE_LIMITED, ((RateLimitedException) e).retryAfter(), requestId);
+    if (e instanceof ServiceRateLimitedException) {
+      return withWait(ErrorKind.RATE_LIMITED, ((ServiceRateLimitedException) e).retryAfter(), requestId);
     }
     if (e instanceof InsufficientCreditsException) {
       InsufficientCreditsException credits = (InsufficientCreditsException) e;
@@ -186,7 +189,10 @@ public final class ErrorMapper {
       }
       return withWait(ErrorKind.SERVICE_UNAVAILABLE, unavailable.retryAfter(), requestId);
     }
-    if (e instanceof TimeoutException) {
+    if (e instanceof TransportException) {
+      return respond(ErrorKind.SERVICE_UNAVAILABLE, null, null, requestId);
+    }
+    if (e instanceof CallTimeoutException) {
       return respond(ErrorKind.TIMEOUT, null, null, requestId);
     }
     if (e instanceof CallCancelledException) {

@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The user's credits do not cover a call's estimated cost, so {@link CreditLedger#reserve} held
  * nothing and the call must not be sent. Maps to {@code 402 Payment Required}. {@link #attempts()}
- * is always 0. Immutable and thread-safe.
+ * is always 0 and {@link #isRetryable()} false: the same call fails until the user has more
+ * credits. Immutable and thread-safe.
  */
 public final class InsufficientCreditsException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;

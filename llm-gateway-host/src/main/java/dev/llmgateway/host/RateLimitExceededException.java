@@ -7,8 +7,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The host's own {@link RateLimiter} refused a call: nothing was reserved and nothing was sent.
- * Maps to {@code 429} with {@code Retry-After}. {@link #attempts()} is always 0. (A {@code 429}
- * from the service itself is {@link dev.llmgateway.RateLimitedException}.) Immutable and
+ * Maps to {@code 429} with {@code Retry-After}. {@link #attempts()} is always 0 and {@link
+ * #isRetryable()} true: the same call may pass after {@link #retryAfter()}. (A {@code 429} from the
+ * service itself is {@link dev.llmgateway.ServiceRateLimitedException}.) Immutable and
  * thread-safe.
  */
 public final class RateLimitExceededException extends LlmGatewayException {
@@ -26,7 +27,8 @@ public final class RateLimitExceededException extends LlmGatewayException {
    * @throws IllegalArgumentException if {@code retryAfter} is negative
    */
   public RateLimitExceededException(String limit, Duration retryAfter, @Nullable String requestId) {
-    super("Rate limit '" + limit + "' exceeded; retry after " + retryAfter.toMillis() + " ms", requestId, 0, null);
+    super("Rate limit '" + limit + "' exceeded; retry after " + retryAfter.toMillis() + " ms", requestId, 0, null,
+        true);
     this.limit = Objects.requireNonNull(limit, "limit");
     if (retryAfter.isNegative()) {
       throw new IllegalArgumentException("retryAfter < 0: " + retryAfter);

@@ -2,6 +2,7 @@ package dev.llmgateway.host;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.CircuitOpenException;
 import dev.llmgateway.LlmGatewayException;
@@ -10,7 +11,7 @@ import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamEvent;
 import dev.llmgateway.StreamInterruptedException;
-import dev.llmgateway.TimeoutException;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.host.internal.Heartbeat;
 import dev.llmgateway.host.internal.JsonWriter;
 import dev.llmgateway.host.internal.RelayTimer;
@@ -238,7 +239,8 @@ public final class SseRelay {
    * "meta":{"request_id":...,"code":...,"retryable":...}}} with a fixed, user-safe message per kind
    * of failure (never the service's URL, body or stack trace). The service's error code is passed
    * on only when it is a plain code (up to 64 letters, digits, {@code _ . : -}), else {@code
-   * "unknown"}, as {@link ErrorMapper} does.
+   * "unknown"}, as {@link ErrorMapper} does. {@code retryable} is the failure's
+   * {@link LlmGatewayException#isRetryable()}.
    *
    * @param failure why the stream ended
    * @return the JSON
@@ -246,32 +248,27 @@ public final class SseRelay {
   public static String defaultErrorJson(LlmGatewayException failure) {
     String message;
     String code;
-    boolean retryable;
     if (failure instanceof StreamErrorException) {
       message = "The assistant could not finish this answer.";
       code = SafeText.code(((StreamErrorException) failure).code());
-      retryable = ((StreamErrorException) failure).retryable();
     } else if (failure instanceof StreamInterruptedException) {
       message = "The answer was interrupted.";
       code = "interrupted";
-      retryable = true;
-    } else if (failure instanceof TimeoutException) {
+    } else if (failure instanceof CallTimeoutException) {
       message = "The assistant took too long to answer.";
       code = "timeout";
-      retryable = true;
-    } else if (failure instanceof CircuitOpenException || failure instanceof ServiceUnavailableException) {
+    } else if (failure instanceof CircuitOpenException || failure instanceof ServiceUnavailableException
+        || failure instanceof TransportException) {
       message = "The assistant is unavailable right now.";
       code = "unavailable";
-      retryable = true;
     } else if (failure instanceof CallCancelledException) {
       message = "The answer was cancelled.";
       code = "cancelled";
-      retryable = false;
     } else {
       message = "The assistant could not answer.";
       code = "upstream_error";
-      retryable = false;
     }
+    boolean retryable = failure.isRetryable();
     ObjectNode node = JsonWriter.mapper().createObjectNode();
     node.put("success", false);
     node.put("message", message);

@@ -253,7 +253,7 @@ class ChatGatewayTest {
     try {
       RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
       assertThat(result.outcome()).isEqualTo(RelayResult.Outcome.FAILED);
-      assertThat(result.failure()).isInstanceOf(dev.llmgateway.TimeoutException.class);
+      assertThat(result.failure()).isInstanceOf(dev.llmgateway.CallTimeoutException.class);
     } finally {
       never.countDown();
     }
@@ -345,8 +345,8 @@ class ChatGatewayTest {
       release.countDown();
     }
 
-    assertThat(thrown).isInstanceOfSatisfying(dev.llmgateway.TimeoutException.class,
-        e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.TimeoutException.Limit.FIRST_EVENT));
+    assertThat(thrown).isInstanceOfSatisfying(dev.llmgateway.CallTimeoutException.class,
+        e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.CallTimeoutException.Limit.FIRST_EVENT));
     assertThat(ErrorMapper.ofDefaults().toResponse(thrown).status()).isEqualTo(504);
     assertSettledOnce(Settlement.RELEASED);
   }
@@ -495,8 +495,8 @@ class ChatGatewayTest {
       Future<Throwable> streamed = host.submit(
           () -> catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), ChatGatewayTest::neverStarted)));
 
-      assertThat(streamed.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.llmgateway.TimeoutException.class,
-          e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.TimeoutException.Limit.FIRST_EVENT));
+      assertThat(streamed.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(dev.llmgateway.CallTimeoutException.class,
+          e -> assertThat(e.limit()).isEqualTo(dev.llmgateway.CallTimeoutException.Limit.FIRST_EVENT));
     } finally {
       release.countDown();
       host.shutdownNow();

@@ -9,6 +9,7 @@ import dev.llmgateway.ApiException.FieldError;
 import dev.llmgateway.AuthenticationException;
 import dev.llmgateway.BadRequestException;
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.CircuitOpenException;
 import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.ConflictException;
@@ -16,12 +17,12 @@ import dev.llmgateway.InvalidResponseException;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.NotFoundException;
 import dev.llmgateway.PermissionDeniedException;
-import dev.llmgateway.RateLimitedException;
 import dev.llmgateway.ServerErrorException;
+import dev.llmgateway.ServiceRateLimitedException;
 import dev.llmgateway.ServiceUnavailableException;
 import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamInterruptedException;
-import dev.llmgateway.TimeoutException;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.ValidationException.Violation;
 import java.io.IOException;
@@ -47,17 +48,25 @@ class ErrorMapperTest {
   private static final String DETAIL = "SECRET_UPSTREAM_DETAIL: session sess_9 owned by user 999";
   private static final String MESSAGE = "POST " + URL + " failed: SECRET_EXCEPTION_MESSAGE";
 
+  /** Response headers an upstream error carries; none of them may reach the envelope. */
+  private static final Map<String, List<String>> HEADERS =
+      Map.of("server", List.of("SECRET_UPSTREAM_SERVER uvicorn"), "x-upstream-host", List.of(URL));
+
   private final ErrorMapper mapper = ErrorMapper.ofDefaults();
 
   private static ApiException api(int status, @Nullable Duration retryAfter) {
-    return new ApiException(MESSAGE, status, DETAIL, List.of(), BODY, retryAfter, RID, 1);
+    return new ApiException(MESSAGE, status, DETAIL, List.of(), BODY, retryAfter, HEADERS, RID, 1, false);
   }
 
   private static BadRequestException badRequest(int status) {
     return new BadRequestException(MESSAGE, status, DETAIL,
         List.of(new FieldError(List.of("body", "query"), "SECRET_UPSTREAM_FIELD_MESSAGE", "string_too_long"),
             new FieldError(List.of("body", "<script>"), "bad", "x")),
-        BODY, null, RID, 1);
+        BODY, null, HEADERS, RID, 1, false);
+  }
+
+  private static ServiceUnavailableException unavailable(int status, @Nullable Duration retryAfter) {
+    return new ServiceUnavailableException(MESSAGE, status, DETAIL, List.of(), BODY, retryAfter, HEADERS, RID, 3, true);
   }
 
   /** Every exception the host can meet, with the status and error code it must map to. */
@@ -69,42 +78,42 @@ class ErrorMapperTest {
             422, "validation_failed", null),
         Arguments.of("host rate limit", new RateLimitExceededException(RateLimits.STREAM_STARTS,
             Duration.ofMillis(5_200), RID), 429, "rate_limited", "6"),
-        Arguments.of("upstream 429 with Retry-After", new RateLimitedException(MESSAGE, 429, DETAIL, List.of(), BODY,
-            Duration.ofSeconds(30), RID, 3), 429, "rate_limited", "30"),
-        Arguments.of("upstream 429 without Retry-After", new RateLimitedException(MESSAGE, 429, DETAIL, List.of(),
-            BODY, null, RID, 3), 429, "rate_limited", null),
+        Arguments.of("upstream 429 with Retry-After", new ServiceRateLimitedException(MESSAGE, 429, DETAIL, List.of(), BODY,
+            Duration.ofSeconds(30), HEADERS, RID, 3, true), 429, "rate_limited", "30"),
+        Arguments.of("upstream 429 without Retry-After", new ServiceRateLimitedException(MESSAGE, 429, DETAIL, List.of(),
+            BODY, null, HEADERS, RID, 3, true), 429, "rate_limited", null),
         Arguments.of("insufficient credits", new InsufficientCreditsException("123", 3, 10, RID),
             402, "insufficient_credits", null),
         Arguments.of("circuit open", new CircuitOpenException(Duration.ofMillis(12_001), RID, 0, io),
             503, "service_unavailable", "13"),
         Arguments.of("client's calls in flight at their limit", new ConcurrencyLimitExceededException(256,
             Duration.ofSeconds(5), RID), 503, "service_unavailable", "1"),
-        Arguments.of("connection refused", new ServiceUnavailableException(MESSAGE, 0, null, RID, 3, io),
+        Arguments.of("connection refused", new TransportException(MESSAGE, RID, 3, io, true),
             503, "service_unavailable", null),
-        Arguments.of("upstream 503 with Retry-After", new ServiceUnavailableException(MESSAGE, 503,
-            Duration.ofSeconds(2), RID, 3, api(503, Duration.ofSeconds(2))), 503, "service_unavailable", "2"),
-        Arguments.of("upstream 502", new ServiceUnavailableException(MESSAGE, 502, null, RID, 3, api(502, null)),
+        Arguments.of("stream ended before its first event", new TransportException(MESSAGE, RID, 3, null, true),
             503, "service_unavailable", null),
-        Arguments.of("upstream proxy 504", new ServiceUnavailableException(MESSAGE, 504, null, RID, 3, api(504, null)),
-            504, "timeout", null),
-        Arguments.of("timeout", new TimeoutException(TimeoutException.Limit.CALL, MESSAGE, RID, 1, io),
+        Arguments.of("upstream 503 with Retry-After", unavailable(503, Duration.ofSeconds(2)),
+            503, "service_unavailable", "2"),
+        Arguments.of("upstream 502", unavailable(502, null), 503, "service_unavailable", null),
+        Arguments.of("upstream proxy 504", unavailable(504, null), 504, "timeout", null),
+        Arguments.of("timeout", new CallTimeoutException(CallTimeoutException.Limit.CALL, MESSAGE, RID, 1, io, true),
             504, "timeout", null),
         Arguments.of("upstream 422", badRequest(422), 422, "request_rejected", null),
         Arguments.of("upstream 400", badRequest(400), 400, "bad_request", null),
-        Arguments.of("upstream 401", new AuthenticationException(MESSAGE, 401, DETAIL, List.of(), BODY, null, RID, 1),
+        Arguments.of("upstream 401", new AuthenticationException(MESSAGE, 401, DETAIL, List.of(), BODY, null, HEADERS, RID, 1, false),
             502, "upstream_error", null),
-        Arguments.of("upstream 403", new PermissionDeniedException(MESSAGE, 403, DETAIL, List.of(), BODY, null, RID, 1),
+        Arguments.of("upstream 403", new PermissionDeniedException(MESSAGE, 403, DETAIL, List.of(), BODY, null, HEADERS, RID, 1, false),
             502, "upstream_error", null),
-        Arguments.of("upstream 404", new NotFoundException(MESSAGE, 404, DETAIL, List.of(), BODY, null, RID, 1),
+        Arguments.of("upstream 404", new NotFoundException(MESSAGE, 404, DETAIL, List.of(), BODY, null, HEADERS, RID, 1, false),
             404, "not_found", null),
         Arguments.of("upstream 409", new ConflictException(MESSAGE, 409, DETAIL, List.of(), BODY,
-            Duration.ofMillis(1), RID, 3), 409, "conflict", "1"),
-        Arguments.of("upstream 500", new ServerErrorException(MESSAGE, 500, DETAIL, List.of(), BODY, null, RID, 1),
+            Duration.ofMillis(1), HEADERS, RID, 3, true), 409, "conflict", "1"),
+        Arguments.of("upstream 500", new ServerErrorException(MESSAGE, 500, DETAIL, List.of(), BODY, null, HEADERS, RID, 1, false),
             502, "upstream_error", null),
         Arguments.of("upstream 413 (unexpected)", api(413, null), 502, "upstream_error", null),
         Arguments.of("stream error event", new StreamErrorException("model_overloaded", DETAIL, true,
             "partial SECRET_PARTIAL", RID, 1), 502, "stream_failed", null),
-        Arguments.of("stream cut off", new StreamInterruptedException(MESSAGE, "partial SECRET_PARTIAL", RID, 1, io),
+        Arguments.of("stream cut off", new StreamInterruptedException(MESSAGE, "partial SECRET_PARTIAL", RID, 1, io, true),
             502, "stream_interrupted", null),
         Arguments.of("invalid response", new InvalidResponseException(MESSAGE, 200, RID, 1,
             new IllegalStateException(BODY)), 502, "upstream_error", null),
@@ -114,7 +123,7 @@ class ErrorMapperTest {
             500, "internal_error", null),
         Arguments.of("host bug", new NullPointerException(MESSAGE), 500, "internal_error", null),
         Arguments.of("async wrapper", new CompletionException(new ExecutionException(
-            new TimeoutException(TimeoutException.Limit.DEADLINE, MESSAGE, RID, 3, null))), 504, "timeout", null));
+            new CallTimeoutException(CallTimeoutException.Limit.DEADLINE, MESSAGE, RID, 3, null, true))), 504, "timeout", null));
   }
 
   @ParameterizedTest(name = "{0} -> {2}")
@@ -184,6 +193,12 @@ class ErrorMapperTest {
     assertThat(plainData.get("retryable").asBoolean()).isTrue();
     assertThat(oddData.get("code").asText()).isEqualTo("unknown");
     assertThat(oddData.get("retryable").asBoolean()).isFalse();
+  }
+
+  @Test
+  void theHostsRefusalsSayWhetherTheSameCallCanPassLater() {
+    assertThat(new RateLimitExceededException(RateLimits.CALLS, Duration.ofSeconds(1), RID).isRetryable()).isTrue();
+    assertThat(new InsufficientCreditsException("123", 3, 10, RID).isRetryable()).isFalse();
   }
 
   @Test

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.Intent;
 import dev.llmgateway.Operation;
-import dev.llmgateway.ServiceUnavailableException;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamInterruptedException;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.Usage;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class SettlementPolicyTest {
   @Test
   void cutOffStreamIsChargedAnEstimateOfWhatWasDelivered() {
     // 20-character query -> 5 tokens; 9 characters delivered -> 3 tokens (rounded up).
-    StreamInterruptedException cut = new StreamInterruptedException("cut", "ignored", "req-1", 1, null);
+    StreamInterruptedException cut = new StreamInterruptedException("cut", "ignored", "req-1", 1, null, true);
 
     Usage usage = policy.usageFor(Delivery.ended("Find Rails engineers", "I found 3", cut));
 
@@ -50,7 +50,7 @@ class SettlementPolicyTest {
   void nothingDeliveredCostsNothing() {
     Delivery cancelledEarly = Delivery.ended("Find Rails engineers", "", new CallCancelledException("r", 0, null));
     Delivery failedEarly = Delivery.ended("Find Rails engineers",
-        new ServiceUnavailableException("down", 0, null, "r", 3, null));
+        new TransportException("down", "r", 3, null, true));
 
     assertThat(policy.usageFor(cancelledEarly)).isEqualTo(new Usage(0, 0, 0));
     assertThat(policy.usageFor(failedEarly)).isEqualTo(new Usage(0, 0, 0));
@@ -60,7 +60,7 @@ class SettlementPolicyTest {
   @Test
   void endedWithoutRelayedTextUsesTheSdksPartialText() {
     StreamErrorException error = new StreamErrorException("model_overloaded", "overloaded", true, "12345678", "r", 1);
-    StreamInterruptedException cut = new StreamInterruptedException("cut", "1234", "r", 1, null);
+    StreamInterruptedException cut = new StreamInterruptedException("cut", "1234", "r", 1, null, true);
 
     Delivery failed = Delivery.ended("q", error);
     Delivery interrupted = Delivery.ended("q", cut);

@@ -13,13 +13,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.AuditEvent;
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.ServiceRateLimitedException;
 import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamOptions;
-import dev.llmgateway.TimeoutException;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.host.internal.RelayTimer;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
@@ -224,8 +227,8 @@ class SseRelayTest extends MockServerTest {
         }
       });
       assertThat(other.get(10, TimeUnit.SECONDS)).as("another stream's first-event limit fires")
-          .isInstanceOfSatisfying(TimeoutException.class,
-              e -> assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT));
+          .isInstanceOfSatisfying(CallTimeoutException.class,
+              e -> assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.FIRST_EVENT));
 
       browser.close();
       assertThat(stuck.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(RelayResult.Outcome.CLIENT_DISCONNECTED);
@@ -288,8 +291,8 @@ class SseRelayTest extends MockServerTest {
       release.countDown();
     }
 
-    assertThat(thrown).isInstanceOfSatisfying(TimeoutException.class,
-        e -> assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT));
+    assertThat(thrown).isInstanceOfSatisfying(CallTimeoutException.class,
+        e -> assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.FIRST_EVENT));
     assertThat(starts.get()).isZero();
   }
 
@@ -356,6 +359,25 @@ class SseRelayTest extends MockServerTest {
       host.shutdownNow();
     }
     assertThat(serverSawClose.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void theErrorEventSaysRetryableExactlyWhenTheFailureIs() throws Exception {
+    LlmGatewayException busy = new ServiceRateLimitedException(
+        "m", 429, null, List.of(), "", null, Map.of(), "r", 3, true);
+    LlmGatewayException slowButNotRetried = new CallTimeoutException(
+        CallTimeoutException.Limit.IDLE, "m", "r", 1, null, false);
+    LlmGatewayException unreachable = new TransportException("m", "r", 3, null, true);
+
+    JsonNode busyMeta = mapper.readTree(SseRelay.defaultErrorJson(busy)).get("meta");
+    JsonNode slowMeta = mapper.readTree(SseRelay.defaultErrorJson(slowButNotRetried)).get("meta");
+    JsonNode unreachableMeta = mapper.readTree(SseRelay.defaultErrorJson(unreachable)).get("meta");
+
+    assertThat(busyMeta.get("retryable").asBoolean()).isTrue();
+    assertThat(slowMeta.get("code").asText()).isEqualTo("timeout");
+    assertThat(slowMeta.get("retryable").asBoolean()).isFalse();
+    assertThat(unreachableMeta.get("code").asText()).isEqualTo("unavailable");
+    assertThat(unreachableMeta.get("retryable").asBoolean()).isTrue();
   }
 
   @Test

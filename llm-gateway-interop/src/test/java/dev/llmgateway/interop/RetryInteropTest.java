@@ -13,7 +13,7 @@ import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.RateLimitedException;
+import dev.llmgateway.ServiceRateLimitedException;
 import dev.llmgateway.ServiceUnavailableException;
 import java.time.Clock;
 import java.time.Duration;
@@ -114,7 +114,7 @@ class RetryInteropTest {
   void aRetryAfterBeyondTheLimitEndsTheCallAtOnce() {
     service.armFault(Map.of("status", 429, "retry_after", "120", "times", 1, "path", CHAT_PATH));
 
-    RateLimitedException e = thrown(RateLimitedException.class,
+    ServiceRateLimitedException e = thrown(ServiceRateLimitedException.class,
         () -> client.chat(ChatRequest.of(SEARCH_QUERY), ADA));
 
     assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(120));
@@ -131,10 +131,10 @@ class RetryInteropTest {
 
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.attempts()).isEqualTo(3);
-    assertThat(e.getCause()).isInstanceOfSatisfying(ApiException.class, cause -> {
-      assertThat(cause.body()).contains("<h1>502 Bad Gateway</h1>");
-      assertThat(cause.detail()).isNull();
-    });
+    assertThat(e).isInstanceOf(ApiException.class);
+    assertThat(e.body()).contains("<h1>502 Bad Gateway</h1>");
+    assertThat(e.detail()).isNull();
+    assertThat(e.isRetryable()).isTrue();
   }
 
   @Test

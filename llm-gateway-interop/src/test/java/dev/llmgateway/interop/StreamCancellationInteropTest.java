@@ -8,12 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.StreamHandle;
 import dev.llmgateway.StreamOptions;
-import dev.llmgateway.TimeoutException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
@@ -90,7 +90,7 @@ class StreamCancellationInteropTest extends ClientInteropTest {
         requestId.set(stream.requestId());
         stream.text();
       }
-    }).isInstanceOf(TimeoutException.class);
+    }).isInstanceOf(CallTimeoutException.class);
 
     assertThat(service.streamEnd(requestId.get()).outcome()).isEqualTo("cancelled");
   }

@@ -7,6 +7,7 @@ import static dev.llmgateway.interop.Fixtures.thrown;
 import static dev.llmgateway.interop.Fixtures.withFault;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.InvalidResponseException;
@@ -16,7 +17,6 @@ import dev.llmgateway.StreamErrorException;
 import dev.llmgateway.StreamHandle;
 import dev.llmgateway.StreamInterruptedException;
 import dev.llmgateway.StreamOptions;
-import dev.llmgateway.TimeoutException;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -81,14 +81,14 @@ class StreamFaultsInteropTest extends ClientInteropTest {
   void heartbeatsAloneDoNotCountAsTheFirstEvent() {
     StreamOptions quickStart = StreamOptions.builder().firstEventTimeout(Duration.ofMillis(400)).build();
     try (LlmGatewayClient noRetries = service.clientBuilder().retryPolicy(RetryPolicy.none()).build()) {
-      TimeoutException e = thrown(TimeoutException.class, () -> {
+      CallTimeoutException e = thrown(CallTimeoutException.class, () -> {
         try (ChatStream stream = noRetries.chatStream(
             ChatRequest.of(withFault(CHAT_QUERY, "think_ms=5000,ping_ms=100")), ADA, quickStart)) {
           stream.text();
         }
       });
 
-      assertThat(e.limit()).isEqualTo(TimeoutException.Limit.FIRST_EVENT);
+      assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.FIRST_EVENT);
     }
   }
 
@@ -96,10 +96,10 @@ class StreamFaultsInteropTest extends ClientInteropTest {
   void aStreamRunningPastItsTotalTimeoutFails() {
     StreamOptions total = StreamOptions.builder().totalTimeout(Duration.ofMillis(600)).build();
 
-    TimeoutException e = thrown(TimeoutException.class,
+    CallTimeoutException e = thrown(CallTimeoutException.class,
         () -> streamText(withFault(SEARCH_QUERY, "delay_ms=200"), total));
 
-    assertThat(e.limit()).isEqualTo(TimeoutException.Limit.TOTAL);
+    assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.TOTAL);
   }
 
   @Test
@@ -144,10 +144,10 @@ class StreamFaultsInteropTest extends ClientInteropTest {
   void aStalledStreamTimesOutOnTheIdleLimit() {
     StreamOptions shortIdle = StreamOptions.builder().idleTimeout(Duration.ofMillis(500)).build();
 
-    TimeoutException e = thrown(TimeoutException.class,
+    CallTimeoutException e = thrown(CallTimeoutException.class,
         () -> streamText(withFault(SEARCH_QUERY, "stall_after=2"), shortIdle));
 
-    assertThat(e.limit()).isEqualTo(TimeoutException.Limit.IDLE);
+    assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.IDLE);
   }
 
   @Test

@@ -165,7 +165,8 @@ class SandboxClientTest {
 
     ServiceUnavailableException proxy = catchThrowableOfType(ServiceUnavailableException.class,
         () -> client.chat(ChatRequest.of("hi #sandbox:status=502"), ALICE));
-    assertThat(((ApiException) proxy.getCause()).body()).contains("<html>");
+    assertThat(proxy.status()).isEqualTo(502);
+    assertThat(proxy.body()).contains("<html>");
 
     assertThat(catchThrowable(() -> client.chat(ChatRequest.of("hi #sandbox:status=500"), ALICE)))
         .isInstanceOf(ServerErrorException.class);

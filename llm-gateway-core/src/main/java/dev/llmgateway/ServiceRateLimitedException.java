@@ -2,13 +2,16 @@ package dev.llmgateway;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The service is rate limiting this caller ({@code 429}). {@link #retryAfter()} says how long
- * to wait when the service said. Retried by the default policy after {@code Retry-After}, up to its cap.
+ * The LLM service is rate limiting this caller: it answered {@code 429}. {@link #retryAfter()}
+ * says how long to wait when the service said. Retried by the default policy after {@code
+ * Retry-After}, up to its cap. (A host's own rate limiter refusing a call before anything is sent
+ * is a different exception: {@code dev.llmgateway.host.RateLimitExceededException}.)
  */
-public final class RateLimitedException extends ApiException {
+public final class ServiceRateLimitedException extends ApiException {
   private static final long serialVersionUID = 1L;
 
   /**
@@ -20,18 +23,22 @@ public final class RateLimitedException extends ApiException {
    * @param fieldErrors the entries of a {@code 422} {@code detail} list
    * @param body the raw body
    * @param retryAfter the {@code Retry-After} the service sent, or null
+   * @param headers the response headers
    * @param requestId the request id of the call
    * @param attempts attempts made
+   * @param retryable whether the retry policy retries this status
    */
-  public RateLimitedException(
+  public ServiceRateLimitedException(
       String message,
       int status,
       @Nullable String detail,
       List<FieldError> fieldErrors,
       String body,
       @Nullable Duration retryAfter,
+      Map<String, List<String>> headers,
       @Nullable String requestId,
-      int attempts) {
-    super(message, status, detail, fieldErrors, body, retryAfter, requestId, attempts);
+      int attempts,
+      boolean retryable) {
+    super(message, status, detail, fieldErrors, body, retryAfter, headers, requestId, attempts, retryable);
   }
 }
