@@ -184,7 +184,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatResponse chat(ChatRequest request, UserContext user, CallOptions options) {
-    return engine.execute(chatSpec(request, user, options));
+    return Objects.requireNonNull(engine.execute(chatSpec(request, user, options)));
   }
 
   /**
@@ -576,14 +576,14 @@ public final class LlmGatewayClient implements AutoCloseable {
           Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
           (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false);
       refuseIfInvalid(spec, violations);
-      return engine.execute(spec);
+      return Objects.requireNonNull(engine.execute(spec));
     }
 
     @Override
     public Session get(String sessionId, UserContext user, CallOptions options) {
       CallSpec<Session> spec = sessionSpec(Operation.GET_SESSION, "GET", sessionId, user, options,
           (bytes, id) -> Json.session(Json.parse(bytes), id));
-      return engine.execute(spec);
+      return Objects.requireNonNull(engine.execute(spec));
     }
 
     @Override

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.Consumer;
@@ -259,7 +260,7 @@ public final class StreamCall {
         } catch (IOException e) {
           if (delivered || cancelled || fired == TimeoutException.Limit.TOTAL) {
             // Before the first event the total limit fails the attempt too (the breaker counts it).
-            throw finishWith(delivered || cancelled ? midStreamFailure(e) : ioFailure(e).failure);
+            throw finishWith(delivered || cancelled ? midStreamFailure(e) : Objects.requireNonNull(ioFailure(e).failure));
           }
           reopenAfter(ioFailure(e).failure);
           continue;
@@ -292,9 +293,9 @@ public final class StreamCall {
   private LlmGatewayException cutOffBeforeFirstEvent() {
     healthPending = false;
     call.config.circuitBreaker().onFailure();
-    return call.failed(call.lastStatus, new dev.llmgateway.ServiceUnavailableException(
+    return Objects.requireNonNull(call.failed(call.lastStatus, new dev.llmgateway.ServiceUnavailableException(
         call.spec.describe() + " stream ended before its first event (request id " + requestId() + ")",
-        0, null, requestId(), call.attempts, null)).failure;
+        0, null, requestId(), call.attempts, null)).failure);
   }
 
   private void reopenAfter(@Nullable LlmGatewayException failure) {
