@@ -191,7 +191,7 @@ public final class StreamCall {
     if (!opened.isSuccessful()) {
       return call.onErrorResponse(opened);
     }
-    String type = opened.header("Content-Type", "");
+    String type = Objects.requireNonNullElse(opened.header("Content-Type"), "");
     if (!type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
       call.config.circuitBreaker().onSuccess();
       return call.failed(opened.code(), call.invalidResponse(opened.code(),

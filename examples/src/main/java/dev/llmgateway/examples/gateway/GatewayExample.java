@@ -112,7 +112,7 @@ public final class GatewayExample {
    * @throws IllegalArgumentException if a variable is set but malformed; the message names the
    *     variable, never a secret
    */
-  public static Builder fromEnvironment(Function<String, String> environment) {
+  public static Builder fromEnvironment(Function<String, @Nullable String> environment) {
     Objects.requireNonNull(environment, "environment");
     String port = environment.apply(ENV_PORT);
     Builder builder = builder().port(port == null ? DEFAULT_PORT : port(port));

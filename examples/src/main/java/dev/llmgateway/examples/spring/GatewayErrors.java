@@ -40,8 +40,10 @@ class GatewayErrors {
       Envelope envelope = switch (status) {
         case 404 -> GatewayRoutes.notFound().envelope();
         case 405 -> GatewayRoutes.methodNotAllowed().envelope();
-        default -> Envelope.error(HttpStatus.resolve(status) == null ? "Error" : HttpStatus.resolve(status).getReasonPhrase(),
-            Map.of());
+        default -> {
+          HttpStatus known = HttpStatus.resolve(status);
+          yield Envelope.error(known == null ? "Error" : known.getReasonPhrase(), Map.of());
+        }
       };
       return GatewayController.send(new Reply(status, headers, envelope));
     }
