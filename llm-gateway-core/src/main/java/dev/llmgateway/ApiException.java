@@ -1,5 +1,6 @@
 package dev.llmgateway;
 
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -42,6 +43,7 @@ public class ApiException extends LlmGatewayException {
 
   private final int status;
   private final @Nullable String detail;
+  @SuppressWarnings("serial") // List.copyOf of serializable records: serializable
   private final List<FieldError> fieldErrors;
   private final String body;
   private final @Nullable Duration retryAfter;
@@ -180,7 +182,7 @@ public class ApiException extends LlmGatewayException {
    * @param message the {@code msg}
    * @param type the {@code type}, or an empty string
    */
-  public record FieldError(List<String> location, String message, String type) {
+  public record FieldError(List<String> location, String message, String type) implements Serializable {
     /**
      * Creates a field error.
      *

@@ -3,6 +3,7 @@ package dev.llmgateway;
 import dev.llmgateway.internal.StreamCall;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -76,7 +77,7 @@ public final class ChatStream implements Iterable<StreamEvent>, AutoCloseable {
         if (!hasNext()) {
           throw new NoSuchElementException("the stream has ended");
         }
-        StreamEvent event = pending;
+        StreamEvent event = Objects.requireNonNull(pending);
         pending = null;
         return event;
       }
@@ -111,7 +112,7 @@ public final class ChatStream implements Iterable<StreamEvent>, AutoCloseable {
         if (!hasNext()) {
           throw new NoSuchElementException("the stream has ended");
         }
-        String token = pending;
+        String token = Objects.requireNonNull(pending);
         pending = null;
         return token;
       }

@@ -35,7 +35,7 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
     if (!enabled) {
       return State.DISABLED;
     }
-    Snapshot s = snapshot.get();
+    Snapshot s = current();
     if (s.state == State.OPEN && ticker.read() - s.openedAt >= openNanos) {
       return State.HALF_OPEN;
     }
@@ -58,7 +58,7 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
       return true;
     }
     while (true) {
-      Snapshot s = snapshot.get();
+      Snapshot s = current();
       switch (s.state) {
         case CLOSED:
           return true;
@@ -86,7 +86,7 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
 
   @Override
   public Duration remainingOpenTime() {
-    Snapshot s = snapshot.get();
+    Snapshot s = current();
     if (!enabled || s.state != State.OPEN) {
       return Duration.ZERO;
     }
@@ -99,8 +99,8 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
       return;
     }
     while (true) {
-      Snapshot s = snapshot.get();
-      if (s == CLOSED_CLEAN || s.state == State.OPEN) {
+      Snapshot s = current();
+      if (s.equals(CLOSED_CLEAN) || s.state == State.OPEN) {
         return;
       }
       if (transition(s, CLOSED_CLEAN)) {
@@ -115,7 +115,7 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
       return;
     }
     while (true) {
-      Snapshot s = snapshot.get();
+      Snapshot s = current();
       Snapshot next;
       if (s.state == State.OPEN) {
         return;
@@ -136,7 +136,7 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
       return;
     }
     while (true) {
-      Snapshot s = snapshot.get();
+      Snapshot s = current();
       if (s.state != State.HALF_OPEN || !s.probing) {
         return;
       }
@@ -144,6 +144,11 @@ final class DefaultCircuitBreaker implements CircuitBreaker {
         return;
       }
     }
+  }
+
+  /** The snapshot now: set at construction and only ever swapped for another, never null. */
+  private Snapshot current() {
+    return Objects.requireNonNull(snapshot.get());
   }
 
   private boolean transition(Snapshot from, Snapshot to) {

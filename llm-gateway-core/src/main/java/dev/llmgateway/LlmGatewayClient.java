@@ -200,7 +200,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatResponse chat(ChatRequest request, UserContext user, CallOptions options) {
-    return engine.execute(requests.chat(request, user, options));
+    return Objects.requireNonNull(engine.execute(requests.chat(request, user, options)));
   }
 
   /**

@@ -185,9 +185,9 @@ public final class RetryPolicy {
       return retryAfter.compareTo(maxRetryAfter) > 0 ? null : retryAfter;
     }
     double base = initialBackoff.toNanos() * Math.pow(multiplier, retry - 1);
-    base = Math.min(base, maxBackoff.toNanos());
+    base = Math.min(base, (double) maxBackoff.toNanos());
     double spread = base * jitter * (2 * random - 1);
-    return Duration.ofNanos((long) Math.min(maxBackoff.toNanos(), Math.max(0, base + spread)));
+    return Duration.ofNanos((long) Math.min((double) maxBackoff.toNanos(), Math.max(0, base + spread)));
   }
 
   @Override

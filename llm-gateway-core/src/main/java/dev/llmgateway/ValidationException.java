@@ -1,5 +1,6 @@
 package dev.llmgateway;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -12,6 +13,7 @@ import org.jspecify.annotations.Nullable;
 public final class ValidationException extends LlmGatewayException {
   private static final long serialVersionUID = 1L;
 
+  @SuppressWarnings("serial") // List.copyOf of serializable records: serializable
   private final List<Violation> violations;
 
   /**
@@ -50,7 +52,7 @@ public final class ValidationException extends LlmGatewayException {
    *     {@code user.user_id})
    * @param reason why it was refused, safe to show to the end user
    */
-  public record Violation(String field, String reason) {
+  public record Violation(String field, String reason) implements Serializable {
     @Override
     public String toString() {
       return field + ": " + reason;

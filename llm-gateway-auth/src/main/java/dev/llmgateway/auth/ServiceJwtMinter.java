@@ -272,7 +272,7 @@ public final class ServiceJwtMinter {
       throw new IllegalArgumentException("ttl must be between " + min.toSeconds() + " s and " + max.toSeconds()
           + " s, was " + ttl.toMillis() + " ms");
     }
-    if (ttl.getNano() != 0) {
+    if (ttl.toNanosPart() != 0) {
       throw new IllegalArgumentException("ttl must be whole seconds (iat and exp are seconds), was "
           + ttl.toMillis() + " ms");
     }

@@ -31,7 +31,9 @@ final class ServiceTokenGuard {
   }
 
   private static boolean matches(JwtKeySet keys, String token) {
-    return keys.containsSecret(token.getBytes(StandardCharsets.UTF_8))
-        | keys.containsSecret(token.strip().getBytes(StandardCharsets.UTF_8));
+    // Both comparisons run every time, so the time taken does not tell which one matched.
+    boolean exact = keys.containsSecret(token.getBytes(StandardCharsets.UTF_8));
+    boolean stripped = keys.containsSecret(token.strip().getBytes(StandardCharsets.UTF_8));
+    return exact || stripped;
   }
 }

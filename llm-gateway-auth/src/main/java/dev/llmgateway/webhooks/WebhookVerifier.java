@@ -201,7 +201,7 @@ public final class WebhookVerifier {
   private static List<String> v1Signatures(String header) {
     List<String> v1 = new ArrayList<>();
     boolean anyEntry = false;
-    for (String entry : header.split(" ")) {
+    for (String entry : header.split(" ", -1)) {
       int comma = entry.indexOf(',');
       if (comma <= 0) {
         continue;
@@ -291,7 +291,8 @@ public final class WebhookVerifier {
   private static String capitalised(String name) {
     StringBuilder out = new StringBuilder(name.length());
     boolean upper = true;
-    for (char c : name.toCharArray()) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
       out.append(upper ? Character.toUpperCase(c) : c);
       upper = c == '-';
     }

@@ -87,7 +87,7 @@ public class IdsBenchmark {
     DRBG.get().nextBytes(bytes);
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     long most = (buffer.getLong() & ~0xF000L) | 0x4000L;
-    long least = (buffer.getLong() & ~(0xC000000000000000L)) | 0x8000000000000000L;
+    long least = (buffer.getLong() & ~0xC000000000000000L) | 0x8000000000000000L;
     return new UUID(most, least).toString();
   }
 
@@ -95,7 +95,7 @@ public class IdsBenchmark {
   static String threadLocalRandomUuid() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long most = (random.nextLong() & ~0xF000L) | 0x4000L;
-    long least = (random.nextLong() & ~(0xC000000000000000L)) | 0x8000000000000000L;
+    long least = (random.nextLong() & ~0xC000000000000000L) | 0x8000000000000000L;
     return new UUID(most, least).toString();
   }
 }

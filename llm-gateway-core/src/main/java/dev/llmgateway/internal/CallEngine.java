@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs JSON calls: attempts, retries, the circuit breaker, listeners, audit and the MDC. One
@@ -31,8 +32,10 @@ public final class CallEngine {
   /**
    * Runs a call on the calling thread, retrying as the policy allows; first waits on this thread
    * for one of the client's slots for calls in flight.
+   *
+   * @return the call's result: null for a call without one ({@code T} is {@code Void})
    */
-  public <T> T execute(CallSpec<T> spec) {
+  public <T> @Nullable T execute(CallSpec<T> spec) {
     LogicalCall<T> call = new LogicalCall<>(config, spec);
     try (Mdc ignored = call.mdc()) {
       call.start();
@@ -85,7 +88,8 @@ public final class CallEngine {
   public <T> CompletableFuture<T> executeAsync(CallSpec<T> spec) {
     LogicalCall<T> call = new LogicalCall<>(config, spec);
     CompletableFuture<T> future = new CompletableFuture<>();
-    future.whenComplete((value, error) -> {
+    // The stage whenComplete returns is not needed: it completes when this future does.
+    var unused = future.whenComplete((value, error) -> {
       if (future.isCancelled()) {
         call.cancel();
       }

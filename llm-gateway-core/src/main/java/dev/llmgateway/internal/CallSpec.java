@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
  * @param direct the URL carries its own single-use credential (a stream token): no auth headers,
  *     no retries
  */
+@SuppressWarnings("ArrayRecordComponent") // never compared or hashed; the body is not copied
 public record CallSpec<T>(
     Operation operation,
     String method,
@@ -31,10 +32,10 @@ public record CallSpec<T>(
     boolean deleteSemantics,
     boolean direct) {
 
-  /** Turns a 2xx body into the call's result. */
+  /** Turns a 2xx body into the call's result: null for a call without one ({@code T} is {@code Void}). */
   @FunctionalInterface
   public interface ResponseParser<T> {
-    T parse(byte[] body, String requestId) throws Json.MalformedJsonException;
+    @Nullable T parse(byte[] body, String requestId) throws Json.MalformedJsonException;
   }
 
   /** What listeners and the audit are told about the call. */

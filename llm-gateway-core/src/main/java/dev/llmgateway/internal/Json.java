@@ -34,6 +34,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -90,7 +91,7 @@ public final class Json {
       }
       g.writeEndObject();
     } catch (Unsendable e) {
-      violations.add(new Violation("metadata", e.getMessage()));
+      violations.add(new Violation("metadata", e.reason));
       return null;
     } catch (IOException e) {
       throw new UncheckedIOException("writing to memory failed", e);
@@ -108,7 +109,7 @@ public final class Json {
     try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
       new MetadataWriter(g, out, maxMetadataDepth, maxMetadataBytes).writeTop(metadata);
     } catch (Unsendable e) {
-      violations.add(new Violation("metadata", e.getMessage()));
+      violations.add(new Violation("metadata", e.reason));
     } catch (IOException e) {
       throw new UncheckedIOException("writing to memory failed", e);
     }
@@ -124,8 +125,11 @@ public final class Json {
   private static final class Unsendable extends Exception {
     private static final long serialVersionUID = 1L;
 
+    final String reason;
+
     Unsendable(String reason) {
       super(reason, null, false, false);
+      this.reason = reason;
     }
   }
 
@@ -295,8 +299,9 @@ public final class Json {
     }
 
     private void grow(int len) {
-      if (count + len > bytes.length) {
-        bytes = Arrays.copyOf(bytes, (int) Math.max(count + len, 2L * bytes.length));
+      byte[] kept = Objects.requireNonNull(bytes); // called only by a sink that keeps its bytes
+      if (count + len > kept.length) {
+        bytes = Arrays.copyOf(kept, (int) Math.max(count + len, 2L * kept.length));
       }
     }
 

@@ -5,6 +5,7 @@ import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.Sessions;
 import dev.llmgateway.UserContext;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /** The {@link Sessions} of one client: each call built by its {@link Requests}, run by its {@link CallEngine}. Thread-safe. */
@@ -19,12 +20,12 @@ public final class SessionsImpl implements Sessions {
 
   @Override
   public SessionPage list(UserContext user, int limit, @Nullable String cursor, CallOptions options) {
-    return engine.execute(requests.listSessions(user, limit, cursor, options));
+    return Objects.requireNonNull(engine.execute(requests.listSessions(user, limit, cursor, options)));
   }
 
   @Override
   public Session get(String sessionId, UserContext user, CallOptions options) {
-    return engine.execute(requests.getSession(sessionId, user, options));
+    return Objects.requireNonNull(engine.execute(requests.getSession(sessionId, user, options)));
   }
 
   @Override

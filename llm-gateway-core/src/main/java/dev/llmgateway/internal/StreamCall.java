@@ -17,6 +17,7 @@ import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.Consumer;
@@ -179,7 +180,7 @@ public final class StreamCall {
     if (!opened.isSuccessful()) {
       return call.onErrorResponse(opened);
     }
-    String type = opened.header("Content-Type", "");
+    String type = Objects.requireNonNullElse(opened.header("Content-Type"), "");
     if (!type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
       call.config.circuitBreaker().onSuccess();
       return call.failed(opened.code(), call.invalidResponse(opened.code(),
@@ -248,7 +249,7 @@ public final class StreamCall {
         } catch (IOException e) {
           if (delivered || cancelled || fired == CallTimeoutException.Limit.TOTAL) {
             // Before the first event the total limit fails the attempt too (the breaker counts it).
-            throw finishWith(delivered || cancelled ? midStreamFailure(e) : ioFailure(e).failure);
+            throw finishWith(delivered || cancelled ? midStreamFailure(e) : Objects.requireNonNull(ioFailure(e).failure));
           }
           reopenAfter(ioFailure(e).failure);
           continue;
@@ -281,9 +282,9 @@ public final class StreamCall {
   private LlmGatewayException cutOffBeforeFirstEvent() {
     healthPending = false;
     call.config.circuitBreaker().onFailure();
-    return call.failed(call.lastStatus, new TransportException(
+    return Objects.requireNonNull(call.failed(call.lastStatus, new TransportException(
         call.spec.describe() + " stream ended before its first event (request id " + requestId() + ")",
-        requestId(), call.attempts, null, call.config.retryPolicy().retryOnNetworkFailure())).failure;
+        requestId(), call.attempts, null, call.config.retryPolicy().retryOnNetworkFailure())).failure);
   }
 
   private void reopenAfter(@Nullable LlmGatewayException failure) {

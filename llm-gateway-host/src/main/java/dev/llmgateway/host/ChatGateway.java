@@ -615,7 +615,7 @@ public final class ChatGateway {
     }
 
     /**
-     * Sets how failures become the relay's {@code error} event data. Default {@link
+     * Sets how failures become the data of the relay's "error" events. Default {@link
      * ErrorMapper#ofDefaults()}; ignored when a {@link #relay(SseRelay)} is set.
      *
      * @param errors the mapper

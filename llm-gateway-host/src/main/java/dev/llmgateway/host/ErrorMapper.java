@@ -128,7 +128,8 @@ public final class ErrorMapper {
    * @return the message
    */
   public String message(ErrorKind kind) {
-    return messages.get(Objects.requireNonNull(kind, "kind"));
+    Objects.requireNonNull(kind, "kind");
+    return Objects.requireNonNull(messages.get(kind)); // the builder holds one for every kind
   }
 
   /**
@@ -263,7 +264,7 @@ public final class ErrorMapper {
     meta.put(Envelope.META_ERROR_CODE, kind.code());
     Map<String, String> headers =
         retryAfterSeconds == null ? Map.of() : Map.of(ErrorResponse.RETRY_AFTER, Long.toString(retryAfterSeconds));
-    return new ErrorResponse(kind, kind.status(), Envelope.error(messages.get(kind), data, meta), headers);
+    return new ErrorResponse(kind, kind.status(), Envelope.error(message(kind), data, meta), headers);
   }
 
   private static Map<String, String> fieldError(String field, String reason) {

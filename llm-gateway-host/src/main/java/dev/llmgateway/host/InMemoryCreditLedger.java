@@ -85,7 +85,8 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
         return thread;
       });
       long nanos = interval.toNanos();
-      executor.scheduleWithFixedDelay(this::reapQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+      // Its future is not needed: reapQuietly logs its own failures, and close() shuts the executor down.
+      var unused = executor.scheduleWithFixedDelay(this::reapQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
       this.reaper = executor;
     }
   }

@@ -102,7 +102,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
     while (true) {
       AtomicReference<State> ref = slot(key);
       State state;
-      while ((state = ref.get()) != EVICTED) {
+      while ((state = current(ref)) != EVICTED) {
         long now = ticker.read();
         long callsTat = state.callsTat;
         long streamsTat = state.streamsTat;
@@ -141,7 +141,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
     long now = ticker.read();
     int dropped = 0;
     for (Map.Entry<String, AtomicReference<State>> entry : buckets.entrySet()) {
-      State state = entry.getValue().get();
+      State state = current(entry.getValue());
       if (state != EVICTED && untilFull(state, now) <= 0 && drop(entry, state)) {
         dropped++;
       }
@@ -172,6 +172,11 @@ public final class InMemoryRateLimiter implements RateLimiter {
       makeRoom();
     }
     return buckets.computeIfAbsent(key, k -> new AtomicReference<>(FRESH));
+  }
+
+  /** A key's state: never null (a slot starts {@link #FRESH} and is only ever swapped). */
+  private static State current(AtomicReference<State> ref) {
+    return Objects.requireNonNull(ref.get());
   }
 
   /** Nanoseconds until both buckets of {@code state} are full again; 0 when they are. */
@@ -207,7 +212,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
       long now = ticker.read();
       List<Candidate> live = new ArrayList<>(buckets.size());
       for (Map.Entry<String, AtomicReference<State>> entry : buckets.entrySet()) {
-        State state = entry.getValue().get();
+        State state = current(entry.getValue());
         if (state != EVICTED) {
           live.add(new Candidate(entry, state, untilFull(state, now)));
         }
@@ -225,9 +230,19 @@ public final class InMemoryRateLimiter implements RateLimiter {
 
   /**
    * The theoretical arrival times of a key's two buckets, in ticker nanoseconds: a bucket is full
-   * when its time is not after now, and each permit taken moves it one interval later.
+   * when its time is not after now, and each permit taken moves it one interval later. A class,
+   * not a record: states are compared by identity, and {@link #EVICTED} holds the same times as
+   * {@link #FRESH}.
    */
-  private record State(long callsTat, long streamsTat) {}
+  private static final class State {
+    final long callsTat;
+    final long streamsTat;
+
+    State(long callsTat, long streamsTat) {
+      this.callsTat = callsTat;
+      this.streamsTat = streamsTat;
+    }
+  }
 
   /** One limit as GCRA parameters. */
   private static final class Bucket {

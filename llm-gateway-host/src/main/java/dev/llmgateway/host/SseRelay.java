@@ -141,7 +141,8 @@ public final class SseRelay {
   public RelayResult relay(ChatStream stream, ResponseStarter response) {
     Objects.requireNonNull(response, "response");
     Iterator<StreamEvent> events = stream.iterator();
-    events.hasNext(); // the first event, or the failure thrown before anything is sent
+    // The first event, or the failure thrown before anything is sent; relayFrom asks again.
+    boolean unused = events.hasNext();
     OutputStream out;
     try {
       out = Objects.requireNonNull(response.start(RESPONSE_HEADERS), "the response starter returned no body");

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The response stream of a browser that goes away part way: a write fails with
@@ -24,14 +25,14 @@ public final class LeavingBrowser extends OutputStream {
 
   private final Rule rule;
   private final long limit;
-  private final String text;
+  private final @Nullable String text;
   private final Supplier<? extends IOException> failure;
   private final ByteArrayOutputStream received = new ByteArrayOutputStream();
   private long bytes;
   private long writes;
   private boolean left;
 
-  private LeavingBrowser(Rule rule, long limit, String text, Supplier<? extends IOException> failure) {
+  private LeavingBrowser(Rule rule, long limit, @Nullable String text, Supplier<? extends IOException> failure) {
     this.rule = rule;
     this.limit = limit;
     this.text = text;

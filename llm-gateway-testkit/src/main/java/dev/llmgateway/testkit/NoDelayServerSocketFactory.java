@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import javax.net.ServerSocketFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Server sockets whose accepted connections set TCP_NODELAY. MockWebServer writes a response's
@@ -44,7 +45,7 @@ public final class NoDelayServerSocketFactory extends ServerSocketFactory {
   }
 
   @Override
-  public ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException {
+  public ServerSocket createServerSocket(int port, int backlog, @Nullable InetAddress address) throws IOException {
     ServerSocket socket = socket();
     socket.bind(new InetSocketAddress(address, port), backlog);
     return socket;

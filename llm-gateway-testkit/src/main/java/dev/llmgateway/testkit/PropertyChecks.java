@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks a property on seeded, repeatable generated inputs: case {@code i} draws its input from its
@@ -145,7 +146,7 @@ public final class PropertyChecks {
     return prefix + "input: " + Generators.show(input) + "\n    -> " + Generators.show(failure);
   }
 
-  private static <T> Throwable failure(T input, Property<T> property) {
+  private static <T> @Nullable Throwable failure(T input, Property<T> property) {
     Objects.requireNonNull(input, "input");
     try {
       property.check(input);

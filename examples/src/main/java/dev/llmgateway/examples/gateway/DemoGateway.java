@@ -32,10 +32,12 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The example gateway's wiring, shared by its hosts ({@link GatewayExample} on the JDK's
@@ -64,13 +66,13 @@ public final class DemoGateway {
   private final UserTokens users;
   private final String signInUserId;
   private final GatewayRoutes routes;
-  private final StreamTokenVerifier sandboxVerifier;
-  private final WebhookSigner sandboxSigner;
+  private final @Nullable StreamTokenVerifier sandboxVerifier;
+  private final @Nullable WebhookSigner sandboxSigner;
   /** The sandbox's one client for its webhooks (a client per webhook would set up a connection pool each time). */
-  private final HttpClient webhookClient;
+  private final @Nullable HttpClient webhookClient;
 
   private DemoGateway(LlmGatewayClient client, UserTokens users, String signInUserId, GatewayRoutes routes,
-      StreamTokenVerifier sandboxVerifier, WebhookSigner sandboxSigner) {
+      @Nullable StreamTokenVerifier sandboxVerifier, @Nullable WebhookSigner sandboxSigner) {
     this.client = client;
     this.users = users;
     this.signInUserId = signInUserId;
@@ -157,15 +159,16 @@ public final class DemoGateway {
    * @return empty when the stream was sent, else the refusal to send instead
    * @throws IllegalStateException if the demo talks to a real service
    */
-  public Optional<GatewayRoutes.Reply> playDirectStream(String rawQuery, int hostPort,
+  public Optional<GatewayRoutes.Reply> playDirectStream(@Nullable String rawQuery, int hostPort,
       ChatGateway.SseResponse response) {
-    if (!playsService()) {
+    StreamTokenVerifier verifier = sandboxVerifier;
+    if (verifier == null) {
       throw new IllegalStateException("A real service streams itself");
     }
     String token = rawQuery == null || !rawQuery.startsWith("token=") ? "" : rawQuery.substring("token=".length());
     VerifiedStreamToken verified;
     try {
-      verified = sandboxVerifier.verify(URLDecoder.decode(token, StandardCharsets.UTF_8));
+      verified = verifier.verify(URLDecoder.decode(token, StandardCharsets.UTF_8));
     } catch (RuntimeException refused) {
       return Optional.of(new GatewayRoutes.Reply(401, Map.of(), Envelope.error("Invalid stream token", Map.of())));
     }
@@ -193,7 +196,7 @@ public final class DemoGateway {
     return Optional.empty();
   }
 
-  private void sendWebhook(int hostPort, VerifiedStreamToken verified, String status, StreamCompletion done) {
+  private void sendWebhook(int hostPort, VerifiedStreamToken verified, String status, @Nullable StreamCompletion done) {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("request_id", verified.requestId());
     data.put("session_id", done == null ? null : done.sessionId());
@@ -215,8 +218,9 @@ public final class DemoGateway {
           .timeout(WEBHOOK_TIMEOUT)
           .POST(HttpRequest.BodyPublishers.ofByteArray(body))
           .header("Content-Type", "application/json");
-      sandboxSigner.headers(id, Instant.now(), body).forEach(request::header);
-      webhookClient.send(request.build(), HttpResponse.BodyHandlers.discarding());
+      // Only the demo that plays the service (and so has both) sends webhooks.
+      Objects.requireNonNull(sandboxSigner).headers(id, Instant.now(), body).forEach(request::header);
+      Objects.requireNonNull(webhookClient).send(request.build(), HttpResponse.BodyHandlers.discarding());
     } catch (IOException e) {
       // A real service would redeliver; the demo gives up.
     } catch (InterruptedException e) {
@@ -232,7 +236,7 @@ public final class DemoGateway {
    * @throws IllegalArgumentException if it is set but not a valid secret (the message names the
    *     variable, never its value)
    */
-  static WebhookSecret webhookSecret(Function<String, String> environment) {
+  static @Nullable WebhookSecret webhookSecret(Function<String, @Nullable String> environment) {
     String configured = environment.apply(ENV_WEBHOOK_SECRET);
     if (configured == null) {
       return null;
@@ -253,7 +257,7 @@ public final class DemoGateway {
    * @throws IllegalArgumentException if it is set but malformed (the message names the variable,
    *     never its value)
    */
-  static JwtKeySet streamKeys(Function<String, String> environment) {
+  static @Nullable JwtKeySet streamKeys(Function<String, @Nullable String> environment) {
     String configured = environment.apply(ENV_STREAM_TOKEN_KEYS);
     if (configured == null) {
       return null;

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The example gateway: the host API on the JDK's {@code HttpServer} with a chat page. Runs against
@@ -109,7 +110,7 @@ public final class GatewayExample {
    * @throws IllegalArgumentException if a variable is set but malformed; the message names the
    *     variable, never a secret
    */
-  public static Builder fromEnvironment(Function<String, String> environment) {
+  public static Builder fromEnvironment(Function<String, @Nullable String> environment) {
     Objects.requireNonNull(environment, "environment");
     String port = environment.apply(ENV_PORT);
     Builder builder = builder().port(port == null ? DEFAULT_PORT : port(port));
@@ -188,17 +189,17 @@ public final class GatewayExample {
    * Setters check their argument at once and name it. Not thread-safe: configure it on one thread.
    */
   public static final class Builder {
-    private LlmGatewayClient client;
-    private JwtKeySet streamTokenKeys;
-    private WebhookSecret webhookSecret;
-    private byte[] userTokenSecret;
+    private @Nullable LlmGatewayClient client;
+    private @Nullable JwtKeySet streamTokenKeys;
+    private @Nullable WebhookSecret webhookSecret;
+    private byte @Nullable [] userTokenSecret;
     private List<UserContext> users = List.of(DEMO_USER);
-    private CreditLedger ledger;
+    private @Nullable CreditLedger ledger;
     private SettlementListener settlementListener = event -> {};
     private Consumer<ChatGateway.Builder> gateway = settings -> {};
-    private Duration relayHeartbeat;
-    private Duration relayReconnectDelay;
-    private Duration relayFirstEventTimeout;
+    private @Nullable Duration relayHeartbeat;
+    private @Nullable Duration relayReconnectDelay;
+    private @Nullable Duration relayFirstEventTimeout;
     private InetAddress bindAddress = InetAddress.getLoopbackAddress();
     private int port = DEFAULT_PORT;
     private int backlog;
@@ -421,7 +422,7 @@ public final class GatewayExample {
      * @throws IllegalStateException if no client was given
      */
     public DemoGateway wiring(int port) {
-      requireClient();
+      LlmGatewayClient given = requireClient();
       SecureRandom random = new SecureRandom();
       Map<String, UserContext> directory = new LinkedHashMap<>();
       users.forEach(user -> directory.put(user.userId(), user));
@@ -433,7 +434,7 @@ public final class GatewayExample {
         users.forEach(user -> made.deposit(user.userId(), DEFAULT_CREDITS));
         credits = made;
       }
-      return DemoGateway.create(client, credits, tokens, users.get(0).userId(),
+      return DemoGateway.create(given, credits, tokens, users.get(0).userId(),
           streamTokenKeys != null ? streamTokenKeys : JwtKeySet.of("demo", DemoGateway.secret(random)),
           webhookSecret != null ? webhookSecret : WebhookSecret.ofBytes(DemoGateway.secret(random)),
           port, settlementListener, relaySettings().andThen(gateway));
@@ -515,14 +516,15 @@ public final class GatewayExample {
      * @throws IllegalStateException if none was given
      */
     public LlmGatewayClient client() {
-      requireClient();
-      return client;
+      return requireClient();
     }
 
-    private void requireClient() {
-      if (client == null) {
+    private LlmGatewayClient requireClient() {
+      LlmGatewayClient given = client;
+      if (given == null) {
         throw new IllegalStateException("GatewayExample needs a client: call client(LlmGatewayClient)");
       }
+      return given;
     }
   }
 }

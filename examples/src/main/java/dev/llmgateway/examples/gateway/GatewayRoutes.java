@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,11 +142,16 @@ public final class GatewayRoutes {
    * @return empty when the stream was sent, else the refusal to send instead (nothing was started)
    */
   public Optional<Reply> stream(String authorization, byte[] body, ChatGateway.SseResponse response) {
-    Reply refused = asUser(authorization, user -> {
-      gateway.stream(user, chatRequest(body), response);
-      return null;
-    });
-    return Optional.ofNullable(refused);
+    Optional<UserContext> user = users.authenticate(authorization);
+    if (user.isEmpty()) {
+      return Optional.of(signInRequired());
+    }
+    try {
+      gateway.stream(user.get(), chatRequest(body), response);
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      return Optional.of(error(e));
+    }
   }
 
   /**
@@ -190,7 +196,7 @@ public final class GatewayRoutes {
   }
 
   /** The one value of a query parameter, or null when absent; a repeated one is a violation. */
-  private static String single(Map<String, List<String>> query, String name, List<Violation> violations) {
+  private static @Nullable String single(Map<String, List<String>> query, String name, List<Violation> violations) {
     List<String> values = query.getOrDefault(name, List.of());
     if (values.size() > 1) {
       violations.add(new Violation(name, "must be given at most once"));
@@ -299,7 +305,7 @@ public final class GatewayRoutes {
   private Reply asUser(String authorization, UserRoute route) {
     Optional<UserContext> user = users.authenticate(authorization);
     if (user.isEmpty()) {
-      return new Reply(401, Map.of("WWW-Authenticate", "Bearer"), Envelope.error("Sign in to use the assistant.", Map.of()));
+      return signInRequired();
     }
     try {
       return route.handle(user.get());
@@ -308,12 +314,17 @@ public final class GatewayRoutes {
     }
   }
 
+  private static Reply signInRequired() {
+    return new Reply(401, Map.of("WWW-Authenticate", "Bearer"), Envelope.error("Sign in to use the assistant.", Map.of()));
+  }
+
   /**
    * A file of the chat page.
    *
    * @param contentType its {@code Content-Type}
    * @param bytes its content
    */
+  @SuppressWarnings("ArrayRecordComponent") // never compared or hashed: only served
   public record StaticFile(String contentType, byte[] bytes) {}
 
   /**

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -266,7 +267,7 @@ public final class GatewayServer implements AutoCloseable {
    * @throws dev.llmgateway.ValidationException naming each parameter (or {@code query}, when even
    *     its name is) that is not properly %-encoded
    */
-  static Map<String, List<String>> query(String raw) {
+  static Map<String, List<String>> query(@Nullable String raw) {
     Map<String, List<String>> params = new LinkedHashMap<>();
     List<Violation> violations = new ArrayList<>();
     for (String pair : raw == null ? new String[0] : raw.split("&")) {
@@ -287,7 +288,7 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   /** @return {@code s} %-decoded, or null when it holds a malformed escape */
-  private static String decode(String s) {
+  private static @Nullable String decode(String s) {
     try {
       return URLDecoder.decode(s, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException malformed) {

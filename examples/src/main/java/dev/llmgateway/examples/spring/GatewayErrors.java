@@ -6,6 +6,7 @@ import dev.llmgateway.examples.gateway.GatewayRoutes.Reply;
 import dev.llmgateway.host.Envelope;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.task.TaskRejectedException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -28,7 +29,7 @@ class GatewayErrors {
   }
 
   @ExceptionHandler(Exception.class)
-  ResponseEntity<byte[]> handle(Exception failure) {
+  @Nullable ResponseEntity<byte[]> handle(Exception failure) {
     if (failure instanceof AsyncRequestNotUsableException) {
       return null; // the browser has gone (a relay it left): nothing to answer, as Spring's own resolver does
     }
@@ -39,8 +40,10 @@ class GatewayErrors {
       Envelope envelope = switch (status) {
         case 404 -> GatewayRoutes.notFound().envelope();
         case 405 -> GatewayRoutes.methodNotAllowed().envelope();
-        default -> Envelope.error(HttpStatus.resolve(status) == null ? "Error" : HttpStatus.resolve(status).getReasonPhrase(),
-            Map.of());
+        default -> {
+          HttpStatus known = HttpStatus.resolve(status);
+          yield Envelope.error(known == null ? "Error" : known.getReasonPhrase(), Map.of());
+        }
       };
       return GatewayController.send(new Reply(status, headers, envelope));
     }

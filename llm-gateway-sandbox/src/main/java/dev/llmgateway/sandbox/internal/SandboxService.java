@@ -222,7 +222,7 @@ public final class SandboxService implements Interceptor {
     try {
       directive = FaultDirective.parse(input.query());
     } catch (IllegalArgumentException e) {
-      return Reply.detail(400, e.getMessage());
+      return Reply.detail(400, Objects.requireNonNullElse(e.getMessage(), "invalid fault directive"));
     }
 
     String key = request.header("Idempotency-Key");

@@ -1,0 +1,5 @@
+/** JMH benchmarks of the SDK's hot paths, run by hand (see docs/PERFORMANCE.md). */
+@NullMarked
+package dev.llmgateway.benchmarks;
+
+import org.jspecify.annotations.NullMarked;
