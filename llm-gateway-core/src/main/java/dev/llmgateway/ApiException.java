@@ -47,6 +47,7 @@ public class ApiException extends LlmGatewayException {
   private final List<FieldError> fieldErrors;
   private final String body;
   private final @Nullable Duration retryAfter;
+  @SuppressWarnings("serial") // Map.copyOf of List.copyOf of strings: serializable
   private final Map<String, List<String>> headers;
 
   /**
