@@ -10,12 +10,14 @@ import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.NotFoundException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.PermissionDeniedException;
+import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.ValidationException;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.internal.Ids;
@@ -26,6 +28,7 @@ import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -348,6 +351,7 @@ public final class ChatGateway {
    * @param limit page size, 1 to 100
    * @param cursor the previous page's cursor, or null
    * @return the page
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
@@ -363,11 +367,13 @@ public final class ChatGateway {
    * @param cursor the previous page's cursor, or null
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @return the page
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws LlmGatewayException for failures of the call
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor, Caller caller) {
+    checkUser(user);
     limit(user, caller, Operation.LIST_SESSIONS, null);
     return client.sessions().list(user, limit, cursor);
   }
@@ -382,6 +388,7 @@ public final class ChatGateway {
    * @param sessionId the session
    * @return the session with its messages
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
@@ -398,11 +405,13 @@ public final class ChatGateway {
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @return the session with its messages
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws LlmGatewayException for failures of the call
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public Session getSession(UserContext user, String sessionId, Caller caller) {
+    checkUser(user);
     limit(user, caller, Operation.GET_SESSION, null);
     try {
       return client.sessions().get(sessionId, user);
@@ -419,6 +428,7 @@ public final class ChatGateway {
    * @param user the authenticated end user
    * @param sessionId the session
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
@@ -434,11 +444,13 @@ public final class ChatGateway {
    * @param sessionId the session
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws LlmGatewayException for failures of the call
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public void deleteSession(UserContext user, String sessionId, Caller caller) {
+    checkUser(user);
     limit(user, caller, Operation.DELETE_SESSION, null);
     try {
       client.sessions().delete(sessionId, user);
@@ -465,6 +477,13 @@ public final class ChatGateway {
     String requestId = Ids.randomUuid(); // not UUID.randomUUID(): no SecureRandom lock per request
     limit(user, caller, operation, requestId);
     return requestId;
+  }
+
+  /** Refuses a bad user before its ids become rate limiter keys (chat calls check it in {@link #admit}). */
+  private void checkUser(UserContext user) {
+    List<ValidationException.Violation> violations = new ArrayList<>(0);
+    client.validator().checkUser(user, violations);
+    RequestValidator.throwIfAny(violations, null);
   }
 
   /** Takes a permit from every key {@link #rateLimitKeys} gives the call, or throws. */

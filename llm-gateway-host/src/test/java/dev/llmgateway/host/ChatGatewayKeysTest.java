@@ -204,4 +204,26 @@ class ChatGatewayKeysTest extends MockServerTest {
     assertThat(settlements).isEmpty();
     assertThat(ledger.pendingCount()).isZero();
   }
+
+  @Test
+  void aBadUserOfASessionCallIsRefusedBeforeItBecomesALimiterKey() {
+    List<String> keys = new CopyOnWriteArrayList<>();
+    InMemoryRateLimiter limiter = InMemoryRateLimiter.create();
+    RateLimiter recording = (key, operation) -> {
+      keys.add(key);
+      return limiter.tryAcquire(key, operation);
+    };
+    ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger).rateLimiter(recording).build();
+    UserContext huge = user("u".repeat(10_000), "acme");
+
+    List<Throwable> refused = List.of(
+        catchThrowable(() -> gateway.listSessions(huge, 10, null)),
+        catchThrowable(() -> gateway.getSession(huge, "s")),
+        catchThrowable(() -> gateway.deleteSession(huge, "s", HOME)));
+
+    assertThat(refused).allSatisfy(e -> assertThat(e).isInstanceOf(ValidationException.class));
+    assertThat(keys).isEmpty();
+    assertThat(limiter.size()).isZero();
+    assertThat(server.getRequestCount()).isZero();
+  }
 }
