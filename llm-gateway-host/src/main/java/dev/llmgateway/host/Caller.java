@@ -58,7 +58,7 @@ public final class Caller {
   /** The names {@link RateLimitKeys} uses itself; an extra key may not take one. */
   static final Set<String> RESERVED_NAMES = Set.of("user", "company", "ip");
 
-  private static final Caller UNKNOWN = new Caller(null, Map.of());
+  private static final Caller UNKNOWN = new Caller(null, null, Map.of());
   private static final Pattern IPV4 =
       Pattern.compile("(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
   /** Starts with a hex digit or a colon and holds a colon: {@link InetAddress#getByName} then parses, never resolves. */
@@ -68,10 +68,13 @@ public final class Caller {
   private static final Pattern KEY_VALUE = Pattern.compile("[\\x21-\\x7e]+");
 
   private final @Nullable String address;
+  /** The address's 4 or 16 bytes, without zone; never handed out. */
+  private final byte @Nullable [] bytes;
   private final Map<String, String> keys;
 
-  private Caller(@Nullable String address, Map<String, String> keys) {
+  private Caller(@Nullable String address, byte @Nullable [] bytes, Map<String, String> keys) {
     this.address = address;
+    this.bytes = bytes;
     this.keys = keys;
   }
 
@@ -124,7 +127,7 @@ public final class Caller {
    */
   public static Caller ofAddress(String address) {
     Objects.requireNonNull(address, "address");
-    return new Caller(normalize(address), Map.of());
+    return parse(address);
   }
 
   /**
@@ -153,7 +156,7 @@ public final class Caller {
     }
     Map<String, String> more = new TreeMap<>(keys);
     more.put(name, value);
-    return new Caller(address, Collections.unmodifiableMap(more));
+    return new Caller(address, bytes, Collections.unmodifiableMap(more));
   }
 
   /**
@@ -200,6 +203,31 @@ public final class Caller {
     return Objects.hash(address, keys);
   }
 
+  /**
+   * The network of the address: its first {@code prefixLength} bits (IPv4 prefix for an IPv4
+   * address, else the IPv6 one), in normal form with {@code /length}; null when no address is known.
+   */
+  @Nullable String network(int ipv4PrefixLength, int ipv6PrefixLength) {
+    if (bytes == null) {
+      return null;
+    }
+    int prefix = bytes.length == 4 ? ipv4PrefixLength : ipv6PrefixLength;
+    byte[] masked = bytes.clone();
+    for (int i = 0; i < masked.length; i++) {
+      int keep = Math.max(0, Math.min(8, prefix - 8 * i));
+      masked[i] = (byte) (masked[i] & (0xff << (8 - keep)));
+    }
+    try {
+      return InetAddress.getByAddress(masked).getHostAddress() + "/" + prefix;
+    } catch (UnknownHostException impossible) { // 4 or 16 bytes
+      throw new IllegalStateException(impossible);
+    }
+  }
+
+  /** The message of a call without the address its rate limit keys need. */
+  static final String NO_ADDRESS = "Rate limits per client address need the address: pass a Caller with it "
+      + "(e.g. Caller.of(exchange.getRemoteAddress())) to ChatGateway";
+
   static void checkKeyName(String name) {
     Objects.requireNonNull(name, "name");
     if (!KEY_NAME.matcher(name).matches() || RESERVED_NAMES.contains(name)) {
@@ -208,12 +236,22 @@ public final class Caller {
     }
   }
 
-  private static String normalize(String raw) {
+  private static Caller parse(String raw) {
     if (raw.isEmpty() || raw.length() > MAX_ADDRESS_LENGTH) {
       throw refused();
     }
     if (IPV4.matcher(raw).matches()) {
-      return raw;
+      byte[] bytes = new byte[4];
+      int part = 0;
+      for (int i = 0; i < raw.length(); i++) {
+        char c = raw.charAt(i);
+        if (c == '.') {
+          part++;
+        } else {
+          bytes[part] = (byte) ((bytes[part] & 0xff) * 10 + (c - '0'));
+        }
+      }
+      return new Caller(raw, bytes, Map.of());
     }
     String text = raw;
     if (text.startsWith("[") && text.endsWith("]")) {
@@ -238,10 +276,10 @@ public final class Caller {
       throw refused();
     }
     if (!(parsed instanceof Inet6Address)) {
-      return parsed.getHostAddress(); // IPv4-mapped IPv6: the IPv4 client it is
+      return new Caller(parsed.getHostAddress(), parsed.getAddress(), Map.of()); // IPv4-mapped: the IPv4 client it is
     }
     String normal = parsed.getHostAddress().toLowerCase(Locale.ROOT);
-    return zone == null ? normal : normal + "%" + zone;
+    return new Caller(zone == null ? normal : normal + "%" + zone, parsed.getAddress(), Map.of());
   }
 
   private static ValidationException refused() {

@@ -79,10 +79,37 @@ public interface RateLimitKeys {
     return (user, caller, operation) -> {
       String address = caller.address();
       if (address == null) {
-        throw new IllegalStateException("Rate limits per client address need the address: pass a Caller with it "
-            + "(e.g. Caller.of(exchange.getRemoteAddress())) to ChatGateway");
+        throw new IllegalStateException(Caller.NO_ADDRESS);
       }
       return List.of(CLIENT_ADDRESS + address);
+    };
+  }
+
+  /**
+   * Counts every call against the client's network: {@code ip:<network>/<prefix>}, the address's
+   * first {@code ipv4PrefixLength} or {@code ipv6PrefixLength} bits in {@link Caller}'s normal form
+   * (zone dropped), e.g. {@code ip:2001:db8:0:0:0:0:0:0/64}. One IPv6 client usually holds a whole
+   * /64 and can pick any address in it, so a per-address limit alone does not hold it: {@code
+   * perClientNetwork(32, 64)} counts IPv4 clients by address and IPv6 clients by /64. The keys are in
+   * the {@value #CLIENT_ADDRESS} namespace. A call whose caller has no address is refused with
+   * {@link IllegalStateException}, as by {@link #perClientAddress()}.
+   *
+   * @param ipv4PrefixLength bits of an IPv4 address kept, 0 to 32
+   * @param ipv6PrefixLength bits of an IPv6 address kept, 0 to 128
+   * @return the setting
+   * @throws IllegalArgumentException if a length is out of range
+   */
+  static RateLimitKeys perClientNetwork(int ipv4PrefixLength, int ipv6PrefixLength) {
+    if (ipv4PrefixLength < 0 || ipv4PrefixLength > 32 || ipv6PrefixLength < 0 || ipv6PrefixLength > 128) {
+      throw new IllegalArgumentException("prefix lengths must be 0 to 32 (IPv4) and 0 to 128 (IPv6): "
+          + ipv4PrefixLength + ", " + ipv6PrefixLength);
+    }
+    return (user, caller, operation) -> {
+      String network = caller.network(ipv4PrefixLength, ipv6PrefixLength);
+      if (network == null) {
+        throw new IllegalStateException(Caller.NO_ADDRESS);
+      }
+      return List.of(CLIENT_ADDRESS + network);
     };
   }
 

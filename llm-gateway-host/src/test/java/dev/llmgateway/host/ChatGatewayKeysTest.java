@@ -226,4 +226,37 @@ class ChatGatewayKeysTest extends MockServerTest {
     assertThat(limiter.size()).isZero();
     assertThat(server.getRequestCount()).isZero();
   }
+
+  @Test
+  void perNetworkLimitCountsEveryAddressOfAnIpv6SlashSixtyFourTogether() {
+    ChatGateway gateway = gateway(RateLimitKeys.perClientNetwork(32, 64),
+        limits(UNLIMITED).limits(RateLimitKeys.CLIENT_ADDRESS, ONE_CALL));
+
+    gateway.chat(ANN, ChatRequest.of("hi"), Caller.ofAddress("2001:db8:0:7::1"));
+    Throwable refused = catchThrowable(
+        () -> gateway.chat(BOB, ChatRequest.of("hi"), Caller.ofAddress("2001:db8:0:7:ffff:ffff:ffff:fffe")));
+    gateway.chat(BOB, ChatRequest.of("hi"), Caller.ofAddress("2001:db8:0:8::1"));
+    gateway.chat(BOB, ChatRequest.of("hi"), Caller.ofAddress("192.0.2.1"));
+    gateway.chat(CAT, ChatRequest.of("hi"), Caller.ofAddress("192.0.2.2"));
+
+    assertThat(refused).isInstanceOf(RateLimitExceededException.class);
+    assertThat(server.getRequestCount()).isEqualTo(4);
+  }
+
+  @Test
+  void networkKeysKeepThePrefixBitsOnly() {
+    RateLimitKeys keys = RateLimitKeys.perClientNetwork(24, 48);
+
+    assertThat(keys.keys(ANN, Caller.ofAddress("198.51.100.77"), Operation.CHAT)).containsExactly("ip:198.51.100.0/24");
+    assertThat(keys.keys(ANN, Caller.ofAddress("2001:db8:abcd:12ff::1%eth0"), Operation.CHAT))
+        .containsExactly("ip:2001:db8:abcd:0:0:0:0:0/48");
+    assertThat(RateLimitKeys.perClientNetwork(31, 127).keys(ANN, Caller.ofAddress("::ffff:192.0.2.255"), Operation.CHAT))
+        .containsExactly("ip:192.0.2.254/31");
+    assertThat(RateLimitKeys.perClientNetwork(0, 0).keys(ANN, Caller.ofAddress("2001:db8::1"), Operation.CHAT))
+        .containsExactly("ip:0:0:0:0:0:0:0:0/0");
+    assertThat(catchThrowable(() -> keys.keys(ANN, Caller.unknown(), Operation.CHAT)))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(catchThrowable(() -> RateLimitKeys.perClientNetwork(33, 64))).isInstanceOf(IllegalArgumentException.class);
+    assertThat(catchThrowable(() -> RateLimitKeys.perClientNetwork(32, 129))).isInstanceOf(IllegalArgumentException.class);
+  }
 }
