@@ -10,12 +10,14 @@ import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.NotFoundException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.PermissionDeniedException;
+import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.ValidationException;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.internal.Ids;
@@ -26,6 +28,7 @@ import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,6 +60,7 @@ public final class ChatGateway {
   private final LlmGatewayClient client;
   private final CreditLedger ledger;
   private final RateLimiter rateLimiter;
+  private final RateLimitKeys rateLimitKeys;
   private final CreditPricing pricing;
   private final SettlementPolicy settlement;
   private final ToLongFunction<ChatRequest> estimate;
@@ -72,6 +76,7 @@ public final class ChatGateway {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
     this.ledger = Objects.requireNonNull(b.ledger, "ledger == null: set ChatGateway.Builder.ledger");
     this.rateLimiter = b.rateLimiter;
+    this.rateLimitKeys = b.rateLimitKeys;
     this.pricing = b.pricing;
     this.settlement = b.settlement;
     this.estimate = b.estimate;
@@ -110,9 +115,29 @@ public final class ChatGateway {
    * @throws RateLimitExceededException if the user is over a rate limit
    * @throws InsufficientCreditsException if the user cannot pay for the call
    * @throws LlmGatewayException for failures of the call (credits released)
+   * @throws IllegalStateException if the {@link Builder#rateLimitKeys rate limit keys} need a
+   *     {@link Caller} (use {@link #chat(UserContext, ChatRequest, Caller)})
    */
   public ChatResponse chat(UserContext user, ChatRequest request) {
-    String requestId = admit(user, request, Operation.CHAT);
+    return chat(user, request, Caller.unknown());
+  }
+
+  /**
+   * Sends one chat message for a user and settles its credits, counting it against the rate limit
+   * keys of the user and of {@code caller} ({@link Builder#rateLimitKeys}).
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @return the answer
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   * @throws LlmGatewayException for failures of the call (credits released)
+   * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
+   */
+  public ChatResponse chat(UserContext user, ChatRequest request, Caller caller) {
+    String requestId = admit(user, request, caller, Operation.CHAT);
     Reservation reservation = ledger.reserve(user, Operation.CHAT, estimate.applyAsLong(request), requestId);
     ChatResponse response;
     try {
@@ -147,9 +172,31 @@ public final class ChatGateway {
    * @throws InsufficientCreditsException if the user cannot pay for the call
    * @throws LlmGatewayException if the stream could not be opened or failed before its first event
    *     (credits released, {@code response} not started)
+   * @throws IllegalStateException if the {@link Builder#rateLimitKeys rate limit keys} need a
+   *     {@link Caller} (use {@link #stream(UserContext, ChatRequest, Caller, SseResponse)})
    */
   public RelayResult stream(UserContext user, ChatRequest request, SseResponse response) {
-    String requestId = admit(user, request, Operation.CHAT_STREAM);
+    return stream(user, request, Caller.unknown(), response);
+  }
+
+  /**
+   * Streams one answer as {@link #stream(UserContext, ChatRequest, SseResponse)} does, counting it
+   * against the rate limit keys of the user and of {@code caller} ({@link Builder#rateLimitKeys}).
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @param response starts the host's HTTP response; called at most once, with the first event
+   * @return how the relay ended
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   * @throws LlmGatewayException if the stream could not be opened or failed before its first event
+   *     (credits released, {@code response} not started)
+   * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
+   */
+  public RelayResult stream(UserContext user, ChatRequest request, Caller caller, SseResponse response) {
+    String requestId = admit(user, request, caller, Operation.CHAT_STREAM);
     Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
     ChatStream stream;
     try {
@@ -198,10 +245,29 @@ public final class ChatGateway {
    * @throws InsufficientCreditsException if the user cannot pay for the call
    */
   public StreamToken initDirectStream(UserContext user, ChatRequest request) {
+    return initDirectStream(user, request, Caller.unknown());
+  }
+
+  /**
+   * Starts a direct stream as {@link #initDirectStream(UserContext, ChatRequest)} does, counting
+   * it against the rate limit keys of the user and of {@code caller} ({@link
+   * Builder#rateLimitKeys}).
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @return the token, its URL, expiry and request id, for the browser
+   * @throws IllegalStateException if no stream token issuer was configured, or the rate limit keys
+   *     need what {@code caller} lacks
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   */
+  public StreamToken initDirectStream(UserContext user, ChatRequest request, Caller caller) {
     if (streamTokens == null) {
       throw new IllegalStateException("Direct streaming needs ChatGateway.Builder.streamTokens(...)");
     }
-    String requestId = admit(user, request, Operation.CHAT_STREAM);
+    String requestId = admit(user, request, caller, Operation.CHAT_STREAM);
     Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
     try {
       return streamTokens.issue(request, user, requestId);
@@ -285,11 +351,30 @@ public final class ChatGateway {
    * @param limit page size, 1 to 100
    * @param cursor the previous page's cursor, or null
    * @return the page
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
   public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor) {
-    rateLimiter.acquire(user.userId(), Operation.LIST_SESSIONS, null);
+    return listSessions(user, limit, cursor, Caller.unknown());
+  }
+
+  /**
+   * Lists the user's sessions (rate limited by the keys of the user and of {@code caller}, free).
+   *
+   * @param user the authenticated end user
+   * @param limit page size, 1 to 100
+   * @param cursor the previous page's cursor, or null
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @return the page
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws LlmGatewayException for failures of the call
+   * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
+   */
+  public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor, Caller caller) {
+    checkUser(user);
+    limit(user, caller, Operation.LIST_SESSIONS, null);
     return client.sessions().list(user, limit, cursor);
   }
 
@@ -303,11 +388,31 @@ public final class ChatGateway {
    * @param sessionId the session
    * @return the session with its messages
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
   public Session getSession(UserContext user, String sessionId) {
-    rateLimiter.acquire(user.userId(), Operation.GET_SESSION, null);
+    return getSession(user, sessionId, Caller.unknown());
+  }
+
+  /**
+   * Reads one of the user's sessions as {@link #getSession(UserContext, String)} does, rate
+   * limited by the keys of the user and of {@code caller}.
+   *
+   * @param user the authenticated end user
+   * @param sessionId the session
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @return the session with its messages
+   * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws LlmGatewayException for failures of the call
+   * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
+   */
+  public Session getSession(UserContext user, String sessionId, Caller caller) {
+    checkUser(user);
+    limit(user, caller, Operation.GET_SESSION, null);
     try {
       return client.sessions().get(sessionId, user);
     } catch (PermissionDeniedException e) {
@@ -323,11 +428,30 @@ public final class ChatGateway {
    * @param user the authenticated end user
    * @param sessionId the session
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
    */
   public void deleteSession(UserContext user, String sessionId) {
-    rateLimiter.acquire(user.userId(), Operation.DELETE_SESSION, null);
+    deleteSession(user, sessionId, Caller.unknown());
+  }
+
+  /**
+   * Deletes one of the user's sessions as {@link #deleteSession(UserContext, String)} does, rate
+   * limited by the keys of the user and of {@code caller}.
+   *
+   * @param user the authenticated end user
+   * @param sessionId the session
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws dev.llmgateway.ValidationException if the user context is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws LlmGatewayException for failures of the call
+   * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
+   */
+  public void deleteSession(UserContext user, String sessionId, Caller caller) {
+    checkUser(user);
+    limit(user, caller, Operation.DELETE_SESSION, null);
     try {
       client.sessions().delete(sessionId, user);
     } catch (PermissionDeniedException e) {
@@ -348,11 +472,27 @@ public final class ChatGateway {
   }
 
   /** Validation, then the rate limit; returns the request id of the call. */
-  private String admit(UserContext user, ChatRequest request, Operation operation) {
+  private String admit(UserContext user, ChatRequest request, Caller caller, Operation operation) {
     client.validator().validate(request, user);
     String requestId = Ids.randomUuid(); // not UUID.randomUUID(): no SecureRandom lock per request
-    rateLimiter.acquire(user.userId(), operation, requestId);
+    limit(user, caller, operation, requestId);
     return requestId;
+  }
+
+  /** Refuses a bad user before its ids become rate limiter keys (chat calls check it in {@link #admit}). */
+  private void checkUser(UserContext user) {
+    List<ValidationException.Violation> violations = new ArrayList<>(0);
+    client.validator().checkUser(user, violations);
+    RequestValidator.throwIfAny(violations, null);
+  }
+
+  /** Takes a permit from every key {@link #rateLimitKeys} gives the call, or throws. */
+  private void limit(UserContext user, Caller caller, Operation operation, @Nullable String requestId) {
+    Objects.requireNonNull(caller, "caller");
+    List<String> keys = rateLimitKeys.keys(user, caller, operation);
+    if (!keys.isEmpty()) {
+      rateLimiter.acquireAll(keys, operation, requestId);
+    }
   }
 
   /** Prices the usage and charges exactly that ({@link CreditLedger#commit(Reservation, long)}). */
@@ -431,6 +571,7 @@ public final class ChatGateway {
     private @Nullable LlmGatewayClient client;
     private @Nullable CreditLedger ledger;
     private RateLimiter rateLimiter = InMemoryRateLimiter.create(RateLimits.ofDefaults());
+    private RateLimitKeys rateLimitKeys = RateLimitKeys.perUser();
     private CreditPricing pricing = CreditPricing.perThousandTokens(1, 2);
     private SettlementPolicy settlement = SettlementPolicy.ofDefaults();
     private ToLongFunction<ChatRequest> estimate = request -> 10;
@@ -576,6 +717,33 @@ public final class ChatGateway {
      */
     public Builder rateLimiter(RateLimiter rateLimiter) {
       this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
+      return this;
+    }
+
+    /**
+     * Sets which rate limiter keys a call is counted against; the call passes only if every key
+     * allows it, and a refusal takes nothing from any key (when the limiter decides all keys at
+     * once: {@link RateLimiter#tryAcquireAll}). Default {@link RateLimitKeys#perUser()}: {@code
+     * user:<userId>}, for every call.
+     *
+     * <pre>{@code
+     * builder.rateLimitKeys(RateLimitKeys.perUser()
+     *         .and(RateLimitKeys.perCompany())
+     *         .and(RateLimitKeys.perClientAddress().onlyFor(Operation.CHAT_STREAM)))
+     *     .rateLimiter(InMemoryRateLimiter.builder()
+     *         .limits(RateLimitKeys.COMPANY, RateLimits.builder().calls(RateLimit.perMinute(1000)).build())
+     *         .build());
+     * }</pre>
+     *
+     * <p>Keys that use the client's address or an extra key need the {@link Caller} overloads
+     * ({@link ChatGateway#chat(UserContext, ChatRequest, Caller)} and the others): a call without them throws
+     * {@link IllegalStateException} before anything is reserved.
+     *
+     * @param keys the setting
+     * @return this builder
+     */
+    public Builder rateLimitKeys(RateLimitKeys keys) {
+      this.rateLimitKeys = Objects.requireNonNull(keys, "keys");
       return this;
     }
 

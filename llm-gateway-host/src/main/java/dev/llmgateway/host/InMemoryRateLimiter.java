@@ -2,8 +2,11 @@ package dev.llmgateway.host;
 
 import dev.llmgateway.Operation;
 import dev.llmgateway.Ticker;
+import dev.llmgateway.host.internal.Keys;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -18,7 +21,13 @@ import org.jspecify.annotations.Nullable;
  * <p>This class is thread-safe and takes no lock on the hot path. Each bucket is kept as its
  * "theoretical arrival time" (the generic cell rate algorithm, exact in integer nanoseconds of the
  * {@link Ticker}); a key's buckets are one immutable value swapped by compare-and-set, so a stream
- * start takes a permit from both of its buckets or from neither.
+ * start takes a permit from both of its buckets or from neither. A call counted against several
+ * keys ({@link #tryAcquireAll}) takes a permit from every key or from none.
+ *
+ * <p><b>Namespaces.</b> Keys start with their namespace ({@link RateLimitKeys}); {@link
+ * Builder#limits(String, RateLimits)} gives a namespace its own limits (say 30 stream starts a
+ * minute per client address, 1,000 calls per company), the others share {@link
+ * Builder#limits(RateLimits)}.
  *
  * <p><b>Memory.</b> At most about {@code maxKeys} keys are held. A bucket that has refilled
  * completely behaves exactly like a new one, so it can be dropped without changing any decision:
@@ -36,21 +45,29 @@ public final class InMemoryRateLimiter implements RateLimiter {
   private static final State EVICTED = new State(Long.MIN_VALUE, Long.MIN_VALUE);
 
   private final RateLimits limits;
+  private final Map<String, RateLimits> namespaceLimits;
   private final Ticker ticker;
   private final int maxKeys;
-  private final @Nullable Bucket calls;
-  private final @Nullable Bucket streamStarts;
+  private final Limits defaults;
+  /** Namespaces with their own limits, longest first, and their buckets (parallel arrays). */
+  private final String[] namespaces;
+  private final Limits[] namespaceBuckets;
   private final ConcurrentHashMap<String, AtomicReference<State>> buckets = new ConcurrentHashMap<>();
   private final Object sweepLock = new Object();
 
   private InMemoryRateLimiter(Builder b) {
     this.limits = b.limits;
+    this.namespaceLimits = Collections.unmodifiableMap(new LinkedHashMap<>(b.namespaceLimits));
     this.ticker = b.ticker;
     this.maxKeys = b.maxKeys;
-    RateLimit callLimit = limits.calls();
-    RateLimit streamLimit = limits.streamStarts();
-    this.calls = callLimit == null ? null : new Bucket(callLimit);
-    this.streamStarts = streamLimit == null ? null : new Bucket(streamLimit);
+    this.defaults = new Limits(limits);
+    List<String> names = new ArrayList<>(namespaceLimits.keySet());
+    names.sort((x, y) -> Integer.compare(y.length(), x.length()));
+    this.namespaces = names.toArray(new String[0]);
+    this.namespaceBuckets = new Limits[namespaces.length];
+    for (int i = 0; i < namespaces.length; i++) {
+      namespaceBuckets[i] = new Limits(Objects.requireNonNull(namespaceLimits.get(namespaces[i])));
+    }
   }
 
   /**
@@ -82,7 +99,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
   }
 
   /**
-   * Returns the limits this limiter applies.
+   * Returns the limits this limiter applies to keys of no namespace given its own.
    *
    * @return the limits
    */
@@ -90,13 +107,33 @@ public final class InMemoryRateLimiter implements RateLimiter {
     return limits;
   }
 
+  /**
+   * Returns the limits of the namespaces given their own ({@link Builder#limits(String,
+   * RateLimits)}).
+   *
+   * @return an unmodifiable map from namespace (e.g. {@code ip:}) to its limits
+   */
+  public Map<String, RateLimits> namespaceLimits() {
+    return namespaceLimits;
+  }
+
+  /** The buckets of a key: those of the longest namespace it starts with, else the defaults. */
+  private Limits limitsFor(String key) {
+    for (int i = 0; i < namespaces.length; i++) {
+      if (key.startsWith(namespaces[i])) {
+        return namespaceBuckets[i];
+      }
+    }
+    return defaults;
+  }
+
   @Override
   public Decision tryAcquire(String key, Operation operation) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(operation, "operation");
-    Bucket callBucket = calls;
-    Bucket streamBucket = RateLimits.isStreamStart(operation) ? streamStarts : null;
-    if (callBucket == null && streamBucket == null) {
+    Limits limits = limitsFor(key);
+    boolean stream = RateLimits.isStreamStart(operation);
+    if (!limits.applyTo(stream)) {
       return Decision.allow();
     }
     while (true) {
@@ -104,31 +141,89 @@ public final class InMemoryRateLimiter implements RateLimiter {
       State state;
       while ((state = current(ref)) != EVICTED) {
         long now = ticker.read();
-        long callsTat = state.callsTat;
-        long streamsTat = state.streamsTat;
-        long callsWait = 0;
-        long streamsWait = 0;
-        if (callBucket != null) {
-          long tat = Math.max(state.callsTat, now);
-          callsWait = callBucket.wait(tat, now);
-          callsTat = tat + callBucket.interval;
+        Decision refused = limits.refusal(state, stream, now);
+        if (refused != null) {
+          return refused;
         }
-        if (streamBucket != null) {
-          long tat = Math.max(state.streamsTat, now);
-          streamsWait = streamBucket.wait(tat, now);
-          streamsTat = tat + streamBucket.interval;
-        }
-        if (callsWait > 0 || streamsWait > 0) {
-          return streamsWait >= callsWait
-              ? Decision.deny(RateLimits.STREAM_STARTS, Duration.ofNanos(streamsWait))
-              : Decision.deny(RateLimits.CALLS, Duration.ofNanos(callsWait));
-        }
-        if (ref.compareAndSet(state, new State(callsTat, streamsTat))) {
+        if (ref.compareAndSet(state, limits.advance(state, stream, now))) {
           return Decision.allow();
         }
       }
       buckets.remove(key, ref); // dropped by eviction just now: help remove it, then start afresh
     }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>All or nothing, without a lock: every key is checked, and only when all allow the call are
+   * their permits taken, one compare-and-set each. When another call changed a key meanwhile, the
+   * permits already taken are given back and the whole decision is made again; so a refused call
+   * takes nothing, and a call that passes takes exactly one permit per key. (While a permit is
+   * given back, a concurrent call on that key may see it as taken for that moment.) A refusal
+   * names the limit with the longest wait over all the keys.
+   */
+  @Override
+  public Decision tryAcquireAll(List<String> keys, Operation operation) {
+    Objects.requireNonNull(operation, "operation");
+    List<String> distinct = Keys.distinct(keys);
+    if (distinct.size() <= 1) {
+      return distinct.isEmpty() ? Decision.allow() : tryAcquire(distinct.get(0), operation);
+    }
+    boolean stream = RateLimits.isStreamStart(operation);
+    int n = distinct.size();
+    @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type; holds only such references
+    @Nullable AtomicReference<State>[] refs = new AtomicReference[n];
+    State[] seen = new State[n];
+    Limits[] limits = new Limits[n];
+    attempt:
+    while (true) {
+      long now = ticker.read();
+      Decision worst = null;
+      for (int i = 0; i < n; i++) {
+        String key = distinct.get(i);
+        limits[i] = limitsFor(key);
+        if (!limits[i].applyTo(stream)) {
+          refs[i] = null;
+          continue;
+        }
+        refs[i] = slot(key);
+        seen[i] = current(refs[i]);
+        if (seen[i] == EVICTED) {
+          buckets.remove(key, refs[i]);
+          continue attempt;
+        }
+        Decision refused = limits[i].refusal(seen[i], stream, now);
+        if (refused != null && (worst == null || refused.retryAfter().compareTo(worst.retryAfter()) > 0)) {
+          worst = refused;
+        }
+      }
+      if (worst != null) {
+        return worst;
+      }
+      for (int i = 0; i < n; i++) {
+        if (refs[i] != null && !refs[i].compareAndSet(seen[i], limits[i].advance(seen[i], stream, now))) {
+          for (int j = 0; j < i; j++) {
+            if (refs[j] != null) {
+              giveBack(refs[j], limits[j], stream);
+            }
+          }
+          continue attempt;
+        }
+      }
+      return Decision.allow();
+    }
+  }
+
+  /** Returns the permit {@link Limits#advance} took from a key's buckets. */
+  private static void giveBack(AtomicReference<State> ref, Limits limits, boolean stream) {
+    State state;
+    while ((state = current(ref)) != EVICTED) {
+      if (ref.compareAndSet(state, limits.retreat(state, stream))) {
+        return;
+      }
+    }
+    // Dropped as full meanwhile: nothing is left to give back.
   }
 
   /**
@@ -142,7 +237,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
     int dropped = 0;
     for (Map.Entry<String, AtomicReference<State>> entry : buckets.entrySet()) {
       State state = current(entry.getValue());
-      if (state != EVICTED && untilFull(state, now) <= 0 && drop(entry, state)) {
+      if (state != EVICTED && limitsFor(entry.getKey()).untilFull(state, now) <= 0 && drop(entry, state)) {
         dropped++;
       }
     }
@@ -160,7 +255,8 @@ public final class InMemoryRateLimiter implements RateLimiter {
 
   @Override
   public String toString() {
-    return "InMemoryRateLimiter{" + limits + ", keys=" + buckets.size() + ", maxKeys=" + maxKeys + "}";
+    return "InMemoryRateLimiter{" + limits + (namespaceLimits.isEmpty() ? "" : ", namespaces=" + namespaceLimits)
+        + ", keys=" + buckets.size() + ", maxKeys=" + maxKeys + "}";
   }
 
   private AtomicReference<State> slot(String key) {
@@ -177,18 +273,6 @@ public final class InMemoryRateLimiter implements RateLimiter {
   /** A key's state: never null (a slot starts {@link #FRESH} and is only ever swapped). */
   private static State current(AtomicReference<State> ref) {
     return Objects.requireNonNull(ref.get());
-  }
-
-  /** Nanoseconds until both buckets of {@code state} are full again; 0 when they are. */
-  private long untilFull(State state, long now) {
-    long until = 0;
-    if (calls != null && state.callsTat > now) {
-      until = state.callsTat - now;
-    }
-    if (streamStarts != null && state.streamsTat > now) {
-      until = Math.max(until, state.streamsTat - now);
-    }
-    return until;
   }
 
   private boolean drop(Map.Entry<String, AtomicReference<State>> entry, State seen) {
@@ -214,7 +298,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
       for (Map.Entry<String, AtomicReference<State>> entry : buckets.entrySet()) {
         State state = current(entry.getValue());
         if (state != EVICTED) {
-          live.add(new Candidate(entry, state, untilFull(state, now)));
+          live.add(new Candidate(entry, state, limitsFor(entry.getKey()).untilFull(state, now)));
         }
       }
       live.sort((a, b) -> Long.compare(a.untilFull, b.untilFull));
@@ -244,6 +328,62 @@ public final class InMemoryRateLimiter implements RateLimiter {
     }
   }
 
+  /** The buckets of one {@link RateLimits}: what a key of its namespace is checked against. */
+  private static final class Limits {
+    final @Nullable Bucket calls;
+    final @Nullable Bucket streams;
+
+    Limits(RateLimits limits) {
+      RateLimit callLimit = limits.calls();
+      RateLimit streamLimit = limits.streamStarts();
+      this.calls = callLimit == null ? null : new Bucket(callLimit);
+      this.streams = streamLimit == null ? null : new Bucket(streamLimit);
+    }
+
+    /** Whether a call (a stream start or not) is limited at all. */
+    boolean applyTo(boolean stream) {
+      return calls != null || (stream && streams != null);
+    }
+
+    /** The refusal of a call by {@code state} at {@code now}, or null when it may pass. */
+    @Nullable Decision refusal(State state, boolean stream, long now) {
+      long callsWait = calls == null ? 0 : calls.wait(Math.max(state.callsTat, now), now);
+      long streamsWait = stream && streams != null ? streams.wait(Math.max(state.streamsTat, now), now) : 0;
+      if (callsWait <= 0 && streamsWait <= 0) {
+        return null;
+      }
+      return streamsWait >= callsWait
+          ? Decision.deny(RateLimits.STREAM_STARTS, Duration.ofNanos(streamsWait))
+          : Decision.deny(RateLimits.CALLS, Duration.ofNanos(callsWait));
+    }
+
+    /** {@code state} with one permit taken at {@code now} from each bucket the call counts in. */
+    State advance(State state, boolean stream, long now) {
+      long callsTat = calls == null ? state.callsTat : Math.max(state.callsTat, now) + calls.interval;
+      long streamsTat = stream && streams != null ? Math.max(state.streamsTat, now) + streams.interval : state.streamsTat;
+      return new State(callsTat, streamsTat);
+    }
+
+    /** {@code state} with the permit {@link #advance} took given back. */
+    State retreat(State state, boolean stream) {
+      long callsTat = calls == null ? state.callsTat : state.callsTat - calls.interval;
+      long streamsTat = stream && streams != null ? state.streamsTat - streams.interval : state.streamsTat;
+      return new State(callsTat, streamsTat);
+    }
+
+    /** Nanoseconds until both buckets of {@code state} are full again; 0 when they are. */
+    long untilFull(State state, long now) {
+      long until = 0;
+      if (calls != null && state.callsTat > now) {
+        until = state.callsTat - now;
+      }
+      if (streams != null && state.streamsTat > now) {
+        until = Math.max(until, state.streamsTat - now);
+      }
+      return until;
+    }
+  }
+
   /** One limit as GCRA parameters. */
   private static final class Bucket {
     final long interval;
@@ -264,6 +404,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
   /** Builds an {@link InMemoryRateLimiter}. Not thread-safe. */
   public static final class Builder {
     private RateLimits limits = RateLimits.ofDefaults();
+    private final Map<String, RateLimits> namespaceLimits = new LinkedHashMap<>();
     private Ticker ticker = Ticker.system();
     private int maxKeys = DEFAULT_MAX_KEYS;
 
@@ -277,6 +418,35 @@ public final class InMemoryRateLimiter implements RateLimiter {
      */
     public Builder limits(RateLimits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Sets other limits for the keys of one namespace, e.g. stream starts per client address
+     * ({@link RateLimitKeys#CLIENT_ADDRESS}) or calls per company ({@link RateLimitKeys#COMPANY}).
+     * A key takes the limits of the longest namespace it starts with, else those of {@link
+     * #limits(RateLimits)}. Setting a namespace again replaces its limits.
+     *
+     * <pre>{@code
+     * InMemoryRateLimiter.builder()
+     *     .limits(RateLimits.ofDefaults())                              // user:…
+     *     .limits(RateLimitKeys.CLIENT_ADDRESS, RateLimits.builder()
+     *         .calls(null).streamStarts(RateLimit.perMinute(30)).build())
+     *     .build();
+     * }</pre>
+     *
+     * @param namespace the keys' prefix, ending with {@code :}
+     * @param limits the limits of its keys
+     * @return this builder
+     * @throws IllegalArgumentException if {@code namespace} is only {@code :} or does not end with one
+     */
+    public Builder limits(String namespace, RateLimits limits) {
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(limits, "limits");
+      if (namespace.length() < 2 || !namespace.endsWith(":")) {
+        throw new IllegalArgumentException("namespace must end with ':', e.g. \"ip:\": " + namespace);
+      }
+      namespaceLimits.put(namespace, limits);
       return this;
     }
 

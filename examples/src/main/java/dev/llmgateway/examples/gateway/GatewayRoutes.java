@@ -15,6 +15,7 @@ import dev.llmgateway.Sessions;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.ValidationException.Violation;
+import dev.llmgateway.host.Caller;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.Envelope;
 import dev.llmgateway.host.ErrorMapper;
@@ -43,6 +44,14 @@ import org.slf4j.LoggerFactory;
  * {@code HttpServer}) and the Spring example both serve these routes. Every SDK exception becomes
  * a status and an envelope without internals; users are authenticated with {@link UserTokens}.
  * Thread-safe.
+ *
+ * <p><b>The client's address.</b> Each user route takes the request's {@link Caller}, made by the
+ * host from the address of the connection's remote end ({@code HttpExchange.getRemoteAddress()},
+ * the Servlet request's {@code getRemoteAddr()}), so that rate limits can be keyed by it ({@link
+ * dev.llmgateway.host.RateLimitKeys#perClientAddress()}). Behind a reverse proxy that address is the
+ * proxy's: a host there takes the client's address from the header its own proxy sets (e.g. the
+ * address the proxy appended last to {@code X-Forwarded-For}), and only for connections from that
+ * proxy. Neither example host reads {@code X-Forwarded-For}: any client can write it.
  */
 public final class GatewayRoutes {
   /** The prefix of the host's chat API. */
@@ -123,12 +132,13 @@ public final class GatewayRoutes {
    * {@code POST /chat}: one answer.
    *
    * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
    * @param body the request body
    * @return the reply
    */
-  public Reply chat(String authorization, byte[] body) {
+  public Reply chat(String authorization, Caller caller, byte[] body) {
     return asUser(authorization, user -> {
-      ChatResponse answer = gateway.chat(user, chatRequest(body));
+      ChatResponse answer = gateway.chat(user, chatRequest(body), caller);
       return Reply.of(200, Envelope.ok(chatJson(answer), Map.of("request_id", answer.requestId())));
     });
   }
@@ -137,17 +147,18 @@ public final class GatewayRoutes {
    * {@code POST /chat/stream}: relays the answer as server-sent events through {@code response}.
    *
    * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
    * @param body the request body
    * @param response starts the host's response; called only once the stream's first event has arrived
    * @return empty when the stream was sent, else the refusal to send instead (nothing was started)
    */
-  public Optional<Reply> stream(String authorization, byte[] body, ChatGateway.SseResponse response) {
+  public Optional<Reply> stream(String authorization, Caller caller, byte[] body, ChatGateway.SseResponse response) {
     Optional<UserContext> user = users.authenticate(authorization);
     if (user.isEmpty()) {
       return Optional.of(signInRequired());
     }
     try {
-      gateway.stream(user.get(), chatRequest(body), response);
+      gateway.stream(user.get(), chatRequest(body), caller, response);
       return Optional.empty();
     } catch (RuntimeException e) {
       return Optional.of(error(e));
@@ -158,12 +169,13 @@ public final class GatewayRoutes {
    * {@code POST /chat/init}: a stream token for direct streaming.
    *
    * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
    * @param body the request body
    * @return the reply
    */
-  public Reply initDirectStream(String authorization, byte[] body) {
+  public Reply initDirectStream(String authorization, Caller caller, byte[] body) {
     return asUser(authorization, user -> {
-      var token = gateway.initDirectStream(user, chatRequest(body));
+      var token = gateway.initDirectStream(user, chatRequest(body), caller);
       return Reply.of(200, Envelope.ok(token.toMap(), Map.of("request_id", token.requestId())));
     });
   }
@@ -176,10 +188,11 @@ public final class GatewayRoutes {
    * the parameter named, before anything is sent.
    *
    * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
    * @param query the query parameters by name, each with every value it was given (decoded)
    * @return the reply
    */
-  public Reply listSessions(String authorization, Map<String, List<String>> query) {
+  public Reply listSessions(String authorization, Caller caller, Map<String, List<String>> query) {
     return asUser(authorization, user -> {
       List<Violation> violations = new ArrayList<>();
       String limit = single(query, "limit", violations);
@@ -190,7 +203,8 @@ public final class GatewayRoutes {
         violations.add(new Violation("cursor", "must be at most " + MAX_CURSOR_LENGTH + " printable ASCII characters"));
       }
       RequestValidator.throwIfAny(violations, null);
-      SessionPage page = gateway.listSessions(user, pageSize, cursor == null || cursor.isEmpty() ? null : cursor);
+      SessionPage page =
+          gateway.listSessions(user, pageSize, cursor == null || cursor.isEmpty() ? null : cursor, caller);
       return Reply.of(200, Envelope.ok(pageJson(page), Map.of("request_id", page.requestId())));
     });
   }
@@ -218,12 +232,13 @@ public final class GatewayRoutes {
    * {@code GET /sessions/{id}}: one session with its messages.
    *
    * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
    * @param sessionId the session
    * @return the reply
    */
-  public Reply getSession(String authorization, String sessionId) {
+  public Reply getSession(String authorization, Caller caller, String sessionId) {
     return asUser(authorization, user -> {
-      Session session = gateway.getSession(user, sessionId);
+      Session session = gateway.getSession(user, sessionId, caller);
       return Reply.of(200, Envelope.ok(sessionJson(session), Map.of("request_id", session.requestId())));
     });
   }
@@ -232,12 +247,13 @@ public final class GatewayRoutes {
    * {@code DELETE /sessions/{id}}.
    *
    * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
    * @param sessionId the session
    * @return the reply
    */
-  public Reply deleteSession(String authorization, String sessionId) {
+  public Reply deleteSession(String authorization, Caller caller, String sessionId) {
     return asUser(authorization, user -> {
-      gateway.deleteSession(user, sessionId);
+      gateway.deleteSession(user, sessionId, caller);
       return Reply.of(200, Envelope.ok(null, Map.of()));
     });
   }

@@ -2,6 +2,7 @@ package dev.llmgateway.examples.gateway;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.llmgateway.host.Caller;
 import dev.llmgateway.host.ChatGateway;
 import java.io.IOException;
 import java.io.InputStream;
@@ -199,15 +200,17 @@ public final class GatewayServer implements AutoCloseable {
     String path = exchange.getRequestURI().getPath();
     String method = exchange.getRequestMethod();
     String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+    // The connection's remote end; X-Forwarded-For is not read: any client can write it (GatewayRoutes).
+    Caller caller = Caller.of(exchange.getRemoteAddress());
     if (path.equals(API + "/chat") || path.equals(API + "/chat/stream") || path.equals(API + "/chat/init")) {
       if (!method.equals("POST")) {
         send(exchange, GatewayRoutes.methodNotAllowed());
       } else if (path.endsWith("/chat")) {
-        send(exchange, routes.chat(authorization, readBody(exchange)));
+        send(exchange, routes.chat(authorization, caller, readBody(exchange)));
       } else if (path.endsWith("/init")) {
-        send(exchange, routes.initDirectStream(authorization, readBody(exchange)));
+        send(exchange, routes.initDirectStream(authorization, caller, readBody(exchange)));
       } else {
-        routes.stream(authorization, readBody(exchange), headers -> {
+        routes.stream(authorization, caller, readBody(exchange), headers -> {
           headers.forEach(exchange.getResponseHeaders()::set);
           exchange.sendResponseHeaders(200, 0);
           return exchange.getResponseBody();
@@ -215,14 +218,14 @@ public final class GatewayServer implements AutoCloseable {
       }
     } else if (path.equals(API + "/sessions")) {
       send(exchange, method.equals("GET")
-          ? routes.listSessions(authorization, query(exchange.getRequestURI().getRawQuery()))
+          ? routes.listSessions(authorization, caller, query(exchange.getRequestURI().getRawQuery()))
           : GatewayRoutes.methodNotAllowed());
     } else if (path.startsWith(API + "/sessions/")) {
       String id = path.substring((API + "/sessions/").length());
       if (method.equals("GET")) {
-        send(exchange, routes.getSession(authorization, id));
+        send(exchange, routes.getSession(authorization, caller, id));
       } else if (method.equals("DELETE")) {
-        send(exchange, routes.deleteSession(authorization, id));
+        send(exchange, routes.deleteSession(authorization, caller, id));
       } else {
         send(exchange, GatewayRoutes.methodNotAllowed());
       }

@@ -5,6 +5,7 @@ import static dev.llmgateway.examples.gateway.GatewayRoutes.API;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.GatewayRoutes.Reply;
+import dev.llmgateway.host.Caller;
 import dev.llmgateway.host.ChatGateway;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -56,38 +57,39 @@ class GatewayController {
   @PostMapping(API + "/chat")
   ResponseEntity<byte[]> chat(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
       HttpServletRequest request) throws IOException {
-    return send(routes.chat(authorization, body(request)));
+    return send(routes.chat(authorization, caller(request), body(request)));
   }
 
   @PostMapping(API + "/chat/stream")
   StreamingResponseBody stream(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
       HttpServletRequest request, HttpServletResponse response) throws IOException {
     byte[] body = body(request);
-    return sse(response, started -> routes.stream(authorization, body, started));
+    Caller caller = caller(request);
+    return sse(response, started -> routes.stream(authorization, caller, body, started));
   }
 
   @PostMapping(API + "/chat/init")
   ResponseEntity<byte[]> init(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
       HttpServletRequest request) throws IOException {
-    return send(routes.initDirectStream(authorization, body(request)));
+    return send(routes.initDirectStream(authorization, caller(request), body(request)));
   }
 
   @GetMapping(API + "/sessions")
   ResponseEntity<byte[]> sessions(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @RequestParam MultiValueMap<String, String> query) {
-    return send(routes.listSessions(authorization, query));
+      @RequestParam MultiValueMap<String, String> query, HttpServletRequest request) {
+    return send(routes.listSessions(authorization, caller(request), query));
   }
 
   @GetMapping(API + "/sessions/{id}")
   ResponseEntity<byte[]> session(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @PathVariable("id") String id) {
-    return send(routes.getSession(authorization, id));
+      @PathVariable("id") String id, HttpServletRequest request) {
+    return send(routes.getSession(authorization, caller(request), id));
   }
 
   @DeleteMapping(API + "/sessions/{id}")
   ResponseEntity<byte[]> deleteSession(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @PathVariable("id") String id) {
-    return send(routes.deleteSession(authorization, id));
+      @PathVariable("id") String id, HttpServletRequest request) {
+    return send(routes.deleteSession(authorization, caller(request), id));
   }
 
   @PostMapping(GatewayRoutes.WEBHOOK)
@@ -162,6 +164,17 @@ class GatewayController {
         .header(HttpHeaders.CONTENT_TYPE, Reply.CONTENT_TYPE);
     reply.headers().forEach(response::header);
     return response.body(reply.body());
+  }
+
+  /**
+   * The request's client address: the remote end of its connection. Not {@code X-Forwarded-For},
+   * which any client can write; behind a proxy, configure Tomcat's {@code RemoteIpValve} (Spring
+   * Boot: {@code server.forward-headers-strategy=native} with {@code
+   * server.tomcat.remoteip.internal-proxies} naming only your proxies), and {@code getRemoteAddr()}
+   * gives the address that proxy saw.
+   */
+  static Caller caller(HttpServletRequest request) {
+    return Caller.ofAddress(request.getRemoteAddr());
   }
 
   private static byte[] body(HttpServletRequest request) throws IOException {

@@ -7,8 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.UserContext;
 import dev.llmgateway.host.ErrorMapper;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.InMemoryRateLimiter;
+import dev.llmgateway.host.RateLimit;
+import dev.llmgateway.host.RateLimitKeys;
+import dev.llmgateway.host.RateLimiter;
+import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
 import dev.llmgateway.testkit.SseResponses;
@@ -512,5 +518,48 @@ public abstract class GatewayApiTest {
       assertThat(response.code()).isEqualTo(200);
       assertThat(response.header("Content-Type")).startsWith("text/javascript");
     }
+  }
+
+  @Test
+  void theHostCountsCallsAgainstTheConnectionsAddress() throws Exception {
+    List<String> keys = new java.util.concurrent.CopyOnWriteArrayList<>();
+    InMemoryRateLimiter limits = InMemoryRateLimiter.builder()
+        .limits(RateLimits.builder().calls(null).streamStarts(null).build())
+        .limits(RateLimitKeys.CLIENT_ADDRESS, RateLimits.builder().calls(null).streamStarts(RateLimit.perMinute(1)).build())
+        .build();
+    RateLimiter recording = new RateLimiter() {
+      @Override
+      public Decision tryAcquire(String key, dev.llmgateway.Operation operation) {
+        keys.add(key);
+        return limits.tryAcquire(key, operation);
+      }
+
+      @Override
+      public Decision tryAcquireAll(List<String> all, dev.llmgateway.Operation operation) {
+        keys.addAll(all);
+        return limits.tryAcquireAll(all, operation);
+      }
+    };
+    UserContext ann = GatewayExample.DEMO_USER;
+    UserContext bob = ann.toBuilder().userId("124").build();
+    ledger.deposit("124", 100);
+    try (GatewayHost host = start(GatewayExample.builder().client(client).ledger(ledger).users(List.of(ann, bob))
+        .gateway(settings -> settings.rateLimiter(recording)
+            .rateLimitKeys(RateLimitKeys.perUser().and(RateLimitKeys.perClientAddress())))
+        .port(0))) {
+      String url = "http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/init";
+      RequestBody hi = RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON);
+      try (Response first = browser.newCall(new Request.Builder().url(url).post(hi)
+              .header("Authorization", "Bearer " + host.users().issue(ann.userId())).build()).execute();
+          Response second = browser.newCall(new Request.Builder().url(url).post(hi)
+              .header("Authorization", "Bearer " + host.users().issue(bob.userId()))
+              .header("X-Forwarded-For", "203.0.113.9").build()).execute()) {
+        assertThat(first.code()).isEqualTo(200);
+        assertThat(second.code()).as("another user from the same address, whatever X-Forwarded-For says").isEqualTo(429);
+        assertThat(second.header("Retry-After")).matches("[1-9][0-9]*");
+      }
+    }
+    assertThat(keys).containsExactly("user:123", "ip:127.0.0.1", "user:124", "ip:127.0.0.1");
+    assertThat(service.getRequestCount()).isZero();
   }
 }
