@@ -36,7 +36,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * ... POSTGRES.createDatabase() gives each test a fresh database; POSTGRES.jdbcUrl(name) its URL
  * }</pre>
  *
- * <p>The server trusts every loopback connection of the user {@value #USER} (no password). PostgreSQL
+ * <p>Outside JUnit, {@link #boot()} and {@link #close()} do the same. The server trusts every loopback connection of the user {@value #USER} (no password). PostgreSQL
  * refuses to run as root, so when the JVM runs as root (as in CI containers) the server's
  * programs run as the unprivileged {@code postgres} user through {@code runuser}, in a directory
  * that user owns. Readiness is the server's own log line "ready to accept connections", awaited
@@ -48,7 +48,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * (the newest {@code /usr/lib/postgresql/<version>/bin}), else on the {@code PATH}. Thread-safe:
  * its methods are synchronized.
  */
-public final class PostgresServer implements BeforeAllCallback, AfterAllCallback {
+public final class PostgresServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
   /** The superuser every connection uses. */
   public static final String USER = "postgres";
   /** The system property naming the directory of {@code initdb}, {@code postgres}, {@code pg_ctl}. */
@@ -73,7 +73,26 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
   public PostgresServer() {}
 
   @Override
-  public synchronized void beforeAll(ExtensionContext context) throws Exception {
+  public void beforeAll(ExtensionContext context) throws IOException {
+    boot();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws IOException {
+    close();
+  }
+
+  /**
+   * Creates the cluster in a new temporary directory and starts the server, as {@link #beforeAll}
+   * does: for use outside JUnit (a benchmark). Pair it with {@link #close()}.
+   *
+   * @throws IOException if the directory could not be made
+   * @throws IllegalStateException if a program failed or the server did not become ready
+   */
+  public synchronized void boot() throws IOException {
+    if (dir != null) {
+      throw new IllegalStateException("already booted");
+    }
     Path tmp = Files.createTempDirectory("llm-gateway-pg");
     dir = tmp;
     if (isRoot()) {
@@ -91,14 +110,20 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
     start();
   }
 
+  /**
+   * Stops the server and deletes its directory, as {@link #afterAll} does.
+   *
+   * @throws IOException if the directory could not be deleted
+   */
   @Override
-  public synchronized void afterAll(ExtensionContext context) throws Exception {
+  public synchronized void close() throws IOException {
     try {
       stop();
     } finally {
       Thread hook = shutdownHook;
       if (hook != null) {
         Runtime.getRuntime().removeShutdownHook(hook);
+        shutdownHook = null;
       }
       Path tmp = dir;
       if (tmp != null) {
@@ -107,6 +132,7 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
             Files.deleteIfExists(p);
           }
         }
+        dir = null;
       }
     }
   }
