@@ -173,6 +173,26 @@ class JdbcCreditLedgerInstancesTest {
   }
 
   @Test
+  void connectionsDroppedBetweenReserveAndCommitChargeOnce() throws Exception {
+    a.deposit("123", 100);
+    Reservation r = a.reserve(ADA, Operation.CHAT, 30, "req-1");
+    // Every other connection to the database is cut, as a failover or a network fault does.
+    try (Connection admin = poolB.getConnection();
+        PreparedStatement cut = admin.prepareStatement("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            + " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        ResultSet rs = cut.executeQuery()) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).as("connections cut").isPositive();
+    }
+
+    assertThat(a.commit(r, 10)).isEqualTo(Settlement.COMMITTED);
+
+    assertThat(b.commit(r, 10)).isEqualTo(Settlement.ALREADY_COMMITTED);
+    assertThat(a.balance("123")).isEqualTo(90);
+    assertThat(poolA.getHikariPoolMXBean().getActiveConnections()).isZero();
+  }
+
+  @Test
   void unreachableDatabaseFailsClosedWithATypedRetryableErrorAndLeaksNothing() {
     a.deposit("123", 100);
     Reservation open = a.reserve(ADA, Operation.CHAT, 30, "req-1");
