@@ -64,7 +64,11 @@ import org.slf4j.LoggerFactory;
  * (Flyway: add the location {@code classpath:db/migration/llm_gateway} with its own history
  * table). Every statement runs with the {@linkplain Builder#statementTimeout statement timeout}. A
  * database failure is a {@link CreditStoreException} (a retryable {@code 503}): credits fail
- * closed, so a reservation that could not be made means the call must not be sent.
+ * closed, so a reservation that could not be made means the call must not be sent. A settlement
+ * or a {@link #findByRequestId} whose borrowed connection turns out to be closed (a database
+ * restart or failover the pool has not noticed yet) is repeated once on a new connection, which
+ * is safe because settlements are guarded; a reservation is not repeated (its first attempt may
+ * have been applied), so it fails and holds at most credits the reaper returns after the lease.
  *
  * <p><b>Time.</b> Leases and retention are measured with the ledger's {@link Clock}; keep the
  * instances' clocks in sync (NTP) — a lease is minutes long, so seconds of skew do not matter.
@@ -354,14 +358,14 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
   @Override
   public Optional<Reservation> findByRequestId(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    try (Connection c = connection(); PreparedStatement ps = prepare(c, FIND)) {
-      ps.setString(1, requestId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(reservation(rs)) : Optional.empty();
+    return retryingOnLostConnection("findByRequestId", requestId, c -> {
+      try (PreparedStatement ps = prepare(c, FIND)) {
+        ps.setString(1, requestId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(reservation(rs)) : Optional.empty();
+        }
       }
-    } catch (SQLException e) {
-      throw new CreditStoreException("findByRequestId", requestId, e);
-    }
+    });
   }
 
   /**
@@ -457,39 +461,77 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
   }
 
   private Settlement settle(Reservation reservation, String target, long charge) {
-    try (Connection c = connection()) {
-      for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        try (PreparedStatement ps = prepare(c, SETTLE)) {
-          ps.setString(1, target);
-          ps.setLong(2, charge);
-          ps.setObject(3, timestamp(now()));
-          ps.setObject(4, reservation.id());
-          ps.setLong(5, charge);
-          if (ps.executeUpdate() == 1) {
-            return target.equals("COMMITTED") ? Settlement.COMMITTED : Settlement.RELEASED;
-          }
-        }
-        try (PreparedStatement ps = prepare(c, STATE)) {
-          ps.setObject(1, reservation.id());
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-              return Settlement.UNKNOWN;
-            }
-            String state = rs.getString(1);
-            if (state.equals("COMMITTED")) {
-              return Settlement.ALREADY_COMMITTED;
-            }
-            if (state.equals("RELEASED")) {
-              return Settlement.ALREADY_RELEASED;
-            }
-            // PENDING: not possible after the guarded update found it settled; ask again.
-          }
+    String operation = target.equals("COMMITTED") ? "commit" : "release";
+    return retryingOnLostConnection(operation, reservation.requestId(), c -> settle(c, reservation, target, charge));
+  }
+
+  private Settlement settle(Connection c, Reservation reservation, String target, long charge)
+      throws SQLException {
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try (PreparedStatement ps = prepare(c, SETTLE)) {
+        ps.setString(1, target);
+        ps.setLong(2, charge);
+        ps.setObject(3, timestamp(now()));
+        ps.setObject(4, reservation.id());
+        ps.setLong(5, charge);
+        if (ps.executeUpdate() == 1) {
+          return target.equals("COMMITTED") ? Settlement.COMMITTED : Settlement.RELEASED;
         }
       }
-      throw new IllegalStateException("Reservation " + reservation.id() + " could not be settled");
-    } catch (SQLException e) {
-      throw new CreditStoreException(target.equals("COMMITTED") ? "commit" : "release", reservation.requestId(), e);
+      try (PreparedStatement ps = prepare(c, STATE)) {
+        ps.setObject(1, reservation.id());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Settlement.UNKNOWN;
+          }
+          String state = rs.getString(1);
+          if (state.equals("COMMITTED")) {
+            return Settlement.ALREADY_COMMITTED;
+          }
+          if (state.equals("RELEASED")) {
+            return Settlement.ALREADY_RELEASED;
+          }
+          // PENDING: not possible after the guarded update found it settled; ask again.
+        }
+      }
     }
+    throw new IllegalStateException("Reservation " + reservation.id() + " could not be settled");
+  }
+
+  /**
+   * Runs an operation that is safe to repeat (a guarded settlement, a read) on a borrowed
+   * connection, once more on a new one when the first was lost (a pooled connection the database
+   * closed, as after a restart or a failover). A repeat after a lost reply cannot apply twice: the
+   * settlement then answers {@code ALREADY_*}.
+   */
+  private <T> T retryingOnLostConnection(String operation, @Nullable String requestId, SqlWork<T> work) {
+    SQLException lost = null;
+    for (int attempt = 0; ; attempt++) {
+      try (Connection c = connection()) {
+        return work.run(c);
+      } catch (SQLException e) {
+        if (lost != null) {
+          e.addSuppressed(lost);
+        }
+        if (attempt > 0 || !isLostConnection(e)) {
+          throw new CreditStoreException(operation, requestId, e);
+        }
+        lost = e;
+        log.debug("Credit ledger: {} lost its connection (SQLState {}); trying once more", operation, e.getSQLState());
+      }
+    }
+  }
+
+  /** Tells whether a failure means the connection is gone: class 08, or the server shutting it. */
+  private static boolean isLostConnection(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02"));
+  }
+
+  /** Work on one connection. */
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
   }
 
   /** Returns {available, held, exists (1 or 0)} of an account. */

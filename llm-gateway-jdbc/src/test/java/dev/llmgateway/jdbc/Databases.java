@@ -34,6 +34,11 @@ final class Databases implements AutoCloseable {
     JdbcCreditLedger.createSchema(pool());
   }
 
+  /** The JDBC URL of the test's database. */
+  String jdbcUrl() {
+    return server.jdbcUrl(database);
+  }
+
   /** A new pool on the test's database: one host instance. */
   HikariDataSource pool() {
     return pool(Duration.ofSeconds(10));

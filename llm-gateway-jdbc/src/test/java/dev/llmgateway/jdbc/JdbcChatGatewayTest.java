@@ -82,7 +82,8 @@ class JdbcChatGatewayTest {
     assertThat(response.toJson()).doesNotContain("SQLState", "127.0.0.1", "postgres");
     assertThat(service.getRequestCount()).isZero();
     POSTGRES.start();
-    assertThat(ledger.balance("u1")).isEqualTo(100);
-    assertThat(ledger.pendingCount()).isZero();
+    JdbcCreditLedger restarted = JdbcCreditLedger.builder(databases.pool()).build();
+    assertThat(restarted.balance("u1")).isEqualTo(100);
+    assertThat(restarted.pendingCount()).isZero();
   }
 }

@@ -13,6 +13,7 @@ import dev.llmgateway.host.Settlement;
 import dev.llmgateway.testkit.MutableClock;
 import dev.llmgateway.testkit.PostgresServer;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -193,6 +194,31 @@ class JdbcCreditLedgerInstancesTest {
   }
 
   @Test
+  void settlementOnAConnectionTheDatabaseClosedIsRepeatedOnANewOneAndChargedOnce() throws Exception {
+    a.deposit("123", 100);
+    Reservation r = a.reserve(ADA, Operation.CHAT, 30, "req-1");
+    Connection closed = DriverManager.getConnection(databases.jdbcUrl(), PostgresServer.USER, "");
+    try (Connection admin = poolB.getConnection();
+        PreparedStatement pid = closed.prepareStatement("SELECT pg_backend_pid()");
+        ResultSet pidRow = pid.executeQuery();
+        PreparedStatement terminate = admin.prepareStatement("SELECT pg_terminate_backend(?, 10000)")) {
+      assertThat(pidRow.next()).isTrue();
+      terminate.setInt(1, pidRow.getInt(1));
+      try (ResultSet done = terminate.executeQuery()) {
+        assertThat(done.next() && done.getBoolean(1)).as("backend terminated").isTrue();
+      }
+    }
+    JdbcCreditLedger afterFailover = JdbcCreditLedger.builder(new FirstConnectionDataSource(closed, poolB))
+        .clock(clock).build();
+
+    assertThat(afterFailover.commit(r, 10)).isEqualTo(Settlement.COMMITTED);
+
+    assertThat(closed.isClosed()).as("the lost connection was closed").isTrue();
+    assertThat(a.commit(r, 10)).isEqualTo(Settlement.ALREADY_COMMITTED);
+    assertThat(a.balance("123")).isEqualTo(90);
+  }
+
+  @Test
   void unreachableDatabaseFailsClosedWithATypedRetryableErrorAndLeaksNothing() {
     a.deposit("123", 100);
     Reservation open = a.reserve(ADA, Operation.CHAT, 30, "req-1");
@@ -214,10 +240,12 @@ class JdbcCreditLedgerInstancesTest {
 
     POSTGRES.start();
 
-    assertThat(a.balance("123")).isEqualTo(70);
-    assertThat(a.pendingCount()).isEqualTo(1);
-    assertThat(b.commit(open, 10)).as("the failed commit left it pending").isEqualTo(Settlement.COMMITTED);
-    assertThat(a.balance("123")).isEqualTo(90);
+    // Read through a new pool: the old pools reconnect in their own time (HikariCP's back-off).
+    JdbcCreditLedger restarted = JdbcCreditLedger.builder(databases.pool()).clock(clock).build();
+    assertThat(restarted.balance("123")).isEqualTo(70);
+    assertThat(restarted.pendingCount()).isEqualTo(1);
+    assertThat(restarted.commit(open, 10)).as("the failed commit left it pending").isEqualTo(Settlement.COMMITTED);
+    assertThat(restarted.balance("123")).isEqualTo(90);
   }
 
   @Test
