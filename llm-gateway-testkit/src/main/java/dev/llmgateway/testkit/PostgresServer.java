@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -96,7 +97,13 @@ public final class PostgresServer implements BeforeAllCallback, AfterAllCallback
     Path tmp = Files.createTempDirectory("llm-gateway-pg");
     dir = tmp;
     if (isRoot()) {
-      UserPrincipal owner = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(RUN_AS);
+      UserPrincipal owner;
+      try {
+        owner = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(RUN_AS);
+      } catch (UserPrincipalNotFoundException e) {
+        throw new IllegalStateException("PostgreSQL refuses to run as root, and there is no user '" + RUN_AS
+            + "' to run it as: install Debian's postgresql package (.ci/setup) or run the tests as another user", e);
+      }
       Files.setOwner(tmp, owner);
     }
     run(List.of(program("initdb"), "-D", data().toString(), "-U", USER, "--auth=trust",
