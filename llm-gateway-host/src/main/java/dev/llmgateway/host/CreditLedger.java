@@ -34,22 +34,24 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>Implementations must be thread-safe, must never let concurrent reservations for one user
- * spend more than the user has, and must make settlement atomic. {@link InMemoryCreditLedger}
- * serves one JVM; hosts with several instances implement this interface over a shared store (for
- * example one SQL row per reservation, settled with {@code UPDATE ... WHERE state = 'PENDING'}).
+ * <p>Implementations must be thread-safe, must never let concurrent reservations for one account
+ * spend more than the account has, and must make settlement atomic. Whose account a user's calls
+ * spend is an {@link AccountKey} (the user's own by default, or the company's). {@link
+ * InMemoryCreditLedger} serves one JVM; hosts with several instances use a ledger over a shared
+ * store, such as {@code JdbcCreditLedger} of the {@code llm-gateway-jdbc} module (one SQL row per
+ * reservation, settled with {@code UPDATE ... WHERE state = 'PENDING'}).
  */
 public interface CreditLedger {
   /**
    * Holds credits for a call.
    *
-   * @param user the user to charge
+   * @param user the user making the call; the ledger's {@link AccountKey} names the account charged
    * @param operation the operation about to be called
    * @param estimatedCredits the credits to hold, at least 0
    * @param requestId the call's request id, so that {@link #findByRequestId} finds the reservation
    *     (for a completion webhook); null when not needed
    * @return the reservation, to settle later
-   * @throws InsufficientCreditsException if the user's available credits do not cover {@code
+   * @throws InsufficientCreditsException if the account's available credits do not cover {@code
    *     estimatedCredits}; nothing was held
    * @throws IllegalArgumentException if {@code estimatedCredits < 0}
    * @throws IllegalStateException if an unsettled reservation already holds {@code requestId}

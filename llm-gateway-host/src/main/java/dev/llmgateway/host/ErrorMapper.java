@@ -57,6 +57,9 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@link ConcurrencyLimitExceededException} (the client's calls in flight are at their
  *       limit; nothing was sent)</td><td>503</td><td>{@code {retry_after_seconds}: 1};
  *       {@code Retry-After: 1}</td></tr>
+ *   <tr><td>{@link StateStoreException} (the host's shared store, a database or Redis, failed;
+ *       nothing was sent)</td><td>503</td><td>{@code {retry_after_seconds}: 1};
+ *       {@code Retry-After: 1}</td></tr>
  *   <tr><td>{@link ServiceUnavailableException} with {@code 502} or {@code 503}</td>
  *       <td>503</td><td>{@code Retry-After} when the service sent one</td></tr>
  *   <tr><td>{@link ServiceUnavailableException} with {@code 504} (a proxy's timeout)</td>
@@ -181,6 +184,9 @@ public final class ErrorMapper {
       return withWait(ErrorKind.SERVICE_UNAVAILABLE, ((CircuitOpenException) e).retryAfter(), requestId);
     }
     if (e instanceof ConcurrencyLimitExceededException) {
+      return withWait(ErrorKind.SERVICE_UNAVAILABLE, Duration.ofSeconds(1), requestId);
+    }
+    if (e instanceof StateStoreException) {
       return withWait(ErrorKind.SERVICE_UNAVAILABLE, Duration.ofSeconds(1), requestId);
     }
     if (e instanceof ServiceUnavailableException) {

@@ -21,8 +21,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link CreditLedger} in this JVM's memory: balances per user id, reservations by id. For one
+ * A {@link CreditLedger} in this JVM's memory: balances per account, reservations by id. For one
  * host instance, tests and demos; a host with several instances needs a shared ledger.
+ *
+ * <p><b>Accounts.</b> Who pays is the {@linkplain Builder#accountKey account key}: by default
+ * {@link AccountKey#USER}, so each user id is an account; with {@link AccountKey#COMPANY} the users
+ * of a company spend its credits. {@link #deposit}, {@link #balance} and {@link #reserved} take the
+ * account key (a user id, a company id, or whatever the host's function answers).
  *
  * <p>This class is thread-safe and takes no lock: a reservation is one compare-and-set on the
  * user's balance, so concurrent reservations for one user never spend more than the user has, and
@@ -58,6 +63,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private final Clock clock;
+  private final AccountKey accountKey;
   private final Duration lease;
   private final Duration settledRetention;
   private final Consumer<? super Reservation> expiryListener;
@@ -72,6 +78,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   private InMemoryCreditLedger(Builder b) {
     this.clock = b.clock;
+    this.accountKey = b.accountKey;
     this.lease = b.lease;
     this.settledRetention = b.settledRetention;
     this.expiryListener = b.expiryListener;
@@ -111,43 +118,44 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   }
 
   /**
-   * Adds credits to a user's available balance.
+   * Adds credits to an account's available balance.
    *
-   * @param userId the user
+   * @param account the account key: a user id with the default {@link AccountKey#USER}, a company
+   *     id with {@link AccountKey#COMPANY}
    * @param credits the credits to add, at least 1
-   * @return the user's available balance afterwards
+   * @return the account's available balance afterwards
    * @throws IllegalArgumentException if {@code credits < 1}
    */
-  public long deposit(String userId, long credits) {
-    Objects.requireNonNull(userId, "userId");
+  public long deposit(String account, long credits) {
+    Objects.requireNonNull(account, "account");
     if (credits < 1) {
       throw new IllegalArgumentException("credits < 1: " + credits);
     }
-    return account(userId).available.addAndGet(credits);
+    return account(account).available.addAndGet(credits);
   }
 
   /**
-   * Returns the credits a user can reserve now: deposits, minus credits held by unsettled
+   * Returns the credits an account can reserve now: deposits, minus credits held by unsettled
    * reservations, minus credits charged.
    *
-   * @param userId the user
-   * @return the available balance; 0 for an unknown user, negative after a charge overran its
+   * @param account the account key (see {@link #deposit})
+   * @return the available balance; 0 for an unknown account, negative after a charge overran its
    *     reservation
    */
-  public long balance(String userId) {
-    Account account = accounts.get(Objects.requireNonNull(userId, "userId"));
-    return account == null ? 0 : account.available.get();
+  public long balance(String account) {
+    Account a = accounts.get(Objects.requireNonNull(account, "account"));
+    return a == null ? 0 : a.available.get();
   }
 
   /**
-   * Returns the credits held by a user's unsettled reservations.
+   * Returns the credits held by an account's unsettled reservations.
    *
-   * @param userId the user
-   * @return the held credits; 0 for an unknown user
+   * @param account the account key (see {@link #deposit})
+   * @return the held credits; 0 for an unknown account
    */
-  public long reserved(String userId) {
-    Account account = accounts.get(Objects.requireNonNull(userId, "userId"));
-    return account == null ? 0 : account.held.get();
+  public long reserved(String account) {
+    Account a = accounts.get(Objects.requireNonNull(account, "account"));
+    return a == null ? 0 : a.held.get();
   }
 
   /**
@@ -173,7 +181,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     if (estimatedCredits < 0) {
       throw new IllegalArgumentException("estimatedCredits < 0: " + estimatedCredits);
     }
-    Account account = account(user.userId());
+    Account account = account(accountKey.requireAccountOf(user));
     while (true) {
       long available = account.available.get();
       if (available < estimatedCredits) {
@@ -283,13 +291,13 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   @Override
   public String toString() {
-    return "InMemoryCreditLedger{users=" + accounts.size() + ", reservations=" + entries.size()
+    return "InMemoryCreditLedger{accounts=" + accounts.size() + ", reservations=" + entries.size()
         + ", lease=" + lease + ", settledRetention=" + settledRetention
         + (reaper == null ? "" : ", reaping") + "}";
   }
 
-  private Account account(String userId) {
-    return accounts.computeIfAbsent(userId, id -> new Account());
+  private Account account(String key) {
+    return accounts.computeIfAbsent(key, id -> new Account());
   }
 
   /** Points {@code requestId} at {@code id} unless a pending reservation already holds it. */
@@ -387,6 +395,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   /** Builds an {@link InMemoryCreditLedger}. Not thread-safe. */
   public static final class Builder {
     private Clock clock = Clock.systemUTC();
+    private AccountKey accountKey = AccountKey.USER;
     private Duration lease = DEFAULT_LEASE;
     private Duration settledRetention = DEFAULT_SETTLED_RETENTION;
     private @Nullable Duration reaperInterval;
@@ -402,6 +411,19 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets who pays: the account whose credits a user's calls reserve and spend. Default {@link
+     * AccountKey#USER} (each user pays for their own calls); {@link AccountKey#COMPANY} makes the
+     * users of a company share its credits.
+     *
+     * @param accountKey maps a user to the paying account
+     * @return this builder
+     */
+    public Builder accountKey(AccountKey accountKey) {
+      this.accountKey = Objects.requireNonNull(accountKey, "accountKey");
       return this;
     }
 

@@ -88,6 +88,8 @@ class ErrorMapperTest {
             503, "service_unavailable", "13"),
         Arguments.of("client's calls in flight at their limit", new ConcurrencyLimitExceededException(256,
             Duration.ofSeconds(5), RID), 503, "service_unavailable", "1"),
+        Arguments.of("host's state store failed", new StateStoreException(MESSAGE, RID, io),
+            503, "service_unavailable", "1"),
         Arguments.of("connection refused", new TransportException(MESSAGE, RID, 3, io, true),
             503, "service_unavailable", null),
         Arguments.of("stream ended before its first event", new TransportException(MESSAGE, RID, 3, null, true),
