@@ -7,6 +7,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.auth.ServiceJwtAuth;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.sandbox.EmbeddedSandbox;
 import dev.llmgateway.sse.SseReader;
 import java.io.IOException;
@@ -39,6 +40,7 @@ class PublishedJarsTest {
         arguments("llm-gateway-sse", SseReader.class),
         arguments("llm-gateway-auth", ServiceJwtAuth.class),
         arguments("llm-gateway-host", ChatGateway.class),
+        arguments("llm-gateway-redis", RedisRateLimiter.class),
         arguments("llm-gateway-sandbox", EmbeddedSandbox.class));
   }
 
