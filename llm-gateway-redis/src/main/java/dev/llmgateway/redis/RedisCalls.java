@@ -44,21 +44,27 @@ final class RedisCalls {
       return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       future.cancel(false);
-      throw unavailable(what + ": Redis did not answer within " + timeout, e);
+      throw failure(what, timeout, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       future.cancel(false);
       throw unavailable(what + ": interrupted while waiting for Redis", e);
     } catch (ExecutionException | CancellationException e) {
-      throw failure(what, e);
+      throw failure(what, timeout, e);
     }
   }
 
-  /** The error for a failed command: its own cause's class, never its message's arguments. */
-  static TransportException failure(String what, Throwable e) {
+  /**
+   * The error for a failed or timed-out command: names the cause's class, never the command's
+   * arguments (ids, keys).
+   */
+  static TransportException failure(String what, Duration timeout, Throwable e) {
     Throwable cause = unwrap(e);
     if (cause instanceof TransportException) {
       return (TransportException) cause;
+    }
+    if (cause instanceof TimeoutException) {
+      return unavailable(what + ": Redis did not answer within " + timeout, cause);
     }
     return unavailable(what + ": Redis failed (" + cause.getClass().getSimpleName() + ")", cause);
   }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -213,17 +214,20 @@ public final class RedisRateLimiter implements RateLimiter {
   }
 
   /**
-   * Decides one call without blocking. The stage completes on Lettuce's I/O thread: do not block in
-   * what is chained on it. It is not bounded by the {@linkplain Builder#timeout timeout} (Lettuce's
-   * own command timeout applies); the failure policy is applied to a failed command.
+   * Decides one call without blocking. The stage completes on Lettuce's I/O thread (or, after the
+   * {@linkplain Builder#timeout timeout}, on the JDK's timer thread): do not block in what is
+   * chained on it. The failure policy applies as in {@link #tryAcquire}.
    *
    * @param key whom to count the call against; any string
    * @param operation the call; {@link Operation#CHAT_STREAM} also counts as a stream start
-   * @return the decision; completes exceptionally with a retryable {@link TransportException}
-   *     under {@link FailurePolicy#FAIL_CLOSED} when Redis failed
+   * @return the decision; under {@link FailurePolicy#FAIL_OPEN} an allowing one when Redis failed;
+   *     under {@link FailurePolicy#FAIL_CLOSED} it completes exceptionally with a retryable {@link
+   *     TransportException} when Redis failed or did not answer in time
    */
   public CompletionStage<Decision> tryAcquireAsync(String key, Operation operation) {
-    return decide(key, operation).exceptionally(e -> failed(RedisCalls.failure(WHAT, e)));
+    return decide(key, operation)
+        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        .exceptionally(e -> failed(RedisCalls.failure(WHAT, timeout, e)));
   }
 
   @Override

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -236,10 +237,40 @@ class RedisRateLimiterTest {
   }
 
   @Test
-  void theAsyncDecisionAppliesThePolicyToo() throws Exception {
-    RedisRateLimiter open = RedisRateLimiter.builder(connections.connect()).timeout(SHORT).build();
+  void theAsyncDecisionDecidesAndAppliesThePolicyWithinTheTimeout() throws Exception {
+    RateLimits limits = RateLimits.builder().calls(RateLimit.perMinute(1)).streamStarts(null).build();
+    RedisRateLimiter open = RedisRateLimiter.builder(connections.connect()).limits(limits).timeout(SHORT).build();
+    RedisRateLimiter closed = RedisRateLimiter.builder(connections.connect()).limits(limits).timeout(SHORT)
+        .failurePolicy(FailurePolicy.FAIL_CLOSED).build();
     assertThat(open.tryAcquireAsync(user, Operation.CHAT).toCompletableFuture().get(10, TimeUnit.SECONDS).allowed())
         .isTrue();
+    assertThat(closed.tryAcquireAsync(user, Operation.CHAT).toCompletableFuture().get(10, TimeUnit.SECONDS).limit())
+        .isEqualTo(RateLimits.CALLS);
+
+    REDIS.stop();
+
+    assertThat(open.tryAcquireAsync(user, Operation.CHAT).toCompletableFuture().get(10, TimeUnit.SECONDS).allowed())
+        .isTrue();
+    assertThat(open.failOpenCount()).isEqualTo(1);
+    assertThat(closed.tryAcquireAsync(user, Operation.CHAT).toCompletableFuture())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOf(TransportException.class)
+        .withMessageContaining("did not answer within");
+  }
+
+  @Test
+  void settingsAreCheckedAndNamed() {
+    StatefulRedisConnection<String, String> connection = connections.connect();
+    assertThatThrownBy(() -> RedisRateLimiter.builder(connection).keyPrefix(""))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keyPrefix");
+    assertThatThrownBy(() -> RedisRateLimiter.builder(connection).timeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout");
+    assertThatThrownBy(() -> RedisRateLimiter.builder(connection).warnInterval(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("warnInterval");
+    assertThatThrownBy(() -> RedisRateLimiter.create(connection, RateLimits.ofDefaults()).tryAcquire(null, Operation.CHAT))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("key");
   }
 
   private static List<ILoggingEvent> warnings(LogCapture logs) {
