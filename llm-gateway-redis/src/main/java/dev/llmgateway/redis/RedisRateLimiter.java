@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,7 +196,8 @@ public final class RedisRateLimiter implements RateLimiter {
   }
 
   /**
-   * Decides one call, waiting at most the {@linkplain Builder#timeout timeout} for Redis.
+   * Decides one call, waiting at most about the {@linkplain Builder#timeout timeout} for Redis
+   * (then the failure policy decides and the command is cancelled, so it never runs later).
    *
    * @param key whom to count the call against; any string
    * @param operation the call; {@link Operation#CHAT_STREAM} also counts as a stream start
@@ -205,12 +207,8 @@ public final class RedisRateLimiter implements RateLimiter {
    */
   @Override
   public Decision tryAcquire(String key, Operation operation) {
-    CompletableFuture<Decision> decision = decide(key, operation);
-    try {
-      return RedisCalls.await(decision, timeout, WHAT);
-    } catch (TransportException e) {
-      return failed(e);
-    }
+    // The stage is bounded by the timeout itself; the wait's own bound is only a safety net.
+    return RedisCalls.await(tryAcquireAsync(key, operation), timeout.multipliedBy(2).plusSeconds(1), WHAT);
   }
 
   /**
@@ -225,29 +223,18 @@ public final class RedisRateLimiter implements RateLimiter {
    *     TransportException} when Redis failed or did not answer in time
    */
   public CompletionStage<Decision> tryAcquireAsync(String key, Operation operation) {
-    return decide(key, operation)
-        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
-        .exceptionally(e -> failed(RedisCalls.failure(WHAT, timeout, e)));
-  }
-
-  @Override
-  public String toString() {
-    return "RedisRateLimiter{" + limits + ", keyPrefix=" + keyPrefix + ", failurePolicy=" + failurePolicy + "}";
-  }
-
-  private CompletableFuture<Decision> decide(String key, Operation operation) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(operation, "operation");
     String @Nullable [] streams = RateLimits.isStreamStart(operation) ? streamArgs : null;
-    if (callArgs == null && streams == null) {
+    String @Nullable [] calls = callArgs;
+    if (calls == null && streams == null) {
       return CompletableFuture.completedFuture(Decision.allow());
     }
-    boolean both = callArgs != null && streams != null;
+    boolean both = calls != null && streams != null;
     String[] keys = new String[both ? 2 : 1];
     String[] args = new String[both ? 4 : 2];
     int i = 0;
     String tag = keyPrefix + "{" + key + "}:";
-    String @Nullable [] calls = callArgs;
     if (calls != null) {
       keys[0] = tag + RateLimits.CALLS;
       args[0] = calls[0];
@@ -259,14 +246,38 @@ public final class RedisRateLimiter implements RateLimiter {
       args[2 * i] = streams[0];
       args[2 * i + 1] = streams[1];
     }
-    boolean callsFirst = callArgs != null;
+    boolean hasCalls = calls != null;
     boolean hasStreams = streams != null;
-    CompletableFuture<List<Object>> run = redis.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args)
-        .toCompletableFuture()
-        .exceptionallyCompose(error -> RedisCalls.unwrap(error) instanceof RedisNoScriptException
-            ? redis.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture()
-            : CompletableFuture.failedFuture(error));
-    return run.thenApply(reply -> decision(reply, callsFirst, hasStreams));
+    // The command in flight, cancelled when the decision fails: a script that timed out while
+    // Lettuce was reconnecting must not run later and take a permit for a call already decided.
+    AtomicReference<CompletableFuture<List<Object>>> inFlight = new AtomicReference<>();
+    CompletableFuture<List<Object>> first =
+        redis.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+    inFlight.set(first);
+    return first
+        .exceptionallyCompose(error -> {
+          if (!(RedisCalls.unwrap(error) instanceof RedisNoScriptException)) {
+            return CompletableFuture.failedFuture(error);
+          }
+          CompletableFuture<List<Object>> again =
+              redis.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+          inFlight.set(again);
+          return again;
+        })
+        .thenApply(reply -> decision(reply, hasCalls, hasStreams))
+        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        .exceptionally(e -> {
+          CompletableFuture<List<Object>> command = inFlight.get();
+          if (command != null) {
+            command.cancel(false);
+          }
+          return failed(RedisCalls.failure(WHAT, timeout, e));
+        });
+  }
+
+  @Override
+  public String toString() {
+    return "RedisRateLimiter{" + limits + ", keyPrefix=" + keyPrefix + ", failurePolicy=" + failurePolicy + "}";
   }
 
   private static Decision decision(List<Object> reply, boolean hasCalls, boolean hasStreams) {

@@ -222,18 +222,28 @@ class RedisRateLimiterTest {
     assertThatThrownBy(() -> limiter.tryAcquire(user, Operation.CHAT)).isInstanceOf(TransportException.class);
     REDIS.start(); // empty: no script, no bucket
 
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    boolean recovered = false;
-    while (!recovered && System.nanoTime() < deadline) {
-      try {
-        recovered = limiter.tryAcquire(user, Operation.CHAT).allowed();
-      } catch (TransportException e) {
-        // still reconnecting; each try waits at most the timeout
-      }
-    }
-    assertThat(recovered).isTrue();
+    assertThat(firstAnswer(limiter).allowed()).isTrue();
     // The test's one connection, reconnected: the limiter opened none of its own and leaked none.
     assertThat(REDIS.clientCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aDecisionThatTimedOutIsNotAppliedLaterWhenRedisComesBack() {
+    RedisRateLimiter limiter = RedisRateLimiter.builder(connections.connect())
+        .limits(RateLimits.builder().calls(RateLimit.perMinute(1)).streamStarts(null).build())
+        .timeout(SHORT)
+        .failurePolicy(FailurePolicy.FAIL_CLOSED)
+        .build();
+    REDIS.stop();
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> limiter.tryAcquire(user, Operation.CHAT)).isInstanceOf(TransportException.class);
+      assertThat(limiter.tryAcquireAsync(user, Operation.CHAT).toCompletableFuture())
+          .failsWithin(Duration.ofSeconds(10));
+    }
+    REDIS.start(); // empty: the user's one permit is free
+
+    // Refused calls consume nothing: the timed-out scripts must not run once Lettuce reconnects.
+    assertThat(firstAnswer(limiter).allowed()).isTrue();
   }
 
   @Test
@@ -271,6 +281,20 @@ class RedisRateLimiterTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("warnInterval");
     assertThatThrownBy(() -> RedisRateLimiter.create(connection, RateLimits.ofDefaults()).tryAcquire(null, Operation.CHAT))
         .isInstanceOf(NullPointerException.class).hasMessageContaining("key");
+  }
+
+  /** Decides until Redis answers (Lettuce reconnects by itself); each try waits at most the timeout. */
+  private Decision firstAnswer(RedisRateLimiter limiter) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      try {
+        return limiter.tryAcquire(user, Operation.CHAT);
+      } catch (TransportException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static List<ILoggingEvent> warnings(LogCapture logs) {
