@@ -54,7 +54,7 @@ class RedisRateLimiterTest {
 
   @Test
   void ofConcurrentDecisionsExactlyTheBurstPassAndTheRestGetTheWait() throws Exception {
-    RateLimit limit = RateLimit.of(20, Duration.ofMinutes(1)); // burst 20, one permit per 3 s
+    RateLimit limit = RateLimit.of(20, Duration.ofHours(1)); // burst 20, one permit per 3 min: no refill meanwhile
     RedisRateLimiter limiter = RedisRateLimiter.create(connections.connect(), RateLimits.builder()
         .calls(limit).streamStarts(null).build());
 
@@ -70,7 +70,7 @@ class RedisRateLimiterTest {
 
   @Test
   void twoInstancesOnTheirOwnConnectionsShareOneBucket() throws Exception {
-    RateLimits limits = RateLimits.builder().calls(RateLimit.perMinute(10)).streamStarts(null).build();
+    RateLimits limits = RateLimits.builder().calls(RateLimit.of(10, Duration.ofHours(1))).streamStarts(null).build();
     RedisRateLimiter a = RedisRateLimiter.create(connections.connect(), limits);
     RedisRateLimiter b = RedisRateLimiter.create(connections.connect(), limits);
 
@@ -82,8 +82,8 @@ class RedisRateLimiterTest {
   @Test
   void decidesAsTheInMemoryLimiterDoes() {
     RateLimits limits = RateLimits.builder()
-        .calls(RateLimit.perMinute(5))
-        .streamStarts(RateLimit.perMinute(6).withBurst(2))
+        .calls(RateLimit.of(5, Duration.ofHours(1)))
+        .streamStarts(RateLimit.of(6, Duration.ofHours(1)).withBurst(2))
         .build();
     RateLimiter memory = InMemoryRateLimiter.create(limits);
     RateLimiter redis = RedisRateLimiter.create(connections.connect(), limits);
@@ -97,20 +97,23 @@ class RedisRateLimiterTest {
       Decision actual = redis.tryAcquire(user, operation);
       assertThat(actual.allowed()).as("%s", operation).isEqualTo(expected.allowed());
       assertThat(actual.limit()).as("%s", operation).isEqualTo(expected.limit());
+      // Two clocks read a moment apart: the waits agree within a generous bound.
+      assertThat(actual.retryAfter()).as("%s", operation)
+          .isBetween(expected.retryAfter().minusSeconds(1), expected.retryAfter().plusSeconds(1));
     }
   }
 
   @Test
   void aStreamStartRefusedByItsOwnLimitTakesNoCallPermit() {
     RedisRateLimiter limiter = RedisRateLimiter.create(connections.connect(), RateLimits.builder()
-        .calls(RateLimit.perMinute(10)).streamStarts(RateLimit.perMinute(2)).build());
+        .calls(RateLimit.of(10, Duration.ofHours(1))).streamStarts(RateLimit.of(2, Duration.ofHours(1))).build());
 
     assertThat(limiter.tryAcquire(user, Operation.CHAT_STREAM).allowed()).isTrue();
     assertThat(limiter.tryAcquire(user, Operation.CHAT_STREAM).allowed()).isTrue();
     Decision third = limiter.tryAcquire(user, Operation.CHAT_STREAM);
     assertThat(third.allowed()).isFalse();
     assertThat(third.limit()).isEqualTo(RateLimits.STREAM_STARTS);
-    assertThat(third.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(30));
+    assertThat(third.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofMinutes(30));
 
     for (int i = 0; i < 8; i++) {
       assertThat(limiter.tryAcquire(user, Operation.CHAT).allowed()).as("call %d", i).isTrue();
@@ -121,7 +124,8 @@ class RedisRateLimiterTest {
   @Test
   void keysAreNamespacedAndExpireWhenTheBucketIsFullAgain() {
     RedisRateLimiter limiter = RedisRateLimiter.builder(connections.connect())
-        .limits(RateLimits.builder().calls(RateLimit.perMinute(60)).streamStarts(RateLimit.perMinute(2)).build())
+        .limits(RateLimits.builder().calls(RateLimit.perMinute(6)).streamStarts(RateLimit.of(2, Duration.ofHours(1)))
+            .build())
         .keyPrefix("test:rl:")
         .build();
 
@@ -129,15 +133,15 @@ class RedisRateLimiterTest {
 
     long callsTtl = Long.parseLong(REDIS.command("PTTL test:rl:{" + user + "}:calls").substring(1));
     long streamsTtl = Long.parseLong(REDIS.command("PTTL test:rl:{" + user + "}:stream_starts").substring(1));
-    assertThat(callsTtl).isPositive().isLessThanOrEqualTo(1_000);
-    assertThat(streamsTtl).isGreaterThan(1_000).isLessThanOrEqualTo(30_000);
+    assertThat(callsTtl).isPositive().isLessThanOrEqualTo(10_000); // one interval: 10 s
+    assertThat(streamsTtl).isGreaterThan(10_000).isLessThanOrEqualTo(1_800_000); // 30 min
     assertThat(REDIS.command("EXISTS llm-gateway:rl:{" + user + "}:calls")).isEqualTo(":0");
   }
 
   @Test
   void theScriptIsLoadedAgainWhenRedisForgotIt() {
     RedisRateLimiter limiter = RedisRateLimiter.create(connections.connect(), RateLimits.builder()
-        .calls(RateLimit.perMinute(3)).streamStarts(null).build());
+        .calls(RateLimit.of(3, Duration.ofHours(1))).streamStarts(null).build());
     assertThat(limiter.tryAcquire(user, Operation.CHAT).allowed()).isTrue();
 
     REDIS.command("SCRIPT FLUSH");

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -129,7 +130,7 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
         last = e; // another process took the port meanwhile: try another one
       }
     }
-    throw last;
+    throw Objects.requireNonNull(last);
   }
 
   /**
