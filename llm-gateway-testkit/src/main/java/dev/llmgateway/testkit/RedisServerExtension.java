@@ -51,13 +51,23 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
   public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
 
   private static final int PORT_ATTEMPTS = 5;
+  private static final String INSTALL = "the Redis tests start their own server; install Debian's redis-server"
+      + " (apt-get install -y redis-server; .ci/setup does) or set REDIS_SERVER to its path";
 
+  private final @Nullable String executable;
   private int port;
   private @Nullable Process process;
   private final List<String> output = new ArrayList<>();
 
   /** Creates an extension; the server starts when the test class does. */
-  public RedisServerExtension() {}
+  public RedisServerExtension() {
+    this(null);
+  }
+
+  /** Creates an extension running {@code executable}; null looks it up as documented. */
+  RedisServerExtension(@Nullable String executable) {
+    this.executable = executable;
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -118,7 +128,7 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
     if (isRunning()) {
       return;
     }
-    String executable = executable();
+    String executable = this.executable != null ? this.executable : executable();
     IllegalStateException last = null;
     for (int attempt = 0; attempt < (port == 0 ? PORT_ATTEMPTS : 1); attempt++) {
       int candidate = port == 0 ? freePort() : port;
@@ -228,7 +238,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
     try {
       p = builder.start();
     } catch (IOException e) {
-      throw new IllegalStateException("could not run " + executable, e);
+      // Not an IllegalStateException: trying another port would not help.
+      throw new UncheckedIOException("could not run " + executable + ": " + INSTALL, e);
     }
     CompletableFuture<Boolean> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> drain(p, ready), "redis-server-" + candidate + "-output");
@@ -350,8 +361,6 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
         return candidate.toString();
       }
     }
-    throw new IllegalStateException("redis-server is not installed: the Redis tests start their own server."
-        + " Install Debian's redis-server (apt-get install -y redis-server; .ci/setup does) or set REDIS_SERVER"
-        + " to its path");
+    throw new IllegalStateException("redis-server is not on the PATH: " + INSTALL);
   }
 }
