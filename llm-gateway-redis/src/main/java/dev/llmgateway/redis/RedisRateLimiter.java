@@ -10,7 +10,8 @@ import dev.llmgateway.host.RateLimits;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -105,7 +106,7 @@ public final class RedisRateLimiter implements RateLimiter {
     FAIL_CLOSED
   }
 
-  private final RedisAsyncCommands<String, String> redis;
+  private final RedisClusterAsyncCommands<String, String> redis;
   private final RateLimits limits;
   private final String keyPrefix;
   private final Duration timeout;
@@ -120,8 +121,8 @@ public final class RedisRateLimiter implements RateLimiter {
   private final AtomicLong unlogged = new AtomicLong();
   private final AtomicLong nextWarn;
 
-  private RedisRateLimiter(Builder b, StatefulRedisConnection<String, String> connection) {
-    this.redis = connection.async();
+  private RedisRateLimiter(Builder b) {
+    this.redis = b.commands;
     this.limits = b.limits;
     this.keyPrefix = b.keyPrefix;
     this.timeout = b.timeout;
@@ -154,7 +155,18 @@ public final class RedisRateLimiter implements RateLimiter {
    * @return a new builder
    */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
-    return new Builder(Objects.requireNonNull(connection, "connection"));
+    return new Builder(Objects.requireNonNull(connection, "connection").async());
+  }
+
+  /**
+   * Starts a builder for a Redis Cluster, holding the defaults ({@link RateLimits#ofDefaults()}).
+   * A key's two buckets share a hash tag, so each decision runs on one node.
+   *
+   * @param connection the host's cluster connection; shared, never closed by the limiter
+   * @return a new builder
+   */
+  public static Builder builder(StatefulRedisClusterConnection<String, String> connection) {
+    return new Builder(Objects.requireNonNull(connection, "connection").async());
   }
 
   /**
@@ -324,7 +336,7 @@ public final class RedisRateLimiter implements RateLimiter {
 
   /** Builds a {@link RedisRateLimiter}. Not thread-safe. */
   public static final class Builder {
-    private final StatefulRedisConnection<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private RateLimits limits = RateLimits.ofDefaults();
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Duration timeout = DEFAULT_TIMEOUT;
@@ -332,8 +344,8 @@ public final class RedisRateLimiter implements RateLimiter {
     private Duration warnInterval = DEFAULT_WARN_INTERVAL;
     private Ticker ticker = Ticker.system();
 
-    private Builder(StatefulRedisConnection<String, String> connection) {
-      this.connection = connection;
+    private Builder(RedisClusterAsyncCommands<String, String> commands) {
+      this.commands = commands;
     }
 
     /**
@@ -418,7 +430,7 @@ public final class RedisRateLimiter implements RateLimiter {
      * @return a new limiter
      */
     public RedisRateLimiter build() {
-      return new RedisRateLimiter(this, connection);
+      return new RedisRateLimiter(this);
     }
   }
 }

@@ -4,7 +4,8 @@ import dev.llmgateway.TransportException;
 import dev.llmgateway.auth.ReplayStore;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -40,12 +41,12 @@ public final class RedisReplayStore implements ReplayStore {
   private static final String MARK = "replay check";
   private static final String FORGET = "replay forget";
 
-  private final RedisAsyncCommands<String, String> redis;
+  private final RedisClusterAsyncCommands<String, String> redis;
   private final String keyPrefix;
   private final Duration timeout;
 
   private RedisReplayStore(Builder b) {
-    this.redis = b.connection.async();
+    this.redis = b.commands;
     this.keyPrefix = b.keyPrefix;
     this.timeout = b.timeout;
   }
@@ -77,7 +78,18 @@ public final class RedisReplayStore implements ReplayStore {
    * @return a new builder
    */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
-    return new Builder(Objects.requireNonNull(connection, "connection"));
+    return new Builder(Objects.requireNonNull(connection, "connection").async());
+  }
+
+  /**
+   * Starts a builder for a Redis Cluster; its prefix has no default (say which kind of id the store
+   * holds).
+   *
+   * @param connection the host's cluster connection; shared, never closed by the store
+   * @return a new builder
+   */
+  public static Builder builder(StatefulRedisClusterConnection<String, String> connection) {
+    return new Builder(Objects.requireNonNull(connection, "connection").async());
   }
 
   /**
@@ -118,12 +130,12 @@ public final class RedisReplayStore implements ReplayStore {
 
   /** Builds a {@link RedisReplayStore}. Not thread-safe. */
   public static final class Builder {
-    private final StatefulRedisConnection<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private String keyPrefix = "";
     private Duration timeout = DEFAULT_TIMEOUT;
 
-    private Builder(StatefulRedisConnection<String, String> connection) {
-      this.connection = connection;
+    private Builder(RedisClusterAsyncCommands<String, String> commands) {
+      this.commands = commands;
     }
 
     /**

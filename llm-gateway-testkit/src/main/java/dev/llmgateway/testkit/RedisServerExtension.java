@@ -55,18 +55,32 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
       + " (apt-get install -y redis-server; .ci/setup does) or set REDIS_SERVER to its path";
 
   private final @Nullable String executable;
+  private final boolean cluster;
+  private @Nullable Path clusterDir;
   private int port;
   private @Nullable Process process;
   private final List<String> output = new ArrayList<>();
 
   /** Creates an extension; the server starts when the test class does. */
   public RedisServerExtension() {
-    this(null);
+    this(null, false);
   }
 
   /** Creates an extension running {@code executable}; null looks it up as documented. */
-  RedisServerExtension(@Nullable String executable) {
+  RedisServerExtension(@Nullable String executable, boolean cluster) {
     this.executable = executable;
+    this.cluster = cluster;
+  }
+
+  /**
+   * Returns an extension whose server is a one-node Redis Cluster holding every slot (its node
+   * file in a temporary directory, deleted after the class), for clients that speak the cluster
+   * protocol.
+   *
+   * @return a new extension
+   */
+  public static RedisServerExtension cluster() {
+    return new RedisServerExtension(null, true);
   }
 
   @Override
@@ -85,6 +99,18 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
   @Override
   public void afterAll(ExtensionContext context) {
     stop();
+    Path dir = clusterDir;
+    if (dir != null) {
+      clusterDir = null;
+      try (var files = Files.list(dir)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(file);
+        }
+        Files.deleteIfExists(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 
   /**
@@ -234,6 +260,10 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
         "--protected-mode", "yes",
         "--loglevel", "notice")
         .redirectErrorStream(true);
+    if (cluster) {
+      builder.command().addAll(List.of(
+          "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--dir", clusterDir().toString()));
+    }
     Process p;
     try {
       p = builder.start();
@@ -266,6 +296,29 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
       stop();
       throw new IllegalStateException("redis-server answered PING with " + pong);
     }
+    if (cluster) {
+      command("CLUSTER ADDSLOTSRANGE 0 16383"); // after a restart the node file has them already
+      long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+      while (!command("CLUSTER INFO").contains("cluster_state:ok")) {
+        if (System.nanoTime() > deadline) {
+          stop();
+          throw new IllegalStateException("the one-node cluster did not become ready within " + STARTUP_TIMEOUT);
+        }
+      }
+    }
+  }
+
+  private Path clusterDir() {
+    Path dir = clusterDir;
+    if (dir == null) {
+      try {
+        dir = Files.createTempDirectory("redis-cluster-");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      clusterDir = dir;
+    }
+    return dir;
   }
 
   private void drain(Process p, CompletableFuture<Boolean> ready) {

@@ -10,7 +10,7 @@ class RedisServerExtensionTest {
 
   @Test
   void aMissingRedisServerFailsSayingHowToInstallIt() {
-    RedisServerExtension redis = new RedisServerExtension("no-such-redis-server-here");
+    RedisServerExtension redis = new RedisServerExtension("no-such-redis-server-here", false);
 
     assertThatThrownBy(redis::start)
         .isInstanceOf(UncheckedIOException.class)
