@@ -2,8 +2,8 @@
  * Host-side state shared by several host instances in Redis: {@link
  * dev.llmgateway.redis.RedisRateLimiter} and {@link dev.llmgateway.redis.RedisReplayStore}.
  *
- * <p>The host passes its own Lettuce connection; nothing here creates, pools or closes one. Every
- * key starts with a configurable prefix:
+ * <p>The host passes its own Lettuce connection (standalone, Sentinel, master/replica or Redis
+ * Cluster); nothing here creates, pools or closes one. Every key starts with a configurable prefix:
  *
  * <table>
  *   <caption>Keys</caption>
