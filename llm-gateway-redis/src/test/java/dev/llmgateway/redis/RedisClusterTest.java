@@ -1,0 +1,63 @@
+package dev.llmgateway.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.llmgateway.Operation;
+import dev.llmgateway.host.RateLimit;
+import dev.llmgateway.host.RateLimits;
+import dev.llmgateway.testkit.RedisServerExtension;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The limiter and the stores over a cluster connection (a one-node cluster, which checks slots). */
+class RedisClusterTest {
+  @RegisterExtension static final RedisServerExtension REDIS = RedisServerExtension.cluster();
+
+  private RedisClusterClient client;
+  private StatefulRedisClusterConnection<String, String> connection;
+
+  @BeforeEach
+  void connect() {
+    client = RedisClusterClient.create(REDIS.uri());
+    connection = client.connect();
+  }
+
+  @AfterEach
+  void close() {
+    connection.close();
+    client.shutdown();
+  }
+
+  @Test
+  void aStreamStartTouchesBothBucketsOfOneSlotInOneScript() {
+    RedisRateLimiter limiter = RedisRateLimiter.builder(connection)
+        .limits(RateLimits.builder().calls(RateLimit.of(3, Duration.ofHours(1)))
+            .streamStarts(RateLimit.of(2, Duration.ofHours(1))).build())
+        .build();
+    String user = "user-" + UUID.randomUUID();
+
+    assertThat(limiter.tryAcquire(user, Operation.CHAT_STREAM).allowed()).isTrue();
+    assertThat(limiter.tryAcquire(user, Operation.CHAT_STREAM).allowed()).isTrue();
+    assertThat(limiter.tryAcquire(user, Operation.CHAT_STREAM).limit()).isEqualTo(RateLimits.STREAM_STARTS);
+    assertThat(limiter.tryAcquire(user, Operation.CHAT).allowed()).isTrue();
+    assertThat(limiter.tryAcquire(user, Operation.CHAT).limit()).isEqualTo(RateLimits.CALLS);
+    assertThat(limiter.failureCount()).isZero();
+  }
+
+  @Test
+  void theReplayStoreWorksOnACluster() {
+    RedisReplayStore store = RedisReplayStore.builder(connection).keyPrefix(RedisReplayStore.STREAM_TOKEN_PREFIX).build();
+    String id = UUID.randomUUID().toString();
+    Instant expiresAt = Instant.now().plus(Duration.ofMinutes(5));
+
+    assertThat(store.markUsed(id, expiresAt)).isTrue();
+    assertThat(store.markUsed(id, expiresAt)).isFalse();
+  }
+}
