@@ -33,7 +33,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -52,9 +54,19 @@ import org.slf4j.LoggerFactory;
  * browser goes away, and direct streams settled by the completion webhook (or by the ledger's
  * reaper when it never comes).
  *
- * <p>Thread-safe; one instance serves the whole host.
+ * <p>A settlement the ledger could not write after the answer was given ({@link
+ * StateStoreException}: its database or Redis failed) does not cost the user the answer: it is
+ * logged at ERROR and repeated off the request thread ({@link Builder#settlementRetry}); repeats
+ * are safe because a ledger applies at most one settlement per reservation. When every repeat
+ * fails the reservation stays pending until the ledger's reaper releases it after its lease (the
+ * charge is lost, never doubled); the host sees it in {@link #abandonedSettlements()} and {@link
+ * SettlementListener#onSettlementAbandoned}. A completion webhook whose settlement fails is not
+ * retried here: it throws, so the host answers 503 and the service redelivers it.
+ *
+ * <p>Thread-safe; one instance serves the whole host. {@link #close()} stops the thread that
+ * repeats failed settlements, if one was started.
  */
-public final class ChatGateway {
+public final class ChatGateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChatGateway.class);
 
   private final LlmGatewayClient client;
@@ -71,6 +83,7 @@ public final class ChatGateway {
   private final @Nullable Duration streamTotalTimeout;
   private final @Nullable Duration streamFirstEventTimeout;
   private final boolean strictStreams;
+  private final SettlementRetries retries;
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -94,6 +107,31 @@ public final class ChatGateway {
     this.streamTotalTimeout = b.streamTotalTimeout;
     this.streamFirstEventTimeout = b.streamFirstEventTimeout;
     this.strictStreams = b.strictStreams;
+    SettlementListener listener = b.settled;
+    this.retries = new SettlementRetries(b.settlementAttempts, b.settlementBackoff, b.settlementScheduler,
+        listener::onSettlementAbandoned);
+  }
+
+  /**
+   * Counts the settlements given up: the ledger failed on the first attempt and on every retry
+   * ({@link Builder#settlementRetry}), or the gateway was closed while they waited. Each such
+   * reservation stays pending until the ledger's reaper releases it after its lease.
+   *
+   * @return the count since the gateway was built
+   */
+  public long abandonedSettlements() {
+    return retries.abandoned();
+  }
+
+  /**
+   * Stops the thread the gateway started to repeat failed settlements (none is started until a
+   * settlement fails; a scheduler given to {@link Builder#settlementScheduler} is not shut down).
+   * Settlements still waiting for a retry are abandoned to the ledger's reaper and counted in
+   * {@link #abandonedSettlements()}. Does not close the client or the ledger. Idempotent.
+   */
+  @Override
+  public void close() {
+    retries.close();
   }
 
   /**
@@ -143,10 +181,10 @@ public final class ChatGateway {
     try {
       response = client.chat(request, user, CallOptions.withRequestId(requestId));
     } catch (RuntimeException e) {
-      release(reservation, "chat failed: " + e.getClass().getSimpleName());
+      releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
       throw e;
     }
-    commit(reservation, settlement.usageFor(Delivery.completed(request.query(), response)));
+    commitOrRetry(reservation, settlement.usageFor(Delivery.completed(request.query(), response)));
     return response;
   }
 
@@ -210,7 +248,7 @@ public final class ChatGateway {
       }
       stream = client.chatStream(request, user, options.build());
     } catch (RuntimeException e) {
-      release(reservation, "stream did not open: " + e.getClass().getSimpleName());
+      releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
       throw e;
     }
     RelayResult result;
@@ -218,7 +256,8 @@ public final class ChatGateway {
       try {
         result = relay.relay(stream, response);
       } catch (LlmGatewayException beforeTheFirstEvent) {
-        release(reservation, "stream failed before its first event: " + beforeTheFirstEvent.getClass().getSimpleName());
+        releaseOrRetry(reservation, "stream failed before its first event: "
+            + beforeTheFirstEvent.getClass().getSimpleName());
         throw beforeTheFirstEvent;
       } catch (RuntimeException unexpected) {
         settle(reservation, request, new RelayResult(RelayResult.Outcome.FAILED, null,
@@ -272,7 +311,7 @@ public final class ChatGateway {
     try {
       return streamTokens.issue(request, user, requestId);
     } catch (RuntimeException e) {
-      release(reservation, "stream token not issued: " + e.getClass().getSimpleName());
+      releaseOrRetry(reservation, "stream token not issued: " + e.getClass().getSimpleName());
       throw e;
     }
   }
@@ -293,7 +332,7 @@ public final class ChatGateway {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Map<String, ? extends List<String>> headers, byte[] rawBody) {
-    return settle(verifier().verify(headers, rawBody));
+    return settleOrForget(verifier().verify(headers, rawBody));
   }
 
   /**
@@ -309,7 +348,26 @@ public final class ChatGateway {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Function<String, @Nullable String> headers, byte[] rawBody) {
-    return settle(verifier().verify(headers, rawBody));
+    return settleOrForget(verifier().verify(headers, rawBody));
+  }
+
+  /**
+   * Settles a verified webhook; when that fails (a {@link StateStoreException}: answer 503), its id
+   * is forgotten so that the service's redelivery is settled rather than taken for a duplicate.
+   */
+  private WebhookOutcome settleOrForget(VerifiedWebhook webhook) {
+    try {
+      return settle(webhook);
+    } catch (RuntimeException e) {
+      if (!webhook.isDuplicate()) {
+        try {
+          verifier().forget(webhook.id());
+        } catch (RuntimeException forgetFailed) {
+          e.addSuppressed(forgetFailed);
+        }
+      }
+      throw e;
+    }
   }
 
   private WebhookVerifier verifier() {
@@ -498,15 +556,41 @@ public final class ChatGateway {
   /** Prices the usage and charges exactly that ({@link CreditLedger#commit(Reservation, long)}). */
   private Settlement commit(Reservation reservation, Usage usage) {
     long credits = pricing.credits(reservation.operation(), usage);
-    Settlement settlement = ledger.commit(reservation, credits);
-    return reported(reservation, settlement, settlement == Settlement.COMMITTED ? credits : 0);
+    return reported(reservation, ledger.commit(reservation, credits), credits);
   }
 
   private Settlement release(Reservation reservation, String reason) {
     return reported(reservation, ledger.release(reservation, reason), 0);
   }
 
-  private Settlement reported(Reservation reservation, Settlement settlement, long creditsCharged) {
+  /** Commits as {@link #commit} does; a store failure is logged and retried, not thrown. */
+  private void commitOrRetry(Reservation reservation, Usage usage) {
+    long credits = pricing.credits(reservation.operation(), usage);
+    settleOrRetry(reservation, () -> ledger.commit(reservation, credits), credits);
+  }
+
+  /** Releases as {@link #release} does; a store failure is logged and retried, not thrown. */
+  private void releaseOrRetry(Reservation reservation, String reason) {
+    settleOrRetry(reservation, () -> ledger.release(reservation, reason), 0);
+  }
+
+  private void settleOrRetry(Reservation reservation, Supplier<Settlement> attempt, long credits) {
+    Settlement settlement;
+    try {
+      settlement = attempt.get();
+    } catch (StateStoreException e) {
+      // The message of a store failure names the operation and SQLState or Redis error, no secret.
+      LOG.error("Settlement of reservation {} (request {}) could not be written: {}; retrying off the request thread",
+          reservation.id(), reservation.requestId(), e.getMessage());
+      retries.retry(reservation, attempt, s -> reported(reservation, s, credits), e);
+      return;
+    }
+    reported(reservation, settlement, credits);
+  }
+
+  /** Tells the listener; {@code credits} counts only when {@code settlement} is a commit that applied. */
+  private Settlement reported(Reservation reservation, Settlement settlement, long credits) {
+    long creditsCharged = settlement == Settlement.COMMITTED ? credits : 0;
     try {
       settled.onSettlement(new SettlementEvent(reservation, settlement, creditsCharged));
     } catch (RuntimeException e) {
@@ -528,9 +612,10 @@ public final class ChatGateway {
     }
     Usage usage = settlement.usageFor(delivery);
     if (usage.totalTokens() == 0) {
-      release(reservation, "stream " + result.outcome().name().toLowerCase(java.util.Locale.ROOT) + " with nothing delivered");
+      releaseOrRetry(reservation, "stream " + result.outcome().name().toLowerCase(java.util.Locale.ROOT)
+          + " with nothing delivered");
     } else {
-      commit(reservation, usage);
+      commitOrRetry(reservation, usage);
     }
   }
 
@@ -566,6 +651,12 @@ public final class ChatGateway {
     UNKNOWN_REQUEST
   }
 
+  /** Retries of a settlement the ledger could not write, unless {@link Builder#settlementRetry} says otherwise. */
+  public static final int DEFAULT_SETTLEMENT_ATTEMPTS = 5;
+
+  /** Wait before the first retry of a failed settlement (then doubled): 1, 2, 4, 8, 16 seconds. */
+  public static final Duration DEFAULT_SETTLEMENT_BACKOFF = Duration.ofSeconds(1);
+
   /** Builds a {@link ChatGateway}. Not thread-safe. */
   public static final class Builder {
     private @Nullable LlmGatewayClient client;
@@ -585,8 +676,49 @@ public final class ChatGateway {
     private @Nullable Duration streamTotalTimeout;
     private @Nullable Duration streamFirstEventTimeout;
     private boolean strictStreams;
+    private int settlementAttempts = DEFAULT_SETTLEMENT_ATTEMPTS;
+    private Duration settlementBackoff = DEFAULT_SETTLEMENT_BACKOFF;
+    private @Nullable ScheduledExecutorService settlementScheduler;
 
     private Builder() {}
+
+    /**
+     * Sets how a settlement the ledger could not write ({@link StateStoreException}) after a chat
+     * answered or a stream ended is repeated: up to {@code attempts} more times, the first after
+     * {@code backoff}, each next after twice the previous wait (at most a minute). Keep the total
+     * well under the ledger's lease, after which the reaper releases the reservation. Default
+     * {@link #DEFAULT_SETTLEMENT_ATTEMPTS} retries from {@link #DEFAULT_SETTLEMENT_BACKOFF}.
+     *
+     * @param attempts retries after the first failure, 0 (give up at once) to 100
+     * @param backoff the first wait, zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code attempts} is out of range or {@code backoff} negative
+     */
+    public Builder settlementRetry(int attempts, Duration backoff) {
+      if (attempts < 0 || attempts > 100) {
+        throw new IllegalArgumentException("attempts must be 0 to 100: " + attempts);
+      }
+      Objects.requireNonNull(backoff, "backoff");
+      if (backoff.isNegative()) {
+        throw new IllegalArgumentException("backoff must not be negative: " + backoff);
+      }
+      this.settlementAttempts = attempts;
+      this.settlementBackoff = backoff;
+      return this;
+    }
+
+    /**
+     * Sets the scheduler that runs the {@linkplain #settlementRetry retries} of failed settlements.
+     * Default: one daemon thread the gateway starts at the first failure and stops in {@link
+     * ChatGateway#close()}. A scheduler given here is the host's: the gateway never shuts it down.
+     *
+     * @param scheduler runs the retries; its tasks call the ledger
+     * @return this builder
+     */
+    public Builder settlementScheduler(ScheduledExecutorService scheduler) {
+      this.settlementScheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
 
     /**
      * Sets whether a {@linkplain #stream stream} whose {@code data} is not JSON fails (with {@link

@@ -18,4 +18,16 @@ public interface SettlementListener {
    * @param event the reservation, what its settlement did and the credits it charged
    */
   void onSettlement(SettlementEvent event);
+
+  /**
+   * Told that a settlement was given up: the ledger failed ({@link StateStoreException}) on the
+   * first attempt and on every {@linkplain ChatGateway.Builder#settlementRetry retry}, or the
+   * gateway was closed while it waited. The reservation stays pending until the ledger's reaper
+   * releases it after its lease: the call's charge is lost, never doubled. Called on the retry
+   * thread; the default does nothing (the gateway logs it at ERROR and counts it in {@link
+   * ChatGateway#abandonedSettlements()}).
+   *
+   * @param reservation the reservation left pending
+   */
+  default void onSettlementAbandoned(Reservation reservation) {}
 }
