@@ -690,17 +690,17 @@ public final class ChatGateway implements AutoCloseable {
      * {@link #DEFAULT_SETTLEMENT_ATTEMPTS} retries from {@link #DEFAULT_SETTLEMENT_BACKOFF}.
      *
      * @param attempts retries after the first failure, 0 (give up at once) to 100
-     * @param backoff the first wait, zero or positive
+     * @param backoff the first wait, zero to one minute
      * @return this builder
-     * @throws IllegalArgumentException if {@code attempts} is out of range or {@code backoff} negative
+     * @throws IllegalArgumentException if {@code attempts} or {@code backoff} is out of range
      */
     public Builder settlementRetry(int attempts, Duration backoff) {
       if (attempts < 0 || attempts > 100) {
         throw new IllegalArgumentException("attempts must be 0 to 100: " + attempts);
       }
       Objects.requireNonNull(backoff, "backoff");
-      if (backoff.isNegative()) {
-        throw new IllegalArgumentException("backoff must not be negative: " + backoff);
+      if (backoff.isNegative() || backoff.compareTo(Duration.ofMinutes(1)) > 0) {
+        throw new IllegalArgumentException("backoff must be zero to one minute: " + backoff);
       }
       this.settlementAttempts = attempts;
       this.settlementBackoff = backoff;

@@ -6,7 +6,8 @@ package dev.llmgateway.host;
  * CreditLedger}. Set with {@link ChatGateway.Builder#settlementListener(SettlementListener)}.
  *
  * <p>Called once per settlement call, on the thread that settles (the caller's for a chat, the
- * relay's for a stream, the webhook handler's for a direct stream), after the ledger has answered.
+ * relay's for a stream, the webhook handler's for a direct stream, the gateway's retry thread
+ * for a settlement repeated after a store failure), after the ledger has answered.
  * It must be thread-safe and must not block; what it throws is logged and ignored (the settlement
  * stands).
  */

@@ -3,6 +3,7 @@ package dev.llmgateway.host;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -67,7 +68,8 @@ final class SettlementRetries implements AutoCloseable {
     Duration delay = backoff.multipliedBy(1L << Math.min(attempt.number - 1, 20));
     long delayNanos = (delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay).toNanos();
     try {
-      java.util.concurrent.Future<?> unused = scheduler().schedule(attempt, delayNanos, TimeUnit.NANOSECONDS); // Attempt catches all
+      // Attempt catches what the ledger throws, so the future holds nothing worth reading.
+      Future<?> unused = scheduler().schedule(attempt, delayNanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       abandon(attempt.reservation, "the gateway is closed", failure);
     }
@@ -118,7 +120,7 @@ final class SettlementRetries implements AutoCloseable {
     }
     List<Runnable> waiting = executor.shutdownNow();
     for (Runnable task : waiting) {
-      if (task instanceof java.util.concurrent.Future<?> future) {
+      if (task instanceof Future<?> future) {
         future.cancel(false);
       }
     }

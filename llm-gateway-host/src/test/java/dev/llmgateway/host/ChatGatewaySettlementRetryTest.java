@@ -213,7 +213,7 @@ class ChatGatewaySettlementRetryTest {
   void closeStopsTheRetryThreadAndAbandonsWhatWaits() throws Exception {
     service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     ledger.commitFailures.set(Integer.MAX_VALUE);
-    ChatGateway gateway = gateway().settlementRetry(5, Duration.ofHours(1)).build();
+    ChatGateway gateway = gateway().settlementRetry(5, Duration.ofMinutes(1)).build();
     assertThat(gateway.chat(USER, ChatRequest.of("hi")).answer()).isEqualTo("ok");
     Optional<Thread> retryThread = Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().equals(SettlementRetries.THREAD_NAME)).findFirst();
@@ -228,6 +228,18 @@ class ChatGatewaySettlementRetryTest {
     assertThat(ledger.commitCalls.get()).isEqualTo(1);
     assertThat(ledger.memory.pendingCount()).isEqualTo(1); // for the reaper
     gateway.close(); // idempotent
+  }
+
+  @Test
+  void settlementRetrySettingsOutOfRangeAreRefusedWithTheirName() {
+    assertThat(catchThrowable(() -> ChatGateway.builder().settlementRetry(-1, Duration.ZERO)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attempts");
+    assertThat(catchThrowable(() -> ChatGateway.builder().settlementRetry(101, Duration.ZERO)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attempts");
+    assertThat(catchThrowable(() -> ChatGateway.builder().settlementRetry(1, Duration.ofSeconds(-1))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("backoff");
+    assertThat(catchThrowable(() -> ChatGateway.builder().settlementRetry(1, Duration.ofMinutes(2))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("backoff");
   }
 
   private static byte[] completion(String requestId) {
