@@ -44,13 +44,11 @@ import org.junit.jupiter.api.Test;
  * settlement failed is answered 503 and its redelivery is charged once.
  */
 class ChatGatewaySettlementRetryTest {
-  private static final UserContext USER = UserContext.builder().userId("u1").companyId("c1").role("recruiter").build();
-  private static final String CHAT = "{\"session_id\":\"s\",\"message_id\":\"m\",\"intent\":\"chat\",\"answer\":\"ok\","
-      + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}";
-  private static final String SESSION = "data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n";
-  private static final String TOKEN = "data: {\"type\":\"token\",\"content\":\"" + "word ".repeat(100) + "\"}\n\n";
-  private static final String DONE = "data: {\"type\":\"done\",\"finish_reason\":\"stop\","
-      + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}\n\ndata: [DONE]\n\n";
+  private static final UserContext USER = ChatGatewayTest.USER;
+  private static final String CHAT = ChatGatewayTest.CHAT;
+  private static final String SESSION = ChatGatewayTest.SESSION;
+  private static final String TOKEN = ChatGatewayTest.TOKEN;
+  private static final String DONE = ChatGatewayTest.DONE;
   private static final WebhookSecret SECRET =
       WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
 

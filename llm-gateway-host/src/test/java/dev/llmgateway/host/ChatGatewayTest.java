@@ -39,12 +39,12 @@ import org.junit.jupiter.api.Test;
 
 /** Every path of a call settles its reservation exactly once, and nothing overspends. */
 class ChatGatewayTest {
-  private static final UserContext USER = UserContext.builder().userId("u1").companyId("c1").role("recruiter").build();
-  private static final String CHAT = "{\"session_id\":\"s\",\"message_id\":\"m\",\"intent\":\"chat\",\"answer\":\"ok\","
+  static final UserContext USER = UserContext.builder().userId("u1").companyId("c1").role("recruiter").build();
+  static final String CHAT = "{\"session_id\":\"s\",\"message_id\":\"m\",\"intent\":\"chat\",\"answer\":\"ok\","
       + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}";
-  private static final String SESSION = "data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n";
-  private static final String TOKEN = "data: {\"type\":\"token\",\"content\":\"" + "word ".repeat(100) + "\"}\n\n";
-  private static final String DONE = "data: {\"type\":\"done\",\"finish_reason\":\"stop\","
+  static final String SESSION = "data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n";
+  static final String TOKEN = "data: {\"type\":\"token\",\"content\":\"" + "word ".repeat(100) + "\"}\n\n";
+  static final String DONE = "data: {\"type\":\"done\",\"finish_reason\":\"stop\","
       + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}\n\ndata: [DONE]\n\n";
 
   private final MockWebServer service = new MockWebServer();
