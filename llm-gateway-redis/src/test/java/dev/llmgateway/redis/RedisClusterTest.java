@@ -7,6 +7,7 @@ import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.testkit.RedisServerExtension;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,6 +73,34 @@ class RedisClusterTest {
       left++;
     }
     assertThat(left).isEqualTo(5 - 2);
+  }
+
+  @Test
+  void keysInOneSlotAreStillDecidedAllOrNothingInOneScript() {
+    RedisRateLimiter limiter = RedisRateLimiter.builder(connection)
+        .limits(RateLimits.builder().calls(RateLimit.of(1, Duration.ofHours(1))).streamStarts(null).build())
+        .limits("ip:", RateLimits.builder().calls(RateLimit.of(5, Duration.ofHours(1))).streamStarts(null).build())
+        .build();
+    String run = UUID.randomUUID().toString();
+    String ip = "ip:" + run;
+    int slot = SlotHash.getSlot(RedisRateLimiter.DEFAULT_KEY_PREFIX + "{" + ip + "}:calls");
+    String user = null;
+    for (int i = 0; user == null; i++) { // about one in 16384 names shares the slot: a few thousand tries
+      String candidate = "user:" + i + "-" + run;
+      if (SlotHash.getSlot(RedisRateLimiter.DEFAULT_KEY_PREFIX + "{" + candidate + "}:calls") == slot) {
+        user = candidate;
+      }
+    }
+    List<String> keys = List.of(ip, user);
+
+    assertThat(limiter.tryAcquireAll(keys, Operation.CHAT).allowed()).isTrue();
+    assertThat(limiter.tryAcquireAll(keys, Operation.CHAT).limit()).isEqualTo(RateLimits.CALLS);
+    assertThat(limiter.failureCount()).isZero();
+    int left = 0;
+    while (limiter.tryAcquire(ip, Operation.CHAT).allowed()) {
+      left++;
+    }
+    assertThat(left).isEqualTo(5 - 1);
   }
 
   @Test
