@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * InMemoryRateLimiter#tryAcquireAll} does.
  *
  * <p><b>Namespaces.</b> {@link Builder#limits(String, RateLimits)} gives the keys of one namespace
- * (the text up to and including the first {@code :}, see {@link dev.llmgateway.host.RateLimitKeys})
+ * (a prefix ending with {@code :}, such as {@code ip:}; see {@link dev.llmgateway.host.RateLimitKeys})
  * their own limits, as {@link InMemoryRateLimiter.Builder#limits(String, RateLimits)} does: a key
  * takes the limits of the longest namespace it starts with, else {@link Builder#limits(RateLimits)}.
  *
