@@ -7,13 +7,19 @@ import dev.llmgateway.host.InMemoryRateLimiter;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.RateLimits;
+import dev.llmgateway.host.internal.Keys;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -39,6 +45,27 @@ import org.slf4j.LoggerFactory;
  * <prefix>{<key>}:stream_starts} (prefix default {@link #DEFAULT_KEY_PREFIX}); the braces are a
  * Redis Cluster hash tag, so a key's two buckets live on one node. Each bucket key expires when the
  * bucket is full again (a full bucket and a missing key decide alike), so idle keys vanish.
+ *
+ * <p><b>Several keys, all or nothing.</b> A call counted against several keys ({@link
+ * #tryAcquireAll}, e.g. {@code user:123} and {@code ip:192.0.2.1}) is decided by one script over
+ * every bucket of every key, in one round trip: the script checks all of them first and writes
+ * none unless all allow the call, so a call refused by one key takes nothing from the others. The
+ * refusal names the limit with the longest wait over all the keys, as {@link
+ * InMemoryRateLimiter#tryAcquireAll} does.
+ *
+ * <p><b>Namespaces.</b> {@link Builder#limits(String, RateLimits)} gives the keys of one namespace
+ * (a prefix ending with {@code :}, such as {@code ip:}; see {@link dev.llmgateway.host.RateLimitKeys})
+ * their own limits, as {@link InMemoryRateLimiter.Builder#limits(String, RateLimits)} does: a key
+ * takes the limits of the longest namespace it starts with, else {@link Builder#limits(RateLimits)}.
+ *
+ * <p><b>Redis Cluster.</b> A script may only touch keys of one hash slot, and the buckets of
+ * different keys (different users, an address) usually lie in different slots. On a cluster
+ * connection a call whose keys all lie in one slot is still one script; otherwise this limiter
+ * decides key by key, one script per key in the given order, stopping at the first refusal (the
+ * semantics of {@link RateLimiter#tryAcquireAll}'s default): each key's decision is exact and
+ * atomic, but <b>not all or nothing</b> across keys, since a refusal by a later key leaves the
+ * permits of the earlier keys taken. List the key most likely to refuse first, or use a standalone
+ * (or Sentinel, or master/replica) connection where every guarantee above holds.
  *
  * <p><b>Failures.</b> When Redis fails or does not answer within the {@linkplain
  * Builder#timeout timeout}, the {@link FailurePolicy} decides. The default is {@link
@@ -108,14 +135,17 @@ public final class RedisRateLimiter implements RateLimiter {
 
   private final RedisClusterAsyncCommands<String, String> redis;
   private final RateLimits limits;
+  private final Map<String, RateLimits> namespaceLimits;
+  private final String[] namespaces;
+  private final Args[] namespaceArgs;
+  private final Args defaultArgs;
+  private final boolean cluster;
   private final String keyPrefix;
   private final Duration timeout;
   private final FailurePolicy failurePolicy;
   private final Ticker ticker;
   private final long warnIntervalNanos;
   private final String sha;
-  private final String @Nullable [] callArgs;
-  private final String @Nullable [] streamArgs;
   private final AtomicLong failOpen = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong unlogged = new AtomicLong();
@@ -123,7 +153,17 @@ public final class RedisRateLimiter implements RateLimiter {
 
   private RedisRateLimiter(Builder b) {
     this.redis = b.commands;
+    this.cluster = b.cluster;
     this.limits = b.limits;
+    this.namespaceLimits = Collections.unmodifiableMap(new LinkedHashMap<>(b.namespaceLimits));
+    List<String> names = new ArrayList<>(namespaceLimits.keySet());
+    names.sort((x, y) -> Integer.compare(y.length(), x.length()));
+    this.namespaces = names.toArray(new String[0]);
+    this.namespaceArgs = new Args[namespaces.length];
+    for (int i = 0; i < namespaces.length; i++) {
+      namespaceArgs[i] = new Args(Objects.requireNonNull(namespaceLimits.get(namespaces[i])));
+    }
+    this.defaultArgs = new Args(limits);
     this.keyPrefix = b.keyPrefix;
     this.timeout = b.timeout;
     this.failurePolicy = b.failurePolicy;
@@ -131,10 +171,6 @@ public final class RedisRateLimiter implements RateLimiter {
     this.warnIntervalNanos = b.warnInterval.toNanos();
     this.nextWarn = new AtomicLong(ticker.read());
     this.sha = redis.digest(SCRIPT);
-    RateLimit calls = limits.calls();
-    RateLimit streams = limits.streamStarts();
-    this.callArgs = calls == null ? null : args(calls);
-    this.streamArgs = streams == null ? null : args(streams);
   }
 
   /**
@@ -155,27 +191,39 @@ public final class RedisRateLimiter implements RateLimiter {
    * @return a new builder
    */
   public static Builder builder(StatefulRedisConnection<String, String> connection) {
-    return new Builder(Objects.requireNonNull(connection, "connection").async());
+    return new Builder(Objects.requireNonNull(connection, "connection").async(), false);
   }
 
   /**
    * Starts a builder for a Redis Cluster, holding the defaults ({@link RateLimits#ofDefaults()}).
-   * A key's two buckets share a hash tag, so each decision runs on one node.
+   * A key's two buckets share a hash tag, so each decision runs on one node; a call counted
+   * against keys in different slots is decided key by key, not all or nothing (see the class
+   * documentation).
    *
    * @param connection the host's cluster connection; shared, never closed by the limiter
    * @return a new builder
    */
   public static Builder builder(StatefulRedisClusterConnection<String, String> connection) {
-    return new Builder(Objects.requireNonNull(connection, "connection").async());
+    return new Builder(Objects.requireNonNull(connection, "connection").async(), true);
   }
 
   /**
-   * Returns the limits this limiter applies.
+   * Returns the limits this limiter applies to keys of no namespace given its own.
    *
    * @return the limits
    */
   public RateLimits limits() {
     return limits;
+  }
+
+  /**
+   * Returns the limits of the namespaces given their own ({@link Builder#limits(String,
+   * RateLimits)}).
+   *
+   * @return an unmodifiable map from namespace (e.g. {@code ip:}) to its limits
+   */
+  public Map<String, RateLimits> namespaceLimits() {
+    return namespaceLimits;
   }
 
   /**
@@ -236,35 +284,74 @@ public final class RedisRateLimiter implements RateLimiter {
    */
   public CompletionStage<Decision> tryAcquireAsync(String key, Operation operation) {
     Objects.requireNonNull(key, "key");
+    return tryAcquireAllAsync(List.of(key), operation);
+  }
+
+  /**
+   * Decides one call counted against every key in {@code keys}, all or nothing, waiting at most
+   * about the {@linkplain Builder#timeout timeout} for Redis (then the failure policy decides and
+   * the command is cancelled, so it never runs later). One script, one round trip: every bucket
+   * of every key is checked before any is written, and none is written unless all allow the call.
+   * On a Redis Cluster connection, keys in different hash slots are decided key by key instead
+   * (see the class documentation).
+   *
+   * @param keys whom to count the call against; duplicates count once; empty allows the call
+   * @param operation the call; {@link Operation#CHAT_STREAM} also counts as a stream start
+   * @return the decision; a refusal names the limit with the longest wait over all keys and took
+   *     nothing; under {@link FailurePolicy#FAIL_OPEN} an allowing one when Redis failed
+   * @throws TransportException (retryable) under {@link FailurePolicy#FAIL_CLOSED} when Redis
+   *     failed or did not answer in time
+   * @throws NullPointerException if {@code keys}, a key or {@code operation} is null
+   */
+  @Override
+  public Decision tryAcquireAll(List<String> keys, Operation operation) {
+    return RedisCalls.await(tryAcquireAllAsync(keys, operation), timeout.multipliedBy(2).plusSeconds(1), WHAT);
+  }
+
+  /**
+   * Decides one call counted against every key in {@code keys} without blocking, as {@link
+   * #tryAcquireAll} does. The stage completes on Lettuce's I/O thread (or, after the {@linkplain
+   * Builder#timeout timeout}, on the JDK's timer thread): do not block in what is chained on it.
+   *
+   * @param keys whom to count the call against; duplicates count once; empty allows the call
+   * @param operation the call; {@link Operation#CHAT_STREAM} also counts as a stream start
+   * @return the decision; under {@link FailurePolicy#FAIL_OPEN} an allowing one when Redis failed;
+   *     under {@link FailurePolicy#FAIL_CLOSED} it completes exceptionally with a retryable {@link
+   *     TransportException} when Redis failed or did not answer in time
+   * @throws NullPointerException if {@code keys}, a key or {@code operation} is null
+   */
+  public CompletionStage<Decision> tryAcquireAllAsync(List<String> keys, Operation operation) {
+    Objects.requireNonNull(keys, "keys");
     Objects.requireNonNull(operation, "operation");
-    String @Nullable [] streams = RateLimits.isStreamStart(operation) ? streamArgs : null;
-    String @Nullable [] calls = callArgs;
-    if (calls == null && streams == null) {
+    List<String> distinct = Keys.distinct(keys);
+    boolean stream = RateLimits.isStreamStart(operation);
+    int n = distinct.size();
+    // Per key: the index of its calls bucket and of its stream bucket in the script's KEYS, or -1.
+    int[] callsAt = new int[n];
+    int[] streamsAt = new int[n];
+    List<String> bucketKeys = new ArrayList<>(2 * n);
+    List<String> args = new ArrayList<>(4 * n);
+    for (int k = 0; k < n; k++) {
+      String key = distinct.get(k);
+      Args a = argsFor(key);
+      String tag = keyPrefix + "{" + key + "}:";
+      callsAt[k] = a.calls == null ? -1 : add(bucketKeys, args, tag + RateLimits.CALLS, a.calls);
+      String[] streams = a.streams;
+      streamsAt[k] = stream && streams != null ? add(bucketKeys, args, tag + RateLimits.STREAM_STARTS, streams) : -1;
+    }
+    if (bucketKeys.isEmpty()) {
       return CompletableFuture.completedFuture(Decision.allow());
     }
-    boolean both = calls != null && streams != null;
-    String[] keys = new String[both ? 2 : 1];
-    String[] args = new String[both ? 4 : 2];
-    int i = 0;
-    String tag = keyPrefix + "{" + key + "}:";
-    if (calls != null) {
-      keys[0] = tag + RateLimits.CALLS;
-      args[0] = calls[0];
-      args[1] = calls[1];
-      i = 1;
+    if (cluster && n > 1 && !oneSlot(bucketKeys)) {
+      return oneByOne(distinct, 0, operation);
     }
-    if (streams != null) {
-      keys[i] = tag + RateLimits.STREAM_STARTS;
-      args[2 * i] = streams[0];
-      args[2 * i + 1] = streams[1];
-    }
-    boolean hasCalls = calls != null;
-    boolean hasStreams = streams != null;
+    String[] keyArray = bucketKeys.toArray(new String[0]);
+    String[] argArray = args.toArray(new String[0]);
     // The command in flight, cancelled when the decision fails: a script that timed out while
     // Lettuce was reconnecting must not run later and take a permit for a call already decided.
     AtomicReference<CompletableFuture<List<Object>>> inFlight = new AtomicReference<>();
     CompletableFuture<List<Object>> first =
-        redis.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+        redis.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keyArray, argArray).toCompletableFuture();
     inFlight.set(first);
     return first
         .exceptionallyCompose(error -> {
@@ -272,11 +359,11 @@ public final class RedisRateLimiter implements RateLimiter {
             return CompletableFuture.failedFuture(error);
           }
           CompletableFuture<List<Object>> again =
-              redis.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
+              redis.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keyArray, argArray).toCompletableFuture();
           inFlight.set(again);
           return again;
         })
-        .thenApply(reply -> decision(reply, hasCalls, hasStreams))
+        .thenApply(reply -> decision(reply, callsAt, streamsAt))
         .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
         .exceptionally(e -> {
           CompletableFuture<List<Object>> command = inFlight.get();
@@ -287,20 +374,75 @@ public final class RedisRateLimiter implements RateLimiter {
         });
   }
 
-  @Override
-  public String toString() {
-    return "RedisRateLimiter{" + limits + ", keyPrefix=" + keyPrefix + ", failurePolicy=" + failurePolicy + "}";
+  /** Cluster, keys in several slots: one script per key, from {@code from}, up to the first refusal. */
+  private CompletionStage<Decision> oneByOne(List<String> keys, int from, Operation operation) {
+    if (from == keys.size()) {
+      return CompletableFuture.completedFuture(Decision.allow());
+    }
+    return tryAcquireAllAsync(List.of(keys.get(from)), operation)
+        .thenCompose(d -> d.allowed() ? oneByOne(keys, from + 1, operation) : CompletableFuture.completedFuture(d));
   }
 
-  private static Decision decision(List<Object> reply, boolean hasCalls, boolean hasStreams) {
+  private static boolean oneSlot(List<String> bucketKeys) {
+    int slot = SlotHash.getSlot(bucketKeys.get(0));
+    for (int i = 1; i < bucketKeys.size(); i++) {
+      if (SlotHash.getSlot(bucketKeys.get(i)) != slot) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int add(List<String> bucketKeys, List<String> args, String bucketKey, String[] bucketArgs) {
+    bucketKeys.add(bucketKey);
+    args.add(bucketArgs[0]);
+    args.add(bucketArgs[1]);
+    return bucketKeys.size() - 1;
+  }
+
+  /** The buckets of a key: those of the longest namespace it starts with, else the defaults. */
+  private Args argsFor(String key) {
+    for (int i = 0; i < namespaces.length; i++) {
+      if (key.startsWith(namespaces[i])) {
+        return namespaceArgs[i];
+      }
+    }
+    return defaultArgs;
+  }
+
+  @Override
+  public String toString() {
+    return "RedisRateLimiter{" + limits + (namespaceLimits.isEmpty() ? "" : ", namespaces=" + namespaceLimits)
+        + ", keyPrefix=" + keyPrefix + ", failurePolicy=" + failurePolicy + "}";
+  }
+
+  /**
+   * The decision from the script's reply ({@code allowed}, then each bucket's wait in µs): per key
+   * as {@link InMemoryRateLimiter} decides (stream starts on a tie), then the longest wait over the
+   * keys (the first such key on a tie).
+   */
+  private static Decision decision(List<Object> reply, int[] callsAt, int[] streamsAt) {
     if (number(reply, 0) == 1) {
       return Decision.allow();
     }
-    long callsWait = hasCalls ? number(reply, 1) : 0;
-    long streamsWait = hasStreams ? number(reply, hasCalls ? 2 : 1) : 0;
-    return streamsWait >= callsWait
-        ? Decision.deny(RateLimits.STREAM_STARTS, Duration.ofNanos(Math.multiplyExact(streamsWait, 1000L)))
-        : Decision.deny(RateLimits.CALLS, Duration.ofNanos(Math.multiplyExact(callsWait, 1000L)));
+    @Nullable Decision worst = null;
+    for (int k = 0; k < callsAt.length; k++) {
+      long callsWait = callsAt[k] < 0 ? 0 : number(reply, callsAt[k] + 1);
+      long streamsWait = streamsAt[k] < 0 ? 0 : number(reply, streamsAt[k] + 1);
+      if (callsWait <= 0 && streamsWait <= 0) {
+        continue;
+      }
+      Decision refused = streamsWait >= callsWait
+          ? Decision.deny(RateLimits.STREAM_STARTS, Duration.ofNanos(Math.multiplyExact(streamsWait, 1000L)))
+          : Decision.deny(RateLimits.CALLS, Duration.ofNanos(Math.multiplyExact(callsWait, 1000L)));
+      if (worst == null || refused.retryAfter().compareTo(worst.retryAfter()) > 0) {
+        worst = refused;
+      }
+    }
+    if (worst == null) {
+      throw new IllegalStateException("unexpected reply from the rate limit script: " + reply);
+    }
+    return worst;
   }
 
   private static long number(List<Object> reply, int index) {
@@ -328,6 +470,19 @@ public final class RedisRateLimiter implements RateLimiter {
     return Decision.allow();
   }
 
+  /** The script's arguments for the buckets of one {@link RateLimits}. */
+  private static final class Args {
+    final String @Nullable [] calls;
+    final String @Nullable [] streams;
+
+    Args(RateLimits limits) {
+      RateLimit callLimit = limits.calls();
+      RateLimit streamLimit = limits.streamStarts();
+      this.calls = callLimit == null ? null : args(callLimit);
+      this.streams = streamLimit == null ? null : args(streamLimit);
+    }
+  }
+
   private static String[] args(RateLimit limit) {
     long intervalMicros = Math.max(1, limit.period().toNanos() / limit.permits() / 1000);
     long tolerance = Math.multiplyExact(intervalMicros, (long) limit.burst() - 1);
@@ -337,15 +492,18 @@ public final class RedisRateLimiter implements RateLimiter {
   /** Builds a {@link RedisRateLimiter}. Not thread-safe. */
   public static final class Builder {
     private final RedisClusterAsyncCommands<String, String> commands;
+    private final boolean cluster;
     private RateLimits limits = RateLimits.ofDefaults();
+    private final Map<String, RateLimits> namespaceLimits = new LinkedHashMap<>();
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Duration timeout = DEFAULT_TIMEOUT;
     private FailurePolicy failurePolicy = DEFAULT_FAILURE_POLICY;
     private Duration warnInterval = DEFAULT_WARN_INTERVAL;
     private Ticker ticker = Ticker.system();
 
-    private Builder(RedisClusterAsyncCommands<String, String> commands) {
+    private Builder(RedisClusterAsyncCommands<String, String> commands, boolean cluster) {
       this.commands = commands;
+      this.cluster = cluster;
     }
 
     /**
@@ -356,6 +514,28 @@ public final class RedisRateLimiter implements RateLimiter {
      */
     public Builder limits(RateLimits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Sets other limits for the keys of one namespace, e.g. stream starts per client address
+     * ({@link dev.llmgateway.host.RateLimitKeys#CLIENT_ADDRESS}) or calls per company ({@link
+     * dev.llmgateway.host.RateLimitKeys#COMPANY}), as {@link InMemoryRateLimiter.Builder#limits(String,
+     * RateLimits)} does. A key takes the limits of the longest namespace it starts with, else those
+     * of {@link #limits(RateLimits)}. Setting a namespace again replaces its limits.
+     *
+     * @param namespace the keys' prefix, ending with {@code :}
+     * @param limits the limits of its keys
+     * @return this builder
+     * @throws IllegalArgumentException if {@code namespace} is only {@code :} or does not end with one
+     */
+    public Builder limits(String namespace, RateLimits limits) {
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(limits, "limits");
+      if (namespace.length() < 2 || !namespace.endsWith(":")) {
+        throw new IllegalArgumentException("namespace must end with ':', e.g. \"ip:\": " + namespace);
+      }
+      namespaceLimits.put(namespace, limits);
       return this;
     }
 

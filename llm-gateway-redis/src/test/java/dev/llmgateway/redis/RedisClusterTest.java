@@ -7,9 +7,11 @@ import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.testkit.RedisServerExtension;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +51,56 @@ class RedisClusterTest {
     assertThat(limiter.tryAcquire(user, Operation.CHAT).allowed()).isTrue();
     assertThat(limiter.tryAcquire(user, Operation.CHAT).limit()).isEqualTo(RateLimits.CALLS);
     assertThat(limiter.failureCount()).isZero();
+  }
+
+  @Test
+  void keysInDifferentSlotsAreDecidedKeyByKeyAsDocumented() {
+    RedisRateLimiter limiter = RedisRateLimiter.builder(connection)
+        .limits(RateLimits.builder().calls(RateLimit.of(1, Duration.ofHours(1))).streamStarts(null).build())
+        .limits("ip:", RateLimits.builder().calls(RateLimit.of(5, Duration.ofHours(1))).streamStarts(null).build())
+        .build();
+    String run = UUID.randomUUID().toString();
+    String ip = "ip:" + run;
+    List<String> keys = List.of(ip, "user:" + run);
+
+    // No CROSSSLOT failure: one script per key, in order, up to the first refusal.
+    assertThat(limiter.tryAcquireAll(keys, Operation.CHAT).allowed()).isTrue();
+    assertThat(limiter.tryAcquireAll(keys, Operation.CHAT).limit()).isEqualTo(RateLimits.CALLS);
+    assertThat(limiter.failureCount()).isZero();
+    // The weaker guarantee: the refused call took the address's permit before the user refused.
+    int left = 0;
+    while (limiter.tryAcquire(ip, Operation.CHAT).allowed()) {
+      left++;
+    }
+    assertThat(left).isEqualTo(5 - 2);
+  }
+
+  @Test
+  void keysInOneSlotAreStillDecidedAllOrNothingInOneScript() {
+    RedisRateLimiter limiter = RedisRateLimiter.builder(connection)
+        .limits(RateLimits.builder().calls(RateLimit.of(1, Duration.ofHours(1))).streamStarts(null).build())
+        .limits("ip:", RateLimits.builder().calls(RateLimit.of(5, Duration.ofHours(1))).streamStarts(null).build())
+        .build();
+    String run = UUID.randomUUID().toString();
+    String ip = "ip:" + run;
+    int slot = SlotHash.getSlot(RedisRateLimiter.DEFAULT_KEY_PREFIX + "{" + ip + "}:calls");
+    String user = null;
+    for (int i = 0; user == null; i++) { // about one in 16384 names shares the slot: a few thousand tries
+      String candidate = "user:" + i + "-" + run;
+      if (SlotHash.getSlot(RedisRateLimiter.DEFAULT_KEY_PREFIX + "{" + candidate + "}:calls") == slot) {
+        user = candidate;
+      }
+    }
+    List<String> keys = List.of(ip, user);
+
+    assertThat(limiter.tryAcquireAll(keys, Operation.CHAT).allowed()).isTrue();
+    assertThat(limiter.tryAcquireAll(keys, Operation.CHAT).limit()).isEqualTo(RateLimits.CALLS);
+    assertThat(limiter.failureCount()).isZero();
+    int left = 0;
+    while (limiter.tryAcquire(ip, Operation.CHAT).allowed()) {
+      left++;
+    }
+    assertThat(left).isEqualTo(5 - 1);
   }
 
   @Test
