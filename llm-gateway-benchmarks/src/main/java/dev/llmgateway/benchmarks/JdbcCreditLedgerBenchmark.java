@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One call's credit work on {@link JdbcCreditLedger} (a reservation, then its commit: two
  * statements, each its own short transaction) against, in the same run, a bare {@code SELECT 1}
- * round trip on the same pool and the same work on {@link InMemoryCreditLedger}. The server is a
+ * round trip on the same pool, a bare one-row {@code UPDATE} transaction, and the same work on
+ * {@link InMemoryCreditLedger}. The server is a
  * throwaway PostgreSQL on loopback ({@link PostgresServer}, started in the trial's setup), reached
  * through a HikariCP pool of 4 connections; one thread.
  */
@@ -69,6 +70,14 @@ public class JdbcCreditLedgerBenchmark {
       config.setMaximumPoolSize(4);
       pool = new HikariDataSource(config);
       JdbcCreditLedger.createSchema(pool);
+      try (Connection c = pool.getConnection();
+          PreparedStatement ps = c.prepareStatement(
+              "CREATE TABLE bench_counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
+                  + " INSERT INTO bench_counter VALUES (1, 0)")) {
+        ps.execute();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
       // Retention zero: the sweep in tearDownIteration keeps the table small between iterations.
       jdbc = JdbcCreditLedger.builder(pool).settledRetention(Duration.ZERO).build();
       jdbc.deposit(USER.userId(), DEPOSIT);
@@ -109,6 +118,22 @@ public class JdbcCreditLedgerBenchmark {
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getInt(1);
+    }
+  }
+
+  /**
+   * A bare write transaction: borrow a connection, update one row by its key (autocommit), return
+   * it. Reserve + commit are two such transactions, each a little larger.
+   *
+   * @param ledgers the shared state
+   * @return the rows updated
+   * @throws SQLException if the database failed
+   */
+  @Benchmark
+  public int updateOne(Ledgers ledgers) throws SQLException {
+    try (Connection c = ledgers.pool.getConnection();
+        PreparedStatement ps = c.prepareStatement("UPDATE bench_counter SET n = n + 1 WHERE id = 1")) {
+      return ps.executeUpdate();
     }
   }
 
