@@ -187,10 +187,11 @@ public final class InMemoryRateLimiter implements RateLimiter {
           refs[i] = null;
           continue;
         }
-        refs[i] = slot(key);
-        seen[i] = current(refs[i]);
+        AtomicReference<State> ref = slot(key);
+        refs[i] = ref;
+        seen[i] = current(ref);
         if (seen[i] == EVICTED) {
-          buckets.remove(key, refs[i]);
+          buckets.remove(key, ref);
           continue attempt;
         }
         Decision refused = limits[i].refusal(seen[i], stream, now);
