@@ -62,7 +62,12 @@ public final class LoggingListener implements GatewayListener {
     try {
       listenerCall.run();
     } catch (RuntimeException e) {
-      LOG.warn("A GatewayListener or AuditSink threw; ignored", e);
+      threw(e);
     }
+  }
+
+  /** Logs what a listener threw; the caller ignores it. */
+  public static void threw(RuntimeException e) {
+    LOG.warn("A GatewayListener or AuditSink threw; ignored", e);
   }
 }

@@ -49,11 +49,12 @@ final class SettlementRetries implements AutoCloseable {
    * @param reservation the reservation to settle
    * @param settle one attempt: calls the ledger
    * @param report told of the settlement once an attempt succeeded
+   * @param abandoned told, after the gateway's listener, when the settlement is given up
    * @param failure why the first attempt failed
    */
-  void retry(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report,
+  void retry(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report, Runnable abandoned,
       StateStoreException failure) {
-    schedule(new Attempt(reservation, settle, report, 1), failure);
+    schedule(new Attempt(reservation, settle, report, abandoned, 1), failure);
   }
 
   long abandoned() {
@@ -62,7 +63,7 @@ final class SettlementRetries implements AutoCloseable {
 
   private void schedule(Attempt attempt, StateStoreException failure) {
     if (attempt.number > attempts) {
-      abandon(attempt.reservation, "all " + attempts + " retries failed", failure);
+      abandon(attempt, "all " + attempts + " retries failed", failure);
       return;
     }
     Duration delay = backoff.multipliedBy(1L << Math.min(attempt.number - 1, 20));
@@ -71,7 +72,7 @@ final class SettlementRetries implements AutoCloseable {
       // Attempt catches what the ledger throws, so the future holds nothing worth reading.
       Future<?> unused = scheduler().schedule(attempt, delayNanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
-      abandon(attempt.reservation, "the gateway is closed", failure);
+      abandon(attempt, "the gateway is closed", failure);
     }
   }
 
@@ -95,7 +96,8 @@ final class SettlementRetries implements AutoCloseable {
     return own;
   }
 
-  private void abandon(Reservation reservation, String why, StateStoreException failure) {
+  private void abandon(Attempt attempt, String why, StateStoreException failure) {
+    Reservation reservation = attempt.reservation;
     abandoned.incrementAndGet();
     LOG.error("Settlement of reservation {} (request {}) abandoned: {} ({}); it stays pending until the ledger's "
         + "reaper releases it after its lease", reservation.id(), reservation.requestId(), why, failure.getMessage());
@@ -104,6 +106,7 @@ final class SettlementRetries implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("Settlement listener threw; ignored", e);
     }
+    attempt.abandoned.run();
   }
 
   /** Stops the gateway's own retry thread; settlements still waiting are abandoned to the reaper. */
@@ -140,12 +143,15 @@ final class SettlementRetries implements AutoCloseable {
     final Reservation reservation;
     final Supplier<Settlement> settle;
     final Consumer<Settlement> report;
+    final Runnable abandoned;
     final int number;
 
-    Attempt(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report, int number) {
+    Attempt(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report, Runnable abandoned,
+        int number) {
       this.reservation = Objects.requireNonNull(reservation, "reservation");
       this.settle = settle;
       this.report = report;
+      this.abandoned = abandoned;
       this.number = number;
     }
 
@@ -157,10 +163,10 @@ final class SettlementRetries implements AutoCloseable {
       } catch (StateStoreException e) {
         LOG.error("Retry {} of {} to settle reservation {} failed: {}", number, attempts, reservation.id(),
             e.getMessage());
-        schedule(new Attempt(reservation, settle, report, number + 1), e);
+        schedule(new Attempt(reservation, settle, report, abandoned, number + 1), e);
         return;
       } catch (RuntimeException e) {
-        abandon(reservation, "the ledger threw " + e.getClass().getSimpleName(),
+        abandon(this, "the ledger threw " + e.getClass().getSimpleName(),
             new StateStoreException("settlement failed", reservation.requestId(), e));
         return;
       }
