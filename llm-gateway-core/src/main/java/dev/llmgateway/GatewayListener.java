@@ -145,10 +145,10 @@ public interface GatewayListener {
   /**
    * Returns a listener that does nothing.
    *
-   * @return the no-op listener
+   * @return the no-op listener (one shared instance)
    */
   static GatewayListener none() {
-    return new GatewayListener() {};
+    return LoggingListener.NONE;
   }
 
   /**

@@ -42,6 +42,15 @@ final class CallListeners implements GatewayListener {
     return new CallListeners(config.listener(), own);
   }
 
+  /**
+   * Whether {@code listener} may use {@link GatewayListener#firstEvent} and {@link
+   * GatewayListener#usageReported}: false for the built-in listeners, which ignore them, so that
+   * a client without a listener of its own computes nothing for them.
+   */
+  static boolean wantsDetails(GatewayListener listener) {
+    return listener != LoggingListener.INSTANCE && listener != LoggingListener.NONE;
+  }
+
   @Override
   public void callStart(CallInfo call) {
     try {

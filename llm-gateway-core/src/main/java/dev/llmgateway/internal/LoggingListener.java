@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 /** The default listener: SLF4J, DEBUG per attempt, WARN per retry and breaker change. */
 public final class LoggingListener implements GatewayListener {
   public static final LoggingListener INSTANCE = new LoggingListener();
+  /** {@link GatewayListener#none()}. */
+  public static final GatewayListener NONE = new GatewayListener() {};
   static final Logger LOG = LoggerFactory.getLogger("dev.llmgateway.LlmGatewayClient");
 
   private LoggingListener() {}

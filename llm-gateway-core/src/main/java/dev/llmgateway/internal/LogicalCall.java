@@ -58,6 +58,8 @@ final class LogicalCall<T> {
   final CallInfo info;
   /** The client's shared listener, or it and the call's own ({@link CallListeners}). */
   final GatewayListener listener;
+  /** Whether {@link #listener} is told of the first event and the usage. */
+  private final boolean details;
   private final AtomicBoolean ended = new AtomicBoolean();
   /** NO_SLOT until the call holds one of the client's slots, SLOT_DONE once it has ended. */
   private final AtomicInteger slot = new AtomicInteger(NO_SLOT);
@@ -79,6 +81,7 @@ final class LogicalCall<T> {
     this.spec = spec;
     this.info = spec.info();
     this.listener = CallListeners.forCall(config, info);
+    this.details = CallListeners.wantsDetails(listener);
     if (hook != null) {
       hook.created(info, listener);
     }
@@ -349,8 +352,14 @@ final class LogicalCall<T> {
 
   /** Tells the listener that the stream's first event arrived. */
   void firstEvent() {
-    Duration sinceStart = elapsed();
-    LoggingListener.safely(() -> listener.firstEvent(info, sinceStart));
+    if (!details) {
+      return;
+    }
+    try {
+      listener.firstEvent(info, elapsed());
+    } catch (RuntimeException e) {
+      LoggingListener.threw(e);
+    }
   }
 
   /** Ends the call successfully; false if it had already ended. */
@@ -360,8 +369,12 @@ final class LogicalCall<T> {
     }
     releaseSlot();
     Duration latency = elapsed();
-    if (usage != null) {
-      LoggingListener.safely(() -> listener.usageReported(info, usage));
+    if (details && usage != null) {
+      try {
+        listener.usageReported(info, usage);
+      } catch (RuntimeException e) {
+        LoggingListener.threw(e);
+      }
     }
     LoggingListener.safely(() -> listener.callEnd(info, latency, null));
     audit(config, info, AuditEvent.Outcome.SUCCESS, lastStatus, latency, attempts, usage, null);
