@@ -1,8 +1,11 @@
 package dev.llmgateway.host;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +35,8 @@ final class SettlementRetries implements AutoCloseable {
   private final @Nullable ScheduledExecutorService hostScheduler;
   private final Consumer<Reservation> onAbandoned;
   private final AtomicLong abandoned = new AtomicLong();
+  /** Attempts scheduled and not yet run: told of their abandonment if {@link #close()} drops them. */
+  private final Set<Attempt> waiting = ConcurrentHashMap.newKeySet();
   private @Nullable ScheduledThreadPoolExecutor own; // guarded by this; made at the first failure
   private boolean closed; // guarded by this
 
@@ -68,11 +73,14 @@ final class SettlementRetries implements AutoCloseable {
     }
     Duration delay = backoff.multipliedBy(1L << Math.min(attempt.number - 1, 20));
     long delayNanos = (delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay).toNanos();
+    waiting.add(attempt);
     try {
       // Attempt catches what the ledger throws, so the future holds nothing worth reading.
       Future<?> unused = scheduler().schedule(attempt, delayNanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
-      abandon(attempt, "the gateway is closed", failure);
+      if (waiting.remove(attempt)) {
+        abandon(attempt, "the gateway is closed", failure);
+      }
     }
   }
 
@@ -101,8 +109,13 @@ final class SettlementRetries implements AutoCloseable {
     abandoned.incrementAndGet();
     LOG.error("Settlement of reservation {} (request {}) abandoned: {} ({}); it stays pending until the ledger's "
         + "reaper releases it after its lease", reservation.id(), reservation.requestId(), why, failure.getMessage());
+    tellAbandoned(attempt);
+  }
+
+  /** Tells the gateway's listener, then the call's, that the settlement was given up. */
+  private void tellAbandoned(Attempt attempt) {
     try {
-      onAbandoned.accept(reservation);
+      onAbandoned.accept(attempt.reservation);
     } catch (RuntimeException e) {
       LOG.warn("Settlement listener threw; ignored", e);
     }
@@ -121,16 +134,23 @@ final class SettlementRetries implements AutoCloseable {
     if (executor == null) {
       return;
     }
-    List<Runnable> waiting = executor.shutdownNow();
-    for (Runnable task : waiting) {
+    List<Runnable> dropped = executor.shutdownNow();
+    for (Runnable task : dropped) {
       if (task instanceof Future<?> future) {
         future.cancel(false);
       }
     }
-    if (!waiting.isEmpty()) {
-      abandoned.addAndGet(waiting.size());
+    List<Attempt> left = new ArrayList<>();
+    for (Attempt attempt : List.copyOf(waiting)) {
+      if (waiting.remove(attempt)) { // else it is running: it settles or is abandoned itself
+        left.add(attempt);
+      }
+    }
+    if (!left.isEmpty()) {
+      abandoned.addAndGet(left.size());
       LOG.error("{} settlement(s) still waiting for a retry were abandoned at close; the ledger's reaper releases "
-          + "them after their lease", waiting.size());
+          + "them after their lease", left.size());
+      left.forEach(this::tellAbandoned);
     }
     try {
       executor.awaitTermination(10, TimeUnit.SECONDS);
@@ -157,6 +177,9 @@ final class SettlementRetries implements AutoCloseable {
 
     @Override
     public void run() {
+      if (!waiting.remove(this)) {
+        return; // abandoned at close
+      }
       Settlement settlement;
       try {
         settlement = settle.get();

@@ -199,6 +199,36 @@ class ChatGatewayCallListenerTest {
   }
 
   @Test
+  void aSettlementStillWaitingWhenTheGatewayClosesIsToldOnceAsAbandoned() {
+    ledger.commitFailures.set(100);
+    List<Reservation> gaveUp = new CopyOnWriteArrayList<>();
+    ChatGateway waiting = gateway().settlementRetry(5, Duration.ofMinutes(1))
+        .settlementListener(new SettlementListener() {
+          @Override
+          public void onSettlement(SettlementEvent event) {
+            settlements.add(event.settlement());
+          }
+
+          @Override
+          public void onSettlementAbandoned(Reservation reservation) {
+            gaveUp.add(reservation);
+          }
+        }).build();
+    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    waiting.chat(USER, ChatRequest.of("hi"));
+    assertThat(only().events).last().isEqualTo("callEnd");
+
+    waiting.close();
+    waiting.close();
+
+    assertThat(only().events).containsExactly("reserved " + ESTIMATE, "callStart", "attemptStart 1",
+        "usage 2000", "callEnd", "settled ABANDONED 0");
+    assertThat(gaveUp).hasSize(1);
+    assertThat(waiting.abandonedSettlements()).isEqualTo(1);
+    assertThat(settlements).isEmpty();
+  }
+
+  @Test
   void aSettlementRepeatedAfterAStoreFailureIsToldOnceWhenItLands() throws Exception {
     ledger.commitFailures.set(1);
     CountDownLatch landed = new CountDownLatch(1);
