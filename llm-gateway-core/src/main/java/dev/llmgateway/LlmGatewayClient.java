@@ -95,10 +95,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       @Override
       public ChatStream chatStream(
           LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook) {
-        StreamCall call = new StreamCall(client.config, client.requests.chatStream(request, user, options),
-            client.streamHttp(options), client.limits(options), hook);
-        call.open();
-        return new ChatStream(call);
+        return client.openStream(request, user, options, hook);
       }
     });
   }
@@ -294,7 +291,13 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatStream chatStream(ChatRequest request, UserContext user, StreamOptions options) {
-    StreamCall call = streamCall(request, user, options);
+    return openStream(request, user, options, null);
+  }
+
+  private ChatStream openStream(
+      ChatRequest request, UserContext user, StreamOptions options, HostAccess.@Nullable ListenerHook hook) {
+    StreamCall call = new StreamCall(
+        config, requests.chatStream(request, user, options), streamHttp(options), limits(options), hook);
     call.open();
     return new ChatStream(call);
   }

@@ -67,6 +67,13 @@ import org.slf4j.LoggerFactory;
  * SettlementListener#onSettlementAbandoned}. A completion webhook whose settlement fails is not
  * retried here: it throws, so the host answers 503 and the service redelivers it.
  *
+ * <p>The client's listeners hear of each chat's and relayed stream's credits: the listener the
+ * client creates for the call ({@link LlmGatewayClient.Builder#listenerFactory}), and its shared
+ * listener, are told {@link GatewayListener#creditsReserved} before the call starts and {@link
+ * GatewayListener#creditsSettled} exactly once after it ends (after the {@link
+ * SettlementListener}), also when the settlement lands on a retry or is abandoned. Direct
+ * streams, which the gateway does not call, are settled for the {@link SettlementListener} only.
+ *
  * <p>Thread-safe; one instance serves the whole host. {@link #close()} stops the thread that
  * repeats failed settlements, if one was started.
  */
