@@ -79,6 +79,21 @@ class ChatGatewayCallListenerTest {
         .settlementListener(e -> settlements.add(e.settlement()));
   }
 
+  /** Records settlements in {@link #settlements} and passes abandoned reservations on. */
+  private SettlementListener settlementsAnd(java.util.function.Consumer<Reservation> abandoned) {
+    return new SettlementListener() {
+      @Override
+      public void onSettlement(SettlementEvent event) {
+        settlements.add(event.settlement());
+      }
+
+      @Override
+      public void onSettlementAbandoned(Reservation reservation) {
+        abandoned.accept(reservation);
+      }
+    };
+  }
+
   @AfterEach
   void tearDown() {
     gateway.close();
@@ -176,17 +191,7 @@ class ChatGatewayCallListenerTest {
     ledger.commitFailures.set(100);
     CountDownLatch gaveUp = new CountDownLatch(1);
     try (ChatGateway retrying = gateway().settlementRetry(1, Duration.ZERO)
-        .settlementListener(new SettlementListener() {
-          @Override
-          public void onSettlement(SettlementEvent event) {
-            settlements.add(event.settlement());
-          }
-
-          @Override
-          public void onSettlementAbandoned(Reservation reservation) {
-            gaveUp.countDown();
-          }
-        }).build()) {
+        .settlementListener(settlementsAnd(reservation -> gaveUp.countDown())).build()) {
       service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
 
       retrying.chat(USER, ChatRequest.of("hi"));
@@ -203,17 +208,7 @@ class ChatGatewayCallListenerTest {
     ledger.commitFailures.set(100);
     List<Reservation> gaveUp = new CopyOnWriteArrayList<>();
     ChatGateway waiting = gateway().settlementRetry(5, Duration.ofMinutes(1))
-        .settlementListener(new SettlementListener() {
-          @Override
-          public void onSettlement(SettlementEvent event) {
-            settlements.add(event.settlement());
-          }
-
-          @Override
-          public void onSettlementAbandoned(Reservation reservation) {
-            gaveUp.add(reservation);
-          }
-        }).build();
+        .settlementListener(settlementsAnd(gaveUp::add)).build();
     service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     waiting.chat(USER, ChatRequest.of("hi"));
     assertThat(only().events).last().isEqualTo("callEnd");
