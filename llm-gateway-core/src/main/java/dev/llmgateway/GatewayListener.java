@@ -11,10 +11,28 @@ import org.jspecify.annotations.Nullable;
  * default is {@link #logging()}; to keep logs while adding metrics, use {@link
  * #composite(GatewayListener...)}.
  *
+ * <p>Two ways to attach one, both on {@link LlmGatewayClient.Builder}: {@link
+ * LlmGatewayClient.Builder#listener(GatewayListener) listener(...)} sets one listener shared by
+ * every call of the client (it tells calls apart by their {@link CallInfo}); {@link
+ * LlmGatewayClient.Builder#listenerFactory(Factory) listenerFactory(...)} sets a {@link Factory}
+ * that creates a listener per logical call, which sees only that call's events and may keep
+ * per-call state (a span, a start time, time to first token) in plain fields. When both are set,
+ * each event goes first to the shared listener, then to the call's own.
+ *
+ * <p>A call's events come in this order: {@link #creditsReserved} (calls made through {@code
+ * llm-gateway-host}'s {@code ChatGateway} only), {@link #callStart}, then per attempt {@link
+ * #attemptStart} and {@link #attemptEnd} with a {@link #retryScheduled} between attempts, {@link
+ * #firstEvent} (streams), {@link #usageReported} (when the service reported usage), {@link
+ * #callEnd} exactly once, and {@link #creditsSettled} exactly once after a {@link
+ * #creditsReserved}. A stream's attempt ends when its first event arrives.
+ *
  * <p>Methods run synchronously on the thread doing the work (the caller's thread for blocking calls,
  * an OkHttp dispatcher thread for asynchronous ones), with the request id in the SLF4J MDC. They
- * must be fast and must not block; an exception thrown by a listener is logged and ignored.
- * Implementations must be thread-safe.
+ * must be fast and must not block; an exception thrown by a listener is logged and ignored: it
+ * never changes the call or its settlement. A call's events come one at a time, except that
+ * cancelling an asynchronous call ends it ({@link #callEnd}) on the cancelling thread while the
+ * attempt in flight may still report its {@link #attemptEnd} on another. Implementations of the
+ * shared listener must be thread-safe.
  */
 public interface GatewayListener {
   /**
@@ -55,6 +73,48 @@ public interface GatewayListener {
   default void retryScheduled(CallInfo call, int nextAttempt, Duration delay, LlmGatewayException failure) {}
 
   /**
+   * A stream's first event arrived: its time to first token. Streams only; called at most once,
+   * after the {@link #attemptEnd} of the attempt that delivered it and before the event reaches
+   * the caller. Not called for a stream that failed before its first event.
+   *
+   * @param call the call
+   * @param sinceCallStart time from the call's start, retries and the waits between them included
+   */
+  default void firstEvent(CallInfo call, Duration sinceCallStart) {}
+
+  /**
+   * The service reported the tokens the call used: the usage of a chat answer, or of a stream's
+   * final {@code done} event. Called at most once, just before a successful {@link #callEnd}; not
+   * called when the service reported none.
+   *
+   * @param call the call
+   * @param usage the tokens read and generated
+   */
+  default void usageReported(CallInfo call, Usage usage) {}
+
+  /**
+   * The host reserved credits for the call before starting it (a call made through {@code
+   * llm-gateway-host}'s {@code ChatGateway}; other calls never see it). Called on the thread
+   * starting the call, before {@link #callStart}.
+   *
+   * @param call the call
+   * @param credits the credits held for it
+   */
+  default void creditsReserved(CallInfo call, long credits) {}
+
+  /**
+   * The call's credit reservation was settled: exactly once after each {@link #creditsReserved},
+   * after {@link #callEnd}. On the thread that ended the call, or on the host's settlement retry
+   * thread when the credit store failed at first.
+   *
+   * @param call the call
+   * @param settlement what the settlement did
+   * @param creditsCharged the credits taken from the user: the priced usage for {@link
+   *     CreditSettlement#COMMITTED}, else 0
+   */
+  default void creditsSettled(CallInfo call, CreditSettlement settlement, long creditsCharged) {}
+
+  /**
    * A logical call ended, successfully or not. Called exactly once per {@link #callStart}.
    *
    * @param call the call
@@ -85,10 +145,10 @@ public interface GatewayListener {
   /**
    * Returns a listener that does nothing.
    *
-   * @return the no-op listener
+   * @return the no-op listener (one shared instance)
    */
   static GatewayListener none() {
-    return new GatewayListener() {};
+    return LoggingListener.NONE;
   }
 
   /**
@@ -123,6 +183,26 @@ public interface GatewayListener {
       }
 
       @Override
+      public void firstEvent(CallInfo call, Duration sinceCallStart) {
+        all.forEach(l -> LoggingListener.safely(() -> l.firstEvent(call, sinceCallStart)));
+      }
+
+      @Override
+      public void usageReported(CallInfo call, Usage usage) {
+        all.forEach(l -> LoggingListener.safely(() -> l.usageReported(call, usage)));
+      }
+
+      @Override
+      public void creditsReserved(CallInfo call, long credits) {
+        all.forEach(l -> LoggingListener.safely(() -> l.creditsReserved(call, credits)));
+      }
+
+      @Override
+      public void creditsSettled(CallInfo call, CreditSettlement settlement, long creditsCharged) {
+        all.forEach(l -> LoggingListener.safely(() -> l.creditsSettled(call, settlement, creditsCharged)));
+      }
+
+      @Override
       public void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {
         all.forEach(l -> LoggingListener.safely(() -> l.callEnd(call, latency, failure)));
       }
@@ -132,5 +212,38 @@ public interface GatewayListener {
         all.forEach(l -> LoggingListener.safely(() -> l.circuitStateChanged(from, to)));
       }
     };
+  }
+
+  /**
+   * Creates the listener of one logical call, like OkHttp's {@code EventListener.Factory}. Set
+   * with {@link LlmGatewayClient.Builder#listenerFactory(Factory)}.
+   *
+   * <p>Called once per logical call (not per attempt: retries are attempts of the same call) of
+   * every kind: sync and asynchronous chats, session calls, iterator, callback and publisher
+   * streams, direct streams. It runs on the thread starting the call (the caller's thread; for a
+   * publisher stream the thread that subscribes), before any of the call's events, including a
+   * call that then fails at once (the client's limit on calls in flight, an open breaker). It must
+   * be fast and thread-safe; a factory that throws or returns null leaves the call without a
+   * listener of its own (logged), never fails the call.
+   *
+   * <pre>{@code
+   * LlmGatewayClient.builder().listenerFactory(call -> new GatewayListener() {
+   *   private long startNanos;
+   *
+   *   public void callStart(CallInfo c) { startNanos = System.nanoTime(); }
+   *
+   *   public void firstEvent(CallInfo c, Duration sinceCallStart) { timeToFirstToken.record(sinceCallStart); }
+   * });
+   * }</pre>
+   */
+  @FunctionalInterface
+  interface Factory {
+    /**
+     * Creates the listener of one call.
+     *
+     * @param call the call about to start
+     * @return its listener, told of that call's events only
+     */
+    GatewayListener create(CallInfo call);
   }
 }

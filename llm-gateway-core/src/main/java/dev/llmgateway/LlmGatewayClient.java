@@ -3,6 +3,7 @@ package dev.llmgateway;
 import dev.llmgateway.internal.CallEngine;
 import dev.llmgateway.internal.CallSpec;
 import dev.llmgateway.internal.ClientConfig;
+import dev.llmgateway.internal.HostAccess;
 import dev.llmgateway.internal.HttpResources;
 import dev.llmgateway.internal.Requests;
 import dev.llmgateway.internal.SessionsImpl;
@@ -83,6 +84,22 @@ public final class LlmGatewayClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LlmGatewayClient.class);
   private static final Set<String> WARNED_INSECURE_HOSTS = ConcurrentHashMap.newKeySet();
 
+  static {
+    HostAccess.set(new HostAccess() {
+      @Override
+      public ChatResponse chat(
+          LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook) {
+        return Objects.requireNonNull(client.engine.execute(client.requests.chat(request, user, options), hook));
+      }
+
+      @Override
+      public ChatStream chatStream(
+          LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook) {
+        return client.openStream(request, user, options, hook);
+      }
+    });
+  }
+
   private final HttpResources resources;
   private final CallEngine engine;
   private final ClientConfig config;
@@ -133,7 +150,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(b.streamTimeout).build();
     this.config = new ClientConfig(
         jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy,
-        breaker instanceof DefaultCircuitBreaker ? breaker : new GuardedCircuitBreaker(breaker), b.listener, b.auditSink,
+        breaker instanceof DefaultCircuitBreaker ? breaker : new GuardedCircuitBreaker(breaker), b.listener,
+        b.listenerFactory, b.auditSink,
         RequestValidator.builder().maxQueryLength(b.maxQueryLength).maxMetadataDepth(b.maxMetadataDepth)
             .maxMetadataBytes(b.maxMetadataBytes).build(), b.ticker, b.sleeper, b.clock,
         b.timeout, b.streamTimeout, b.userAgent, b.mdcKey, b.maxResponseBytes, resources.limiter(), b.maxQueueWait,
@@ -273,7 +291,13 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatStream chatStream(ChatRequest request, UserContext user, StreamOptions options) {
-    StreamCall call = streamCall(request, user, options);
+    return openStream(request, user, options, null);
+  }
+
+  private ChatStream openStream(
+      ChatRequest request, UserContext user, StreamOptions options, HostAccess.@Nullable ListenerHook hook) {
+    StreamCall call = new StreamCall(
+        config, requests.chatStream(request, user, options), streamHttp(options), limits(options), hook);
     call.open();
     return new ChatStream(call);
   }
@@ -525,6 +549,7 @@ public final class LlmGatewayClient implements AutoCloseable {
     private @Nullable Executor callbackExecutor;
     private String userAgent = "llm-gateway-java/" + Version.VERSION;
     private GatewayListener listener = GatewayListener.logging();
+    private GatewayListener.@Nullable Factory listenerFactory;
     private AuditSink auditSink = AuditSink.logging();
     private @Nullable Boolean sandbox;
     private int maxQueryLength = RequestValidator.DEFAULT_MAX_QUERY_LENGTH;
@@ -556,6 +581,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       callbackExecutor = client.callbackExecutor;
       userAgent = c.userAgent();
       listener = c.listener();
+      listenerFactory = c.listenerFactory();
       auditSink = c.auditSink();
       sandbox = client.givenSandbox;
       maxQueryLength = c.validator().maxQueryLength();
@@ -768,15 +794,31 @@ public final class LlmGatewayClient implements AutoCloseable {
     }
 
     /**
-     * Sets the observer of calls, attempts, retries and breaker changes. Default {@link
-     * GatewayListener#logging()}; replacing it drops those logs unless you compose it back with
-     * {@link GatewayListener#composite(GatewayListener...)}.
+     * Sets the observer of calls, attempts, retries and breaker changes, shared by every call of
+     * the client (for a listener per call, see {@link #listenerFactory(GatewayListener.Factory)}).
+     * Default {@link GatewayListener#logging()}; replacing it drops those logs unless you compose
+     * it back with {@link GatewayListener#composite(GatewayListener...)}.
      *
      * @param listener the listener
      * @return this builder
      */
     public Builder listener(GatewayListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Sets a factory creating a listener of its own for each logical call (see {@link
+     * GatewayListener.Factory}): the place for per-call state such as a trace span or the time to
+     * first token. It adds to the {@link #listener(GatewayListener) shared listener}, which keeps
+     * receiving every event: each event goes first to the shared listener, then to the call's own.
+     * Default: none (no per-call listener, and nothing allocated for one).
+     *
+     * @param listenerFactory called once per logical call, on the thread starting it
+     * @return this builder
+     */
+    public Builder listenerFactory(GatewayListener.Factory listenerFactory) {
+      this.listenerFactory = Objects.requireNonNull(listenerFactory, "listenerFactory");
       return this;
     }
 

@@ -36,7 +36,15 @@ public final class CallEngine {
    * @return the call's result: null for a call without one ({@code T} is {@code Void})
    */
   public <T> @Nullable T execute(CallSpec<T> spec) {
-    LogicalCall<T> call = new LogicalCall<>(config, spec);
+    return execute(spec, null);
+  }
+
+  /**
+   * Runs a call as {@link #execute(CallSpec)} does, telling {@code hook} of the call's listener
+   * before the call starts.
+   */
+  public <T> @Nullable T execute(CallSpec<T> spec, HostAccess.@Nullable ListenerHook hook) {
+    LogicalCall<T> call = new LogicalCall<>(config, spec, hook);
     try (Mdc ignored = call.mdc()) {
       call.start();
       LlmGatewayException full = call.acquireSlot();
@@ -86,7 +94,7 @@ public final class CallEngine {
    * call in flight (or the wait for a slot or before the next retry).
    */
   public <T> CompletableFuture<T> executeAsync(CallSpec<T> spec) {
-    LogicalCall<T> call = new LogicalCall<>(config, spec);
+    LogicalCall<T> call = new LogicalCall<>(config, spec, null);
     CompletableFuture<T> future = new CompletableFuture<>();
     // The stage whenComplete returns is not needed: it completes when this future does.
     var unused = future.whenComplete((value, error) -> {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.concurrent.Executor;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a built client decided, in one immutable place, for the call engine and for the
@@ -23,6 +24,7 @@ import okhttp3.OkHttpClient;
  * @param limiter the limit on calls in flight (shared with derived clients)
  * @param maxQueueWait how long a call waits for a free slot of the {@code limiter}
  * @param executor runs callback streams, and starts asynchronous calls that waited for a slot
+ * @param listenerFactory creates each logical call's own listener; null when none is set
  */
 public record ClientConfig(
     OkHttpClient http,
@@ -32,6 +34,7 @@ public record ClientConfig(
     RetryPolicy retryPolicy,
     CircuitBreaker circuitBreaker,
     GatewayListener listener,
+    GatewayListener.@Nullable Factory listenerFactory,
     AuditSink auditSink,
     RequestValidator validator,
     Ticker ticker,

@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 /** The default listener: SLF4J, DEBUG per attempt, WARN per retry and breaker change. */
 public final class LoggingListener implements GatewayListener {
   public static final LoggingListener INSTANCE = new LoggingListener();
+  /** {@link GatewayListener#none()}. */
+  public static final GatewayListener NONE = new GatewayListener() {};
   static final Logger LOG = LoggerFactory.getLogger("dev.llmgateway.LlmGatewayClient");
 
   private LoggingListener() {}
@@ -62,7 +64,12 @@ public final class LoggingListener implements GatewayListener {
     try {
       listenerCall.run();
     } catch (RuntimeException e) {
-      LOG.warn("A GatewayListener or AuditSink threw; ignored", e);
+      threw(e);
     }
+  }
+
+  /** Logs what a listener threw; the caller ignores it. */
+  public static void threw(RuntimeException e) {
+    LOG.warn("A GatewayListener or AuditSink threw; ignored", e);
   }
 }

@@ -5,6 +5,7 @@ import dev.llmgateway.AuditEvent;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallTimeoutException;
+import dev.llmgateway.GatewayListener;
 import dev.llmgateway.CircuitOpenException;
 import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.InvalidResponseException;
@@ -55,6 +56,10 @@ final class LogicalCall<T> {
   final ClientConfig config;
   final CallSpec<T> spec;
   final CallInfo info;
+  /** The client's shared listener, or it and the call's own ({@link CallListeners}). */
+  final GatewayListener listener;
+  /** Whether {@link #listener} is told of the first event and the usage. */
+  private final boolean details;
   private final AtomicBoolean ended = new AtomicBoolean();
   /** NO_SLOT until the call holds one of the client's slots, SLOT_DONE once it has ended. */
   private final AtomicInteger slot = new AtomicInteger(NO_SLOT);
@@ -71,10 +76,15 @@ final class LogicalCall<T> {
   private @Nullable LlmGatewayException lastFailure;
   private volatile @Nullable Call inFlight;
 
-  LogicalCall(ClientConfig config, CallSpec<T> spec) {
+  LogicalCall(ClientConfig config, CallSpec<T> spec, HostAccess.@Nullable ListenerHook hook) {
     this.config = config;
     this.spec = spec;
     this.info = spec.info();
+    this.listener = CallListeners.forCall(config, info);
+    this.details = CallListeners.wantsDetails(listener);
+    if (hook != null) {
+      hook.created(info, listener);
+    }
   }
 
   Mdc mdc() {
@@ -83,7 +93,7 @@ final class LogicalCall<T> {
 
   void start() {
     startNanos = config.ticker().read();
-    LoggingListener.safely(() -> config.listener().callStart(info));
+    LoggingListener.safely(() -> listener.callStart(info));
   }
 
   boolean ended() {
@@ -224,7 +234,7 @@ final class LogicalCall<T> {
     }
     inFlight = call;
     int attempt = attempts;
-    LoggingListener.safely(() -> config.listener().attemptStart(info, attempt));
+    LoggingListener.safely(() -> listener.attemptStart(info, attempt));
     attemptStartNanos = config.ticker().read();
     return call;
   }
@@ -312,7 +322,7 @@ final class LogicalCall<T> {
     inFlight = null;
     Duration latency = Duration.ofNanos(config.ticker().read() - attemptStartNanos);
     int attempt = attempts;
-    LoggingListener.safely(() -> config.listener().attemptEnd(info, attempt, status, latency, failure));
+    LoggingListener.safely(() -> listener.attemptEnd(info, attempt, status, latency, failure));
   }
 
   /**
@@ -337,7 +347,19 @@ final class LogicalCall<T> {
   /** Tells the listener that the next attempt follows after {@code delay}. */
   void retrying(Duration delay, LlmGatewayException failure) {
     int next = attempts + 1;
-    LoggingListener.safely(() -> config.listener().retryScheduled(info, next, delay, failure));
+    LoggingListener.safely(() -> listener.retryScheduled(info, next, delay, failure));
+  }
+
+  /** Tells the listener that the stream's first event arrived. */
+  void firstEvent() {
+    if (!details) {
+      return;
+    }
+    try {
+      listener.firstEvent(info, elapsed());
+    } catch (RuntimeException e) {
+      LoggingListener.threw(e);
+    }
   }
 
   /** Ends the call successfully; false if it had already ended. */
@@ -347,7 +369,14 @@ final class LogicalCall<T> {
     }
     releaseSlot();
     Duration latency = elapsed();
-    LoggingListener.safely(() -> config.listener().callEnd(info, latency, null));
+    if (details && usage != null) {
+      try {
+        listener.usageReported(info, usage);
+      } catch (RuntimeException e) {
+        LoggingListener.threw(e);
+      }
+    }
+    LoggingListener.safely(() -> listener.callEnd(info, latency, null));
     audit(config, info, AuditEvent.Outcome.SUCCESS, lastStatus, latency, attempts, usage, null);
     return true;
   }
@@ -357,7 +386,7 @@ final class LogicalCall<T> {
     if (ended.compareAndSet(false, true)) {
       releaseSlot();
       Duration latency = elapsed();
-      LoggingListener.safely(() -> config.listener().callEnd(info, latency, failure));
+      LoggingListener.safely(() -> listener.callEnd(info, latency, failure));
       AuditEvent.Outcome outcome = failure instanceof CallCancelledException
           ? AuditEvent.Outcome.CANCELLED
           : AuditEvent.Outcome.FAILURE;

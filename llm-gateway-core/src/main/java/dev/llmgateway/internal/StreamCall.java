@@ -70,7 +70,14 @@ public final class StreamCall {
   private final CompletionAccumulator gathered = new CompletionAccumulator();
 
   public StreamCall(ClientConfig config, CallSpec<Void> spec, OkHttpClient http, Limits limits) {
-    this.call = new LogicalCall<>(config, spec);
+    this(config, spec, http, limits, null);
+  }
+
+  /** A stream whose {@code hook} is told of its listener before the stream starts. */
+  public StreamCall(
+      ClientConfig config, CallSpec<Void> spec, OkHttpClient http, Limits limits,
+      HostAccess.@Nullable ListenerHook hook) {
+    this.call = new LogicalCall<>(config, spec, hook);
     this.http = http;
     this.limits = limits;
   }
@@ -300,6 +307,7 @@ public final class StreamCall {
       settleHealth();
       stopTimer(firstEventTimer);
       call.attemptSucceeded(call.lastStatus);
+      call.firstEvent();
     }
   }
 

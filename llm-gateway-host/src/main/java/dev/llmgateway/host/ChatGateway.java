@@ -1,10 +1,13 @@
 package dev.llmgateway.host;
 
 import dev.llmgateway.AuditSink;
+import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
 import dev.llmgateway.ChatStream;
+import dev.llmgateway.CreditSettlement;
+import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.NotFoundException;
@@ -20,6 +23,7 @@ import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.internal.HostAccess;
 import dev.llmgateway.internal.Ids;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.webhooks.CompletionWebhook;
@@ -62,6 +66,13 @@ import org.slf4j.LoggerFactory;
  * charge is lost, never doubled); the host sees it in {@link #abandonedSettlements()} and {@link
  * SettlementListener#onSettlementAbandoned}. A completion webhook whose settlement fails is not
  * retried here: it throws, so the host answers 503 and the service redelivers it.
+ *
+ * <p>The client's listeners hear of each chat's and relayed stream's credits: the listener the
+ * client creates for the call ({@link LlmGatewayClient.Builder#listenerFactory}), and its shared
+ * listener, are told {@link GatewayListener#creditsReserved} before the call starts and {@link
+ * GatewayListener#creditsSettled} exactly once after it ends (after the {@link
+ * SettlementListener}), also when the settlement lands on a retry or is abandoned. Direct
+ * streams, which the gateway does not call, are settled for the {@link SettlementListener} only.
  *
  * <p>Thread-safe; one instance serves the whole host. {@link #close()} stops the thread that
  * repeats failed settlements, if one was started.
@@ -176,10 +187,11 @@ public final class ChatGateway implements AutoCloseable {
    */
   public ChatResponse chat(UserContext user, ChatRequest request, Caller caller) {
     String requestId = admit(user, request, caller, Operation.CHAT);
-    Reservation reservation = ledger.reserve(user, Operation.CHAT, estimate.applyAsLong(request), requestId);
+    CallCredits reservation =
+        new CallCredits(ledger.reserve(user, Operation.CHAT, estimate.applyAsLong(request), requestId));
     ChatResponse response;
     try {
-      response = client.chat(request, user, CallOptions.withRequestId(requestId));
+      response = HostAccess.get().chat(client, request, user, CallOptions.withRequestId(requestId), reservation);
     } catch (RuntimeException e) {
       releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
       throw e;
@@ -235,7 +247,8 @@ public final class ChatGateway implements AutoCloseable {
    */
   public RelayResult stream(UserContext user, ChatRequest request, Caller caller, SseResponse response) {
     String requestId = admit(user, request, caller, Operation.CHAT_STREAM);
-    Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
+    CallCredits reservation =
+        new CallCredits(ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId));
     ChatStream stream;
     try {
       StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId))
@@ -246,7 +259,7 @@ public final class ChatGateway implements AutoCloseable {
       if (streamFirstEventTimeout != null) {
         options.firstEventTimeout(streamFirstEventTimeout);
       }
-      stream = client.chatStream(request, user, options.build());
+      stream = HostAccess.get().chatStream(client, request, user, options.build(), reservation);
     } catch (RuntimeException e) {
       releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
       throw e;
@@ -307,7 +320,8 @@ public final class ChatGateway implements AutoCloseable {
       throw new IllegalStateException("Direct streaming needs ChatGateway.Builder.streamTokens(...)");
     }
     String requestId = admit(user, request, caller, Operation.CHAT_STREAM);
-    Reservation reservation = ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId);
+    CallCredits reservation =
+        new CallCredits(ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId));
     try {
       return streamTokens.issue(request, user, requestId);
     } catch (RuntimeException e) {
@@ -383,7 +397,9 @@ public final class ChatGateway implements AutoCloseable {
     }
     CompletionWebhook done = webhook.completion();
     String requestId = done.requestId();
-    Optional<Reservation> reservation = requestId == null ? Optional.empty() : ledger.findByRequestId(requestId);
+    Optional<CallCredits> reservation = requestId == null
+        ? Optional.empty()
+        : ledger.findByRequestId(requestId).map(CallCredits::new);
     if (reservation.isEmpty()) {
       // The id is the service's (signed) word, yet bounded and cleaned before it reaches a log line.
       LOG.warn("Completion webhook for request {} matches no open reservation", Text.preview(requestId, 128));
@@ -554,52 +570,57 @@ public final class ChatGateway implements AutoCloseable {
   }
 
   /** Prices the usage and charges exactly that ({@link CreditLedger#commit(Reservation, long)}). */
-  private Settlement commit(Reservation reservation, Usage usage) {
-    long credits = pricing.credits(reservation.operation(), usage);
-    return reported(reservation, ledger.commit(reservation, credits), credits);
+  private Settlement commit(CallCredits call, Usage usage) {
+    long credits = pricing.credits(call.reservation.operation(), usage);
+    return reported(call, ledger.commit(call.reservation, credits), credits);
   }
 
-  private Settlement release(Reservation reservation, String reason) {
-    return reported(reservation, ledger.release(reservation, reason), 0);
+  private Settlement release(CallCredits call, String reason) {
+    return reported(call, ledger.release(call.reservation, reason), 0);
   }
 
   /** Commits as {@link #commit} does; a store failure is logged and retried, not thrown. */
-  private void commitOrRetry(Reservation reservation, Usage usage) {
-    long credits = pricing.credits(reservation.operation(), usage);
-    settleOrRetry(reservation, () -> ledger.commit(reservation, credits), credits);
+  private void commitOrRetry(CallCredits call, Usage usage) {
+    long credits = pricing.credits(call.reservation.operation(), usage);
+    settleOrRetry(call, () -> ledger.commit(call.reservation, credits), credits);
   }
 
   /** Releases as {@link #release} does; a store failure is logged and retried, not thrown. */
-  private void releaseOrRetry(Reservation reservation, String reason) {
-    settleOrRetry(reservation, () -> ledger.release(reservation, reason), 0);
+  private void releaseOrRetry(CallCredits call, String reason) {
+    settleOrRetry(call, () -> ledger.release(call.reservation, reason), 0);
   }
 
-  private void settleOrRetry(Reservation reservation, Supplier<Settlement> attempt, long credits) {
+  private void settleOrRetry(CallCredits call, Supplier<Settlement> attempt, long credits) {
     Settlement settlement;
     try {
       settlement = attempt.get();
     } catch (StateStoreException e) {
       // The message of a store failure names the operation and SQLState or Redis error, no secret.
+      Reservation reservation = call.reservation;
       LOG.error("Settlement of reservation {} (request {}) could not be written: {}; retrying off the request thread",
           reservation.id(), reservation.requestId(), e.getMessage());
-      retries.retry(reservation, attempt, s -> reported(reservation, s, credits), e);
+      retries.retry(reservation, attempt, s -> reported(call, s, credits), call::abandoned, e);
       return;
     }
-    reported(reservation, settlement, credits);
+    reported(call, settlement, credits);
   }
 
-  /** Tells the listener; {@code credits} counts only when {@code settlement} is a commit that applied. */
-  private Settlement reported(Reservation reservation, Settlement settlement, long credits) {
+  /**
+   * Tells the settlement listener, then the call's listener; {@code credits} counts only when
+   * {@code settlement} is a commit that applied.
+   */
+  private Settlement reported(CallCredits call, Settlement settlement, long credits) {
     long creditsCharged = settlement == Settlement.COMMITTED ? credits : 0;
     try {
-      settled.onSettlement(new SettlementEvent(reservation, settlement, creditsCharged));
+      settled.onSettlement(new SettlementEvent(call.reservation, settlement, creditsCharged));
     } catch (RuntimeException e) {
       LOG.warn("Settlement listener threw; ignored", e);
     }
+    call.settled(settlement, creditsCharged);
     return settlement;
   }
 
-  private void settle(Reservation reservation, ChatRequest request, RelayResult result) {
+  private void settle(CallCredits reservation, ChatRequest request, RelayResult result) {
     StreamCompletion completion = result.completion();
     Delivery delivery;
     if (result.outcome() == RelayResult.Outcome.COMPLETED) {
@@ -616,6 +637,62 @@ public final class ChatGateway implements AutoCloseable {
           + " with nothing delivered");
     } else {
       commitOrRetry(reservation, usage);
+    }
+  }
+
+  /**
+   * One reservation and the listener of the client call it pays for: the client hands that
+   * listener over as it creates the call ({@link HostAccess.ListenerHook}), which is told of the
+   * reservation then and of its settlement later. A reservation of a direct stream, or one the
+   * client never started a call for, has no listener. What the listener throws is logged and
+   * ignored.
+   */
+  private static final class CallCredits implements HostAccess.ListenerHook {
+    final Reservation reservation;
+    // Set on the thread starting the call; read there or on the retry thread (scheduling orders it).
+    private volatile @Nullable CallInfo call;
+    private volatile @Nullable GatewayListener listener;
+
+    CallCredits(Reservation reservation) {
+      this.reservation = reservation;
+    }
+
+    @Override
+    public void created(CallInfo call, GatewayListener listener) {
+      this.call = call;
+      this.listener = listener;
+      try {
+        listener.creditsReserved(call, reservation.credits());
+      } catch (RuntimeException e) {
+        LOG.warn("GatewayListener.creditsReserved threw; ignored", e);
+      }
+    }
+
+    void settled(Settlement settlement, long creditsCharged) {
+      tell(switch (settlement) {
+        case COMMITTED -> CreditSettlement.COMMITTED;
+        case RELEASED -> CreditSettlement.RELEASED;
+        case ALREADY_COMMITTED -> CreditSettlement.ALREADY_COMMITTED;
+        case ALREADY_RELEASED -> CreditSettlement.ALREADY_RELEASED;
+        case UNKNOWN -> CreditSettlement.UNKNOWN;
+      }, creditsCharged);
+    }
+
+    void abandoned() {
+      tell(CreditSettlement.ABANDONED, 0);
+    }
+
+    private void tell(CreditSettlement settlement, long creditsCharged) {
+      GatewayListener l = listener;
+      CallInfo c = call;
+      if (l == null || c == null) {
+        return;
+      }
+      try {
+        l.creditsSettled(c, settlement, creditsCharged);
+      } catch (RuntimeException e) {
+        LOG.warn("GatewayListener.creditsSettled threw; ignored", e);
+      }
     }
   }
 

@@ -1,8 +1,11 @@
 package dev.llmgateway.host;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +35,8 @@ final class SettlementRetries implements AutoCloseable {
   private final @Nullable ScheduledExecutorService hostScheduler;
   private final Consumer<Reservation> onAbandoned;
   private final AtomicLong abandoned = new AtomicLong();
+  /** Attempts scheduled and not yet run: told of their abandonment if {@link #close()} drops them. */
+  private final Set<Attempt> waiting = ConcurrentHashMap.newKeySet();
   private @Nullable ScheduledThreadPoolExecutor own; // guarded by this; made at the first failure
   private boolean closed; // guarded by this
 
@@ -49,11 +54,12 @@ final class SettlementRetries implements AutoCloseable {
    * @param reservation the reservation to settle
    * @param settle one attempt: calls the ledger
    * @param report told of the settlement once an attempt succeeded
+   * @param abandoned told, after the gateway's listener, when the settlement is given up
    * @param failure why the first attempt failed
    */
-  void retry(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report,
+  void retry(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report, Runnable abandoned,
       StateStoreException failure) {
-    schedule(new Attempt(reservation, settle, report, 1), failure);
+    schedule(new Attempt(reservation, settle, report, abandoned, 1), failure);
   }
 
   long abandoned() {
@@ -62,16 +68,19 @@ final class SettlementRetries implements AutoCloseable {
 
   private void schedule(Attempt attempt, StateStoreException failure) {
     if (attempt.number > attempts) {
-      abandon(attempt.reservation, "all " + attempts + " retries failed", failure);
+      abandon(attempt, "all " + attempts + " retries failed", failure);
       return;
     }
     Duration delay = backoff.multipliedBy(1L << Math.min(attempt.number - 1, 20));
     long delayNanos = (delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay).toNanos();
+    waiting.add(attempt);
     try {
       // Attempt catches what the ledger throws, so the future holds nothing worth reading.
       Future<?> unused = scheduler().schedule(attempt, delayNanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
-      abandon(attempt.reservation, "the gateway is closed", failure);
+      if (waiting.remove(attempt)) {
+        abandon(attempt, "the gateway is closed", failure);
+      }
     }
   }
 
@@ -95,15 +104,22 @@ final class SettlementRetries implements AutoCloseable {
     return own;
   }
 
-  private void abandon(Reservation reservation, String why, StateStoreException failure) {
+  private void abandon(Attempt attempt, String why, StateStoreException failure) {
+    Reservation reservation = attempt.reservation;
     abandoned.incrementAndGet();
     LOG.error("Settlement of reservation {} (request {}) abandoned: {} ({}); it stays pending until the ledger's "
         + "reaper releases it after its lease", reservation.id(), reservation.requestId(), why, failure.getMessage());
+    tellAbandoned(attempt);
+  }
+
+  /** Tells the gateway's listener, then the call's, that the settlement was given up. */
+  private void tellAbandoned(Attempt attempt) {
     try {
-      onAbandoned.accept(reservation);
+      onAbandoned.accept(attempt.reservation);
     } catch (RuntimeException e) {
       LOG.warn("Settlement listener threw; ignored", e);
     }
+    attempt.abandoned.run();
   }
 
   /** Stops the gateway's own retry thread; settlements still waiting are abandoned to the reaper. */
@@ -118,16 +134,23 @@ final class SettlementRetries implements AutoCloseable {
     if (executor == null) {
       return;
     }
-    List<Runnable> waiting = executor.shutdownNow();
-    for (Runnable task : waiting) {
+    List<Runnable> dropped = executor.shutdownNow();
+    for (Runnable task : dropped) {
       if (task instanceof Future<?> future) {
         future.cancel(false);
       }
     }
-    if (!waiting.isEmpty()) {
-      abandoned.addAndGet(waiting.size());
+    List<Attempt> left = new ArrayList<>();
+    for (Attempt attempt : List.copyOf(waiting)) {
+      if (waiting.remove(attempt)) { // else it is running: it settles or is abandoned itself
+        left.add(attempt);
+      }
+    }
+    if (!left.isEmpty()) {
+      abandoned.addAndGet(left.size());
       LOG.error("{} settlement(s) still waiting for a retry were abandoned at close; the ledger's reaper releases "
-          + "them after their lease", waiting.size());
+          + "them after their lease", left.size());
+      left.forEach(this::tellAbandoned);
     }
     try {
       executor.awaitTermination(10, TimeUnit.SECONDS);
@@ -140,27 +163,33 @@ final class SettlementRetries implements AutoCloseable {
     final Reservation reservation;
     final Supplier<Settlement> settle;
     final Consumer<Settlement> report;
+    final Runnable abandoned;
     final int number;
 
-    Attempt(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report, int number) {
+    Attempt(Reservation reservation, Supplier<Settlement> settle, Consumer<Settlement> report, Runnable abandoned,
+        int number) {
       this.reservation = Objects.requireNonNull(reservation, "reservation");
       this.settle = settle;
       this.report = report;
+      this.abandoned = abandoned;
       this.number = number;
     }
 
     @Override
     public void run() {
+      if (!waiting.remove(this)) {
+        return; // abandoned at close
+      }
       Settlement settlement;
       try {
         settlement = settle.get();
       } catch (StateStoreException e) {
         LOG.error("Retry {} of {} to settle reservation {} failed: {}", number, attempts, reservation.id(),
             e.getMessage());
-        schedule(new Attempt(reservation, settle, report, number + 1), e);
+        schedule(new Attempt(reservation, settle, report, abandoned, number + 1), e);
         return;
       } catch (RuntimeException e) {
-        abandon(reservation, "the ledger threw " + e.getClass().getSimpleName(),
+        abandon(this, "the ledger threw " + e.getClass().getSimpleName(),
             new StateStoreException("settlement failed", reservation.requestId(), e));
         return;
       }

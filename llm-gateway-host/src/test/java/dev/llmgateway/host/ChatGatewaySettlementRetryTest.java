@@ -223,9 +223,11 @@ class ChatGatewaySettlementRetryTest {
     assertThat(retryThread.get().isAlive()).isFalse();
     assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(SettlementRetries.THREAD_NAME));
     assertThat(gateway.abandonedSettlements()).isEqualTo(1);
+    assertThat(abandoned).as("the listener is told, as for a settlement whose retries failed").hasSize(1);
     assertThat(ledger.commitCalls.get()).isEqualTo(1);
     assertThat(ledger.memory.pendingCount()).isEqualTo(1); // for the reaper
     gateway.close(); // idempotent
+    assertThat(abandoned).hasSize(1);
   }
 
   @Test
