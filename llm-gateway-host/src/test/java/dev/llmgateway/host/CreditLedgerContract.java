@@ -20,6 +20,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,11 +49,18 @@ public abstract class CreditLedgerContract {
   }
 
   /**
-   * Starts a builder of the ledger under test, holding its defaults.
+   * Builds the ledger under test: a builder of it, given the test's settings ({@link
+   * LedgerBuilder#applyTo}).
    *
-   * @return a new builder
+   * @param settings what the test set
+   * @return the ledger
    */
-  protected abstract LedgerBuilder builder();
+  protected abstract TestLedger build(LedgerBuilder settings);
+
+  /** Starts the settings of a ledger under test; {@code build()} builds it. */
+  protected final LedgerBuilder builder() {
+    return new LedgerBuilder();
+  }
 
   /**
    * The name of the ledger's reaper thread.
@@ -449,70 +459,161 @@ public abstract class CreditLedgerContract {
     ledger.deposit("123", 10);
     Reservation r = ledger.reserve(ADA, Operation.CHAT, 1);
     assertThatThrownBy(() -> ledger.commit(r, -1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> builder().lease(Duration.ZERO))
+    assertThatThrownBy(() -> builder().lease(Duration.ZERO).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
-    assertThatThrownBy(() -> builder().reaperInterval(Duration.ofSeconds(-1)))
+    assertThatThrownBy(() -> builder().reaperInterval(Duration.ofSeconds(-1)).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reaperInterval");
-    assertThatThrownBy(() -> builder().reaperInterval(Duration.ZERO))
+    assertThatThrownBy(() -> builder().reaperInterval(Duration.ZERO).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reaperInterval");
-    assertThatThrownBy(() -> builder().settledRetention(Duration.ofSeconds(-1)))
+    assertThatThrownBy(() -> builder().settledRetention(Duration.ofSeconds(-1)).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("settledRetention");
     assertThatThrownBy(() -> new Reservation(UUID.randomUUID(), ADA, Operation.CHAT, 1,
         Instant.EPOCH, Instant.EPOCH.minusSeconds(1), null)).isInstanceOf(IllegalArgumentException.class);
   }
 
-  /** The ledger's builder, as the contract sets it; each method calls the real builder's. */
-  protected interface LedgerBuilder {
-    /** The real builder's {@code clock}. */
-    LedgerBuilder clock(Clock clock);
+  /**
+   * The settings a test gives the ledger's builder; those it leaves unset keep the builder's
+   * defaults. {@link #build()} hands them to {@link CreditLedgerContract#build}.
+   */
+  protected final class LedgerBuilder {
+    private @Nullable Clock clock;
+    private @Nullable AccountKey accountKey;
+    private @Nullable Duration lease;
+    private @Nullable Duration settledRetention;
+    private @Nullable Duration reaperInterval;
+    private @Nullable Consumer<? super Reservation> expiryListener;
 
-    /** The real builder's {@code accountKey}. */
-    LedgerBuilder accountKey(AccountKey accountKey);
+    private LedgerBuilder() {}
 
-    /** The real builder's {@code lease}. */
-    LedgerBuilder lease(Duration lease);
+    LedgerBuilder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
 
-    /** The real builder's {@code settledRetention}. */
-    LedgerBuilder settledRetention(Duration retention);
+    LedgerBuilder accountKey(AccountKey accountKey) {
+      this.accountKey = accountKey;
+      return this;
+    }
 
-    /** The real builder's {@code reaperInterval}. */
-    LedgerBuilder reaperInterval(Duration interval);
+    LedgerBuilder lease(Duration lease) {
+      this.lease = lease;
+      return this;
+    }
 
-    /** The real builder's {@code expiryListener}. */
-    LedgerBuilder expiryListener(Consumer<? super Reservation> listener);
+    LedgerBuilder settledRetention(Duration retention) {
+      this.settledRetention = retention;
+      return this;
+    }
 
-    /** Builds the ledger. */
-    TestLedger build();
+    LedgerBuilder reaperInterval(Duration interval) {
+      this.reaperInterval = interval;
+      return this;
+    }
+
+    LedgerBuilder expiryListener(Consumer<? super Reservation> listener) {
+      this.expiryListener = listener;
+      return this;
+    }
+
+    /** Builds the ledger under test with these settings. */
+    TestLedger build() {
+      return CreditLedgerContract.this.build(this);
+    }
+
+    /**
+     * Calls the real builder's setter of each setting the test gave, in this order.
+     *
+     * @param clock the builder's {@code clock}
+     * @param accountKey the builder's {@code accountKey}
+     * @param lease the builder's {@code lease}
+     * @param settledRetention the builder's {@code settledRetention}
+     * @param reaperInterval the builder's {@code reaperInterval}
+     * @param expiryListener the builder's {@code expiryListener}
+     */
+    public void applyTo(Consumer<Clock> clock, Consumer<AccountKey> accountKey, Consumer<Duration> lease,
+        Consumer<Duration> settledRetention, Consumer<Duration> reaperInterval,
+        Consumer<Consumer<? super Reservation>> expiryListener) {
+      apply(this.clock, clock);
+      apply(this.accountKey, accountKey);
+      apply(this.lease, lease);
+      apply(this.settledRetention, settledRetention);
+      apply(this.reaperInterval, reaperInterval);
+      apply(this.expiryListener, expiryListener);
+    }
+
+    private <T> void apply(@Nullable T value, Consumer<T> setter) {
+      if (value != null) {
+        setter.accept(value);
+      }
+    }
   }
 
   /**
    * A ledger under test: its {@link CreditLedger} methods, and those the ledgers share without an
-   * interface (deposit, balances, the reaper, close).
+   * interface (deposit, balances, the reaper, close), as method references to the real ledger's.
    */
-  protected abstract static class TestLedger implements CreditLedger, AutoCloseable {
-    private final CreditLedger ledger;
-
-    protected TestLedger(CreditLedger ledger) {
-      this.ledger = ledger;
+  protected static final class TestLedger implements CreditLedger, AutoCloseable {
+    /** A ledger's {@code deposit}. */
+    @FunctionalInterface
+    public interface Deposit {
+      /** Adds credits; returns the balance after. */
+      long deposit(String account, long credits);
     }
 
-    /** The ledger's {@code deposit}. */
-    public abstract long deposit(String account, long credits);
+    private final CreditLedger ledger;
+    private final Deposit deposit;
+    private final ToLongFunction<String> balance;
+    private final ToLongFunction<String> reserved;
+    private final LongSupplier pendingCount;
+    private final IntSupplier releaseExpired;
+    private final Runnable close;
 
-    /** The ledger's {@code balance}. */
-    public abstract long balance(String account);
+    /**
+     * Wraps a ledger.
+     *
+     * @param ledger the ledger
+     * @param deposit its {@code deposit}
+     * @param balance its {@code balance}
+     * @param reserved its {@code reserved}
+     * @param pendingCount its {@code pendingCount}
+     * @param releaseExpired its {@code releaseExpired}
+     * @param close its {@code close}
+     */
+    public TestLedger(CreditLedger ledger, Deposit deposit, ToLongFunction<String> balance,
+        ToLongFunction<String> reserved, LongSupplier pendingCount, IntSupplier releaseExpired, Runnable close) {
+      this.ledger = ledger;
+      this.deposit = deposit;
+      this.balance = balance;
+      this.reserved = reserved;
+      this.pendingCount = pendingCount;
+      this.releaseExpired = releaseExpired;
+      this.close = close;
+    }
 
-    /** The ledger's {@code reserved}. */
-    public abstract long reserved(String account);
+    public long deposit(String account, long credits) {
+      return deposit.deposit(account, credits);
+    }
 
-    /** The ledger's {@code pendingCount}. */
-    public abstract long pendingCount();
+    public long balance(String account) {
+      return balance.applyAsLong(account);
+    }
 
-    /** The ledger's {@code releaseExpired}. */
-    public abstract int releaseExpired();
+    public long reserved(String account) {
+      return reserved.applyAsLong(account);
+    }
+
+    public long pendingCount() {
+      return pendingCount.getAsLong();
+    }
+
+    public int releaseExpired() {
+      return releaseExpired.getAsInt();
+    }
 
     @Override
-    public abstract void close();
+    public void close() {
+      close.run();
+    }
 
     @Override
     public Reservation reserve(

@@ -3,14 +3,10 @@ package dev.llmgateway.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.llmgateway.host.AccountKey;
 import dev.llmgateway.host.CreditLedgerContract;
-import dev.llmgateway.host.Reservation;
 import dev.llmgateway.testkit.PostgresServer;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,8 +30,11 @@ class JdbcCreditLedgerTest extends CreditLedgerContract {
   }
 
   @Override
-  protected LedgerBuilder builder() {
-    return new Builder(JdbcCreditLedger.builder(pool));
+  protected TestLedger build(LedgerBuilder settings) {
+    JdbcCreditLedger.Builder b = JdbcCreditLedger.builder(pool);
+    settings.applyTo(b::clock, b::accountKey, b::lease, b::settledRetention, b::reaperInterval, b::expiryListener);
+    JdbcCreditLedger l = b.build();
+    return new TestLedger(l, l::deposit, l::balance, l::reserved, l::pendingCount, l::releaseExpired, l::close);
   }
 
   @Override
@@ -67,85 +66,5 @@ class JdbcCreditLedgerTest extends CreditLedgerContract {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("statementTimeout");
     assertThatThrownBy(() -> JdbcCreditLedger.builder(pool).statementTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("statementTimeout");
-  }
-
-  private static final class Builder implements LedgerBuilder {
-    private final JdbcCreditLedger.Builder builder;
-
-    Builder(JdbcCreditLedger.Builder builder) {
-      this.builder = builder;
-    }
-
-    @Override
-    public LedgerBuilder clock(Clock clock) {
-      builder.clock(clock);
-      return this;
-    }
-
-    @Override
-    public LedgerBuilder accountKey(AccountKey accountKey) {
-      builder.accountKey(accountKey);
-      return this;
-    }
-
-    @Override
-    public LedgerBuilder lease(Duration lease) {
-      builder.lease(lease);
-      return this;
-    }
-
-    @Override
-    public LedgerBuilder settledRetention(Duration retention) {
-      builder.settledRetention(retention);
-      return this;
-    }
-
-    @Override
-    public LedgerBuilder reaperInterval(Duration interval) {
-      builder.reaperInterval(interval);
-      return this;
-    }
-
-    @Override
-    public LedgerBuilder expiryListener(Consumer<? super Reservation> listener) {
-      builder.expiryListener(listener);
-      return this;
-    }
-
-    @Override
-    public TestLedger build() {
-      JdbcCreditLedger built = builder.build();
-      return new TestLedger(built) {
-        @Override
-        public long deposit(String account, long credits) {
-          return built.deposit(account, credits);
-        }
-
-        @Override
-        public long balance(String account) {
-          return built.balance(account);
-        }
-
-        @Override
-        public long reserved(String account) {
-          return built.reserved(account);
-        }
-
-        @Override
-        public long pendingCount() {
-          return built.pendingCount();
-        }
-
-        @Override
-        public int releaseExpired() {
-          return built.releaseExpired();
-        }
-
-        @Override
-        public void close() {
-          built.close();
-        }
-      };
-    }
   }
 }
