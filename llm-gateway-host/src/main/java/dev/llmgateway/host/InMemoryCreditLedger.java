@@ -2,6 +2,8 @@ package dev.llmgateway.host;
 
 import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.host.internal.CreditLedgers;
+import dev.llmgateway.host.internal.LedgerReaper;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -10,9 +12,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -54,20 +53,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   /** How long a reservation may stay unsettled before the reaper releases it. */
-  public static final Duration DEFAULT_LEASE = Duration.ofMinutes(15);
+  public static final Duration DEFAULT_LEASE = CreditLedgers.DEFAULT_LEASE;
   /** How long a settled reservation is remembered. */
-  public static final Duration DEFAULT_SETTLED_RETENTION = Duration.ofHours(1);
+  public static final Duration DEFAULT_SETTLED_RETENTION = CreditLedgers.DEFAULT_SETTLED_RETENTION;
 
   private static final Logger log = LoggerFactory.getLogger(InMemoryCreditLedger.class);
   private static final String REAPER_THREAD_NAME = "llm-gateway-credit-reaper";
-  private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private final Clock clock;
   private final AccountKey accountKey;
   private final Duration lease;
   private final Duration settledRetention;
   private final Consumer<? super Reservation> expiryListener;
-  private final @Nullable ScheduledExecutorService reaper;
+  private final LedgerReaper reaper;
   private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<UUID, Entry> entries = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, UUID> byRequestId = new ConcurrentHashMap<>();
@@ -82,20 +80,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     this.lease = b.lease;
     this.settledRetention = b.settledRetention;
     this.expiryListener = b.expiryListener;
-    Duration interval = b.reaperInterval;
-    if (interval == null) {
-      this.reaper = null;
-    } else {
-      ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, REAPER_THREAD_NAME);
-        thread.setDaemon(true);
-        return thread;
-      });
-      long nanos = interval.toNanos();
-      // Its future is not needed: reapQuietly logs its own failures, and close() shuts the executor down.
-      var unused = executor.scheduleWithFixedDelay(this::reapQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
-      this.reaper = executor;
-    }
+    this.reaper = LedgerReaper.start(b.reaperInterval, REAPER_THREAD_NAME, this::releaseExpired, log);
   }
 
   /**
@@ -127,10 +112,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
    * @throws IllegalArgumentException if {@code credits < 1}
    */
   public long deposit(String account, long credits) {
-    Objects.requireNonNull(account, "account");
-    if (credits < 1) {
-      throw new IllegalArgumentException("credits < 1: " + credits);
-    }
+    CreditLedgers.checkDeposit(account, credits);
     return account(account).available.addAndGet(credits);
   }
 
@@ -176,11 +158,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   @Override
   public Reservation reserve(
       UserContext user, Operation operation, long estimatedCredits, @Nullable String requestId) {
-    Objects.requireNonNull(user, "user");
-    Objects.requireNonNull(operation, "operation");
-    if (estimatedCredits < 0) {
-      throw new IllegalArgumentException("estimatedCredits < 0: " + estimatedCredits);
-    }
+    CreditLedgers.checkReserve(user, operation, estimatedCredits);
     Account account = account(accountKey.requireAccountOf(user));
     while (true) {
       long available = account.available.get();
@@ -204,30 +182,23 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
       entries.remove(reservation.id(), entry);
       account.held.addAndGet(-estimatedCredits);
       account.available.addAndGet(estimatedCredits);
-      throw new IllegalStateException(
-          "An unsettled reservation already holds request id " + requestId
-              + "; settle it first or use a new request id per call");
+      throw CreditLedgers.requestIdHeld(requestId, null);
     }
     return reservation;
   }
 
   @Override
   public Settlement commit(Reservation reservation, long credits) {
-    Objects.requireNonNull(reservation, "reservation");
-    if (credits < 0) {
-      throw new IllegalArgumentException("credits < 0: " + credits);
-    }
+    CreditLedgers.checkCommit(reservation, credits);
     return settle(reservation.id(), State.COMMITTED, credits);
   }
 
   @Override
   public Settlement release(Reservation reservation, String reason) {
-    Objects.requireNonNull(reservation, "reservation");
-    Objects.requireNonNull(reason, "reason");
+    CreditLedgers.checkRelease(reservation, reason);
     Settlement settlement = settle(reservation.id(), State.RELEASED, 0);
     if (settlement.applied()) {
-      log.debug("Released credit reservation {} ({} credits, request id {}): {}",
-          reservation.id(), reservation.credits(), reservation.requestId(), reason);
+      CreditLedgers.logReleased(log, reservation, reason);
     }
     return settlement;
   }
@@ -256,7 +227,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
         if (!now.isBefore(reservation.expiresAt())
             && settle(entry, State.RELEASED, 0, now).applied()) {
           released++;
-          notifyExpired(reservation);
+          CreditLedgers.notifyExpired(log, expiryListener, reservation);
         }
       } else {
         Instant settledAt = entry.settledAt;
@@ -274,26 +245,14 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
    */
   @Override
   public void close() {
-    ScheduledExecutorService executor = reaper;
-    if (executor == null || executor.isShutdown()) {
-      return;
-    }
-    executor.shutdown();
-    try {
-      if (!executor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-        executor.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      executor.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    reaper.close();
   }
 
   @Override
   public String toString() {
     return "InMemoryCreditLedger{accounts=" + accounts.size() + ", reservations=" + entries.size()
         + ", lease=" + lease + ", settledRetention=" + settledRetention
-        + (reaper == null ? "" : ", reaping") + "}";
+        + (reaper.hasThread() ? ", reaping" : "") + "}";
   }
 
   private Account account(String key) {
@@ -345,30 +304,6 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     }
   }
 
-  private void notifyExpired(Reservation reservation) {
-    try {
-      expiryListener.accept(reservation);
-    } catch (RuntimeException e) {
-      log.warn("Credit reservation expiry listener failed for reservation {}", reservation.id(), e);
-    }
-  }
-
-  private void reapQuietly() {
-    try {
-      releaseExpired();
-    } catch (RuntimeException e) {
-      // An exception would cancel the scheduled task for good; log it and run again next time.
-      log.error("Releasing expired credit reservations failed", e);
-    }
-  }
-
-  private static void logExpired(Reservation reservation) {
-    log.warn("Released credit reservation {} of user {} ({} credits, {}, request id {}): not settled"
-            + " before its lease ended at {}",
-        reservation.id(), reservation.user().userId(), reservation.credits(), reservation.operation(),
-        reservation.requestId(), reservation.expiresAt());
-  }
-
   private enum State {
     PENDING,
     COMMITTED,
@@ -399,7 +334,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     private Duration lease = DEFAULT_LEASE;
     private Duration settledRetention = DEFAULT_SETTLED_RETENTION;
     private @Nullable Duration reaperInterval;
-    private Consumer<? super Reservation> expiryListener = InMemoryCreditLedger::logExpired;
+    private Consumer<? super Reservation> expiryListener = CreditLedgers.logExpired(log);
 
     private Builder() {}
 
@@ -436,11 +371,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code lease} is zero or negative
      */
     public Builder lease(Duration lease) {
-      Objects.requireNonNull(lease, "lease");
-      if (lease.isZero() || lease.isNegative()) {
-        throw new IllegalArgumentException("lease <= 0: " + lease);
-      }
-      this.lease = lease;
+      this.lease = CreditLedgers.lease(lease);
       return this;
     }
 
@@ -455,11 +386,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code retention} is negative
      */
     public Builder settledRetention(Duration retention) {
-      Objects.requireNonNull(retention, "retention");
-      if (retention.isNegative()) {
-        throw new IllegalArgumentException("settledRetention < 0: " + retention);
-      }
-      this.settledRetention = retention;
+      this.settledRetention = CreditLedgers.settledRetention(retention);
       return this;
     }
 
@@ -472,11 +399,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code interval} is zero or negative
      */
     public Builder reaperInterval(Duration interval) {
-      Objects.requireNonNull(interval, "interval");
-      if (interval.isZero() || interval.isNegative()) {
-        throw new IllegalArgumentException("reaperInterval <= 0: " + interval);
-      }
-      this.reaperInterval = interval;
+      this.reaperInterval = CreditLedgers.reaperInterval(interval);
       return this;
     }
 

@@ -3,9 +3,8 @@ package dev.llmgateway.host;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Ticker;
 import dev.llmgateway.host.internal.Keys;
-import java.time.Duration;
+import dev.llmgateway.host.internal.NamespacedLimits;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,30 +43,17 @@ public final class InMemoryRateLimiter implements RateLimiter {
   /** Marks a bucket pair being dropped; compared by identity. */
   private static final State EVICTED = new State(Long.MIN_VALUE, Long.MIN_VALUE);
 
-  private final RateLimits limits;
-  private final Map<String, RateLimits> namespaceLimits;
+  /** The buckets' parameters by namespace. */
+  private final NamespacedLimits<Limits> byNamespace;
   private final Ticker ticker;
   private final int maxKeys;
-  private final Limits defaults;
-  /** Namespaces with their own limits, longest first, and their buckets (parallel arrays). */
-  private final String[] namespaces;
-  private final Limits[] namespaceBuckets;
   private final ConcurrentHashMap<String, AtomicReference<State>> buckets = new ConcurrentHashMap<>();
   private final Object sweepLock = new Object();
 
   private InMemoryRateLimiter(Builder b) {
-    this.limits = b.limits;
-    this.namespaceLimits = Collections.unmodifiableMap(new LinkedHashMap<>(b.namespaceLimits));
+    this.byNamespace = new NamespacedLimits<>(b.limits, b.namespaceLimits, Limits::new);
     this.ticker = b.ticker;
     this.maxKeys = b.maxKeys;
-    this.defaults = new Limits(limits);
-    List<String> names = new ArrayList<>(namespaceLimits.keySet());
-    names.sort((x, y) -> Integer.compare(y.length(), x.length()));
-    this.namespaces = names.toArray(new String[0]);
-    this.namespaceBuckets = new Limits[namespaces.length];
-    for (int i = 0; i < namespaces.length; i++) {
-      namespaceBuckets[i] = new Limits(Objects.requireNonNull(namespaceLimits.get(namespaces[i])));
-    }
   }
 
   /**
@@ -104,7 +90,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
    * @return the limits
    */
   public RateLimits limits() {
-    return limits;
+    return byNamespace.limits();
   }
 
   /**
@@ -114,24 +100,14 @@ public final class InMemoryRateLimiter implements RateLimiter {
    * @return an unmodifiable map from namespace (e.g. {@code ip:}) to its limits
    */
   public Map<String, RateLimits> namespaceLimits() {
-    return namespaceLimits;
-  }
-
-  /** The buckets of a key: those of the longest namespace it starts with, else the defaults. */
-  private Limits limitsFor(String key) {
-    for (int i = 0; i < namespaces.length; i++) {
-      if (key.startsWith(namespaces[i])) {
-        return namespaceBuckets[i];
-      }
-    }
-    return defaults;
+    return byNamespace.namespaceLimits();
   }
 
   @Override
   public Decision tryAcquire(String key, Operation operation) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(operation, "operation");
-    Limits limits = limitsFor(key);
+    Limits limits = byNamespace.forKey(key);
     boolean stream = RateLimits.isStreamStart(operation);
     if (!limits.applyTo(stream)) {
       return Decision.allow();
@@ -182,7 +158,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
       Decision worst = null;
       for (int i = 0; i < n; i++) {
         String key = distinct.get(i);
-        limits[i] = limitsFor(key);
+        limits[i] = byNamespace.forKey(key);
         if (!limits[i].applyTo(stream)) {
           refs[i] = null;
           continue;
@@ -194,10 +170,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
           buckets.remove(key, ref);
           continue attempt;
         }
-        Decision refused = limits[i].refusal(seen[i], stream, now);
-        if (refused != null && (worst == null || refused.retryAfter().compareTo(worst.retryAfter()) > 0)) {
-          worst = refused;
-        }
+        worst = NamespacedLimits.longer(worst, limits[i].refusal(seen[i], stream, now));
       }
       if (worst != null) {
         return worst;
@@ -238,7 +211,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
     int dropped = 0;
     for (Map.Entry<String, AtomicReference<State>> entry : buckets.entrySet()) {
       State state = current(entry.getValue());
-      if (state != EVICTED && limitsFor(entry.getKey()).untilFull(state, now) <= 0 && drop(entry, state)) {
+      if (state != EVICTED && byNamespace.forKey(entry.getKey()).untilFull(state, now) <= 0 && drop(entry, state)) {
         dropped++;
       }
     }
@@ -256,8 +229,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
 
   @Override
   public String toString() {
-    return "InMemoryRateLimiter{" + limits + (namespaceLimits.isEmpty() ? "" : ", namespaces=" + namespaceLimits)
-        + ", keys=" + buckets.size() + ", maxKeys=" + maxKeys + "}";
+    return "InMemoryRateLimiter{" + byNamespace + ", keys=" + buckets.size() + ", maxKeys=" + maxKeys + "}";
   }
 
   private AtomicReference<State> slot(String key) {
@@ -299,7 +271,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
       for (Map.Entry<String, AtomicReference<State>> entry : buckets.entrySet()) {
         State state = current(entry.getValue());
         if (state != EVICTED) {
-          live.add(new Candidate(entry, state, limitsFor(entry.getKey()).untilFull(state, now)));
+          live.add(new Candidate(entry, state, byNamespace.forKey(entry.getKey()).untilFull(state, now)));
         }
       }
       live.sort((a, b) -> Long.compare(a.untilFull, b.untilFull));
@@ -350,12 +322,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
     @Nullable Decision refusal(State state, boolean stream, long now) {
       long callsWait = calls == null ? 0 : calls.wait(Math.max(state.callsTat, now), now);
       long streamsWait = stream && streams != null ? streams.wait(Math.max(state.streamsTat, now), now) : 0;
-      if (callsWait <= 0 && streamsWait <= 0) {
-        return null;
-      }
-      return streamsWait >= callsWait
-          ? Decision.deny(RateLimits.STREAM_STARTS, Duration.ofNanos(streamsWait))
-          : Decision.deny(RateLimits.CALLS, Duration.ofNanos(callsWait));
+      return NamespacedLimits.refusal(callsWait, streamsWait);
     }
 
     /** {@code state} with one permit taken at {@code now} from each bucket the call counts in. */
@@ -444,10 +411,7 @@ public final class InMemoryRateLimiter implements RateLimiter {
     public Builder limits(String namespace, RateLimits limits) {
       Objects.requireNonNull(namespace, "namespace");
       Objects.requireNonNull(limits, "limits");
-      if (namespace.length() < 2 || !namespace.endsWith(":")) {
-        throw new IllegalArgumentException("namespace must end with ':', e.g. \"ip:\": " + namespace);
-      }
-      namespaceLimits.put(namespace, limits);
+      namespaceLimits.put(NamespacedLimits.checkNamespace(namespace), limits);
       return this;
     }
 

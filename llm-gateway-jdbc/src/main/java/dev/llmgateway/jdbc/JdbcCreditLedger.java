@@ -4,9 +4,12 @@ import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.AccountKey;
 import dev.llmgateway.host.CreditLedger;
+import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.InsufficientCreditsException;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.host.internal.CreditLedgers;
+import dev.llmgateway.host.internal.LedgerReaper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -28,9 +31,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -90,16 +90,18 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
   public static final String RESERVATIONS_TABLE = "llm_gateway_credit_reservations";
   /** The class-path resource holding the tables' definitions, named as Flyway expects. */
   public static final String MIGRATION_RESOURCE = "db/migration/llm_gateway/V1__llm_gateway_credits.sql";
-  /** How long a reservation may stay unsettled before the reaper releases it. */
-  public static final Duration DEFAULT_LEASE = Duration.ofMinutes(15);
-  /** How long a settled reservation is remembered. */
-  public static final Duration DEFAULT_SETTLED_RETENTION = Duration.ofHours(1);
+  /**
+   * How long a reservation may stay unsettled before the reaper releases it: {@link
+   * InMemoryCreditLedger#DEFAULT_LEASE}.
+   */
+  public static final Duration DEFAULT_LEASE = InMemoryCreditLedger.DEFAULT_LEASE;
+  /** How long a settled reservation is remembered: {@link InMemoryCreditLedger#DEFAULT_SETTLED_RETENTION}. */
+  public static final Duration DEFAULT_SETTLED_RETENTION = InMemoryCreditLedger.DEFAULT_SETTLED_RETENTION;
   /** How long one statement may run before it is cancelled. */
   public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(5);
 
   private static final Logger log = LoggerFactory.getLogger(JdbcCreditLedger.class);
   private static final String REAPER_THREAD_NAME = "llm-gateway-jdbc-credit-reaper";
-  private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
   private static final String UNIQUE_VIOLATION = "23505";
   private static final int MAX_ATTEMPTS = 3;
   /** A bound on one reaper run, so that a run always ends; the next run takes the rest. */
@@ -152,7 +154,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
   private final Duration settledRetention;
   private final int timeoutSeconds;
   private final Consumer<? super Reservation> expiryListener;
-  private final @Nullable ScheduledExecutorService reaper;
+  private final LedgerReaper reaper;
   /** The high half of this ledger's reservation ids: random, so ids differ between instances. */
   private final long idPrefix = new SecureRandom().nextLong();
   /** The low half of the reservation ids: a count, so ids never repeat within this ledger. */
@@ -167,20 +169,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
     this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE,
         (b.statementTimeout.toMillis() + 999) / 1000);
     this.expiryListener = b.expiryListener;
-    Duration interval = b.reaperInterval;
-    if (interval == null) {
-      this.reaper = null;
-    } else {
-      ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, REAPER_THREAD_NAME);
-        thread.setDaemon(true);
-        return thread;
-      });
-      long nanos = interval.toNanos();
-      // Its future is not needed: reapQuietly logs its own failures, and close() shuts the executor down.
-      var unused = executor.scheduleWithFixedDelay(this::reapQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
-      this.reaper = executor;
-    }
+    this.reaper = LedgerReaper.start(b.reaperInterval, REAPER_THREAD_NAME, this::releaseExpired, log);
   }
 
   /**
@@ -238,10 +227,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
    * @throws CreditStoreException if the database failed; nothing was added
    */
   public long deposit(String account, long credits) {
-    Objects.requireNonNull(account, "account");
-    if (credits < 1) {
-      throw new IllegalArgumentException("credits < 1: " + credits);
-    }
+    CreditLedgers.checkDeposit(account, credits);
     try (Connection c = connection(); PreparedStatement ps = prepare(c, DEPOSIT)) {
       ps.setString(1, account);
       ps.setLong(2, credits);
@@ -297,11 +283,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
   @Override
   public Reservation reserve(
       UserContext user, Operation operation, long estimatedCredits, @Nullable String requestId) {
-    Objects.requireNonNull(user, "user");
-    Objects.requireNonNull(operation, "operation");
-    if (estimatedCredits < 0) {
-      throw new IllegalArgumentException("estimatedCredits < 0: " + estimatedCredits);
-    }
+    CreditLedgers.checkReserve(user, operation, estimatedCredits);
     String account = accountKey.requireAccountOf(user);
     UUID id = new UUID(idPrefix, idCount.incrementAndGet());
     Instant now = now();
@@ -326,9 +308,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
       throw new InsufficientCreditsException(user.userId(), available, estimatedCredits, requestId);
     } catch (SQLException e) {
       if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-        throw new IllegalStateException(
-            "An unsettled reservation already holds request id " + requestId
-                + "; settle it first or use a new request id per call", e);
+        throw CreditLedgers.requestIdHeld(requestId, e);
       }
       throw new CreditStoreException("reserve", requestId, e);
     }
@@ -336,21 +316,16 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
 
   @Override
   public Settlement commit(Reservation reservation, long credits) {
-    Objects.requireNonNull(reservation, "reservation");
-    if (credits < 0) {
-      throw new IllegalArgumentException("credits < 0: " + credits);
-    }
+    CreditLedgers.checkCommit(reservation, credits);
     return settle(reservation, "COMMITTED", credits);
   }
 
   @Override
   public Settlement release(Reservation reservation, String reason) {
-    Objects.requireNonNull(reservation, "reservation");
-    Objects.requireNonNull(reason, "reason");
+    CreditLedgers.checkRelease(reservation, reason);
     Settlement settlement = settle(reservation, "RELEASED", 0);
     if (settlement.applied()) {
-      log.debug("Released credit reservation {} ({} credits, request id {}): {}",
-          reservation.id(), reservation.credits(), reservation.requestId(), reason);
+      CreditLedgers.logReleased(log, reservation, reason);
     }
     return settlement;
   }
@@ -400,7 +375,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
     } catch (SQLException e) {
       throw new CreditStoreException("releaseExpired", null, e);
     } finally {
-      released.forEach(this::notifyExpired);
+      released.forEach(r -> CreditLedgers.notifyExpired(log, expiryListener, r));
     }
     return released.size();
   }
@@ -411,25 +386,13 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
    */
   @Override
   public void close() {
-    ScheduledExecutorService executor = reaper;
-    if (executor == null || executor.isShutdown()) {
-      return;
-    }
-    executor.shutdown();
-    try {
-      if (!executor.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-        executor.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      executor.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    reaper.close();
   }
 
   @Override
   public String toString() {
     return "JdbcCreditLedger{lease=" + lease + ", settledRetention=" + settledRetention
-        + ", statementTimeout=" + timeoutSeconds + "s" + (reaper == null ? "" : ", reaping") + "}";
+        + ", statementTimeout=" + timeoutSeconds + "s" + (reaper.hasThread() ? ", reaping" : "") + "}";
   }
 
   private boolean insert(Connection c, String account, Reservation r) throws SQLException {
@@ -629,30 +592,6 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
     return statements;
   }
 
-  private void notifyExpired(Reservation reservation) {
-    try {
-      expiryListener.accept(reservation);
-    } catch (RuntimeException e) {
-      log.warn("Credit reservation expiry listener failed for reservation {}", reservation.id(), e);
-    }
-  }
-
-  private void reapQuietly() {
-    try {
-      releaseExpired();
-    } catch (RuntimeException e) {
-      // An exception would cancel the scheduled task for good; log it and run again next time.
-      log.error("Releasing expired credit reservations failed", e);
-    }
-  }
-
-  private static void logExpired(Reservation reservation) {
-    log.warn("Released credit reservation {} of user {} ({} credits, {}, request id {}): not settled"
-            + " before its lease ended at {}",
-        reservation.id(), reservation.user().userId(), reservation.credits(), reservation.operation(),
-        reservation.requestId(), reservation.expiresAt());
-  }
-
   /** Builds a {@link JdbcCreditLedger}. Not thread-safe. */
   public static final class Builder {
     private final DataSource dataSource;
@@ -662,7 +601,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
     private Duration settledRetention = DEFAULT_SETTLED_RETENTION;
     private Duration statementTimeout = DEFAULT_STATEMENT_TIMEOUT;
     private @Nullable Duration reaperInterval;
-    private Consumer<? super Reservation> expiryListener = JdbcCreditLedger::logExpired;
+    private Consumer<? super Reservation> expiryListener = CreditLedgers.logExpired(log);
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -702,7 +641,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code lease} is zero or negative
      */
     public Builder lease(Duration lease) {
-      this.lease = positive(lease, "lease");
+      this.lease = CreditLedgers.lease(lease);
       return this;
     }
 
@@ -716,11 +655,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code retention} is negative
      */
     public Builder settledRetention(Duration retention) {
-      Objects.requireNonNull(retention, "retention");
-      if (retention.isNegative()) {
-        throw new IllegalArgumentException("settledRetention < 0: " + retention);
-      }
-      this.settledRetention = retention;
+      this.settledRetention = CreditLedgers.settledRetention(retention);
       return this;
     }
 
@@ -736,7 +671,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code timeout} is zero or negative
      */
     public Builder statementTimeout(Duration timeout) {
-      this.statementTimeout = positive(timeout, "statementTimeout");
+      this.statementTimeout = CreditLedgers.positive(timeout, "statementTimeout");
       return this;
     }
 
@@ -750,7 +685,7 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
      * @throws IllegalArgumentException if {@code interval} is zero or negative
      */
     public Builder reaperInterval(Duration interval) {
-      this.reaperInterval = positive(interval, "reaperInterval");
+      this.reaperInterval = CreditLedgers.reaperInterval(interval);
       return this;
     }
 
@@ -776,14 +711,6 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
      */
     public JdbcCreditLedger build() {
       return new JdbcCreditLedger(this);
-    }
-
-    private static Duration positive(Duration value, String name) {
-      Objects.requireNonNull(value, name);
-      if (value.isZero() || value.isNegative()) {
-        throw new IllegalArgumentException(name + " <= 0: " + value);
-      }
-      return value;
     }
   }
 }

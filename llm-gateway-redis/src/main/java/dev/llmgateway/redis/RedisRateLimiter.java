@@ -8,6 +8,7 @@ import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.host.internal.Keys;
+import dev.llmgateway.host.internal.NamespacedLimits;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -16,7 +17,6 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,11 +134,8 @@ public final class RedisRateLimiter implements RateLimiter {
   }
 
   private final RedisClusterAsyncCommands<String, String> redis;
-  private final RateLimits limits;
-  private final Map<String, RateLimits> namespaceLimits;
-  private final String[] namespaces;
-  private final Args[] namespaceArgs;
-  private final Args defaultArgs;
+  /** The script's arguments by namespace. */
+  private final NamespacedLimits<Args> byNamespace;
   private final boolean cluster;
   private final String keyPrefix;
   private final Duration timeout;
@@ -154,16 +151,7 @@ public final class RedisRateLimiter implements RateLimiter {
   private RedisRateLimiter(Builder b) {
     this.redis = b.commands;
     this.cluster = b.cluster;
-    this.limits = b.limits;
-    this.namespaceLimits = Collections.unmodifiableMap(new LinkedHashMap<>(b.namespaceLimits));
-    List<String> names = new ArrayList<>(namespaceLimits.keySet());
-    names.sort((x, y) -> Integer.compare(y.length(), x.length()));
-    this.namespaces = names.toArray(new String[0]);
-    this.namespaceArgs = new Args[namespaces.length];
-    for (int i = 0; i < namespaces.length; i++) {
-      namespaceArgs[i] = new Args(Objects.requireNonNull(namespaceLimits.get(namespaces[i])));
-    }
-    this.defaultArgs = new Args(limits);
+    this.byNamespace = new NamespacedLimits<>(b.limits, b.namespaceLimits, Args::new);
     this.keyPrefix = b.keyPrefix;
     this.timeout = b.timeout;
     this.failurePolicy = b.failurePolicy;
@@ -213,7 +201,7 @@ public final class RedisRateLimiter implements RateLimiter {
    * @return the limits
    */
   public RateLimits limits() {
-    return limits;
+    return byNamespace.limits();
   }
 
   /**
@@ -223,7 +211,7 @@ public final class RedisRateLimiter implements RateLimiter {
    * @return an unmodifiable map from namespace (e.g. {@code ip:}) to its limits
    */
   public Map<String, RateLimits> namespaceLimits() {
-    return namespaceLimits;
+    return byNamespace.namespaceLimits();
   }
 
   /**
@@ -333,7 +321,7 @@ public final class RedisRateLimiter implements RateLimiter {
     List<String> args = new ArrayList<>(4 * n);
     for (int k = 0; k < n; k++) {
       String key = distinct.get(k);
-      Args a = argsFor(key);
+      Args a = byNamespace.forKey(key);
       String tag = keyPrefix + "{" + key + "}:";
       callsAt[k] = a.calls == null ? -1 : add(bucketKeys, args, tag + RateLimits.CALLS, a.calls);
       String[] streams = a.streams;
@@ -400,20 +388,9 @@ public final class RedisRateLimiter implements RateLimiter {
     return bucketKeys.size() - 1;
   }
 
-  /** The buckets of a key: those of the longest namespace it starts with, else the defaults. */
-  private Args argsFor(String key) {
-    for (int i = 0; i < namespaces.length; i++) {
-      if (key.startsWith(namespaces[i])) {
-        return namespaceArgs[i];
-      }
-    }
-    return defaultArgs;
-  }
-
   @Override
   public String toString() {
-    return "RedisRateLimiter{" + limits + (namespaceLimits.isEmpty() ? "" : ", namespaces=" + namespaceLimits)
-        + ", keyPrefix=" + keyPrefix + ", failurePolicy=" + failurePolicy + "}";
+    return "RedisRateLimiter{" + byNamespace + ", keyPrefix=" + keyPrefix + ", failurePolicy=" + failurePolicy + "}";
   }
 
   /**
@@ -429,15 +406,8 @@ public final class RedisRateLimiter implements RateLimiter {
     for (int k = 0; k < callsAt.length; k++) {
       long callsWait = callsAt[k] < 0 ? 0 : number(reply, callsAt[k] + 1);
       long streamsWait = streamsAt[k] < 0 ? 0 : number(reply, streamsAt[k] + 1);
-      if (callsWait <= 0 && streamsWait <= 0) {
-        continue;
-      }
-      Decision refused = streamsWait >= callsWait
-          ? Decision.deny(RateLimits.STREAM_STARTS, Duration.ofNanos(Math.multiplyExact(streamsWait, 1000L)))
-          : Decision.deny(RateLimits.CALLS, Duration.ofNanos(Math.multiplyExact(callsWait, 1000L)));
-      if (worst == null || refused.retryAfter().compareTo(worst.retryAfter()) > 0) {
-        worst = refused;
-      }
+      worst = NamespacedLimits.longer(worst,
+          NamespacedLimits.refusal(Math.multiplyExact(callsWait, 1000L), Math.multiplyExact(streamsWait, 1000L)));
     }
     if (worst == null) {
       throw new IllegalStateException("unexpected reply from the rate limit script: " + reply);
@@ -532,10 +502,7 @@ public final class RedisRateLimiter implements RateLimiter {
     public Builder limits(String namespace, RateLimits limits) {
       Objects.requireNonNull(namespace, "namespace");
       Objects.requireNonNull(limits, "limits");
-      if (namespace.length() < 2 || !namespace.endsWith(":")) {
-        throw new IllegalArgumentException("namespace must end with ':', e.g. \"ip:\": " + namespace);
-      }
-      namespaceLimits.put(namespace, limits);
+      namespaceLimits.put(NamespacedLimits.checkNamespace(namespace), limits);
       return this;
     }
 
