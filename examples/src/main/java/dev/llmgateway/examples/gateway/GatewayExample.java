@@ -25,6 +25,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -99,6 +100,12 @@ public final class GatewayExample {
   public static final String ENV_DATABASE_USER = "LLM_DATABASE_USER";
   /** The database user's password, with {@value #ENV_DATABASE_URL}; never shown in any message. */
   public static final String ENV_DATABASE_PASSWORD = "LLM_DATABASE_PASSWORD";
+  /**
+   * The HMAC secret of the host's user tokens ({@link Builder#userTokenSecret}), at least {@value
+   * #MIN_USER_TOKEN_SECRET_BYTES} bytes of UTF-8: instances behind one load balancer share it, so
+   * a user signed in on one is signed in on every other. Default: made up at start.
+   */
+  public static final String ENV_USER_TOKEN_SECRET = "LLM_USER_TOKEN_SECRET";
   /** How often the example's database ledger releases reservations whose lease ended, on every instance. */
   public static final Duration LEDGER_REAPER_INTERVAL = Duration.ofSeconds(30);
   /** The relay's heartbeat interval ({@link Builder#relayHeartbeat}), e.g. {@code 15s}, {@code 500ms} or {@code PT15S}. */
@@ -148,7 +155,8 @@ public final class GatewayExample {
    * {@value DemoGateway#ENV_WEBHOOK_SECRET} when set (the sandbox uses them too when they are set,
    * else keys made up at start; instances of one deployment set the same ones); the shared state
    * from {@value #ENV_REDIS_URL} (with {@value #ENV_RATE_LIMIT_FAILURE}) and {@value
-   * #ENV_DATABASE_URL} (with {@value #ENV_DATABASE_USER} and {@value #ENV_DATABASE_PASSWORD}).
+   * #ENV_DATABASE_URL} (with {@value #ENV_DATABASE_USER} and {@value #ENV_DATABASE_PASSWORD}); the
+   * user-token secret from {@value #ENV_USER_TOKEN_SECRET}.
    * Redis and the database are connected to when the gateway starts ({@link Builder#start} or
    * {@link Builder#wiring}); the gateway owns those connections and closes them when it stops.
    *
@@ -172,6 +180,15 @@ public final class GatewayExample {
     String firstEvent = environment.apply(ENV_RELAY_FIRST_EVENT_TIMEOUT);
     if (firstEvent != null) {
       builder.relayFirstEventTimeout(duration(ENV_RELAY_FIRST_EVENT_TIMEOUT, firstEvent, false));
+    }
+    String userTokenSecret = environment.apply(ENV_USER_TOKEN_SECRET);
+    if (userTokenSecret != null) {
+      byte[] secret = userTokenSecret.getBytes(StandardCharsets.UTF_8);
+      if (secret.length < MIN_USER_TOKEN_SECRET_BYTES) {
+        throw new IllegalArgumentException(
+            ENV_USER_TOKEN_SECRET + " must be at least " + MIN_USER_TOKEN_SECRET_BYTES + " bytes");
+      }
+      builder.userTokenSecret(secret);
     }
     String redisUrl = environment.apply(ENV_REDIS_URL);
     if (redisUrl != null) {

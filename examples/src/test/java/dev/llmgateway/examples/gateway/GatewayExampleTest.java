@@ -274,6 +274,7 @@ class GatewayExampleTest {
         GatewayExample.ENV_REDIS_URL, List.of("garbage", "http://127.0.0.1:6379", "redis://", "redis://:" + secret + "@",
             "redis://user:" + secret + "@host:99999", "redis://:" + secret + "@host:abc", "redis://:" + secret + "@h:6379/db"),
         GatewayExample.ENV_RATE_LIMIT_FAILURE, List.of("", "opened", "fail-open", secret),
+        GatewayExample.ENV_USER_TOKEN_SECRET, List.of("", secret),
         GatewayExample.ENV_DATABASE_URL, List.of("", "postgresql://u:" + secret + "@h/db",
             "jdbc:mysql://h/db?password=" + secret, "jdbc:postgresql://h:port/db?password=" + secret));
     bad.forEach((name, values) -> {
