@@ -171,6 +171,17 @@ class GatewayInstancesTest {
   }
 
   @Test
+  void aStreamTokenIsRefusedWithARetryableStatusWhileRedisIsDown() throws Exception {
+    GatewayServer a = start(settings());
+    String url = JSON.readTree(post(a.port(), a.users(), "/chat/init").body()).get("data").get("url").asText();
+    REDIS.stop(); // the next test's REDIS.beforeEach starts it again
+
+    try (Response refused = get("http://localhost:" + a.port() + DemoGateway.SANDBOX_SERVICE + url.substring(url.indexOf('?')))) {
+      assertThat(refused.code()).as("the replay store fails closed: not a replay (401), try again (503)").isEqualTo(503);
+    }
+  }
+
+  @Test
   void closingAnInstanceClosesTheRedisClientAndThePoolItOpened() throws Exception {
     int redisClientsBefore = REDIS.clientCount();
     GatewayServer a = start(settings());
