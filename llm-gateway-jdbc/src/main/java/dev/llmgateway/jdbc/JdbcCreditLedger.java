@@ -139,6 +139,8 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
   private static final String DEPOSIT = "INSERT INTO " + ACCOUNTS_TABLE + " (account, available) VALUES (?, ?)"
       + " ON CONFLICT (account) DO UPDATE SET available = " + ACCOUNTS_TABLE + ".available + EXCLUDED.available"
       + " RETURNING available";
+  private static final String OPEN_FUNDED_ACCOUNT = "INSERT INTO " + ACCOUNTS_TABLE + " (account, available)"
+      + " VALUES (?, ?) ON CONFLICT (account) DO NOTHING";
   private static final String OPEN_ACCOUNT =
       "INSERT INTO " + ACCOUNTS_TABLE + " (account) VALUES (?) ON CONFLICT (account) DO NOTHING";
   private static final String ACCOUNT = "SELECT available, held FROM " + ACCOUNTS_TABLE + " WHERE account = ?";
@@ -237,6 +239,33 @@ public final class JdbcCreditLedger implements CreditLedger, AutoCloseable {
       }
     } catch (SQLException e) {
       throw new CreditStoreException("deposit", null, e);
+    }
+  }
+
+  /**
+   * Creates an account holding {@code credits} unless the account exists, in one statement: of
+   * any number of calls for one account, from any instances at once, exactly one creates it, and
+   * an account that exists (with any balance, even after it was spent) is left as it is. For
+   * starting balances that must not be given twice, such as a demo's credits deposited by every
+   * instance at startup.
+   *
+   * @param account the account key (see {@link #deposit})
+   * @param credits the starting balance, at least 1
+   * @return true if this call created the account, false if it existed
+   * @throws IllegalArgumentException if {@code credits < 1}
+   * @throws CreditStoreException if the database failed; nothing was created
+   */
+  public boolean openAccount(String account, long credits) {
+    Objects.requireNonNull(account, "account");
+    if (credits < 1) {
+      throw new IllegalArgumentException("credits < 1: " + credits);
+    }
+    try (Connection c = connection(); PreparedStatement ps = prepare(c, OPEN_FUNDED_ACCOUNT)) {
+      ps.setString(1, account);
+      ps.setLong(2, credits);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw new CreditStoreException("openAccount", null, e);
     }
   }
 

@@ -89,6 +89,25 @@ class JdbcCreditLedgerInstancesTest {
   }
 
   @Test
+  void openAccountFromBothInstancesAtOnceFundsTheAccountOnceAndNeverAgain() throws Exception {
+    List<Callable<Boolean>> opens = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      JdbcCreditLedger instance = i % 2 == 0 ? a : b;
+      opens.add(() -> instance.openAccount("123", 1_000));
+    }
+
+    List<Boolean> created = Databases.concurrently(opens);
+
+    assertThat(created).containsOnlyOnce(true);
+    assertThat(a.balance("123")).isEqualTo(1_000);
+    a.reserve(ADA, Operation.CHAT, 1_000);
+    // A restarted instance opens it again: spent credits are not given back.
+    assertThat(b.openAccount("123", 1_000)).isFalse();
+    assertThat(b.balance("123")).isZero();
+    assertThatThrownBy(() -> a.openAccount("123", 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void reservationMadeOnOneInstanceIsChargedOnceWhereverItsCommitsArrive() {
     a.deposit("123", 100);
     a.reserve(ADA, Operation.CHAT_STREAM, 30, "req-1");

@@ -7,13 +7,16 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamEvent;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.TransportException;
 import dev.llmgateway.auth.JwtKeySet;
+import dev.llmgateway.auth.ReplayStore;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.auth.StreamTokenVerifier;
 import dev.llmgateway.auth.VerifiedStreamToken;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.Envelope;
+import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.SettlementListener;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
@@ -35,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -47,9 +51,10 @@ import org.jspecify.annotations.Nullable;
  * whole flow runs on one machine. {@link GatewayExample#builder()} makes one from its settings;
  * {@link GatewayExample#fromEnvironment} reads the stream-token keys and the webhook secret shared
  * with a real service from {@value #ENV_STREAM_TOKEN_KEYS} and {@value #ENV_WEBHOOK_SECRET}.
- * Thread-safe.
+ * {@link #close()} closes the gateway and what the wiring opened itself (Redis, the database pool);
+ * the Spring example closes it with its application context. Thread-safe.
  */
-public final class DemoGateway {
+public final class DemoGateway implements AutoCloseable {
   /** Where the sandbox plays the service's direct-stream endpoint. */
   public static final String SANDBOX_SERVICE = "/sandbox-service/";
   /** Against a real service: the secret it signs completion webhooks with, {@code whsec_<base64>}. */
@@ -63,6 +68,9 @@ public final class DemoGateway {
   private static final Duration WEBHOOK_TIMEOUT = Duration.ofSeconds(10);
 
   private final LlmGatewayClient client;
+  private final ChatGateway gateway;
+  private final Owned owned;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final UserTokens users;
   private final String signInUserId;
   private final GatewayRoutes routes;
@@ -71,9 +79,12 @@ public final class DemoGateway {
   /** The sandbox's one client for its webhooks (a client per webhook would set up a connection pool each time). */
   private final @Nullable HttpClient webhookClient;
 
-  private DemoGateway(LlmGatewayClient client, UserTokens users, String signInUserId, GatewayRoutes routes,
+  private DemoGateway(LlmGatewayClient client, ChatGateway gateway, Owned owned, UserTokens users,
+      String signInUserId, GatewayRoutes routes,
       @Nullable StreamTokenVerifier sandboxVerifier, @Nullable WebhookSigner sandboxSigner) {
     this.client = client;
+    this.gateway = gateway;
+    this.owned = owned;
     this.users = users;
     this.signInUserId = signInUserId;
     this.routes = routes;
@@ -83,12 +94,25 @@ public final class DemoGateway {
   }
 
   /**
+   * The host-side state of one gateway, in memory or shared with other instances (Redis, a
+   * database), and what of it the wiring opened itself.
+   *
+   * @param ledger the users' credits
+   * @param rateLimiter the rate limiter
+   * @param streamTokenStore where the sandbox's verifier records used stream tokens; null: in memory
+   * @param webhookStore where the webhook verifier records delivered webhook ids; null: in memory
+   * @param owned closed with the gateway
+   */
+  record Stores(CreditLedger ledger, RateLimiter rateLimiter, @Nullable ReplayStore streamTokenStore,
+      @Nullable ReplayStore webhookStore, Owned owned) {}
+
+  /**
    * Wires a gateway around {@code client}: the {@link ChatGateway} with the example's settings and
    * then {@code customizer}'s, and, when {@code client} is the sandbox, the service's side of direct
    * streaming. {@link GatewayExample.Builder} calls this with its settings.
    *
    * @param client the service's client (the sandbox or a real service)
-   * @param ledger the users' credits
+   * @param stores the credits, rate limits and replay stores
    * @param users the host's end-user authentication
    * @param signInUserId whom {@link #demoToken} signs in
    * @param streamKeys the stream-token keys shared with the service (the sandbox verifies with them)
@@ -98,7 +122,7 @@ public final class DemoGateway {
    * @param customizer applied to the {@link ChatGateway.Builder} last
    * @return the wiring
    */
-  static DemoGateway create(LlmGatewayClient client, CreditLedger ledger, UserTokens users, String signInUserId,
+  static DemoGateway create(LlmGatewayClient client, Stores stores, UserTokens users, String signInUserId,
       JwtKeySet streamKeys,
       WebhookSecret webhookSecret, int port, SettlementListener settled,
       Consumer<ChatGateway.Builder> customizer) {
@@ -106,16 +130,46 @@ public final class DemoGateway {
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)
         .serviceBaseUrl(sandbox ? "http://localhost:" + port + SANDBOX_SERVICE : client.baseUrl().toString())
         .build();
-    ChatGateway.Builder gateway = ChatGateway.builder()
+    WebhookVerifier.Builder webhooks = WebhookVerifier.builder().secret(webhookSecret);
+    if (stores.webhookStore() != null) {
+      webhooks.idStore(stores.webhookStore());
+    }
+    ChatGateway.Builder settings = ChatGateway.builder()
         .client(client)
-        .ledger(ledger)
+        .ledger(stores.ledger())
+        .rateLimiter(stores.rateLimiter())
         .streamTokens(issuer)
-        .webhooks(WebhookVerifier.builder().secret(webhookSecret).build())
+        .webhooks(webhooks.build())
         .settlementListener(settled);
-    customizer.accept(gateway);
-    return new DemoGateway(client, users, signInUserId, new GatewayRoutes(gateway.build(), users),
-        sandbox ? StreamTokenVerifier.builder().keys(streamKeys).build() : null,
-        sandbox ? WebhookSigner.of(webhookSecret) : null);
+    customizer.accept(settings);
+    StreamTokenVerifier verifier = null;
+    if (sandbox) {
+      StreamTokenVerifier.Builder verifying = StreamTokenVerifier.builder().keys(streamKeys);
+      if (stores.streamTokenStore() != null) {
+        verifying.replayStore(stores.streamTokenStore());
+      }
+      verifier = verifying.build();
+    }
+    ChatGateway gateway = settings.build();
+    return new DemoGateway(client, gateway, stores.owned(), users, signInUserId, new GatewayRoutes(gateway, users),
+        verifier, sandbox ? WebhookSigner.of(webhookSecret) : null);
+  }
+
+  /**
+   * Closes the {@link ChatGateway} (settlements still waiting for a retry are left to the ledger's
+   * reaper), then what the wiring opened itself, newest first: the database ledger's reaper, the
+   * Redis connection and client, the database pool. The client, and a ledger, connection or data
+   * source the host gave, stay open. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      try {
+        gateway.close();
+      } finally {
+        owned.close();
+      }
+    }
   }
 
   /** @return the demo's user (user 123 of company 456), the example's one user unless it is given others */
@@ -169,6 +223,9 @@ public final class DemoGateway {
     VerifiedStreamToken verified;
     try {
       verified = verifier.verify(URLDecoder.decode(token, StandardCharsets.UTF_8));
+    } catch (TransportException storeDown) {
+      // The replay store could not say whether the token was used: refused, retryable (503).
+      return Optional.of(routes.error(storeDown));
     } catch (RuntimeException refused) {
       return Optional.of(new GatewayRoutes.Reply(401, Map.of(), Envelope.error("Invalid stream token", Map.of())));
     }

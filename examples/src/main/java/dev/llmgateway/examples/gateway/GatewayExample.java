@@ -1,29 +1,47 @@
 package dev.llmgateway.examples.gateway;
 
 import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.JwtKeySet;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.InMemoryRateLimiter;
+import dev.llmgateway.host.RateLimiter;
+import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.host.SettlementListener;
+import dev.llmgateway.jdbc.JdbcCreditLedger;
+import dev.llmgateway.redis.RedisRateLimiter;
+import dev.llmgateway.redis.RedisReplayStore;
 import dev.llmgateway.webhooks.WebhookSecret;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,6 +71,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@link #main} is a thin layer over {@link #fromEnvironment}, which reads the environment into
  * that builder.
+ *
+ * <p><b>Several instances.</b> By default every piece of state (credits, rate limits, used stream
+ * tokens and webhook ids) lives in the instance's memory. Given a Redis ({@link Builder#redis},
+ * or {@value #ENV_REDIS_URL}) and a PostgreSQL database ({@link Builder#database}, or {@value
+ * #ENV_DATABASE_URL}), any number of instances share it: one rate limit per user, one balance, and
+ * a stream token or a webhook accepted by one instance is refused as a replay by every other.
  */
 public final class GatewayExample {
   /** The port {@link #main} listens on without {@value #ENV_PORT}, and the builder's default. */
@@ -63,6 +87,27 @@ public final class GatewayExample {
   public static final String ENV_PORT = "PORT";
   /** The shortest user-token secret the builder takes, in bytes (HS256's key size). */
   public static final int MIN_USER_TOKEN_SECRET_BYTES = 32;
+  /**
+   * A Redis URI ({@code redis://[:password@]host:port[/database]}, {@code rediss://} for TLS):
+   * rate limits and the replay stores of stream tokens and webhooks in that Redis.
+   */
+  public static final String ENV_REDIS_URL = "LLM_REDIS_URL";
+  /** What the rate limiter does when Redis fails: {@code open} (the default: let calls through) or {@code closed}. */
+  public static final String ENV_RATE_LIMIT_FAILURE = "LLM_RATE_LIMIT_FAILURE";
+  /** A PostgreSQL JDBC URL ({@code jdbc:postgresql://host:port/database}): the users' credits in that database. */
+  public static final String ENV_DATABASE_URL = "LLM_DATABASE_URL";
+  /** The database user, with {@value #ENV_DATABASE_URL}. */
+  public static final String ENV_DATABASE_USER = "LLM_DATABASE_USER";
+  /** The database user's password, with {@value #ENV_DATABASE_URL}; never shown in any message. */
+  public static final String ENV_DATABASE_PASSWORD = "LLM_DATABASE_PASSWORD";
+  /**
+   * The HMAC secret of the host's user tokens ({@link Builder#userTokenSecret}), at least {@value
+   * #MIN_USER_TOKEN_SECRET_BYTES} bytes of UTF-8: instances behind one load balancer share it, so
+   * a user signed in on one is signed in on every other. Default: made up at start.
+   */
+  public static final String ENV_USER_TOKEN_SECRET = "LLM_USER_TOKEN_SECRET";
+  /** How often the example's database ledger releases reservations whose lease ended, on every instance. */
+  public static final Duration LEDGER_REAPER_INTERVAL = Duration.ofSeconds(30);
   /** The relay's heartbeat interval ({@link Builder#relayHeartbeat}), e.g. {@code 15s}, {@code 500ms} or {@code PT15S}. */
   public static final String ENV_RELAY_HEARTBEAT = "LLM_RELAY_HEARTBEAT";
   /** The reconnection delay the relay announces ({@link Builder#relayReconnectDelay}). */
@@ -84,6 +129,10 @@ public final class GatewayExample {
   public static void main(String[] args) throws IOException {
     Builder builder = fromEnvironment(System::getenv);
     GatewayServer server = builder.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close(); // the gateway, then the Redis client and the pool it opened
+      builder.client().close();
+    }, "gateway-example-shutdown"));
     System.out.println("Gateway on http://localhost:" + server.port() + "/ ("
         + (builder.client().isSandbox() ? "embedded sandbox" : builder.client().baseUrl()) + ")");
   }
@@ -103,7 +152,13 @@ public final class GatewayExample {
    * the service when {@value LlmGatewayClient#ENV_BASE_URL} and {@value
    * LlmGatewayClient#ENV_SERVICE_TOKEN} are set, else of the embedded sandbox; against a real
    * service, the keys it shares with the host from {@value DemoGateway#ENV_STREAM_TOKEN_KEYS} and
-   * {@value DemoGateway#ENV_WEBHOOK_SECRET} when set (the sandbox uses keys made up at start).
+   * {@value DemoGateway#ENV_WEBHOOK_SECRET} when set (the sandbox uses them too when they are set,
+   * else keys made up at start; instances of one deployment set the same ones); the shared state
+   * from {@value #ENV_REDIS_URL} (with {@value #ENV_RATE_LIMIT_FAILURE}) and {@value
+   * #ENV_DATABASE_URL} (with {@value #ENV_DATABASE_USER} and {@value #ENV_DATABASE_PASSWORD}); the
+   * user-token secret from {@value #ENV_USER_TOKEN_SECRET}.
+   * Redis and the database are connected to when the gateway starts ({@link Builder#start} or
+   * {@link Builder#wiring}); the gateway owns those connections and closes them when it stops.
    *
    * @param environment reads a variable; null when it is unset
    * @return the builder, with its client built
@@ -126,17 +181,34 @@ public final class GatewayExample {
     if (firstEvent != null) {
       builder.relayFirstEventTimeout(duration(ENV_RELAY_FIRST_EVENT_TIMEOUT, firstEvent, false));
     }
+    String userTokenSecret = environment.apply(ENV_USER_TOKEN_SECRET);
+    if (userTokenSecret != null) {
+      byte[] secret = userTokenSecret.getBytes(StandardCharsets.UTF_8);
+      if (secret.length < MIN_USER_TOKEN_SECRET_BYTES) {
+        throw new IllegalArgumentException(
+            ENV_USER_TOKEN_SECRET + " must be at least " + MIN_USER_TOKEN_SECRET_BYTES + " bytes");
+      }
+      builder.userTokenSecret(secret);
+    }
+    String redisUrl = environment.apply(ENV_REDIS_URL);
+    if (redisUrl != null) {
+      builder.redisUri = redisUri(redisUrl);
+    }
+    String failure = environment.apply(ENV_RATE_LIMIT_FAILURE);
+    if (failure != null) {
+      builder.rateLimitFailure(failurePolicy(failure));
+    }
+    builder.databaseSettings = DatabaseSettings.of(environment);
     boolean real = environment.apply(LlmGatewayClient.ENV_BASE_URL) != null
         && environment.apply(LlmGatewayClient.ENV_SERVICE_TOKEN) != null;
-    if (real) {
-      JwtKeySet keys = DemoGateway.streamKeys(environment);
-      WebhookSecret webhookSecret = DemoGateway.webhookSecret(environment);
-      if (keys != null) {
-        builder.streamTokenKeys(keys);
-      }
-      if (webhookSecret != null) {
-        builder.webhookSecret(webhookSecret);
-      }
+    // Read in sandbox mode too: instances that share state must verify each other's stream tokens.
+    JwtKeySet keys = DemoGateway.streamKeys(environment);
+    WebhookSecret webhookSecret = DemoGateway.webhookSecret(environment);
+    if (keys != null) {
+      builder.streamTokenKeys(keys);
+    }
+    if (webhookSecret != null) {
+      builder.webhookSecret(webhookSecret);
     }
     return builder.client(LlmGatewayClient.builder().sandbox(!real).environment(environment).build());
   }
@@ -166,6 +238,108 @@ public final class GatewayExample {
     return parsed;
   }
 
+  /** Reads {@value #ENV_REDIS_URL}; the message never holds the value, which may hold a password. */
+  static RedisURI redisUri(String value) {
+    String v = value.trim();
+    try {
+      URI uri = new URI(v);
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      boolean hostAndPort = scheme.equals("redis") || scheme.equals("rediss");
+      if (!hostAndPort || uri.getHost() != null) {
+        return RedisURI.create(v);
+      }
+    } catch (URISyntaxException | RuntimeException e) {
+      // answered below, without the parser's message: it quotes the URL
+    }
+    throw new IllegalArgumentException(ENV_REDIS_URL + " must be a Redis URI such as redis://127.0.0.1:6379");
+  }
+
+  /** Reads {@value #ENV_RATE_LIMIT_FAILURE}. */
+  static RedisRateLimiter.FailurePolicy failurePolicy(String value) {
+    switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "open":
+        return RedisRateLimiter.FailurePolicy.FAIL_OPEN;
+      case "closed":
+        return RedisRateLimiter.FailurePolicy.FAIL_CLOSED;
+      default:
+        throw new IllegalArgumentException(ENV_RATE_LIMIT_FAILURE + " must be open or closed");
+    }
+  }
+
+  /**
+   * The database of {@value #ENV_DATABASE_URL}, {@value #ENV_DATABASE_USER} and {@value
+   * #ENV_DATABASE_PASSWORD}; its {@code toString} shows none of them (the URL may hold a password).
+   */
+  static final class DatabaseSettings {
+    private final String url;
+    private final @Nullable String user;
+    private final @Nullable String password;
+
+    private DatabaseSettings(String url, @Nullable String user, @Nullable String password) {
+      this.url = url;
+      this.user = user;
+      this.password = password;
+    }
+
+    /**
+     * Reads the variables.
+     *
+     * @return the settings, or null when {@value #ENV_DATABASE_URL} is unset
+     * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL, or a user or
+     *     password is set without it
+     */
+    static @Nullable DatabaseSettings of(Function<String, @Nullable String> environment) {
+      String url = environment.apply(ENV_DATABASE_URL);
+      String user = environment.apply(ENV_DATABASE_USER);
+      String password = environment.apply(ENV_DATABASE_PASSWORD);
+      if (url == null) {
+        if (user != null || password != null) {
+          throw new IllegalArgumentException((user != null ? ENV_DATABASE_USER : ENV_DATABASE_PASSWORD)
+              + " is set but " + ENV_DATABASE_URL + " is not");
+        }
+        return null;
+      }
+      String trimmed = url.trim();
+      if (!trimmed.startsWith("jdbc:postgresql:") || !driverAccepts(trimmed)) {
+        throw new IllegalArgumentException(
+            ENV_DATABASE_URL + " must be a PostgreSQL JDBC URL such as jdbc:postgresql://127.0.0.1:5432/llm_gateway");
+      }
+      return new DatabaseSettings(trimmed, user, password);
+    }
+
+    /** Whether a registered driver (PostgreSQL's parses it) accepts the URL; no message quotes it. */
+    private static boolean driverAccepts(String url) {
+      try {
+        return DriverManager.getDriver(url) != null;
+      } catch (SQLException e) {
+        return false;
+      }
+    }
+
+    /** Opens a pool on the database (HikariCP checks a first connection at once). */
+    HikariDataSource open() {
+      HikariConfig config = new HikariConfig();
+      config.setPoolName("llm-gateway-example");
+      config.setJdbcUrl(url);
+      if (user != null) {
+        config.setUsername(user);
+      }
+      if (password != null) {
+        config.setPassword(password);
+      }
+      try {
+        return new HikariDataSource(config);
+      } catch (RuntimeException e) {
+        throw new IllegalStateException("Cannot connect to the database of " + ENV_DATABASE_URL, e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "DatabaseSettings{" + ENV_DATABASE_URL + "=<set>}";
+    }
+  }
+
   private static int port(String value) {
     try {
       int port = Integer.parseInt(value.trim());
@@ -183,9 +357,11 @@ public final class GatewayExample {
    * service, the users who may sign in, the ledger and where to listen. Everything but the client
    * has a default: keys and secrets made up at start (enough for the sandbox; against a real
    * service direct streaming then fails, everything else works), the demo user, an in-memory
-   * ledger with {@value GatewayExample#DEFAULT_CREDITS} credits per user, port {@value
-   * GatewayExample#DEFAULT_PORT} on the loopback interface. {@link #start} starts the JDK {@code
-   * HttpServer} host; {@link #wiring} gives the same wiring to another host (the Spring example).
+   * ledger with {@value GatewayExample#DEFAULT_CREDITS} credits per user, in-memory rate limits and
+   * replay stores, port {@value GatewayExample#DEFAULT_PORT} on the loopback interface. {@link
+   * #redis} and {@link #database} share that state between instances. {@link #start} starts the
+   * JDK {@code HttpServer} host; {@link #wiring} gives the same wiring to another host (the Spring
+   * example).
    * Setters check their argument at once and name it. Not thread-safe: configure it on one thread.
    */
   public static final class Builder {
@@ -195,6 +371,14 @@ public final class GatewayExample {
     private byte @Nullable [] userTokenSecret;
     private List<UserContext> users = List.of(DEMO_USER);
     private @Nullable CreditLedger ledger;
+    private @Nullable DataSource database;
+    /** From {@value GatewayExample#ENV_DATABASE_URL}: a pool the gateway opens, owns and closes. */
+    private @Nullable DatabaseSettings databaseSettings;
+    private @Nullable StatefulRedisConnection<String, String> redis;
+    /** From {@value GatewayExample#ENV_REDIS_URL}: a client the gateway creates, owns and shuts down. */
+    private @Nullable RedisURI redisUri;
+    private RedisRateLimiter.FailurePolicy rateLimitFailure = RedisRateLimiter.DEFAULT_FAILURE_POLICY;
+    private RateLimits rateLimits = RateLimits.ofDefaults();
     private SettlementListener settlementListener = event -> {};
     private Consumer<ChatGateway.Builder> gateway = settings -> {};
     private @Nullable Duration relayHeartbeat;
@@ -283,14 +467,78 @@ public final class GatewayExample {
     }
 
     /**
-     * Sets the users' credits. Default: an {@link InMemoryCreditLedger} with {@value
-     * GatewayExample#DEFAULT_CREDITS} credits deposited for each user.
+     * Sets the users' credits, in place of a {@link #database}. Default: an {@link
+     * InMemoryCreditLedger} with {@value GatewayExample#DEFAULT_CREDITS} credits deposited for each
+     * user.
      *
-     * @param ledger the ledger (the caller deposits)
+     * @param ledger the ledger (the caller deposits, and closes it)
      * @return this builder
      */
     public Builder ledger(CreditLedger ledger) {
       this.ledger = Objects.requireNonNull(ledger, "ledger");
+      this.database = null;
+      this.databaseSettings = null;
+      return this;
+    }
+
+    /**
+     * Keeps the users' credits in a PostgreSQL database that every instance shares, in place of a
+     * {@link #ledger}: at start the gateway creates the tables where missing ({@link
+     * JdbcCreditLedger#createSchema}, safe when instances start at once), opens an account with
+     * {@value GatewayExample#DEFAULT_CREDITS} credits for each user who has none ({@link
+     * JdbcCreditLedger#openAccount}: never twice, whether instances start at once or restart) and
+     * runs a {@link JdbcCreditLedger} with a reaper every {@link
+     * GatewayExample#LEDGER_REAPER_INTERVAL}, which it closes when it stops. Env {@value
+     * GatewayExample#ENV_DATABASE_URL}.
+     *
+     * @param dataSource the host's pool (e.g. HikariCP); the gateway never closes it
+     * @return this builder
+     */
+    public Builder database(DataSource dataSource) {
+      this.database = Objects.requireNonNull(dataSource, "dataSource");
+      this.databaseSettings = null;
+      this.ledger = null;
+      return this;
+    }
+
+    /**
+     * Keeps rate limits ({@link RedisRateLimiter}), used stream-token ids (the sandbox's
+     * direct-stream endpoint: {@link RedisReplayStore#forStreamTokens}) and used webhook ids
+     * ({@link RedisReplayStore#forWebhooks}) in a Redis that every instance shares. Default: in
+     * memory. Env {@value GatewayExample#ENV_REDIS_URL}.
+     *
+     * @param connection the host's connection; the gateway never closes it
+     * @return this builder
+     */
+    public Builder redis(StatefulRedisConnection<String, String> connection) {
+      this.redis = Objects.requireNonNull(connection, "connection");
+      this.redisUri = null;
+      return this;
+    }
+
+    /**
+     * Sets what the Redis rate limiter does when Redis fails or is too slow. Default {@link
+     * RedisRateLimiter#DEFAULT_FAILURE_POLICY} (let calls through: credits still fail closed). Env
+     * {@value GatewayExample#ENV_RATE_LIMIT_FAILURE} ({@code open} or {@code closed}).
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder rateLimitFailure(RedisRateLimiter.FailurePolicy policy) {
+      this.rateLimitFailure = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets the limits of the rate limiter the gateway makes (in memory, or in Redis with {@link
+     * #redis}), per user. Default {@link RateLimits#ofDefaults()}. A {@link #gateway} customizer
+     * that sets its own rate limiter replaces it.
+     *
+     * @param limits the limits
+     * @return this builder
+     */
+    public Builder rateLimits(RateLimits limits) {
+      this.rateLimits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 
@@ -415,11 +663,15 @@ public final class GatewayExample {
     /**
      * Builds the wiring for a host that listens on {@code port} (the Spring example uses this):
      * the routes, the user authentication and, with the sandbox, the service's side of direct
-     * streaming.
+     * streaming. Connects to Redis and the database when they are configured; the wiring owns
+     * what it opened from the environment and closes it with {@link DemoGateway#close()}.
      *
      * @param port the port the host listens on (the sandbox's direct-stream URL names it)
-     * @return the wiring
-     * @throws IllegalStateException if no client was given
+     * @return the wiring; close it when the host stops
+     * @throws IllegalStateException if no client was given, or Redis or the database of the
+     *     environment cannot be reached
+     * @throws RuntimeException what the host's Redis or database throws when they fail at start
+     *     (e.g. a {@link dev.llmgateway.jdbc.CreditStoreException})
      */
     public DemoGateway wiring(int port) {
       LlmGatewayClient given = requireClient();
@@ -428,16 +680,64 @@ public final class GatewayExample {
       users.forEach(user -> directory.put(user.userId(), user));
       UserTokens tokens = new UserTokens(userTokenSecret != null ? userTokenSecret : DemoGateway.secret(random),
           Clock.systemUTC(), directory);
-      CreditLedger credits = ledger;
-      if (credits == null) {
+      Owned owned = new Owned();
+      try {
+        StatefulRedisConnection<String, String> connection = redisConnection(owned);
+        RateLimiter limiter = connection == null
+            ? InMemoryRateLimiter.create(rateLimits)
+            : RedisRateLimiter.builder(connection).limits(rateLimits).failurePolicy(rateLimitFailure).build();
+        DemoGateway.Stores stores = new DemoGateway.Stores(ledger(owned), limiter,
+            connection == null ? null : RedisReplayStore.forStreamTokens(connection),
+            connection == null ? null : RedisReplayStore.forWebhooks(connection), owned);
+        return DemoGateway.create(given, stores, tokens, users.get(0).userId(),
+            streamTokenKeys != null ? streamTokenKeys : JwtKeySet.of("demo", DemoGateway.secret(random)),
+            webhookSecret != null ? webhookSecret : WebhookSecret.ofBytes(DemoGateway.secret(random)),
+            port, settlementListener, relaySettings().andThen(gateway));
+      } catch (RuntimeException e) {
+        owned.close();
+        throw e;
+      }
+    }
+
+    /** The host's Redis connection, or one to {@value GatewayExample#ENV_REDIS_URL} (owned), or null. */
+    private @Nullable StatefulRedisConnection<String, String> redisConnection(Owned owned) {
+      RedisURI uri = redisUri;
+      if (redis != null || uri == null) {
+        return redis;
+      }
+      RedisClient client = RedisClient.create(uri);
+      owned.add(client::shutdown);
+      try {
+        StatefulRedisConnection<String, String> connection = client.connect();
+        owned.add(connection);
+        return connection;
+      } catch (RuntimeException e) {
+        throw new IllegalStateException("Cannot connect to the Redis of " + ENV_REDIS_URL, e);
+      }
+    }
+
+    /** The ledger given, or one on the database (with its tables and the users' accounts), or in memory. */
+    private CreditLedger ledger(Owned owned) {
+      if (ledger != null) {
+        return ledger;
+      }
+      DataSource dataSource = database;
+      DatabaseSettings settings = databaseSettings;
+      if (dataSource == null && settings != null) {
+        HikariDataSource pool = settings.open();
+        owned.add(pool);
+        dataSource = pool;
+      }
+      if (dataSource == null) {
         InMemoryCreditLedger made = InMemoryCreditLedger.create();
         users.forEach(user -> made.deposit(user.userId(), DEFAULT_CREDITS));
-        credits = made;
+        return made;
       }
-      return DemoGateway.create(given, credits, tokens, users.get(0).userId(),
-          streamTokenKeys != null ? streamTokenKeys : JwtKeySet.of("demo", DemoGateway.secret(random)),
-          webhookSecret != null ? webhookSecret : WebhookSecret.ofBytes(DemoGateway.secret(random)),
-          port, settlementListener, relaySettings().andThen(gateway));
+      JdbcCreditLedger.createSchema(dataSource);
+      JdbcCreditLedger made = JdbcCreditLedger.builder(dataSource).reaperInterval(LEDGER_REAPER_INTERVAL).build();
+      owned.add(made);
+      users.forEach(user -> made.openAccount(user.userId(), DEFAULT_CREDITS));
+      return made;
     }
 
     /** The relay settings given, applied before the customizers (which may override them). */
@@ -463,9 +763,11 @@ public final class GatewayExample {
      * GatewayServer}): binds first, so with port 0 the sandbox's direct-stream URL names the port
      * actually bound.
      *
-     * @return the running server; close it to stop
+     * @return the running server; close it to stop (which also closes the gateway and what it
+     *     opened from the environment, not the client)
      * @throws IOException if it cannot listen
-     * @throws IllegalStateException if no client was given
+     * @throws IllegalStateException if no client was given, or Redis or the database of the
+     *     environment cannot be reached
      */
     public GatewayServer start() throws IOException {
       requireClient();
@@ -477,7 +779,7 @@ public final class GatewayExample {
         http.stop(0);
         throw e;
       }
-      GatewayServer server = new GatewayServer(http, demo.routes());
+      GatewayServer server = new GatewayServer(http, demo.routes(), demo);
       server.addRoute("/demo/token", exchange -> GatewayServer.send(exchange, demo.demoToken()));
       if (demo.playsService()) {
         server.addRoute(DemoGateway.SANDBOX_SERVICE, exchange -> demo.playDirectStream(

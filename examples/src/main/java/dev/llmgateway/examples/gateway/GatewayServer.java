@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,9 @@ public final class GatewayServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final GatewayRoutes routes;
+  /** Closed after the server stops: the example's own gateway and what it opened, or nothing. */
+  private final AutoCloseable closeWith;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
    * Creates the server (not started).
@@ -114,7 +118,13 @@ public final class GatewayServer implements AutoCloseable {
 
   /** Serves {@code routes} on {@code server}, which {@link #bind} bound. */
   GatewayServer(HttpServer server, GatewayRoutes routes) {
+    this(server, routes, () -> {});
+  }
+
+  /** Serves {@code routes} on {@code server}, and closes {@code closeWith} when it stops. */
+  GatewayServer(HttpServer server, GatewayRoutes routes, AutoCloseable closeWith) {
     this.routes = routes;
+    this.closeWith = closeWith;
     this.server = server;
     server.setExecutor(executor);
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
@@ -173,11 +183,25 @@ public final class GatewayServer implements AutoCloseable {
     return routes.users();
   }
 
-  /** Stops serving at once, ending open streams, and stops the request threads. */
+  /**
+   * Stops serving at once, ending open streams, and stops the request threads; a server that
+   * {@link GatewayExample.Builder#start} started then closes its {@link ChatGateway} and what it
+   * opened from the environment (Redis, the database pool). What a host passed in (the client, a
+   * ledger, a connection, a data source, the gateway given to a constructor) stays open.
+   * Idempotent.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     server.stop(0);
     executor.shutdownNow();
+    try {
+      closeWith.close();
+    } catch (Exception e) {
+      LOG.warn("Closing the gateway failed", e);
+    }
   }
 
   /** One route's handling; may throw the SDK's exceptions, which become envelopes. */

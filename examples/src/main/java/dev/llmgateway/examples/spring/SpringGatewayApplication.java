@@ -19,6 +19,7 @@ import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.support.GenericApplicationContext;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -80,8 +81,10 @@ public class SpringGatewayApplication {
    * then the start fails).
    *
    * @param settings the example's configuration; its {@code backlog} is not used
-   * @return the running application; close it to stop (the caller closes the client)
-   * @throws IllegalStateException if {@code settings} has no client
+   * @return the running application; close it to stop (which closes the gateway and what it
+   *     opened from the environment: Redis, the database pool; the caller closes the client)
+   * @throws IllegalStateException if {@code settings} has no client, or Redis or the database of
+   *     the environment cannot be reached
    * @throws java.io.UncheckedIOException if no free port can be found
    */
   public static ConfigurableApplicationContext start(GatewayExample.Builder settings) {
@@ -104,7 +107,10 @@ public class SpringGatewayApplication {
     int port = settings.port() == 0 && settings.client().isSandbox() ? freePort(settings.bindAddress()) : settings.port();
     DemoGateway demo = settings.wiring(port);
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
-    application.addInitializers(context -> context.getBeanFactory().registerSingleton("demoGateway", demo));
+    // A bean the context creates (from the supplier), not a registered singleton: the context closes
+    // it (AutoCloseable) when it shuts down, and with it the gateway, Redis and the database pool.
+    application.addInitializers(context -> ((GenericApplicationContext) context)
+        .registerBean("demoGateway", DemoGateway.class, () -> demo));
     Map<String, Object> defaults = new HashMap<>(Map.of(
         "server.address", settings.bindAddress().getHostAddress(),
         "server.port", port,
@@ -113,7 +119,12 @@ public class SpringGatewayApplication {
         "spring.main.banner-mode", "off"));
     defaults.putAll(properties);
     application.setDefaultProperties(defaults);
-    return application.run();
+    try {
+      return application.run();
+    } catch (RuntimeException e) {
+      demo.close(); // idempotent: a context that got as far as creating the bean closed it already
+      throw e;
+    }
   }
 
   private static int freePort(InetAddress address) {

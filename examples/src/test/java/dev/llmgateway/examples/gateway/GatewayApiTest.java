@@ -8,6 +8,8 @@ import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.Operation;
+import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.ErrorMapper;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.InMemoryRateLimiter;
@@ -15,8 +17,12 @@ import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimitKeys;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.RateLimits;
+import dev.llmgateway.host.Reservation;
+import dev.llmgateway.host.Settlement;
+import dev.llmgateway.host.StateStoreException;
 import dev.llmgateway.sse.ServerSentEvent;
 import dev.llmgateway.sse.SseReader;
+import dev.llmgateway.testkit.LogCapture;
 import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
@@ -28,6 +34,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -42,6 +49,7 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -162,6 +170,50 @@ public abstract class GatewayApiTest {
     assertThat(service.takeRequest().getHeaders().get("X-User-Id")).isEqualTo("123");
     assertThat(ledger.balance("123")).isEqualTo(97); // 1 credit per 1k prompt + 2 per 1k completion tokens
     assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void stoppingTheHostClosesItsGatewayGivingUpTheSettlementsWaitingForARetry() throws Exception {
+    CreditLedger failingCommits = new CreditLedger() {
+      @Override
+      public Reservation reserve(UserContext user, Operation operation, long credits, @Nullable String requestId) {
+        return ledger.reserve(user, operation, credits, requestId);
+      }
+
+      @Override
+      public Settlement commit(Reservation reservation, long credits) {
+        throw new StateStoreException("the ledger's database is down", reservation.requestId(), null);
+      }
+
+      @Override
+      public Settlement release(Reservation reservation, String reason) {
+        return ledger.release(reservation, reason);
+      }
+
+      @Override
+      public Optional<Reservation> findByRequestId(String requestId) {
+        return ledger.findByRequestId(requestId);
+      }
+    };
+    GatewayHost host = start(GatewayExample.builder().client(client).ledger(failingCommits).port(0)
+        .gateway(settings -> settings.settlementRetry(3, Duration.ofMinutes(1))));
+    try (LogCapture logs = new LogCapture()) {
+      service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(CHAT_JSON).build());
+      Request chat = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat")
+          .header("Authorization", "Bearer " + host.users().issue("123"))
+          .post(RequestBody.create("{\"query\":\"Find engineers\"}", APPLICATION_JSON)).build();
+      try (Response response = browser.newCall(chat).execute()) {
+        assertThat(response.code()).isEqualTo(200); // its commit failed and waits a minute for a retry
+      }
+
+      host.close();
+
+      // SettlementListener.onSettlementAbandoned is not told of these (ChatGateway.close only logs and counts them).
+      assertThat(logs.events("dev.llmgateway.host.SettlementRetries")).as("the closed gateway gave the retry up")
+          .anySatisfy(event -> assertThat(event.getFormattedMessage()).contains("abandoned at close"));
+    } finally {
+      host.close();
+    }
   }
 
   @Test

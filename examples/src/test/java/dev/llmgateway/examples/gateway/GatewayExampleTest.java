@@ -2,6 +2,7 @@ package dev.llmgateway.examples.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +17,7 @@ import dev.llmgateway.auth.VerifiedStreamToken;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Settlement;
+import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import java.io.IOException;
@@ -248,7 +250,7 @@ class GatewayExampleTest {
   void malformedRelaySettingsAreRefusedNamingTheVariable() {
     for (String name : new String[] {GatewayExample.ENV_RELAY_HEARTBEAT, GatewayExample.ENV_RELAY_FIRST_EVENT_TIMEOUT}) {
       for (String value : new String[] {"abc", "0s", "-1s", "15", "PT-1S", "1h"}) {
-        assertThatThrownBy(() -> GatewayExample.fromEnvironment(Map.of(name, value)::get))
+        assertThat(catchThrowable(() -> GatewayExample.fromEnvironment(Map.of(name, value)::get).client().close()))
             .as("%s=%s", name, value).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(name);
       }
     }
@@ -262,6 +264,68 @@ class GatewayExampleTest {
       assertThatThrownBy(() -> GatewayExample.fromEnvironment(Map.of(GatewayExample.ENV_PORT, port)::get))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(GatewayExample.ENV_PORT);
+    }
+  }
+
+  @Test
+  void malformedSharedStateVariablesAreRefusedNamingTheVariableNeverItsCredentials() {
+    String secret = "hunter2-0123";
+    Map<String, List<String>> bad = Map.of(
+        GatewayExample.ENV_REDIS_URL, List.of("garbage", "http://127.0.0.1:6379", "redis://", "redis://:" + secret + "@",
+            "redis://user:" + secret + "@host:99999", "redis://:" + secret + "@host:abc", "redis://:" + secret + "@h:6379/db"),
+        GatewayExample.ENV_RATE_LIMIT_FAILURE, List.of("", "opened", "fail-open", secret),
+        GatewayExample.ENV_USER_TOKEN_SECRET, List.of("", secret),
+        GatewayExample.ENV_DATABASE_URL, List.of("", "postgresql://u:" + secret + "@h/db",
+            "jdbc:mysql://h/db?password=" + secret, "jdbc:postgresql://h:port/db?password=" + secret));
+    bad.forEach((name, values) -> {
+      for (String value : values) {
+        assertThat(catchThrowable(() -> GatewayExample.fromEnvironment(Map.of(name, value)::get).client().close()))
+            .as("%s=%s", name, value).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining(name).hasMessageNotContaining(secret).hasNoCause();
+      }
+    });
+    for (String alone : List.of(GatewayExample.ENV_DATABASE_USER, GatewayExample.ENV_DATABASE_PASSWORD)) {
+      assertThatThrownBy(() -> GatewayExample.fromEnvironment(Map.of(alone, secret)::get))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(alone)
+          .hasMessageContaining(GatewayExample.ENV_DATABASE_URL).hasMessageNotContaining(secret);
+    }
+  }
+
+  @Test
+  void wellFormedSharedStateVariablesAreRead() {
+    assertThat(GatewayExample.failurePolicy(" Closed ")).isEqualTo(RedisRateLimiter.FailurePolicy.FAIL_CLOSED);
+    assertThat(GatewayExample.failurePolicy("open")).isEqualTo(RedisRateLimiter.FailurePolicy.FAIL_OPEN);
+    assertThat(GatewayExample.redisUri("redis://:pw@127.0.0.1:6380/2").getPort()).isEqualTo(6380);
+    assertThat(GatewayExample.redisUri("rediss://redis.internal").isSsl()).isTrue();
+    GatewayExample.Builder builder = GatewayExample.fromEnvironment(Map.of(
+        GatewayExample.ENV_DATABASE_URL, "jdbc:postgresql://127.0.0.1:5432/llm_gateway",
+        GatewayExample.ENV_DATABASE_USER, "gateway", GatewayExample.ENV_DATABASE_PASSWORD, "hunter2-0123")::get);
+    builder.client().close();
+  }
+
+  @Test
+  void unreachableSharedStateFailsTheStartNamingTheVariableNeverThePassword() throws Exception {
+    String secret = "hunter2-0123";
+    int closedPort;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort(); // nothing listens there once the probe is closed
+    }
+    Map<String, String> redis = Map.of(GatewayExample.ENV_PORT, "0",
+        GatewayExample.ENV_REDIS_URL, "redis://:" + secret + "@127.0.0.1:" + closedPort);
+    Map<String, String> database = Map.of(GatewayExample.ENV_PORT, "0",
+        GatewayExample.ENV_DATABASE_URL, "jdbc:postgresql://127.0.0.1:" + closedPort + "/db?password=" + secret,
+        GatewayExample.ENV_DATABASE_USER, "gateway", GatewayExample.ENV_DATABASE_PASSWORD, secret);
+    for (Map<String, String> env : List.of(redis, database)) {
+      GatewayExample.Builder builder = GatewayExample.fromEnvironment(env::get);
+      try (LlmGatewayClient sandbox = builder.client()) {
+        Throwable failure = catchThrowable(builder::start);
+        assertThat(failure).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining(env.containsKey(GatewayExample.ENV_REDIS_URL)
+                ? GatewayExample.ENV_REDIS_URL : GatewayExample.ENV_DATABASE_URL);
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+          assertThat(String.valueOf(t.getMessage())).doesNotContain(secret);
+        }
+      }
     }
   }
 
