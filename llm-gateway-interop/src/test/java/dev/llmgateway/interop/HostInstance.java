@@ -1,0 +1,133 @@
+package dev.llmgateway.interop;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.llmgateway.AuditSink;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.auth.JwtKeySet;
+import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.auth.StreamTokenVerifier;
+import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.CreditPricing;
+import dev.llmgateway.host.RateLimit;
+import dev.llmgateway.host.RateLimits;
+import dev.llmgateway.host.Reservation;
+import dev.llmgateway.jdbc.JdbcCreditLedger;
+import dev.llmgateway.redis.RedisRateLimiter;
+import dev.llmgateway.redis.RedisReplayStore;
+import dev.llmgateway.webhooks.WebhookSecret;
+import dev.llmgateway.webhooks.WebhookSigner;
+import dev.llmgateway.webhooks.WebhookVerifier;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One host instance, as a separate host would have it: its own HikariCP pool, its own Lettuce
+ * client and connection, its own {@link JdbcCreditLedger}, {@link RedisRateLimiter} and {@link
+ * RedisReplayStore}s, its own SDK client and {@link ChatGateway}, and a {@link StreamTokenVerifier}
+ * as the host's own stream endpoint would use. The instances share only the database, Redis and the
+ * secrets.
+ */
+final class HostInstance implements AutoCloseable {
+  static final JwtKeySet KEYS = JwtKeySet.of("k1", "stream-token-secret-of-32-bytes-at-least");
+  static final WebhookSecret SECRET =
+      WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+  static final WebhookSigner SIGNER = WebhookSigner.of(SECRET);
+  /** What every chat costs: flat pricing, and as much reserved before the call. */
+  static final long PRICE = 10;
+
+  /** What a test may change before the instance is built. */
+  static final class Settings {
+    final String upstream;
+    RateLimits limits = RateLimits.builder().calls(RateLimit.of(10_000, Duration.ofDays(1)))
+        .streamStarts(null).build();
+    RedisRateLimiter.FailurePolicy failurePolicy = RedisRateLimiter.DEFAULT_FAILURE_POLICY;
+    /** Generous: a decision that times out under load would fail open and blur the counts. */
+    Duration redisTimeout = Duration.ofSeconds(5);
+    Duration connectionTimeout = Duration.ofSeconds(10);
+    Clock clock = Clock.systemUTC();
+    Duration lease = JdbcCreditLedger.DEFAULT_LEASE;
+    Duration statementTimeout = JdbcCreditLedger.DEFAULT_STATEMENT_TIMEOUT;
+    @Nullable ScheduledExecutorService settlementScheduler;
+    int settlementAttempts = ChatGateway.DEFAULT_SETTLEMENT_ATTEMPTS;
+    Duration settlementBackoff = ChatGateway.DEFAULT_SETTLEMENT_BACKOFF;
+
+    Settings(String upstream) {
+      this.upstream = upstream;
+    }
+  }
+
+  final HikariDataSource pool;
+  final RedisClient redisClient;
+  final StatefulRedisConnection<String, String> redis;
+  final JdbcCreditLedger ledger;
+  final RedisRateLimiter limiter;
+  final StreamTokenVerifier streamTokens;
+  final LlmGatewayClient client;
+  final ChatGateway gateway;
+  /** Reservations this instance's reaper released. */
+  final List<Reservation> expired = new CopyOnWriteArrayList<>();
+
+  HostInstance(SharedStores stores, Settings s) {
+    this.pool = stores.pool(s.connectionTimeout);
+    this.redisClient = RedisClient.create(stores.redis.uri());
+    this.redis = redisClient.connect();
+    this.ledger = JdbcCreditLedger.builder(pool).clock(s.clock).lease(s.lease)
+        .statementTimeout(s.statementTimeout).expiryListener(expired::add).build();
+    this.limiter = RedisRateLimiter.builder(redis).limits(s.limits).failurePolicy(s.failurePolicy)
+        .timeout(s.redisTimeout).build();
+    this.streamTokens = StreamTokenVerifier.builder().keys(KEYS)
+        .replayStore(RedisReplayStore.builder(redis).keyPrefix(RedisReplayStore.STREAM_TOKEN_PREFIX)
+            .timeout(s.redisTimeout).build())
+        .build();
+    this.client = LlmGatewayClient.builder().baseUrl(s.upstream).serviceToken("svc-token")
+        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
+    ChatGateway.Builder gateway = ChatGateway.builder().client(client).ledger(ledger).rateLimiter(limiter)
+        .pricing(CreditPricing.flat(PRICE)).estimate(request -> PRICE)
+        .streamTokens(StreamTokenIssuer.builder().keys(KEYS).serviceBaseUrl(s.upstream).environment(n -> null)
+            .build())
+        .webhooks(WebhookVerifier.builder().secret(SECRET)
+            .idStore(RedisReplayStore.builder(redis).keyPrefix(RedisReplayStore.WEBHOOK_PREFIX)
+                .timeout(s.redisTimeout).build())
+            .build())
+        .settlementRetry(s.settlementAttempts, s.settlementBackoff);
+    if (s.settlementScheduler != null) {
+      gateway.settlementScheduler(s.settlementScheduler);
+    }
+    this.gateway = gateway.build();
+  }
+
+  /** Delivers a signed completion webhook to this instance, as the service would. */
+  ChatGateway.WebhookOutcome deliver(String webhookId, byte[] body) {
+    Map<String, String> headers = SIGNER.headers(webhookId, java.time.Instant.now(), body);
+    return gateway.handleCompletionWebhook(headers::get, body);
+  }
+
+  /** A {@code chat.completed} webhook body for a request (CONTRACT section 5). */
+  static byte[] completion(String requestId, String status, String userId) {
+    return ("{\"type\":\"chat.completed\",\"data\":{\"request_id\":\"" + requestId + "\","
+        + "\"session_id\":\"sess_1\",\"message_id\":\"msg_1\",\"user_id\":\"" + userId + "\",\"company_id\":\"c1\","
+        + "\"status\":\"" + status + "\",\"finish_reason\":\"stop\","
+        + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000},"
+        + "\"completed_at\":\"2026-11-20T10:05:00Z\"}}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Closes what a host closes on shutdown: gateway, ledger's reaper, SDK client, Redis, pool. */
+  @Override
+  public void close() {
+    gateway.close();
+    ledger.close();
+    client.close();
+    redis.close();
+    redisClient.shutdown();
+    pool.close();
+  }
+}
