@@ -65,6 +65,7 @@ final class HostInstance implements AutoCloseable {
     }
   }
 
+  final Settings settings;
   final HikariDataSource pool;
   final RedisClient redisClient;
   final StatefulRedisConnection<String, String> redis;
@@ -77,6 +78,7 @@ final class HostInstance implements AutoCloseable {
   final List<Reservation> expired = new CopyOnWriteArrayList<>();
 
   HostInstance(SharedStores stores, Settings s) {
+    this.settings = s;
     this.pool = stores.pool(s.connectionTimeout);
     this.redisClient = RedisClient.create(stores.redis.uri());
     this.redis = redisClient.connect();

@@ -35,12 +35,12 @@ final class SharedStores implements AutoCloseable {
 
   /**
    * Threads that live for the JVM or belong to the fixtures, not to one instance: OkHttp's and
-   * Okio's shared daemons, the SDK's timers, MockWebServer's, the PostgreSQL fixture's log reader,
+   * Okio's shared daemons, the SDK's timers, MockWebServer's, the server fixtures' log readers,
    * Netty's global executor, the PostgreSQL driver's cleaner, the JDK's cleaner and CompletableFuture's timer.
    */
   private static final List<String> SHARED_THREADS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
       "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-timer", "llm-gateway-relay-heartbeat",
-      "MockWebServer", "postgres-server-log", "globalEventExecutor", "PostgreSQL-JDBC-Cleaner",
+      "MockWebServer", "postgres-server-log", "redis-server-", "globalEventExecutor", "PostgreSQL-JDBC-Cleaner",
       "ObjectCleanerThread", "Cleaner-", "CompletableFutureDelayScheduler");
 
   final PostgresServer postgres;
@@ -81,6 +81,15 @@ final class SharedStores implements AutoCloseable {
     HostInstance.Settings s = new HostInstance.Settings(upstream);
     settings.accept(s);
     HostInstance instance = new HostInstance(this, s);
+    instances.add(instance);
+    return instance;
+  }
+
+  /** Replaces an instance, as a deploy does: closes it, then builds a new one with its settings. */
+  HostInstance replace(HostInstance old) {
+    instances.remove(old);
+    old.close();
+    HostInstance instance = new HostInstance(this, old.settings);
     instances.add(instance);
     return instance;
   }
