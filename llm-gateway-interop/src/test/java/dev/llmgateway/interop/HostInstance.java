@@ -20,6 +20,9 @@ import dev.llmgateway.webhooks.WebhookSigner;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,6 +47,8 @@ final class HostInstance implements AutoCloseable {
   static final WebhookSigner SIGNER = WebhookSigner.of(SECRET);
   /** What every chat costs: flat pricing, and as much reserved before the call. */
   static final long PRICE = 10;
+  /** How long the instance's Lettuce client waits between attempts to reconnect. */
+  static final Duration RECONNECT_DELAY = Duration.ofMillis(100);
 
   /** What a test may change before the instance is built. */
   static final class Settings {
@@ -67,6 +73,7 @@ final class HostInstance implements AutoCloseable {
 
   final Settings settings;
   final HikariDataSource pool;
+  final ClientResources redisResources;
   final RedisClient redisClient;
   final StatefulRedisConnection<String, String> redis;
   final JdbcCreditLedger ledger;
@@ -80,7 +87,10 @@ final class HostInstance implements AutoCloseable {
   HostInstance(SharedStores stores, Settings s) {
     this.settings = s;
     this.pool = stores.pool(s.connectionTimeout);
-    this.redisClient = RedisClient.create(stores.redis.uri());
+    // A short reconnect delay, as a host may configure: after a Redis restart the instance is back
+    // within a fraction of a second, not after Lettuce's default back-off of up to 30 s.
+    this.redisResources = DefaultClientResources.builder().reconnectDelay(Delay.constant(RECONNECT_DELAY)).build();
+    this.redisClient = RedisClient.create(redisResources, stores.redis.uri());
     this.redis = redisClient.connect();
     this.ledger = JdbcCreditLedger.builder(pool).clock(s.clock).lease(s.lease)
         .statementTimeout(s.statementTimeout).expiryListener(expired::add).build();
@@ -130,6 +140,7 @@ final class HostInstance implements AutoCloseable {
     client.close();
     redis.close();
     redisClient.shutdown();
+    redisResources.shutdown(0, 10, TimeUnit.SECONDS).awaitUninterruptibly(); // no quiet period
     pool.close();
   }
 }

@@ -66,6 +66,9 @@ final class SharedStores implements AutoCloseable {
     config.setJdbcUrl(jdbcUrl());
     config.setUsername(PostgresServer.USER);
     config.setMaximumPoolSize(8);
+    // Connections are made on demand: after the database was unreachable, the next request connects
+    // at once instead of waiting out the back-off of a pool that keeps trying to refill itself.
+    config.setMinimumIdle(0);
     config.setConnectionTimeout(connectionTimeout.toMillis());
     config.setValidationTimeout(Math.min(connectionTimeout.toMillis(), 1_000));
     return new HikariDataSource(config);
