@@ -26,6 +26,7 @@ import io.lettuce.core.resource.Delay;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -119,7 +120,7 @@ final class HostInstance implements AutoCloseable {
 
   /** Delivers a signed completion webhook to this instance, as the service would. */
   ChatGateway.WebhookOutcome deliver(String webhookId, byte[] body) {
-    Map<String, String> headers = SIGNER.headers(webhookId, java.time.Instant.now(), body);
+    Map<String, String> headers = SIGNER.headers(webhookId, Instant.now(), body);
     return gateway.handleCompletionWebhook(headers::get, body);
   }
 

@@ -7,10 +7,9 @@ import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.testkit.MutableClock;
-import dev.llmgateway.testkit.PostgresServer;
-import dev.llmgateway.testkit.RedisServerExtension;
 import dev.llmgateway.testkit.SseResponses;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,49 +23,42 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A host instance killed mid-stream ({@code kill -9} of a child JVM, issue 14's "What the tests
  * must show" 2): its reservation outlives it in PostgreSQL and is released by the other instances'
  * reapers after the lease, exactly once, and nothing else changes.
  */
-class KilledInstanceTest {
-  @RegisterExtension static final PostgresServer POSTGRES = new PostgresServer();
-  @RegisterExtension static final RedisServerExtension REDIS = new RedisServerExtension();
-
+class KilledInstanceTest extends SystemTest {
   private static final UserContext BOB = UserContext.builder().userId("bob").companyId("c1").role("recruiter").build();
   private static final String FIRST_EVENT =
       "data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_2\"}\n\n";
 
-  private final MockWebServer upstream = new MockWebServer();
   private final CountDownLatch releaseStream = new CountDownLatch(1);
-  private SharedStores stores;
   private Process child;
 
-  @BeforeEach
-  void setUp() throws Exception {
-    upstream.start();
-    stores = new SharedStores(POSTGRES, REDIS);
+  @Override
+  Dispatcher upstreamDispatcher() {
+    Dispatcher chats = Upstream.answeringEveryChat();
+    return new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        return request.getUrl().encodedPath().endsWith("/stream")
+            ? SseResponses.stalled(FIRST_EVENT, releaseStream)
+            : chats.dispatch(request);
+      }
+    };
   }
 
-  @AfterEach
-  void tearDown() throws Exception {
-    try {
-      if (child != null) {
-        child.destroyForcibly();
-        child.waitFor(30, TimeUnit.SECONDS);
-      }
-      stores.closeAndAssertNothingLeaked();
-    } finally {
-      releaseStream.countDown();
-      upstream.close();
+  @Override
+  void beforeClosing() throws InterruptedException {
+    if (child != null) {
+      child.destroyForcibly();
+      child.waitFor(30, TimeUnit.SECONDS);
     }
+    releaseStream.countDown();
   }
 
   @Test
@@ -74,20 +66,11 @@ class KilledInstanceTest {
     stores.deposit("ada", 100);
     stores.deposit("bob", 100);
     MutableClock clock = MutableClock.at(Instant.now().toString());
-    List<HostInstance> reapers = stores.instances(2, upstream.url("/").toString(), s -> s.clock = clock);
-    Dispatcher chats = Upstream.answeringEveryChat();
-    upstream.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        return request.getUrl().encodedPath().endsWith("/stream")
-            ? SseResponses.stalled(FIRST_EVENT, releaseStream)
-            : chats.dispatch(request);
-      }
-    });
+    List<HostInstance> reapers = stores.instances(2, url(), s -> s.clock = clock);
 
     child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
         "-cp", System.getProperty("java.class.path"), StreamingHostMain.class.getName(),
-        stores.jdbcUrl(), upstream.url("/").toString(), "ada")
+        stores.jdbcUrl(), url(), "ada")
         .redirectErrorStream(true).start();
     List<String> output = new CopyOnWriteArrayList<>();
     CompletableFuture<Boolean> streaming = CompletableFuture.supplyAsync(() -> {
@@ -100,7 +83,7 @@ class KilledInstanceTest {
           }
         }
         return false;
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         return false;
       }
     });

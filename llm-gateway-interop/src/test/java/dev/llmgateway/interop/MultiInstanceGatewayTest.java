@@ -15,19 +15,13 @@ import dev.llmgateway.host.InsufficientCreditsException;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimitExceededException;
 import dev.llmgateway.host.RateLimits;
-import dev.llmgateway.testkit.PostgresServer;
-import dev.llmgateway.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import mockwebserver3.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -36,35 +30,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * ledger) sharing one Redis and one PostgreSQL: one user's limits, stream tokens, webhooks and
  * credits are one truth across them (issue 14, "What the tests must show" 1 and 5).
  */
-class MultiInstanceGatewayTest {
-  @RegisterExtension static final PostgresServer POSTGRES = new PostgresServer();
-  @RegisterExtension static final RedisServerExtension REDIS = new RedisServerExtension();
-
+class MultiInstanceGatewayTest extends SystemTest {
   private static final UserContext ADA = UserContext.builder().userId("ada").companyId("c1").role("recruiter").build();
   private static final ErrorMapper ERRORS = ErrorMapper.ofDefaults();
 
-  private final MockWebServer upstream = new MockWebServer();
-  private SharedStores stores;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    upstream.setDispatcher(Upstream.answeringEveryChat());
-    upstream.start();
-    stores = new SharedStores(POSTGRES, REDIS);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    try {
-      stores.closeAndAssertNothingLeaked();
-    } finally {
-      upstream.close();
-    }
-  }
-
-  private String url() {
-    return upstream.url("/").toString();
-  }
 
   @Test
   void ofOneHundredFiftyChatsOfOneUserAcrossFourInstancesExactlyTheLimitPassAndTheRestGet429WithRetryAfter()

@@ -6,51 +6,24 @@ import dev.llmgateway.ChatRequest;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.host.ChatGateway.WebhookOutcome;
-import dev.llmgateway.testkit.PostgresServer;
-import dev.llmgateway.testkit.RedisServerExtension;
 import java.util.List;
-import mockwebserver3.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A restart loses nothing (issue 14, "What the tests must show" 3): balances, open reservations
  * and settled request ids survive replacing a host instance and restarting PostgreSQL between two
  * requests; webhooks redelivered afterwards are acknowledged and not charged.
  */
-class RestartTest {
-  @RegisterExtension static final PostgresServer POSTGRES = new PostgresServer();
-  @RegisterExtension static final RedisServerExtension REDIS = new RedisServerExtension();
-
+class RestartTest extends SystemTest {
   private static final UserContext ADA = UserContext.builder().userId("ada").companyId("c1").role("recruiter").build();
   private static final long PRICE = HostInstance.PRICE;
 
-  private final MockWebServer upstream = new MockWebServer();
-  private SharedStores stores;
-
-  @BeforeEach
-  void setUp() throws Exception {
-    upstream.setDispatcher(Upstream.answeringEveryChat());
-    upstream.start();
-    stores = new SharedStores(POSTGRES, REDIS);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    try {
-      stores.closeAndAssertNothingLeaked();
-    } finally {
-      upstream.close();
-    }
-  }
 
   @Test
   void balancesOpenReservationsAndSettledRequestIdsSurviveAnInstanceReplacedAndPostgresRestarted() {
     stores.deposit("ada", 100);
-    HostInstance a = stores.instance(upstream.url("/").toString(), s -> { });
-    HostInstance b = stores.instance(upstream.url("/").toString(), s -> { });
+    HostInstance a = stores.instance(url(), s -> { });
+    HostInstance b = stores.instance(url(), s -> { });
     a.gateway.chat(ADA, ChatRequest.of("hi"));
     StreamToken settled = a.gateway.initDirectStream(ADA, ChatRequest.of("hi"));
     byte[] settledBody = HostInstance.completion(settled.requestId(), "completed", "ada");
@@ -67,8 +40,8 @@ class RestartTest {
         .hasValueSatisfying(r -> assertThat(r.credits()).isEqualTo(PRICE));
     replaced.gateway.chat(ADA, ChatRequest.of("the request before PostgreSQL restarts"));
 
-    POSTGRES.stop();
-    POSTGRES.start();
+    postgres().stop();
+    postgres().start();
 
     replaced.gateway.chat(ADA, ChatRequest.of("the request after PostgreSQL restarted"));
     b.gateway.chat(ADA, ChatRequest.of("on the instance whose pool lived through the restart"));
@@ -83,8 +56,8 @@ class RestartTest {
         .isEqualTo(WebhookOutcome.DUPLICATE);
     assertThat(b.deliver("msg_settled", settledBody)).as("redelivered to the other instance")
         .isEqualTo(WebhookOutcome.DUPLICATE);
-    REDIS.stop();
-    REDIS.start(); // forgets the webhook ids: the settled request id in PostgreSQL still answers
+    redis().stop();
+    redis().start(); // forgets the webhook ids: the settled request id in PostgreSQL still answers
     assertThat(b.deliver("msg_settled", settledBody)).as("redelivered after Redis forgot its id")
         .isEqualTo(WebhookOutcome.ALREADY_SETTLED);
     assertThat(stores.available("ada")).isEqualTo(100 - 6 * PRICE);

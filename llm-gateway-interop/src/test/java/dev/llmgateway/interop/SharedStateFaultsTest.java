@@ -20,7 +20,6 @@ import dev.llmgateway.jdbc.CreditStoreException;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.redis.RedisRateLimiter.FailurePolicy;
 import dev.llmgateway.testkit.PostgresServer;
-import dev.llmgateway.testkit.RedisServerExtension;
 import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,14 +33,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Faults of the shared stores seen through host instances (issue 14, "What the tests must show"
@@ -49,47 +45,31 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the gateway level. Every test ends by closing its instances and asserting that no thread,
  * database connection or Redis connection was left behind.
  */
-class SharedStateFaultsTest {
-  @RegisterExtension static final PostgresServer POSTGRES = new PostgresServer();
-  @RegisterExtension static final RedisServerExtension REDIS = new RedisServerExtension();
-
+class SharedStateFaultsTest extends SystemTest {
   private static final UserContext ADA = UserContext.builder().userId("ada").companyId("c1").role("recruiter").build();
   private static final ErrorMapper ERRORS = ErrorMapper.ofDefaults();
   private static final long PRICE = HostInstance.PRICE;
   private static final Duration SHORT = Duration.ofMillis(300);
 
-  private final MockWebServer upstream = new MockWebServer();
   private final CountDownLatch requestArrived = new CountDownLatch(1);
   private final CountDownLatch answer = new CountDownLatch(1);
-  private SharedStores stores;
 
-  @BeforeEach
-  void setUp() throws Exception {
+  @Override
+  Dispatcher upstreamDispatcher() {
     Dispatcher chats = Upstream.answeringEveryChat();
-    upstream.setDispatcher(new Dispatcher() {
+    return new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
         requestArrived.countDown();
         answer.await(30, TimeUnit.SECONDS); // held only where a test waits for it to arrive
         return chats.dispatch(request);
       }
-    });
-    upstream.start();
-    stores = new SharedStores(POSTGRES, REDIS);
+    };
   }
 
-  @AfterEach
-  void tearDown() throws Exception {
+  @Override
+  void beforeClosing() {
     answer.countDown();
-    try {
-      stores.closeAndAssertNothingLeaked();
-    } finally {
-      upstream.close();
-    }
-  }
-
-  private String url() {
-    return upstream.url("/").toString();
   }
 
   @Test
@@ -102,14 +82,14 @@ class SharedStateFaultsTest {
       s.redisTimeout = SHORT;
     });
 
-    REDIS.stop();
+    redis().stop();
     for (int i = 0; i < 4; i++) {
       hosts.get(i % 2).gateway.chat(ADA, ChatRequest.of("hi"));
     }
     assertThat(hosts).allSatisfy(h -> assertThat(h.limiter.failOpenCount()).as("decided without Redis").isEqualTo(2));
     assertThat(upstream.getRequestCount()).isEqualTo(4);
 
-    REDIS.start(); // empty: no bucket, no script
+    redis().start(); // empty: no bucket, no script
     hosts.forEach(SharedStateFaultsTest::awaitReconnected);
     List<Object> outcomes = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -131,7 +111,7 @@ class SharedStateFaultsTest {
       s.redisTimeout = SHORT;
     });
 
-    REDIS.stop();
+    redis().stop();
 
     List<Throwable> refusals = List.of(
         catchThrowable(() -> host.gateway.chat(ADA, ChatRequest.of("hi"))),
@@ -157,7 +137,7 @@ class SharedStateFaultsTest {
     StreamToken token = hosts.get(0).gateway.initDirectStream(ADA, ChatRequest.of("hi"));
     byte[] webhook = HostInstance.completion(token.requestId(), "completed", "ada");
 
-    REDIS.stop();
+    redis().stop();
 
     Throwable tokenRefused = catchThrowable(() -> hosts.get(1).streamTokens.verify(token.token()));
     assertThat(tokenRefused).isInstanceOf(LlmGatewayException.class).isNotInstanceOf(TokenVerificationException.class);
@@ -170,7 +150,7 @@ class SharedStateFaultsTest {
     assertThat(stores.held("ada")).as("nothing charged").isEqualTo(PRICE);
     assertThat(stores.reservations("PENDING")).isEqualTo(1);
 
-    REDIS.start();
+    redis().start();
     hosts.forEach(SharedStateFaultsTest::awaitReconnected);
 
     assertThat(hosts.get(0).streamTokens.verify(token.token()).requestId()).isEqualTo(token.requestId());
@@ -189,7 +169,7 @@ class SharedStateFaultsTest {
     StreamToken token = hosts.get(0).gateway.initDirectStream(ADA, ChatRequest.of("hi"));
     byte[] webhook = HostInstance.completion(token.requestId(), "completed", "ada");
 
-    POSTGRES.stop();
+    postgres().stop();
 
     List<Throwable> refusals = List.of(
         catchThrowable(() -> hosts.get(0).gateway.chat(ADA, ChatRequest.of("hi"))),
@@ -206,7 +186,7 @@ class SharedStateFaultsTest {
     });
     assertThat(upstream.getRequestCount()).isZero();
 
-    POSTGRES.start();
+    postgres().start();
 
     assertThat(stores.available("ada")).isEqualTo(100 - PRICE);
     assertThat(stores.reservations("PENDING")).as("only the direct stream's").isEqualTo(1);
@@ -313,7 +293,7 @@ class SharedStateFaultsTest {
     assertThat(host.redis.isOpen()).as("reconnected to Redis").isTrue();
   }
 
-  private static Object outcome(java.util.function.Supplier<Object> call) {
+  private static Object outcome(Supplier<Object> call) {
     try {
       return call.get();
     } catch (RuntimeException e) {

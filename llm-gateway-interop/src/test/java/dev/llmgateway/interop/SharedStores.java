@@ -36,12 +36,12 @@ final class SharedStores implements AutoCloseable {
   /**
    * Threads that live for the JVM or belong to the fixtures, not to one instance: OkHttp's and
    * Okio's shared daemons, the SDK's timers, MockWebServer's, the server fixtures' log readers,
-   * Netty's global executor, the PostgreSQL driver's cleaner, the JDK's cleaner and CompletableFuture's timer.
+   * Netty's global executor, the PostgreSQL driver's cleaner, the JDK's cleaner, CompletableFuture's timer and process reaper.
    */
   private static final List<String> SHARED_THREADS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
       "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-timer", "llm-gateway-relay-heartbeat",
       "MockWebServer", "postgres-server-log", "redis-server-", "globalEventExecutor", "PostgreSQL-JDBC-Cleaner",
-      "ObjectCleanerThread", "Cleaner-", "CompletableFutureDelayScheduler");
+      "ObjectCleanerThread", "Cleaner-", "CompletableFutureDelayScheduler", "process reaper");
 
   final PostgresServer postgres;
   final RedisServerExtension redis;
@@ -53,6 +53,8 @@ final class SharedStores implements AutoCloseable {
     this.postgres = postgres;
     this.redis = redis;
     postgres.start(); // a no-op unless an earlier test left it stopped
+    redis.start();
+    redis.thaw();
     redis.command("FLUSHALL");
     this.database = postgres.createDatabase();
     try (HikariDataSource pool = pool(Duration.ofSeconds(10))) {
