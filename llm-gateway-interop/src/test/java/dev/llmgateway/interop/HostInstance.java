@@ -18,6 +18,7 @@ import dev.llmgateway.redis.RedisReplayStore;
 import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import dev.llmgateway.webhooks.WebhookVerifier;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -57,8 +58,8 @@ final class HostInstance implements AutoCloseable {
     RateLimits limits = RateLimits.builder().calls(RateLimit.of(10_000, Duration.ofDays(1)))
         .streamStarts(null).build();
     RedisRateLimiter.FailurePolicy failurePolicy = RedisRateLimiter.DEFAULT_FAILURE_POLICY;
-    /** Generous: a decision that times out under load would fail open and blur the counts. */
-    Duration redisTimeout = Duration.ofSeconds(5);
+    /** Generous: a decision that timed out under load would fail open and blur the counts. */
+    final Duration redisTimeout = Duration.ofSeconds(5);
     Duration connectionTimeout = Duration.ofSeconds(10);
     Clock clock = Clock.systemUTC();
     Duration lease = JdbcCreditLedger.DEFAULT_LEASE;
@@ -88,10 +89,14 @@ final class HostInstance implements AutoCloseable {
   HostInstance(SharedStores stores, Settings s) {
     this.settings = s;
     this.pool = stores.pool(s.connectionTimeout);
-    // A short reconnect delay, as a host may configure: after a Redis restart the instance is back
-    // within a fraction of a second, not after Lettuce's default back-off of up to 30 s.
+    // As a host may configure its client: a short reconnect delay (after a Redis restart the instance
+    // is back within a fraction of a second, not after Lettuce's back-off of up to 30 s), and commands
+    // refused at once while disconnected rather than held until the caller's timeout, so that an
+    // unreachable Redis fails each decision at once and no answer from a live one is ever late.
     this.redisResources = DefaultClientResources.builder().reconnectDelay(Delay.constant(RECONNECT_DELAY)).build();
     this.redisClient = RedisClient.create(redisResources, stores.redis.uri());
+    redisClient.setOptions(ClientOptions.builder()
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
     this.redis = redisClient.connect();
     this.ledger = JdbcCreditLedger.builder(pool).clock(s.clock).lease(s.lease)
         .statementTimeout(s.statementTimeout).expiryListener(expired::add).build();

@@ -49,7 +49,6 @@ class SharedStateFaultsTest extends SystemTest {
   private static final UserContext ADA = UserContext.builder().userId("ada").companyId("c1").role("recruiter").build();
   private static final ErrorMapper ERRORS = ErrorMapper.ofDefaults();
   private static final long PRICE = HostInstance.PRICE;
-  private static final Duration SHORT = Duration.ofMillis(300);
 
   private final CountDownLatch requestArrived = new CountDownLatch(1);
   private final CountDownLatch answer = new CountDownLatch(1);
@@ -77,10 +76,7 @@ class SharedStateFaultsTest extends SystemTest {
     answer.countDown();
     stores.deposit("ada", 1_000);
     RateLimits limits = RateLimits.builder().calls(RateLimit.of(3, Duration.ofDays(1))).streamStarts(null).build();
-    List<HostInstance> hosts = stores.instances(2, url(), s -> {
-      s.limits = limits;
-      s.redisTimeout = SHORT;
-    });
+    List<HostInstance> hosts = stores.instances(2, url(), s -> s.limits = limits);
 
     redis().stop();
     for (int i = 0; i < 4; i++) {
@@ -106,10 +102,7 @@ class SharedStateFaultsTest extends SystemTest {
   @Test
   void redisDownWithRateLimitsFailingClosedRefusesEveryPaidCallWith503AndSendsAndHoldsNothing() {
     stores.deposit("ada", 100);
-    HostInstance host = stores.instance(url(), s -> {
-      s.failurePolicy = FailurePolicy.FAIL_CLOSED;
-      s.redisTimeout = SHORT;
-    });
+    HostInstance host = stores.instance(url(), s -> s.failurePolicy = FailurePolicy.FAIL_CLOSED);
 
     redis().stop();
 
@@ -133,7 +126,7 @@ class SharedStateFaultsTest extends SystemTest {
   @Test
   void replayStoresFailClosedWhenRedisIsDownAndTheRetriedFirstUseSucceedsOnceItIsBack() {
     stores.deposit("ada", 100);
-    List<HostInstance> hosts = stores.instances(2, url(), s -> s.redisTimeout = SHORT);
+    List<HostInstance> hosts = stores.instances(2, url(), s -> { });
     StreamToken token = hosts.get(0).gateway.initDirectStream(ADA, ChatRequest.of("hi"));
     byte[] webhook = HostInstance.completion(token.requestId(), "completed", "ada");
 
@@ -165,7 +158,7 @@ class SharedStateFaultsTest extends SystemTest {
   @Test
   void postgresDownRefusesEveryPaidCallWith503SendsNothingAndAWebhookIsRedeliveredNotLost() {
     stores.deposit("ada", 100);
-    List<HostInstance> hosts = stores.instances(2, url(), s -> s.connectionTimeout = SHORT);
+    List<HostInstance> hosts = stores.instances(2, url(), s -> s.connectionTimeout = Duration.ofMillis(250));
     StreamToken token = hosts.get(0).gateway.initDirectStream(ADA, ChatRequest.of("hi"));
     byte[] webhook = HostInstance.completion(token.requestId(), "completed", "ada");
 
