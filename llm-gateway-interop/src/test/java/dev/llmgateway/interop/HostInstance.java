@@ -123,6 +123,20 @@ final class HostInstance implements AutoCloseable {
     this.gateway = gateway.build();
   }
 
+  /**
+   * Waits (bounded, generously) until this instance's Lettuce connection has reconnected to a
+   * restarted Redis: until then its commands are refused at once.
+   */
+  void awaitRedisReconnected() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!redis.isOpen() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    if (!redis.isOpen()) {
+      throw new AssertionError("not reconnected to Redis within 30 s");
+    }
+  }
+
   /** Delivers a signed completion webhook to this instance, as the service would. */
   ChatGateway.WebhookOutcome deliver(String webhookId, byte[] body) {
     Map<String, String> headers = SIGNER.headers(webhookId, Instant.now(), body);

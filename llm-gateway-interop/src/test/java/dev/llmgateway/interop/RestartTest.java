@@ -58,6 +58,7 @@ class RestartTest extends SystemTest {
         .isEqualTo(WebhookOutcome.DUPLICATE);
     redis().stop();
     redis().start(); // forgets the webhook ids: the settled request id in PostgreSQL still answers
+    b.awaitRedisReconnected();
     assertThat(b.deliver("msg_settled", settledBody)).as("redelivered after Redis forgot its id")
         .isEqualTo(WebhookOutcome.ALREADY_SETTLED);
     assertThat(stores.available("ada")).isEqualTo(100 - 6 * PRICE);

@@ -86,7 +86,7 @@ class SharedStateFaultsTest extends SystemTest {
     assertThat(upstream.getRequestCount()).isEqualTo(4);
 
     redis().start(); // empty: no bucket, no script
-    hosts.forEach(SharedStateFaultsTest::awaitReconnected);
+    hosts.forEach(HostInstance::awaitRedisReconnected);
     List<Object> outcomes = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       HostInstance host = hosts.get(i % 2);
@@ -144,7 +144,7 @@ class SharedStateFaultsTest extends SystemTest {
     assertThat(stores.reservations("PENDING")).isEqualTo(1);
 
     redis().start();
-    hosts.forEach(SharedStateFaultsTest::awaitReconnected);
+    hosts.forEach(HostInstance::awaitRedisReconnected);
 
     assertThat(hosts.get(0).streamTokens.verify(token.token()).requestId()).isEqualTo(token.requestId());
     assertThat(catchThrowable(() -> hosts.get(1).streamTokens.verify(token.token())))
@@ -275,15 +275,6 @@ class SharedStateFaultsTest extends SystemTest {
         }
       }
     }
-  }
-
-  /** Waits (bounded) until the instance's Lettuce connection has reconnected to a restarted Redis. */
-  private static void awaitReconnected(HostInstance host) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!host.redis.isOpen() && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
-    assertThat(host.redis.isOpen()).as("reconnected to Redis").isTrue();
   }
 
   private static Object outcome(Supplier<Object> call) {
