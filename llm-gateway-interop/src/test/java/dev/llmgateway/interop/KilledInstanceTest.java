@@ -22,8 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
-import mockwebserver3.MockResponse;
-import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,15 +39,9 @@ class KilledInstanceTest extends SystemTest {
 
   @Override
   Dispatcher upstreamDispatcher() {
-    Dispatcher chats = Upstream.answeringEveryChat();
-    return new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        return request.getUrl().encodedPath().endsWith("/stream")
-            ? SseResponses.stalled(FIRST_EVENT, releaseStream)
-            : chats.dispatch(request);
-      }
-    };
+    return Upstream.dispatching(request -> request.getUrl().encodedPath().endsWith("/stream")
+        ? SseResponses.stalled(FIRST_EVENT, releaseStream)
+        : Upstream.chat());
   }
 
   @Override

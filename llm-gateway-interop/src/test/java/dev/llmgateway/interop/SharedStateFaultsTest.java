@@ -35,8 +35,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import mockwebserver3.Dispatcher;
-import mockwebserver3.MockResponse;
-import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,15 +53,11 @@ class SharedStateFaultsTest extends SystemTest {
 
   @Override
   Dispatcher upstreamDispatcher() {
-    Dispatcher chats = Upstream.answeringEveryChat();
-    return new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        requestArrived.countDown();
-        answer.await(30, TimeUnit.SECONDS); // held only where a test waits for it to arrive
-        return chats.dispatch(request);
-      }
-    };
+    return Upstream.dispatching(request -> {
+      requestArrived.countDown();
+      answer.await(30, TimeUnit.SECONDS); // held only where a test waits for it to arrive
+      return Upstream.chat();
+    });
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.llmgateway.interop;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -7,7 +8,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.ArrayList;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
@@ -19,14 +19,30 @@ final class Upstream {
 
   private Upstream() {}
 
-  /** Answers every request with a chat answer (count them with {@code getRequestCount()}). */
-  static Dispatcher answeringEveryChat() {
+  /** How the upstream answers one request. */
+  @FunctionalInterface
+  interface Answer {
+    MockResponse answer(RecordedRequest request) throws InterruptedException;
+  }
+
+  /** A dispatcher answering every request with {@code answer}. */
+  static Dispatcher dispatching(Answer answer) {
     return new Dispatcher() {
       @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(CHAT).build();
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        return answer.answer(request);
       }
     };
+  }
+
+  /** Answers every request with a chat answer (count them with {@code getRequestCount()}). */
+  static Dispatcher answeringEveryChat() {
+    return dispatching(request -> chat());
+  }
+
+  /** A chat answer (CONTRACT section 3) with 1000 prompt and 1000 completion tokens. */
+  static MockResponse chat() {
+    return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(CHAT).build();
   }
 
   /**
