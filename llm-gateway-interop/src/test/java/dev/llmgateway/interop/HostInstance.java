@@ -51,6 +51,12 @@ final class HostInstance implements AutoCloseable {
   static final long PRICE = 10;
   /** How long the instance's Lettuce client waits between attempts to reconnect. */
   static final Duration RECONNECT_DELAY = Duration.ofMillis(100);
+  /**
+   * How long a rate-limit decision or replay check may wait for Redis: generous, since a decision
+   * that timed out under load would fail open and blur the counts (an unreachable Redis fails at
+   * once: see the client's options).
+   */
+  static final Duration REDIS_TIMEOUT = Duration.ofSeconds(5);
 
   /** What a test may change before the instance is built. */
   static final class Settings {
@@ -58,15 +64,10 @@ final class HostInstance implements AutoCloseable {
     RateLimits limits = RateLimits.builder().calls(RateLimit.of(10_000, Duration.ofDays(1)))
         .streamStarts(null).build();
     RedisRateLimiter.FailurePolicy failurePolicy = RedisRateLimiter.DEFAULT_FAILURE_POLICY;
-    /** Generous: a decision that timed out under load would fail open and blur the counts. */
-    final Duration redisTimeout = Duration.ofSeconds(5);
     Duration connectionTimeout = Duration.ofSeconds(10);
     Clock clock = Clock.systemUTC();
-    Duration lease = JdbcCreditLedger.DEFAULT_LEASE;
     Duration statementTimeout = JdbcCreditLedger.DEFAULT_STATEMENT_TIMEOUT;
     @Nullable ScheduledExecutorService settlementScheduler;
-    int settlementAttempts = ChatGateway.DEFAULT_SETTLEMENT_ATTEMPTS;
-    Duration settlementBackoff = ChatGateway.DEFAULT_SETTLEMENT_BACKOFF;
 
     Settings(String upstream) {
       this.upstream = upstream;
@@ -98,13 +99,13 @@ final class HostInstance implements AutoCloseable {
     redisClient.setOptions(ClientOptions.builder()
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
     this.redis = redisClient.connect();
-    this.ledger = JdbcCreditLedger.builder(pool).clock(s.clock).lease(s.lease)
+    this.ledger = JdbcCreditLedger.builder(pool).clock(s.clock)
         .statementTimeout(s.statementTimeout).expiryListener(expired::add).build();
     this.limiter = RedisRateLimiter.builder(redis).limits(s.limits).failurePolicy(s.failurePolicy)
-        .timeout(s.redisTimeout).build();
+        .timeout(REDIS_TIMEOUT).build();
     this.streamTokens = StreamTokenVerifier.builder().keys(KEYS)
         .replayStore(RedisReplayStore.builder(redis).keyPrefix(RedisReplayStore.STREAM_TOKEN_PREFIX)
-            .timeout(s.redisTimeout).build())
+            .timeout(REDIS_TIMEOUT).build())
         .build();
     this.client = LlmGatewayClient.builder().baseUrl(s.upstream).serviceToken("svc-token")
         .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
@@ -114,9 +115,8 @@ final class HostInstance implements AutoCloseable {
             .build())
         .webhooks(WebhookVerifier.builder().secret(SECRET)
             .idStore(RedisReplayStore.builder(redis).keyPrefix(RedisReplayStore.WEBHOOK_PREFIX)
-                .timeout(s.redisTimeout).build())
-            .build())
-        .settlementRetry(s.settlementAttempts, s.settlementBackoff);
+                .timeout(REDIS_TIMEOUT).build())
+            .build());
     if (s.settlementScheduler != null) {
       gateway.settlementScheduler(s.settlementScheduler);
     }
