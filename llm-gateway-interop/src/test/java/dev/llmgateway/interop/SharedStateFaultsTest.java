@@ -3,12 +3,14 @@ package dev.llmgateway.interop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import ch.qos.logback.classic.Level;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.TokenVerificationException;
+import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.ChatGateway.WebhookOutcome;
 import dev.llmgateway.host.ErrorKind;
 import dev.llmgateway.host.ErrorMapper;
@@ -19,6 +21,7 @@ import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.jdbc.CreditStoreException;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.redis.RedisRateLimiter.FailurePolicy;
+import dev.llmgateway.testkit.LogCapture;
 import dev.llmgateway.testkit.PostgresServer;
 import java.io.OutputStream;
 import java.sql.Connection;
@@ -212,7 +215,7 @@ class SharedStateFaultsTest extends SystemTest {
   void aSettlementThatHitTheStatementTimeoutIsRetriedOffTheRequestAndChargedOnce() throws Exception {
     stores.deposit("ada", 100);
     ManualScheduler retries = new ManualScheduler();
-    try {
+    try (LogCapture logs = new LogCapture()) {
       HostInstance host = stores.instance(url(), s -> {
         s.statementTimeout = Duration.ofSeconds(1);
         s.settlementScheduler = retries;
@@ -234,6 +237,10 @@ class SharedStateFaultsTest extends SystemTest {
         // The commit waits for the locked row until its statement timeout; the user gets the answer.
         assertThat(chat.get(30, TimeUnit.SECONDS).answer()).isEqualTo("ok");
         assertThat(retries.tasks).as("retries scheduled").hasSize(1);
+        // The typed failure, as the gateway logged it: the ledger's CreditStoreException, timed out.
+        assertThat(logs.events(ChatGateway.class.getName())).filteredOn(e -> e.getLevel() == Level.ERROR)
+            .singleElement().satisfies(e -> assertThat(e.getFormattedMessage()).contains("commit failed", "SQLState 57014", "statement timeout",
+              "retrying off the request thread"));
         locker.rollback();
       }
       assertThat(stores.held("ada")).as("still reserved, not charged").isEqualTo(PRICE);
