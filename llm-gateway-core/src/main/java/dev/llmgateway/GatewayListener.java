@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Observes calls: their start and end, each HTTP attempt, scheduled retries and circuit breaker
- * changes. Every method has an empty default, so implement only what you need. The client's
+ * changes; may add trace-propagation headers to each attempt ({@link #attemptHeaders}). Every method has an empty default, so implement only what you need. The client's
  * default is {@link #logging()}; to keep logs while adding metrics, use {@link
  * #composite(GatewayListener...)}.
  *
@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A call's events come in this order: {@link #creditsReserved} (calls made through {@code
  * llm-gateway-host}'s {@code ChatGateway} only), {@link #callStart}, then per attempt {@link
- * #attemptStart} and {@link #attemptEnd} with a {@link #retryScheduled} between attempts, {@link
+ * #attemptStart}, {@link #attemptHeaders} and {@link #attemptEnd} with a {@link #retryScheduled}
+ * between attempts, {@link
  * #firstEvent} (streams), {@link #usageReported} (when the service reported usage), {@link
  * #callEnd} exactly once, and {@link #creditsSettled} exactly once after a {@link
  * #creditsReserved}. A stream's attempt ends when its first event arrives.

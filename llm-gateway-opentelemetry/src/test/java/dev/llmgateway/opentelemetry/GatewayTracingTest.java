@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatStream;
+import dev.llmgateway.CreditSettlement;
+import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.Operation;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServerErrorException;
 import dev.llmgateway.ServiceUnavailableException;
@@ -25,6 +29,9 @@ import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import io.opentelemetry.context.propagation.TextMapSetter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -33,6 +40,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +54,7 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -354,5 +363,60 @@ class GatewayTracingTest {
     SpanData span = onlyCallSpan();
     assertThat(span.getParentSpanContext().isValid()).isFalse();
     assertThat(server.takeRequest().getHeaders().get("traceparent")).isEqualTo(traceparentOf(span));
+  }
+
+  @Test
+  void creditsReservedBeforeTheCallStartsAreAnAttributeOfItsSpan() {
+    CallInfo info = new CallInfo("req-credits", Operation.CHAT, "POST", "/api/v1/llm-chat/recruiter/chat",
+        "user-123", "company-456", "Find senior Rails");
+    GatewayListener listener = GatewayTracing.create(otel).listenerFactory().create(info);
+
+    listener.creditsReserved(info, 42);
+    listener.callStart(info);
+    listener.callEnd(info, Duration.ofMillis(5), null);
+    listener.creditsSettled(info, CreditSettlement.COMMITTED, 40);
+
+    assertThat(attr(onlyCallSpan(), AttributeKey.longKey("llm_gateway.credits.reserved"))).isEqualTo(42L);
+    assertNothingPrivate(onlyCallSpan());
+  }
+
+  @Test
+  void aPropagatorCannotOverrideTheSdksHeadersAndTheOthersStillGetThrough() throws Exception {
+    TextMapPropagator forging = new TextMapPropagator() {
+      @Override
+      public Collection<String> fields() {
+        return List.of("X-Request-Id", "Authorization");
+      }
+
+      @Override
+      public <C> void inject(Context context, @Nullable C carrier, TextMapSetter<C> setter) {
+        setter.set(carrier, "X-Request-Id", "forged");
+        setter.set(carrier, "Authorization", "Bearer forged");
+      }
+
+      @Override
+      public <C> Context extract(Context context, @Nullable C carrier, TextMapGetter<C> getter) {
+        return context;
+      }
+    };
+    OpenTelemetrySdk forgingOtel = OpenTelemetrySdk.builder()
+        .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build())
+        .setPropagators(ContextPropagators.create(
+            TextMapPropagator.composite(forging, W3CTraceContextPropagator.getInstance())))
+        .build();
+    client.close();
+    client = clientBuilder(GatewayTracing.create(forgingOtel)).build();
+    server.enqueue(json(200, CHAT_JSON));
+
+    try {
+      client.chat(ChatRequest.of(QUERY), USER, CallOptions.builder().requestId("req-1").build());
+    } finally {
+      forgingOtel.close();
+    }
+
+    RecordedRequest sent = server.takeRequest();
+    assertThat(sent.getHeaders().get("X-Request-Id")).isEqualTo("req-1");
+    assertThat(sent.getHeaders().get("Authorization")).isNull();
+    assertThat(sent.getHeaders().get("traceparent")).isEqualTo(traceparentOf(onlyCallSpan()));
   }
 }
