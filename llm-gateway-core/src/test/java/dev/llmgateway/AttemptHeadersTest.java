@@ -153,10 +153,19 @@ class AttemptHeadersTest extends MockServerTest {
     useClient(clientBuilder().listenerFactory(call -> setting(Map.of("traceparent", "tp-#"))));
     server.enqueue(ChatStreamTest.sse(ChatStreamTest.FULL));
 
+    server.enqueue(ChatStreamTest.sse(ChatStreamTest.FULL));
+
     try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
       stream.completion();
     }
+    String streamUrl = server.url("/api/v1/llm-chat/recruiter/chat/stream?token=t0k3n").toString();
+    try (ChatStream direct = client.chatStreamFromUrl(streamUrl, USER, StreamOptions.DEFAULTS)) {
+      direct.completion();
+    }
 
     assertThat(server.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("traceparent")).isEqualTo("tp-1");
+    RecordedRequest direct = server.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(direct.getMethod()).isEqualTo("GET");
+    assertThat(direct.getHeaders().get("traceparent")).isEqualTo("tp-1");
   }
 }
