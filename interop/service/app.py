@@ -97,7 +97,8 @@ class ServiceStream(StreamingResponse):
 
 class RequestIdMiddleware:
     """Echoes X-Request-Id on every response (a generated one when the request had none and the
-    endpoint set none) and counts requests per request id."""
+    endpoint set none), counts requests per request id and records the W3C trace context
+    (traceparent, tracestate) each carried, for GET /_test/traces/{request_id}."""
 
     def __init__(self, app, stats: Stats) -> None:
         self.app = app
@@ -107,9 +108,11 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get("x-request-id")
+        request_headers = Headers(scope=scope)
+        incoming = request_headers.get("x-request-id")
         if scope["path"].startswith("/api/"):
             self.stats.request(incoming)
+            self.stats.trace(incoming, request_headers.get("traceparent"), request_headers.get("tracestate"))
         fallback = (incoming or str(uuid.uuid4())).encode("latin-1")
 
         async def send_with_id(message):
@@ -456,6 +459,13 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         @app.get("/_test/stats", include_in_schema=False)
         async def test_stats():
             return stats.snapshot()
+
+        @app.get("/_test/traces/{request_id}", include_in_schema=False)
+        async def test_traces(request_id: str):
+            """The trace context each request with this X-Request-Id carried, in order: the header
+            values as received and, when traceparent is valid, the trace id and parent span id the
+            service's own spans would continue."""
+            return {"request_id": request_id, "requests": stats.traces(request_id)}
 
         @app.get("/_test/streams/{request_id}", include_in_schema=False)
         async def test_stream_end(request_id: str, wait_seconds: float = Query(10.0, ge=0, le=60)):

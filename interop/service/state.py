@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -16,6 +17,19 @@ from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
 IDEMPOTENCY_TTL_SECONDS = 600
+# W3C Trace Context: version-traceid-parentid-flags, lower-case hex; a later version may add fields.
+TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
+
+
+def parse_traceparent(value: Optional[str]) -> dict:
+    """What a traceparent header names, as the service's tracing would read it (CONTRACT section 6):
+    {"valid": False} when absent or malformed (the request then starts a new trace)."""
+    match = TRACEPARENT.match(value or "")
+    if (not match or match.group(1) == "ff" or set(match.group(2)) == {"0"} or set(match.group(3)) == {"0"}
+            or (match.group(1) == "00" and match.group(5))):
+        return {"valid": False}
+    return {"valid": True, "trace_id": match.group(2), "parent_id": match.group(3),
+            "sampled": int(match.group(4), 16) & 1 == 1}
 
 
 def utc_now() -> str:
@@ -160,6 +174,19 @@ class Stats:
             self._faults = 0
             self._stream_tokens = 0
             self._webhooks: List[dict] = []
+            self._traces: Dict[str, List[dict]] = {}
+
+    def trace(self, request_id: Optional[str], traceparent: Optional[str], tracestate: Optional[str]) -> None:
+        """Records the trace context an /api/ request carried, per request id (one entry per attempt)."""
+        if not request_id:
+            return
+        with self._lock:
+            self._traces.setdefault(request_id, []).append(
+                {"traceparent": traceparent, "tracestate": tracestate, **parse_traceparent(traceparent)})
+
+    def traces(self, request_id: str) -> List[dict]:
+        with self._lock:
+            return list(self._traces.get(request_id, []))
 
     def request(self, request_id: Optional[str]) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Observes calls: their start and end, each HTTP attempt, scheduled retries and circuit breaker
- * changes. Every method has an empty default, so implement only what you need. The client's
+ * changes; may add trace-propagation headers to each attempt ({@link #attemptHeaders}). Every method has an empty default, so implement only what you need. The client's
  * default is {@link #logging()}; to keep logs while adding metrics, use {@link
  * #composite(GatewayListener...)}.
  *
@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A call's events come in this order: {@link #creditsReserved} (calls made through {@code
  * llm-gateway-host}'s {@code ChatGateway} only), {@link #callStart}, then per attempt {@link
- * #attemptStart} and {@link #attemptEnd} with a {@link #retryScheduled} between attempts, {@link
+ * #attemptStart}, {@link #attemptHeaders} and {@link #attemptEnd} with a {@link #retryScheduled}
+ * between attempts, {@link
  * #firstEvent} (streams), {@link #usageReported} (when the service reported usage), {@link
  * #callEnd} exactly once, and {@link #creditsSettled} exactly once after a {@link
  * #creditsReserved}. A stream's attempt ends when its first event arrives.
@@ -61,6 +62,30 @@ public interface GatewayListener {
    */
   default void attemptEnd(
       CallInfo call, int attempt, int status, Duration latency, @Nullable LlmGatewayException failure) {}
+
+  /**
+   * Lets the listener add headers to an attempt's request just before it is sent, chiefly to
+   * propagate a trace (W3C {@code traceparent} and {@code tracestate}, so that the service's spans
+   * join the caller's trace; CONTRACT section 6). Called once per attempt, right after {@link
+   * #attemptStart}, on the thread sending the attempt: for asynchronous calls, retries and
+   * streams that is an OkHttp, executor or sleeper thread, so take the trace context from the call
+   * (e.g. from a span kept since {@link #callStart}), never from the thread.
+   *
+   * <p>{@code headers} accepts only headers the request does not have yet: it refuses, with an
+   * {@link IllegalArgumentException}, every header the SDK sets itself ({@code Authorization},
+   * {@code X-Service-Token}, {@code X-User-*}, {@code X-Company-*}, {@code X-Request-Id}, {@code
+   * Idempotency-Key}, {@code Accept}, {@code Content-Type}, {@code User-Agent}, …), those its
+   * {@link AuthStrategy} set, HTTP's own ({@code Host}, {@code Content-Length}, {@code
+   * Connection}, {@code Cookie}, …), and invalid names or values (see {@link HeaderSink#set}). It
+   * is valid only during this call. When both a shared listener and the call's own add the same
+   * header, the first (the shared one) wins. Not called for the built-in {@link #logging()} and
+   * {@link #none()} listeners, which add none.
+   *
+   * @param call the call
+   * @param attempt the attempt number, from 1
+   * @param headers where to add the attempt's extra headers
+   */
+  default void attemptHeaders(CallInfo call, int attempt, HeaderSink headers) {}
 
   /**
    * A failed attempt will be retried.
@@ -178,6 +203,11 @@ public interface GatewayListener {
       }
 
       @Override
+      public void attemptHeaders(CallInfo call, int attempt, HeaderSink headers) {
+        all.forEach(l -> LoggingListener.safely(() -> l.attemptHeaders(call, attempt, headers)));
+      }
+
+      @Override
       public void retryScheduled(CallInfo call, int nextAttempt, Duration delay, LlmGatewayException failure) {
         all.forEach(l -> LoggingListener.safely(() -> l.retryScheduled(call, nextAttempt, delay, failure)));
       }
@@ -212,6 +242,34 @@ public interface GatewayListener {
         all.forEach(l -> LoggingListener.safely(() -> l.circuitStateChanged(from, to)));
       }
     };
+  }
+
+  /**
+   * Where {@link GatewayListener#attemptHeaders} adds headers to one attempt's request. Used by one
+   * thread, only during that call; not thread-safe.
+   */
+  interface HeaderSink {
+    /** The longest header name accepted, in characters: {@value}. */
+    int MAX_NAME_LENGTH = 64;
+    /** The longest header value accepted, in characters: {@value} (a W3C {@code tracestate} fits). */
+    int MAX_VALUE_LENGTH = 1024;
+    /** The most headers accepted per attempt: {@value}. */
+    int MAX_HEADERS = 8;
+
+    /**
+     * Adds a header to the attempt's request.
+     *
+     * @param name the header name: an HTTP token (letters, digits and {@code !#$%&'*+-.^_`|~}) of at
+     *     most {@link #MAX_NAME_LENGTH} characters, not one the request has already, nor one the
+     *     SDK, its auth strategy or HTTP itself sets (compared ignoring case)
+     * @param value the value: at most {@link #MAX_VALUE_LENGTH} characters of visible ASCII, space
+     *     and tab (no CR or LF)
+     * @throws IllegalArgumentException if the name or value is refused (the message names the
+     *     header, never shows the value), or more than {@link #MAX_HEADERS} were added
+     * @throws IllegalStateException if called after {@link GatewayListener#attemptHeaders} returned
+     * @throws NullPointerException if {@code name} or {@code value} is null
+     */
+    void set(String name, String value);
   }
 
   /**

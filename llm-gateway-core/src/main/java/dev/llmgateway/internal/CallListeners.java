@@ -43,9 +43,10 @@ final class CallListeners implements GatewayListener {
   }
 
   /**
-   * Whether {@code listener} may use {@link GatewayListener#firstEvent} and {@link
-   * GatewayListener#usageReported}: false for the built-in listeners, which ignore them, so that
-   * a client without a listener of its own computes nothing for them.
+   * Whether {@code listener} may use {@link GatewayListener#firstEvent}, {@link
+   * GatewayListener#usageReported} and {@link GatewayListener#attemptHeaders}: false for the
+   * built-in listeners, which ignore them, so that a client without a listener of its own
+   * computes nothing for them.
    */
   static boolean wantsDetails(GatewayListener listener) {
     return listener != LoggingListener.INSTANCE && listener != LoggingListener.NONE;
@@ -80,6 +81,16 @@ final class CallListeners implements GatewayListener {
       LoggingListener.threw(e);
     }
     own.attemptEnd(call, attempt, status, latency, failure);
+  }
+
+  @Override
+  public void attemptHeaders(CallInfo call, int attempt, HeaderSink headers) {
+    try {
+      shared.attemptHeaders(call, attempt, headers);
+    } catch (RuntimeException e) {
+      LoggingListener.threw(e);
+    }
+    own.attemptHeaders(call, attempt, headers);
   }
 
   @Override

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.BufferedSource;
@@ -58,7 +59,10 @@ final class LogicalCall<T> {
   final CallInfo info;
   /** The client's shared listener, or it and the call's own ({@link CallListeners}). */
   final GatewayListener listener;
-  /** Whether {@link #listener} is told of the first event and the usage. */
+  /**
+   * Whether {@link #listener} is told of the first event and the usage and asked for each
+   * attempt's extra headers (not the built-in listeners, which ignore all three).
+   */
   private final boolean details;
   private final AtomicBoolean ended = new AtomicBoolean();
   /** NO_SLOT until the call holds one of the client's slots, SLOT_DONE once it has ended. */
@@ -225,7 +229,13 @@ final class LogicalCall<T> {
    */
   Call newAttempt(OkHttpClient http, String accept, boolean attemptTimeout) {
     attempts++;
-    Call call = http.newCall(Requests.http(spec, config, accept));
+    Request request = Requests.http(spec, config, accept);
+    int attempt = attempts;
+    LoggingListener.safely(() -> listener.attemptStart(info, attempt));
+    if (details) {
+      request = AttemptHeaders.add(request, listener, info, attempt);
+    }
+    Call call = http.newCall(request);
     if (attemptTimeout) {
       long timeout = config.timeout().toNanos();
       long remaining = Math.max(1, remainingNanos());
@@ -233,8 +243,6 @@ final class LogicalCall<T> {
       call.timeout().timeout(Math.min(timeout, remaining), TimeUnit.NANOSECONDS);
     }
     inFlight = call;
-    int attempt = attempts;
-    LoggingListener.safely(() -> listener.attemptStart(info, attempt));
     attemptStartNanos = config.ticker().read();
     return call;
   }

@@ -12,8 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import okhttp3.MediaType;
@@ -21,6 +23,7 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The reference FastAPI service ({@code interop/service/app.py}) running as a subprocess of the test
@@ -305,6 +308,36 @@ final class ReferenceService implements AutoCloseable {
 
   /** How a stream ended on the service. */
   record StreamEnd(String outcome, int tokensSent) {}
+
+  /**
+   * The W3C trace context each request with this {@code X-Request-Id} carried to the service, in
+   * the order they arrived (one per attempt).
+   */
+  List<ReceivedTrace> traces(String requestId) {
+    Request request = new Request.Builder().url(baseUrl + "/_test/traces/" + requestId).build();
+    try (Response response = admin.newCall(request).execute()) {
+      if (response.code() != 200) {
+        throw new AssertionError("GET /_test/traces/" + requestId + " answered " + response.code() + ": "
+            + response.body().string());
+      }
+      List<ReceivedTrace> traces = new ArrayList<>();
+      for (JsonNode trace : MAPPER.readTree(response.body().bytes()).path("requests")) {
+        traces.add(new ReceivedTrace(trace.path("traceparent").asText(null), trace.path("tracestate").asText(null),
+            trace.path("valid").asBoolean(), trace.path("trace_id").asText(null), trace.path("parent_id").asText(null)));
+      }
+      return traces;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The trace context of one request as the service read it: the headers, and when {@code
+   * traceparent} was valid the trace id and parent span id its spans continue.
+   */
+  record ReceivedTrace(
+      @Nullable String traceparent, @Nullable String tracestate, boolean valid, @Nullable String traceId,
+      @Nullable String parentId) {}
 
   private void post(String path, Map<String, ?> body) {
     Request request = new Request.Builder().url(baseUrl + path).post(RequestBody.create(json(body), JSON)).build();
