@@ -81,7 +81,6 @@ public class LlmGatewayAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "llmGatewayHealthIndicator")
     @ConditionalOnProperty(prefix = "management.health.llm-gateway", name = "enabled", matchIfMissing = true)
-    @ConditionalOnBean(LlmGatewayClient.class)
     LlmGatewayHealthIndicator llmGatewayHealthIndicator(LlmGatewayClient client) {
       return new LlmGatewayHealthIndicator(client);
     }
