@@ -148,7 +148,8 @@ class LlmGatewayAutoConfigurationTest {
           LlmGatewayProperties properties = context.getBean(LlmGatewayProperties.class);
           String shown = properties + " " + context.getBean(LlmGatewayClient.class) + " "
               + context.getBean(StreamTokenIssuer.class) + " " + context.getBean(WebhookVerifier.class) + " "
-              + context.getBean(AuthStrategy.class) + " " + new ObjectMapper().findAndRegisterModules().writeValueAsString(properties);
+              + context.getBean(AuthStrategy.class) + " " + new ObjectMapper().findAndRegisterModules()
+                  .disable(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS).writeValueAsString(properties);
           assertThat(shown).doesNotContain(TOKEN, JWT_SECRET, STREAM_SECRET, WEBHOOK_SECRET, "SECRET")
               .contains("serviceToken=<set>");
         });
