@@ -7,6 +7,8 @@ import dev.llmgateway.ChatResponse;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.CreditLedger;
+import dev.llmgateway.host.InMemoryCreditLedger;
 import java.io.IOException;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -40,8 +42,9 @@ class SandboxApplicationTest {
     static class AskController {
       private final ChatGateway gateway;
 
-      AskController(ChatGateway gateway) {
+      AskController(ChatGateway gateway, CreditLedger ledger) {
         this.gateway = gateway;
+        ((InMemoryCreditLedger) ledger).deposit(USER.userId(), 1_000);
       }
 
       @GetMapping("/ask")
