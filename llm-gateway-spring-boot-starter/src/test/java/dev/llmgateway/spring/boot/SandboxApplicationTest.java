@@ -69,7 +69,7 @@ class SandboxApplicationTest {
     try (Response response = http.newCall(new Request.Builder()
         .url("http://127.0.0.1:" + port + "/ask?q=Find+senior+Rails+engineers+in+Berlin").build()).execute()) {
       assertThat(response.code()).isEqualTo(200);
-      assertThat(response.body().string()).startsWith("search: ");
+      assertThat(response.body().string()).startsWith("SEARCH: I found");
     }
   }
 
