@@ -161,14 +161,7 @@ class HealthTest extends MockServerTest {
     useClient(clientBuilder().healthTimeout(Duration.ofSeconds(30)));
     CountDownLatch arrived = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        arrived.countDown();
-        release.await(30, TimeUnit.SECONDS);
-        return TestSupport.json(200, OK);
-      }
-    });
+    holdRequests(arrived, release);
     Future<ServiceHealth> leader = threads.submit(client::health);
     assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
     List<Thread> followerThreads = new ArrayList<>();
@@ -198,14 +191,7 @@ class HealthTest extends MockServerTest {
     useClient(clientBuilder().healthTimeout(Duration.ofMillis(300)));
     CountDownLatch arrived = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
-        arrived.countDown();
-        release.await(30, TimeUnit.SECONDS);
-        return TestSupport.json(200, OK);
-      }
-    });
+    holdRequests(arrived, release);
     try {
       Future<ServiceHealth> leader = threads.submit(client::health);
       assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
@@ -249,6 +235,18 @@ class HealthTest extends MockServerTest {
     server.enqueue(TestSupport.json(200, "{\"status\":\"" + TOKEN + "\"}"));
 
     assertThat(client.health().reason()).doesNotContain(TOKEN);
+  }
+
+  /** Every request waits at the server until {@code release}; {@code arrived} counts down as one arrives. */
+  private void holdRequests(CountDownLatch arrived, CountDownLatch release) {
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        arrived.countDown();
+        release.await(30, TimeUnit.SECONDS);
+        return TestSupport.json(200, OK);
+      }
+    });
   }
 
   /** Liveness: every follower has joined the probe (parked in its bounded wait). */
