@@ -3,6 +3,7 @@ package dev.llmgateway;
 import dev.llmgateway.internal.CallEngine;
 import dev.llmgateway.internal.CallSpec;
 import dev.llmgateway.internal.ClientConfig;
+import dev.llmgateway.internal.HealthCheck;
 import dev.llmgateway.internal.HostAccess;
 import dev.llmgateway.internal.HttpResources;
 import dev.llmgateway.internal.Requests;
@@ -78,6 +79,10 @@ public final class LlmGatewayClient implements AutoCloseable {
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L * 1024 * 1024;
   /** MDC key under which the request id is read and logged. */
   public static final String DEFAULT_MDC_KEY = "llm_request_id";
+  /** Time allowed for one {@link #health()} probe, from connecting to reading its answer. */
+  public static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofSeconds(2);
+  /** How long {@link #health()} reuses a probe's answer before probing again. */
+  public static final Duration DEFAULT_HEALTH_CACHE_TTL = Duration.ofSeconds(5);
 
   private static final String SANDBOX_ARTIFACT = "dev.llmgateway:llm-gateway-sandbox";
 
@@ -108,6 +113,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   private final CircuitBreaker breaker;
   private final CircuitBreaker.StateListener breakerListener;
   private final Sessions sessions;
+  private final HealthCheck healthCheck;
   private volatile boolean closed;
 
   // What newBuilder() hands on that config does not hold, as the builder had it (build() reads the environment again).
@@ -159,6 +165,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     this.engine = new CallEngine(config);
     this.requests = new Requests(config, engine, config.validator()::checkAndEncode, () -> closed);
     this.sessions = new SessionsImpl(requests, engine);
+    this.healthCheck = new HealthCheck(jsonHttp, baseUrl, b.userAgent, b.healthTimeout, b.healthCacheTtl, b.ticker,
+        b.clock);
     GatewayListener listener = b.listener;
     this.breakerListener = (from, to) -> listener.circuitStateChanged(from, to);
     breaker.addListener(breakerListener);
@@ -466,6 +474,34 @@ public final class LlmGatewayClient implements AutoCloseable {
     return sessions;
   }
 
+  /**
+   * Asks the service whether it is up: {@code GET /health} (no credentials are sent), up when it
+   * answers {@code 200 {"status": "ok"}}. Meant for health endpoints and readiness probes, so it
+   * cannot stampede the service nor hang its caller:
+   *
+   * <ul>
+   *   <li>an answer is reused for the {@linkplain Builder#healthCacheTtl(Duration) cache time}
+   *       (default 5 s), whether up or down;
+   *   <li>callers arriving while a probe is under way share its answer: at most one probe request is
+   *       in flight per client;
+   *   <li>no caller waits longer than the {@linkplain Builder#healthTimeout(Duration) health
+   *       timeout} (default 2 s): past it, the caller gets a down result saying so.
+   * </ul>
+   *
+   * <p>The probe does not go through the circuit breaker, the retry policy, the limit of calls in
+   * flight, the listener or the audit, and never throws for a failed probe: every failure is a
+   * down result with a short reason (no secret, no body beyond the reported status). The first
+   * caller of a new probe runs it on its own thread; a client answering from the sandbox probes the
+   * sandbox. Thread-safe.
+   *
+   * @return the service's health, possibly cached
+   * @throws IllegalStateException if the client is closed
+   */
+  public ServiceHealth health() {
+    requests.checkOpen();
+    return healthCheck.check();
+  }
+
   /** The connection pool and threads this client holds, for tests of their lifecycle. */
   HttpResources resources() {
     return resources;
@@ -557,6 +593,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     private int maxMetadataBytes = RequestValidator.DEFAULT_MAX_METADATA_BYTES;
     private String mdcKey = DEFAULT_MDC_KEY;
     private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+    private Duration healthTimeout = DEFAULT_HEALTH_TIMEOUT;
+    private Duration healthCacheTtl = DEFAULT_HEALTH_CACHE_TTL;
     private Ticker ticker = Ticker.system();
     private Sleeper sleeper = Sleeper.system();
     private Clock clock = Clock.systemUTC();
@@ -589,6 +627,8 @@ public final class LlmGatewayClient implements AutoCloseable {
       maxMetadataBytes = c.validator().maxMetadataBytes();
       mdcKey = c.mdcKey();
       maxResponseBytes = c.maxResponseBytes();
+      healthTimeout = client.healthCheck.timeout();
+      healthCacheTtl = client.healthCheck.ttl();
       ticker = c.ticker();
       sleeper = c.sleeper();
       clock = c.clock();
@@ -922,6 +962,36 @@ public final class LlmGatewayClient implements AutoCloseable {
         throw new IllegalArgumentException("maxResponseBytes < 1: " + maxResponseBytes);
       }
       this.maxResponseBytes = maxResponseBytes;
+      return this;
+    }
+
+    /**
+     * Sets the time allowed for one {@link LlmGatewayClient#health()} probe (connect, send, read),
+     * which is also the longest any caller of {@code health()} waits. Default 2 s.
+     *
+     * @param healthTimeout positive
+     * @return this builder
+     * @throws IllegalArgumentException if zero or negative
+     */
+    public Builder healthTimeout(Duration healthTimeout) {
+      this.healthTimeout = positive(healthTimeout, "healthTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how long {@link LlmGatewayClient#health()} reuses a probe's answer (up or down) before
+     * probing again, measured with the {@link #ticker(Ticker) ticker} from the answer. Default 5 s.
+     *
+     * @param healthCacheTtl zero (probe on every call not sharing one under way) or positive
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder healthCacheTtl(Duration healthCacheTtl) {
+      Objects.requireNonNull(healthCacheTtl, "healthCacheTtl");
+      if (healthCacheTtl.isNegative()) {
+        throw new IllegalArgumentException("healthCacheTtl must not be negative: " + healthCacheTtl);
+      }
+      this.healthCacheTtl = healthCacheTtl;
       return this;
     }
 

@@ -11,6 +11,7 @@ import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.opentelemetry.GatewayTracing;
 import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.sandbox.EmbeddedSandbox;
+import dev.llmgateway.spring.boot.LlmGatewayProperties;
 import dev.llmgateway.sse.SseReader;
 import java.io.IOException;
 import java.lang.module.ModuleDescriptor;
@@ -45,7 +46,8 @@ class PublishedJarsTest {
         arguments("llm-gateway-jdbc", JdbcCreditLedger.class),
         arguments("llm-gateway-redis", RedisRateLimiter.class),
         arguments("llm-gateway-opentelemetry", GatewayTracing.class),
-        arguments("llm-gateway-sandbox", EmbeddedSandbox.class));
+        arguments("llm-gateway-sandbox", EmbeddedSandbox.class),
+        arguments("llm-gateway-spring-boot-starter", LlmGatewayProperties.class));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -1,0 +1,61 @@
+package dev.llmgateway.spring.boot;
+
+import dev.llmgateway.CircuitBreaker;
+import dev.llmgateway.GatewayListener;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.RetryPolicy;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Applies the properties to the SDK's builders, whose setters check each value. */
+final class Settings {
+  private Settings() {}
+
+  static void apply(LlmGatewayProperties p, LlmGatewayClient.Builder builder) {
+    if (p.getBaseUrl() != null) {
+      builder.baseUrl(p.getBaseUrl());
+    }
+    if (p.getServiceToken() != null) {
+      builder.serviceToken(p.getServiceToken());
+    }
+    if (p.getSandbox() != null) {
+      builder.sandbox(p.getSandbox());
+    }
+    LlmGatewayProperties.Retry retry = p.getRetry();
+    builder.connectTimeout(p.getConnectTimeout())
+        .timeout(p.getTimeout())
+        .streamTimeout(p.getStreamTimeout())
+        .maxConcurrentRequests(p.getMaxConcurrentRequests())
+        .maxQueueWait(p.getMaxQueueWait())
+        .healthTimeout(p.getHealth().getTimeout())
+        .healthCacheTtl(p.getHealth().getCacheTtl())
+        .retryPolicy(RetryPolicy.builder()
+            .maxRetries(retry.getMaxRetries())
+            .initialBackoff(retry.getInitialBackoff())
+            .maxBackoff(retry.getMaxBackoff())
+            .deadline(retry.getDeadline())
+            .build());
+  }
+
+  static CircuitBreaker breaker(LlmGatewayProperties.Breaker breaker) {
+    return breaker.isEnabled()
+        ? CircuitBreaker.builder().failureThreshold(breaker.getFailureThreshold())
+            .openDuration(breaker.getOpenDuration()).build()
+        : CircuitBreaker.disabled();
+  }
+
+  /** One factory creating, per call, the listeners of all {@code factories} in order. */
+  static GatewayListener.Factory compose(List<GatewayListener.Factory> factories) {
+    if (factories.size() == 1) {
+      return factories.get(0);
+    }
+    List<GatewayListener.Factory> all = List.copyOf(factories);
+    return call -> {
+      List<GatewayListener> listeners = new ArrayList<>(all.size());
+      for (GatewayListener.Factory factory : all) {
+        listeners.add(factory.create(call));
+      }
+      return GatewayListener.composite(listeners.toArray(new GatewayListener[0]));
+    };
+  }
+}
