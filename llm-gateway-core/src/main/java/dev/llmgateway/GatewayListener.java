@@ -124,6 +124,21 @@ public interface GatewayListener {
   default void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {}
 
   /**
+   * A request was refused before any call was made for it, so it has no {@link CallInfo}, no
+   * {@link #callStart} and no {@link #callEnd}: the client's validation ({@link
+   * ValidationException}), or, in {@code llm-gateway-host}'s {@code ChatGateway}, its validation,
+   * rate limits ({@code RateLimitExceededException}), credits ({@code InsufficientCreditsException})
+   * or a credit or rate limit store that failed ({@code StateStoreException}). Told to the client's
+   * shared listener only ({@link LlmGatewayClient.Builder#listener}), never to a per-call listener,
+   * once per refused request, on the thread that made the request. For counting refusals: both
+   * parameters are of low cardinality (count by {@code refusal.getClass()}, never by its message).
+   *
+   * @param operation the operation refused ({@link Operation#CHAT_STREAM} for a direct stream's start)
+   * @param refusal the exception the caller receives
+   */
+  default void callRefused(Operation operation, LlmGatewayException refusal) {}
+
+  /**
    * The circuit breaker changed state.
    *
    * @param from the old state
@@ -205,6 +220,11 @@ public interface GatewayListener {
       @Override
       public void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {
         all.forEach(l -> LoggingListener.safely(() -> l.callEnd(call, latency, failure)));
+      }
+
+      @Override
+      public void callRefused(Operation operation, LlmGatewayException refusal) {
+        all.forEach(l -> LoggingListener.safely(() -> l.callRefused(operation, refusal)));
       }
 
       @Override

@@ -114,10 +114,15 @@ public final class CallEngine {
     return future;
   }
 
-  /** Records a call refused by validation: audit only, nothing sent. */
-  public void rejected(CallInfo info, ValidationException e) {
+  /**
+   * Records a call refused by validation, nothing sent: its audit event, and {@link
+   * dev.llmgateway.GatewayListener#callRefused} on the shared listener (no call listener is made).
+   */
+  public void rejected(CallSpec<?> spec, ValidationException e) {
+    CallInfo info = spec.info();
     try (Mdc ignored = Mdc.put(config.mdcKey(), info.requestId())) {
-      LogicalCall.audit(config, info, AuditEvent.Outcome.REJECTED, 0, Duration.ZERO, 0, null, e);
+      LogicalCall.audit(config, spec, info, AuditEvent.Outcome.REJECTED, 0, Duration.ZERO, 0, null, e);
+      LoggingListener.safely(() -> config.listener().callRefused(info.operation(), e));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.llmgateway.internal;
 
+import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
@@ -52,11 +53,23 @@ public abstract class HostAccess {
     return access;
   }
 
-  /** {@link LlmGatewayClient#chat(ChatRequest, UserContext, CallOptions)}, telling {@code hook} of its listener. */
+  /**
+   * {@link LlmGatewayClient#chat(ChatRequest, UserContext, CallOptions)}, telling {@code hook} of its
+   * listener and recording the call's one audit event (a validation refusal included) in {@code
+   * auditSink} instead of the client's sink.
+   */
   public abstract ChatResponse chat(
-      LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook);
+      LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook,
+      AuditSink auditSink);
 
-  /** {@link LlmGatewayClient#chatStream(ChatRequest, UserContext, StreamOptions)}, telling {@code hook} of its listener. */
+  /**
+   * {@link LlmGatewayClient#chatStream(ChatRequest, UserContext, StreamOptions)}, telling {@code hook}
+   * of its listener and auditing to {@code auditSink} as {@link #chat} does.
+   */
   public abstract ChatStream chatStream(
-      LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook);
+      LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook,
+      AuditSink auditSink);
+
+  /** The client's settings: its audit sink, shared listener, clock and ticker. */
+  public abstract ClientConfig config(LlmGatewayClient client);
 }

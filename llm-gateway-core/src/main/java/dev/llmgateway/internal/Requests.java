@@ -1,5 +1,6 @@
 package dev.llmgateway.internal;
 
+import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
@@ -14,6 +15,7 @@ import dev.llmgateway.ValidationException;
 import dev.llmgateway.ValidationException.Violation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -84,15 +86,25 @@ public final class Requests {
 
   /** A chat call: {@code POST .../chat} with a JSON answer. */
   public CallSpec<ChatResponse> chat(ChatRequest request, UserContext user, CallOptions options) {
+    return chat(request, user, options, config.auditSink());
+  }
+
+  /** A chat call audited to {@code auditSink} instead of the client's sink. */
+  public CallSpec<ChatResponse> chat(ChatRequest request, UserContext user, CallOptions options, AuditSink auditSink) {
     return chat(request, user, options.requestId(), options.idempotencyKey(), Operation.CHAT, chatUrl,
-        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage);
+        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage, auditSink);
   }
 
   /** A streamed chat call: {@code POST .../chat/stream}. */
   public CallSpec<Void> chatStream(ChatRequest request, UserContext user, StreamOptions options) {
+    return chatStream(request, user, options, config.auditSink());
+  }
+
+  /** A streamed chat call audited to {@code auditSink} instead of the client's sink. */
+  public CallSpec<Void> chatStream(ChatRequest request, UserContext user, StreamOptions options, AuditSink auditSink) {
     Objects.requireNonNull(options, "options");
     return chat(request, user, options.callOptions().requestId(), options.callOptions().idempotencyKey(),
-        Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null);
+        Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null, auditSink);
   }
 
   /**
@@ -108,7 +120,7 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     HttpUrl url = checkStreamUrl(streamUrl, violations);
     CallSpec<Void> spec = new CallSpec<>(Operation.CHAT_STREAM, "GET", url == null ? chatStreamUrl : url, null,
-        user, requestId, null, "", (bytes, id) -> null, value -> null, false, true);
+        user, requestId, null, "", (bytes, id) -> null, value -> null, false, true, Map.of(), config.auditSink());
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -128,7 +140,7 @@ public final class Requests {
     }
     CallSpec<SessionPage> spec = new CallSpec<>(
         Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
-        (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false);
+        (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false, Map.of(), config.auditSink());
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -167,7 +179,8 @@ public final class Requests {
 
   private <T> CallSpec<T> chat(
       ChatRequest request, UserContext user, @Nullable String callerRequestId, @Nullable String idempotencyKey,
-      Operation operation, HttpUrl url, CallSpec.ResponseParser<T> parser, Function<T, @Nullable Usage> usageOf) {
+      Operation operation, HttpUrl url, CallSpec.ResponseParser<T> parser, Function<T, @Nullable Usage> usageOf,
+      AuditSink auditSink) {
     checkOpen();
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(user, "user");
@@ -183,7 +196,7 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     CallSpec<T> spec = new CallSpec<>(
         operation, "POST", url, body, user, requestId, key, Text.preview(request.query()),
-        parser, usageOf, false, false);
+        parser, usageOf, false, false, AuditMetadata.of(request.metadata()), auditSink);
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -199,7 +212,7 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();
     CallSpec<T> spec = new CallSpec<>(operation, method, url, null, user, requestId, null, "", parser,
-        value -> null, operation == Operation.DELETE_SESSION, false);
+        value -> null, operation == Operation.DELETE_SESSION, false, Map.of(), config.auditSink());
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -244,7 +257,7 @@ public final class Requests {
   private void refuseIfInvalid(CallSpec<?> spec, List<Violation> violations) {
     if (!violations.isEmpty()) {
       ValidationException e = new ValidationException(violations, spec.requestId());
-      engine.rejected(spec.info(), e);
+      engine.rejected(spec, e);
       throw e;
     }
   }
