@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * #attemptStart} and {@link #attemptEnd} with a {@link #retryScheduled} between attempts, {@link
  * #firstEvent} (streams), {@link #usageReported} (when the service reported usage), {@link
  * #callEnd} exactly once, and {@link #creditsSettled} exactly once after a {@link
- * #creditsReserved}. A stream's attempt ends when its first event arrives.
+ * #creditsReserved}. A stream's attempt ends when its first event arrives. A request refused
+ * before any call was made for it has none of these: the shared listener hears {@link
+ * #callRefused} instead.
  *
  * <p>Methods run synchronously on the thread doing the work (the caller's thread for blocking calls,
  * an OkHttp dispatcher thread for asynchronous ones), with the request id in the SLF4J MDC. They

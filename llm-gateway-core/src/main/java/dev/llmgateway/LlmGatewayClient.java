@@ -102,6 +102,11 @@ public final class LlmGatewayClient implements AutoCloseable {
       }
 
       @Override
+      public Sessions sessions(LlmGatewayClient client, AuditSink auditSink) {
+        return new SessionsImpl(client.requests, client.engine, auditSink);
+      }
+
+      @Override
       public ClientConfig config(LlmGatewayClient client) {
         return client.config;
       }
@@ -166,7 +171,7 @@ public final class LlmGatewayClient implements AutoCloseable {
         b.callbackExecutor != null ? b.callbackExecutor : resources.dispatcherExecutor());
     this.engine = new CallEngine(config);
     this.requests = new Requests(config, engine, config.validator()::checkAndEncode, () -> closed);
-    this.sessions = new SessionsImpl(requests, engine);
+    this.sessions = new SessionsImpl(requests, engine, config.auditSink());
     GatewayListener listener = b.listener;
     this.breakerListener = (from, to) -> listener.circuitStateChanged(from, to);
     breaker.addListener(breakerListener);

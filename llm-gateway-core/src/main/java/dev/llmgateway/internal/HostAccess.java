@@ -8,6 +8,7 @@ import dev.llmgateway.ChatResponse;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.Sessions;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.UserContext;
 import org.jspecify.annotations.Nullable;
@@ -69,6 +70,9 @@ public abstract class HostAccess {
   public abstract ChatStream chatStream(
       LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook,
       AuditSink auditSink);
+
+  /** The client's {@link LlmGatewayClient#sessions() session calls}, each audited to {@code auditSink}. */
+  public abstract Sessions sessions(LlmGatewayClient client, AuditSink auditSink);
 
   /** The client's settings: its audit sink, shared listener, clock and ticker. */
   public abstract ClientConfig config(LlmGatewayClient client);

@@ -126,7 +126,8 @@ public final class Requests {
   }
 
   /** One page of the user's sessions: {@code GET .../sessions?limit=&cursor=}. */
-  public CallSpec<SessionPage> listSessions(UserContext user, int limit, @Nullable String cursor, CallOptions options) {
+  public CallSpec<SessionPage> listSessions(
+      UserContext user, int limit, @Nullable String cursor, CallOptions options, AuditSink auditSink) {
     checkOpen();
     Objects.requireNonNull(user, "user");
     List<Violation> violations = new ArrayList<>();
@@ -140,20 +141,20 @@ public final class Requests {
     }
     CallSpec<SessionPage> spec = new CallSpec<>(
         Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
-        (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false, Map.of(), config.auditSink());
+        (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false, Map.of(), auditSink);
     refuseIfInvalid(spec, violations);
     return spec;
   }
 
   /** One session with its messages: {@code GET .../sessions/{id}}. */
-  public CallSpec<Session> getSession(String sessionId, UserContext user, CallOptions options) {
+  public CallSpec<Session> getSession(String sessionId, UserContext user, CallOptions options, AuditSink auditSink) {
     return session(Operation.GET_SESSION, "GET", sessionId, user, options,
-        (bytes, id) -> Json.session(Json.parse(bytes), id));
+        (bytes, id) -> Json.session(Json.parse(bytes), id), auditSink);
   }
 
   /** Deleting a session: {@code DELETE .../sessions/{id}}. */
-  public CallSpec<Void> deleteSession(String sessionId, UserContext user, CallOptions options) {
-    return session(Operation.DELETE_SESSION, "DELETE", sessionId, user, options, (bytes, id) -> null);
+  public CallSpec<Void> deleteSession(String sessionId, UserContext user, CallOptions options, AuditSink auditSink) {
+    return session(Operation.DELETE_SESSION, "DELETE", sessionId, user, options, (bytes, id) -> null, auditSink);
   }
 
   /**
@@ -203,7 +204,7 @@ public final class Requests {
 
   private <T> CallSpec<T> session(
       Operation operation, String method, String sessionId, UserContext user, CallOptions options,
-      CallSpec.ResponseParser<T> parser) {
+      CallSpec.ResponseParser<T> parser, AuditSink auditSink) {
     checkOpen();
     Objects.requireNonNull(user, "user");
     List<Violation> violations = new ArrayList<>();
@@ -212,7 +213,7 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();
     CallSpec<T> spec = new CallSpec<>(operation, method, url, null, user, requestId, null, "", parser,
-        value -> null, operation == Operation.DELETE_SESSION, false, Map.of(), config.auditSink());
+        value -> null, operation == Operation.DELETE_SESSION, false, Map.of(), auditSink);
     refuseIfInvalid(spec, violations);
     return spec;
   }

@@ -17,6 +17,7 @@ import dev.llmgateway.PermissionDeniedException;
 import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
+import dev.llmgateway.Sessions;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.Usage;
@@ -51,8 +52,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a host server puts between its users and the LLM service: every call is validated, rate
- * limited, paid for with a credit reservation that is settled exactly once, and audited (by the
- * client). Framework-neutral: the host maps its routes onto these methods and its responses onto
+ * limited, paid for with a credit reservation that is settled exactly once, and audited. Framework-neutral: the host maps its routes onto these methods and its responses onto
  * {@link ErrorMapper}.
  *
  * <p>Order of checks, cheapest first, and nothing spent on a refusal: validation (nothing
@@ -77,6 +77,15 @@ import org.slf4j.LoggerFactory;
  * GatewayListener#creditsSettled} exactly once after it ends (after the {@link
  * SettlementListener}), also when the settlement lands on a retry or is abandoned. Direct
  * streams, which the gateway does not call, are settled for the {@link SettlementListener} only.
+ *
+ * <p>Every request the gateway handles leaves exactly one {@link AuditEvent} in its {@link
+ * Builder#auditSink audit sink} (default: the client's): a chat or relayed stream sent to the
+ * service is audited by the client's call (to this sink); a request refused before that (validation
+ * {@link AuditEvent.Outcome#REJECTED}, rate limit {@link AuditEvent.Outcome#RATE_LIMITED}, credits
+ * {@link AuditEvent.Outcome#INSUFFICIENT_CREDITS}, a failed store {@link
+ * AuditEvent.Outcome#FAILURE}), each direct stream's start ({@link AuditEvent.Kind#DIRECT_STREAM_INIT})
+ * and each completion webhook ({@link AuditEvent.Kind#COMPLETION_WEBHOOK}) by the gateway. Refusals
+ * are also told to the client's shared listener ({@link GatewayListener#callRefused}).
  *
  * <p>Thread-safe; one instance serves the whole host. {@link #close()} stops the thread that
  * repeats failed settlements, if one was started.
@@ -103,6 +112,8 @@ public final class ChatGateway implements AutoCloseable {
   private final ErrorMapper errors;
   /** The client's settings: its shared listener (told of refusals), clock and ticker. */
   private final ClientConfig clientConfig;
+  /** The client's session calls, audited to {@link #auditSink}. */
+  private final Sessions sessions;
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -116,6 +127,7 @@ public final class ChatGateway implements AutoCloseable {
     this.errors = errors;
     this.clientConfig = HostAccess.get().config(client);
     this.auditSink = b.auditSink != null ? b.auditSink : clientConfig.auditSink();
+    this.sessions = HostAccess.get().sessions(client, auditSink);
     if (b.relay != null && b.relaySettingsSet) {
       throw new IllegalStateException("heartbeat and reconnectDelay configure the default relay: set them on the "
           + "SseRelay given to ChatGateway.Builder.relay(...), or leave relay(...) unset");
@@ -370,13 +382,7 @@ public final class ChatGateway implements AutoCloseable {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Map<String, ? extends List<String>> headers, byte[] rawBody) {
-    long start = clientConfig.ticker().read();
-    WebhookAudit audit = new WebhookAudit();
-    try {
-      return audited(settleOrForget(verifier().verify(headers, rawBody), audit), audit, start);
-    } catch (RuntimeException e) {
-      throw refused(e, audit, start);
-    }
+    return handleWebhook(() -> verifier().verify(headers, rawBody));
   }
 
   /**
@@ -392,10 +398,15 @@ public final class ChatGateway implements AutoCloseable {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Function<String, @Nullable String> headers, byte[] rawBody) {
+    return handleWebhook(() -> verifier().verify(headers, rawBody));
+  }
+
+  /** Verifies, settles and audits one webhook delivery: one audit event whatever happens. */
+  private WebhookOutcome handleWebhook(Supplier<VerifiedWebhook> verify) {
     long start = clientConfig.ticker().read();
     WebhookAudit audit = new WebhookAudit();
     try {
-      return audited(settleOrForget(verifier().verify(headers, rawBody), audit), audit, start);
+      return audited(settleOrForget(verify.get(), audit), audit, start);
     } catch (RuntimeException e) {
       throw refused(e, audit, start);
     }
@@ -529,7 +540,7 @@ public final class ChatGateway implements AutoCloseable {
    */
   public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor, Caller caller) {
     admitSessionCall(user, caller, Operation.LIST_SESSIONS);
-    return client.sessions().list(user, limit, cursor);
+    return sessions.list(user, limit, cursor);
   }
 
   /**
@@ -567,7 +578,7 @@ public final class ChatGateway implements AutoCloseable {
   public Session getSession(UserContext user, String sessionId, Caller caller) {
     admitSessionCall(user, caller, Operation.GET_SESSION);
     try {
-      return client.sessions().get(sessionId, user);
+      return sessions.get(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
     }
@@ -605,7 +616,7 @@ public final class ChatGateway implements AutoCloseable {
   public void deleteSession(UserContext user, String sessionId, Caller caller) {
     admitSessionCall(user, caller, Operation.DELETE_SESSION);
     try {
-      client.sessions().delete(sessionId, user);
+      sessions.delete(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
     }
@@ -945,7 +956,7 @@ public final class ChatGateway implements AutoCloseable {
      * AuditEvent.Outcome#FAILURE} when a store failed), direct streams' starts ({@link
      * AuditEvent.Kind#DIRECT_STREAM_INIT}) and completion webhooks ({@link
      * AuditEvent.Kind#COMPLETION_WEBHOOK}) by the gateway. Session calls that reach the client are
-     * audited by the client to its own sink. Default: the client's {@link
+     * audited by the client's call to this sink too. Default: the client's {@link
      * LlmGatewayClient.Builder#auditSink sink}.
      *
      * @param auditSink the sink; called on the thread handling the request, must be thread-safe

@@ -104,12 +104,7 @@ class ChatGatewayAuditTest {
   }
 
   private static byte[] completion(@Nullable String requestId, String status, @Nullable String usage) {
-    return ("{\"type\":\"chat.completed\",\"data\":{"
-        + (requestId == null ? "" : "\"request_id\":\"" + requestId + "\",")
-        + "\"session_id\":\"sess_1\",\"message_id\":\"msg_1\",\"user_id\":\"u1\",\"company_id\":\"c1\","
-        + "\"status\":\"" + status + "\",\"finish_reason\":\"stop\","
-        + (usage == null ? "" : "\"usage\":" + usage + ",")
-        + "\"completed_at\":\"2026-11-20T10:05:00Z\"}}").getBytes(StandardCharsets.UTF_8);
+    return ChatGatewayDirectStreamTest.completion(requestId, status, usage);
   }
 
   private static final String USAGE = "{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}";
@@ -261,16 +256,21 @@ class ChatGatewayAuditTest {
     ChatGateway gateway = gateway(1_000).auditSink(own::add).build();
     service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     service.enqueue(sse(ChatGatewayTest.SESSION + ChatGatewayTest.DONE));
+    service.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
 
     gateway.chat(USER, ChatRequest.of("chat"));
     gateway.stream(USER, ChatRequest.of("stream"), headers -> new ByteArrayOutputStream());
     catchThrowable(() -> gateway.chat(USER, ChatRequest.of("")));
     gateway.initDirectStream(USER, ChatRequest.of("direct"));
+    gateway.listSessions(USER, 10, null);
 
     assertThat(audit).isEmpty();
-    assertThat(own).extracting(AuditEvent::queryPreview).containsExactly("chat", "stream", "", "direct");
+    assertThat(own).extracting(AuditEvent::queryPreview).containsExactly("chat", "stream", "", "direct", "");
     assertThat(own).extracting(AuditEvent::outcome).containsExactly(AuditEvent.Outcome.SUCCESS,
-        AuditEvent.Outcome.SUCCESS, AuditEvent.Outcome.REJECTED, AuditEvent.Outcome.SUCCESS);
+        AuditEvent.Outcome.SUCCESS, AuditEvent.Outcome.REJECTED, AuditEvent.Outcome.SUCCESS,
+        AuditEvent.Outcome.SUCCESS);
+    assertThat(own).extracting(AuditEvent::action).containsExactly(Operation.CHAT, Operation.CHAT_STREAM,
+        Operation.CHAT, Operation.CHAT_STREAM, Operation.LIST_SESSIONS);
   }
 
   @Test
