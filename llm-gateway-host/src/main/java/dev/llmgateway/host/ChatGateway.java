@@ -29,6 +29,7 @@ import dev.llmgateway.internal.AuditMetadata;
 import dev.llmgateway.internal.ClientConfig;
 import dev.llmgateway.internal.HostAccess;
 import dev.llmgateway.internal.Ids;
+import dev.llmgateway.internal.Mdc;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.webhooks.CompletionWebhook;
 import dev.llmgateway.webhooks.VerifiedWebhook;
@@ -700,8 +701,10 @@ public final class ChatGateway implements AutoCloseable {
         request == null ? Map.of() : AuditMetadata.of(request.metadata()), kind));
   }
 
+  /** Records an event, with its request id in the SLF4J MDC as the client's events have theirs. */
+  @SuppressWarnings("try") // the Mdc scope's variable is not used
   private void record(AuditEvent event) {
-    try {
+    try (Mdc ignored = event.requestId().isEmpty() ? null : Mdc.put(clientConfig.mdcKey(), event.requestId())) {
       auditSink.record(event);
     } catch (RuntimeException e) {
       LOG.warn("AuditSink threw; ignored", e);

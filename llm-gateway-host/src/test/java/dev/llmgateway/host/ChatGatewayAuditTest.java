@@ -42,6 +42,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 /**
  * Every request the gateway handles leaves exactly one audit event: those it refuses before the
@@ -197,6 +198,21 @@ class ChatGatewayAuditTest {
     assertThat(event.status()).isEqualTo(503);
     assertThat(event.errorType()).isEqualTo("StateStoreException");
     assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aRefusalIsRecordedWithItsRequestIdInTheMdcAsTheClientsEventsAre() {
+    List<String> mdc = new CopyOnWriteArrayList<>();
+    ChatGateway gateway = gateway(1_000)
+        .auditSink(event -> mdc.add(event.requestId() + "=" + MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY))).build();
+
+    catchThrowable(() -> gateway.chat(USER, ChatRequest.of("")));
+
+    assertThat(mdc).singleElement().satisfies(entry -> {
+      String[] parts = entry.split("=");
+      assertThat(parts[1]).isEqualTo(parts[0]);
+    });
+    assertThat(MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY)).isNull();
   }
 
   @Test
