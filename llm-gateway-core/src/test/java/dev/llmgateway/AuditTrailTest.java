@@ -134,6 +134,22 @@ class AuditTrailTest extends MockServerTest {
   }
 
   @Test
+  void aRefusedCallsInvalidIdsAreAuditedBounded() {
+    UserContext huge = UserContext.builder().userId("u".repeat(5_000)).companyId("c\nforged=1").role("recruiter")
+        .build();
+
+    catchThrowable(() -> client.chat(ChatRequest.of("hi"), huge, CallOptions.withRequestId("r".repeat(1_000))));
+
+    assertThat(audit.events).singleElement().satisfies(e -> {
+      assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.REJECTED);
+      assertThat(e.userId()).hasSize(RequestValidator.MAX_HEADER_VALUE_LENGTH).endsWith("\u2026");
+      assertThat(e.requestId()).hasSize(RequestValidator.MAX_HEADER_VALUE_LENGTH);
+      assertThat(e.companyId()).isEqualTo("c forged=1");
+      assertThat(e.toLogLine()).hasSizeLessThan(1_000).doesNotContain("\n");
+    });
+  }
+
+  @Test
   void theOldConstructorStillBuildsAnEventOfACall() {
     AuditEvent event = new AuditEvent(java.time.Instant.EPOCH, "r", Operation.CHAT, "u", "c", "q",
         AuditEvent.Outcome.SUCCESS, 200, java.time.Duration.ZERO, 1, null, null);

@@ -715,8 +715,11 @@ public final class ChatGateway implements AutoCloseable {
     return Duration.ofNanos(clientConfig.ticker().read() - start);
   }
 
-  /** Longest user or company id of an event the gateway records itself (a refused one may be invalid). */
-  private static final int MAX_AUDITED_ID_CHARS = 128;
+  /**
+   * Longest user or company id of an event the gateway records itself: a valid id is never cut,
+   * an invalid one (a refused request's) is bounded.
+   */
+  private static final int MAX_AUDITED_ID_CHARS = RequestValidator.MAX_HEADER_VALUE_LENGTH;
 
   /**
    * Checks the user and the rate limit of a session call, auditing a refusal as {@link
