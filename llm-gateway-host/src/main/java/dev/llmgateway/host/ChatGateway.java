@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a host server puts between its users and the LLM service: every call is validated, rate
- * limited, paid for with a credit reservation that is settled exactly once, and audited. Framework-neutral: the host maps its routes onto these methods and its responses onto
+ * limited, paid for with a credit reservation that is settled exactly once, and audited.
+ * Framework-neutral: the host maps its routes onto these methods and its responses onto
  * {@link ErrorMapper}.
  *
  * <p>Order of checks, cheapest first, and nothing spent on a refusal: validation (nothing
