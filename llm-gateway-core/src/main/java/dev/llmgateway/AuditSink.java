@@ -4,7 +4,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Receives one {@link AuditEvent} per logical call: success, failure, refusal or cancellation. The
+ * Receives one {@link AuditEvent} per request: a logical call's success, failure, refusal or
+ * cancellation, and, from {@code llm-gateway-host}'s {@code ChatGateway}, the requests it refuses
+ * before calling the service, direct streams' starts and completion webhooks. The
  * default, {@link #logging()}, writes {@link AuditEvent#toLogLine()} at INFO to the SLF4J logger
  * {@value #LOGGER_NAME}; send it to its own appender, or implement this interface to store events
  * elsewhere.

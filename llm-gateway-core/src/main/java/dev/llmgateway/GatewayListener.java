@@ -25,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * between attempts, {@link
  * #firstEvent} (streams), {@link #usageReported} (when the service reported usage), {@link
  * #callEnd} exactly once, and {@link #creditsSettled} exactly once after a {@link
- * #creditsReserved}. A stream's attempt ends when its first event arrives.
+ * #creditsReserved}. A stream's attempt ends when its first event arrives. A request refused
+ * before any call was made for it has none of these: the shared listener hears {@link
+ * #callRefused} instead.
  *
  * <p>Methods run synchronously on the thread doing the work (the caller's thread for blocking calls,
  * an OkHttp dispatcher thread for asynchronous ones), with the request id in the SLF4J MDC. They
@@ -149,6 +151,21 @@ public interface GatewayListener {
   default void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {}
 
   /**
+   * A request was refused before any call was made for it, so it has no {@link CallInfo}, no
+   * {@link #callStart} and no {@link #callEnd}: the client's validation ({@link
+   * ValidationException}), or, in {@code llm-gateway-host}'s {@code ChatGateway}, its validation,
+   * rate limits ({@code RateLimitExceededException}), credits ({@code InsufficientCreditsException})
+   * or a credit or rate limit store that failed ({@code StateStoreException}). Told to the client's
+   * shared listener only ({@link LlmGatewayClient.Builder#listener}), never to a per-call listener,
+   * once per refused request, on the thread that made the request. For counting refusals: both
+   * parameters are of low cardinality (count by {@code refusal.getClass()}, never by its message).
+   *
+   * @param operation the operation refused ({@link Operation#CHAT_STREAM} for a direct stream's start)
+   * @param refusal the exception the caller receives
+   */
+  default void callRefused(Operation operation, LlmGatewayException refusal) {}
+
+  /**
    * The circuit breaker changed state.
    *
    * @param from the old state
@@ -235,6 +252,11 @@ public interface GatewayListener {
       @Override
       public void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {
         all.forEach(l -> LoggingListener.safely(() -> l.callEnd(call, latency, failure)));
+      }
+
+      @Override
+      public void callRefused(Operation operation, LlmGatewayException refusal) {
+        all.forEach(l -> LoggingListener.safely(() -> l.callRefused(operation, refusal)));
       }
 
       @Override

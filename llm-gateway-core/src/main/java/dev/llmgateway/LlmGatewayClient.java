@@ -93,14 +93,27 @@ public final class LlmGatewayClient implements AutoCloseable {
     HostAccess.set(new HostAccess() {
       @Override
       public ChatResponse chat(
-          LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook) {
-        return Objects.requireNonNull(client.engine.execute(client.requests.chat(request, user, options), hook));
+          LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook,
+          AuditSink auditSink) {
+        return Objects.requireNonNull(
+            client.engine.execute(client.requests.chat(request, user, options, auditSink), hook));
       }
 
       @Override
       public ChatStream chatStream(
-          LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook) {
-        return client.openStream(request, user, options, hook);
+          LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook,
+          AuditSink auditSink) {
+        return client.openStream(request, user, options, hook, auditSink);
+      }
+
+      @Override
+      public Sessions sessions(LlmGatewayClient client, AuditSink auditSink) {
+        return new SessionsImpl(client.requests, client.engine, auditSink);
+      }
+
+      @Override
+      public ClientConfig config(LlmGatewayClient client) {
+        return client.config;
       }
     });
   }
@@ -164,7 +177,7 @@ public final class LlmGatewayClient implements AutoCloseable {
         b.callbackExecutor != null ? b.callbackExecutor : resources.dispatcherExecutor());
     this.engine = new CallEngine(config);
     this.requests = new Requests(config, engine, config.validator()::checkAndEncode, () -> closed);
-    this.sessions = new SessionsImpl(requests, engine);
+    this.sessions = new SessionsImpl(requests, engine, config.auditSink());
     this.healthCheck = new HealthCheck(jsonHttp, baseUrl, b.userAgent, b.healthTimeout, b.healthCacheTtl, b.ticker,
         b.clock);
     GatewayListener listener = b.listener;
@@ -299,13 +312,14 @@ public final class LlmGatewayClient implements AutoCloseable {
    * @throws IllegalStateException if the client is closed
    */
   public ChatStream chatStream(ChatRequest request, UserContext user, StreamOptions options) {
-    return openStream(request, user, options, null);
+    return openStream(request, user, options, null, config.auditSink());
   }
 
   private ChatStream openStream(
-      ChatRequest request, UserContext user, StreamOptions options, HostAccess.@Nullable ListenerHook hook) {
+      ChatRequest request, UserContext user, StreamOptions options, HostAccess.@Nullable ListenerHook hook,
+      AuditSink auditSink) {
     StreamCall call = new StreamCall(
-        config, requests.chatStream(request, user, options), streamHttp(options), limits(options), hook);
+        config, requests.chatStream(request, user, options, auditSink), streamHttp(options), limits(options), hook);
     call.open();
     return new ChatStream(call);
   }

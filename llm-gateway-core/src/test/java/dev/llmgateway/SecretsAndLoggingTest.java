@@ -102,7 +102,8 @@ class SecretsAndLoggingTest extends MockServerTest {
     server.enqueue(chatOk());
     client.chat(ChatRequest.of(query), USER);
 
-    assertThat(logs.allText()).doesNotContain("END-OF-QUERY").contains(query.substring(0, 50) + "\u2026");
+    assertThat(logs.allText()).doesNotContain("END-OF-QUERY").contains(query.substring(0, 49) + "\u2026")
+        .doesNotContain(query.substring(0, 50));
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.llmgateway.AuditEvent;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.RequestValidator;
 import dev.llmgateway.ValidationException;
 import java.io.IOException;
 import java.time.Duration;
@@ -114,10 +115,19 @@ public final class CallEngine {
     return future;
   }
 
-  /** Records a call refused by validation: audit only, nothing sent. */
-  public void rejected(CallInfo info, ValidationException e) {
+  /**
+   * Records a call refused by validation, nothing sent: its audit event, and {@link
+   * dev.llmgateway.GatewayListener#callRefused} on the shared listener (no call listener is made).
+   */
+  public void rejected(CallSpec<?> spec, ValidationException e) {
+    CallInfo info = spec.info();
+    // The ids may be what was refused (too long, not header-safe): bounded and cleaned for the audit.
+    int max = RequestValidator.MAX_HEADER_VALUE_LENGTH;
+    CallInfo audited = new CallInfo(Text.preview(info.requestId(), max), info.operation(), info.method(),
+        info.path(), Text.preview(info.userId(), max), Text.preview(info.companyId(), max), info.queryPreview());
     try (Mdc ignored = Mdc.put(config.mdcKey(), info.requestId())) {
-      LogicalCall.audit(config, info, AuditEvent.Outcome.REJECTED, 0, Duration.ZERO, 0, null, e);
+      LogicalCall.audit(config, spec, audited, AuditEvent.Outcome.REJECTED, 0, Duration.ZERO, 0, null, e);
+      LoggingListener.safely(() -> config.listener().callRefused(info.operation(), e));
     }
   }
 

@@ -1,9 +1,11 @@
 package dev.llmgateway.internal;
 
+import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
+import java.util.Map;
 import java.util.function.Function;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
@@ -16,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param deleteSemantics a {@code 404} after an attempt whose outcome is unknown means done
  * @param direct the URL carries its own single-use credential (a stream token): no auth headers,
  *     no retries
+ * @param auditMetadata the request's metadata as the audit keeps it ({@link AuditMetadata})
+ * @param auditSink where the call's one audit event goes: the client's, or the host gateway's
  */
 @SuppressWarnings("ArrayRecordComponent") // never compared or hashed; the body is not copied
 public record CallSpec<T>(
@@ -30,7 +34,9 @@ public record CallSpec<T>(
     ResponseParser<T> parser,
     Function<T, @Nullable Usage> usageOf,
     boolean deleteSemantics,
-    boolean direct) {
+    boolean direct,
+    Map<String, String> auditMetadata,
+    AuditSink auditSink) {
 
   /** Turns a 2xx body into the call's result: null for a call without one ({@code T} is {@code Void}). */
   @FunctionalInterface

@@ -1,5 +1,6 @@
 package dev.llmgateway.internal;
 
+import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
@@ -7,6 +8,7 @@ import dev.llmgateway.ChatResponse;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.Sessions;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.UserContext;
 import org.jspecify.annotations.Nullable;
@@ -52,11 +54,26 @@ public abstract class HostAccess {
     return access;
   }
 
-  /** {@link LlmGatewayClient#chat(ChatRequest, UserContext, CallOptions)}, telling {@code hook} of its listener. */
+  /**
+   * {@link LlmGatewayClient#chat(ChatRequest, UserContext, CallOptions)}, telling {@code hook} of its
+   * listener and recording the call's one audit event (a validation refusal included) in {@code
+   * auditSink} instead of the client's sink.
+   */
   public abstract ChatResponse chat(
-      LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook);
+      LlmGatewayClient client, ChatRequest request, UserContext user, CallOptions options, ListenerHook hook,
+      AuditSink auditSink);
 
-  /** {@link LlmGatewayClient#chatStream(ChatRequest, UserContext, StreamOptions)}, telling {@code hook} of its listener. */
+  /**
+   * {@link LlmGatewayClient#chatStream(ChatRequest, UserContext, StreamOptions)}, telling {@code hook}
+   * of its listener and auditing to {@code auditSink} as {@link #chat} does.
+   */
   public abstract ChatStream chatStream(
-      LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook);
+      LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook,
+      AuditSink auditSink);
+
+  /** The client's {@link LlmGatewayClient#sessions() session calls}, each audited to {@code auditSink}. */
+  public abstract Sessions sessions(LlmGatewayClient client, AuditSink auditSink);
+
+  /** The client's settings: its audit sink, shared listener, clock and ticker. */
+  public abstract ClientConfig config(LlmGatewayClient client);
 }

@@ -385,7 +385,7 @@ final class LogicalCall<T> {
       }
     }
     LoggingListener.safely(() -> listener.callEnd(info, latency, null));
-    audit(config, info, AuditEvent.Outcome.SUCCESS, lastStatus, latency, attempts, usage, null);
+    audit(config, spec, info, AuditEvent.Outcome.SUCCESS, lastStatus, latency, attempts, usage, null);
     return true;
   }
 
@@ -398,7 +398,7 @@ final class LogicalCall<T> {
       AuditEvent.Outcome outcome = failure instanceof CallCancelledException
           ? AuditEvent.Outcome.CANCELLED
           : AuditEvent.Outcome.FAILURE;
-      audit(config, info, outcome, lastStatus, latency, attempts, null, failure);
+      audit(config, spec, info, outcome, lastStatus, latency, attempts, null, failure);
     }
     return failure;
   }
@@ -431,13 +431,13 @@ final class LogicalCall<T> {
   }
 
   static void audit(
-      ClientConfig config, CallInfo info, AuditEvent.Outcome outcome, int status, Duration latency, int attempts,
-      @Nullable Usage usage, @Nullable LlmGatewayException failure) {
+      ClientConfig config, CallSpec<?> spec, CallInfo info, AuditEvent.Outcome outcome, int status, Duration latency,
+      int attempts, @Nullable Usage usage, @Nullable LlmGatewayException failure) {
     AuditEvent event = new AuditEvent(
         config.clock().instant(), info.requestId(), info.operation(), info.userId(), info.companyId(),
         info.queryPreview(), outcome, status, latency, attempts, usage,
-        failure == null ? null : failure.getClass().getSimpleName());
-    LoggingListener.safely(() -> config.auditSink().record(event));
+        failure == null ? null : failure.getClass().getSimpleName(), spec.auditMetadata(), AuditEvent.Kind.CALL);
+    LoggingListener.safely(() -> spec.auditSink().record(event));
   }
 
   /** A 2xx body over the configured limit. */

@@ -1,5 +1,6 @@
 package dev.llmgateway.internal;
 
+import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatResponse;
@@ -14,6 +15,7 @@ import dev.llmgateway.ValidationException;
 import dev.llmgateway.ValidationException.Violation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -84,15 +86,25 @@ public final class Requests {
 
   /** A chat call: {@code POST .../chat} with a JSON answer. */
   public CallSpec<ChatResponse> chat(ChatRequest request, UserContext user, CallOptions options) {
+    return chat(request, user, options, config.auditSink());
+  }
+
+  /** A chat call audited to {@code auditSink} instead of the client's sink. */
+  public CallSpec<ChatResponse> chat(ChatRequest request, UserContext user, CallOptions options, AuditSink auditSink) {
     return chat(request, user, options.requestId(), options.idempotencyKey(), Operation.CHAT, chatUrl,
-        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage);
+        (bytes, id) -> Json.chatResponse(Json.parse(bytes), id), ChatResponse::usage, auditSink);
   }
 
   /** A streamed chat call: {@code POST .../chat/stream}. */
   public CallSpec<Void> chatStream(ChatRequest request, UserContext user, StreamOptions options) {
+    return chatStream(request, user, options, config.auditSink());
+  }
+
+  /** A streamed chat call audited to {@code auditSink} instead of the client's sink. */
+  public CallSpec<Void> chatStream(ChatRequest request, UserContext user, StreamOptions options, AuditSink auditSink) {
     Objects.requireNonNull(options, "options");
     return chat(request, user, options.callOptions().requestId(), options.callOptions().idempotencyKey(),
-        Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null);
+        Operation.CHAT_STREAM, chatStreamUrl, (bytes, id) -> null, value -> null, auditSink);
   }
 
   /**
@@ -108,13 +120,14 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     HttpUrl url = checkStreamUrl(streamUrl, violations);
     CallSpec<Void> spec = new CallSpec<>(Operation.CHAT_STREAM, "GET", url == null ? chatStreamUrl : url, null,
-        user, requestId, null, "", (bytes, id) -> null, value -> null, false, true);
+        user, requestId, null, "", (bytes, id) -> null, value -> null, false, true, Map.of(), config.auditSink());
     refuseIfInvalid(spec, violations);
     return spec;
   }
 
   /** One page of the user's sessions: {@code GET .../sessions?limit=&cursor=}. */
-  public CallSpec<SessionPage> listSessions(UserContext user, int limit, @Nullable String cursor, CallOptions options) {
+  public CallSpec<SessionPage> listSessions(
+      UserContext user, int limit, @Nullable String cursor, CallOptions options, AuditSink auditSink) {
     checkOpen();
     Objects.requireNonNull(user, "user");
     List<Violation> violations = new ArrayList<>();
@@ -128,20 +141,20 @@ public final class Requests {
     }
     CallSpec<SessionPage> spec = new CallSpec<>(
         Operation.LIST_SESSIONS, "GET", url.build(), null, user, requestId, null, "",
-        (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false);
+        (bytes, id) -> Json.sessionPage(Json.parse(bytes), id), page -> null, false, false, Map.of(), auditSink);
     refuseIfInvalid(spec, violations);
     return spec;
   }
 
   /** One session with its messages: {@code GET .../sessions/{id}}. */
-  public CallSpec<Session> getSession(String sessionId, UserContext user, CallOptions options) {
+  public CallSpec<Session> getSession(String sessionId, UserContext user, CallOptions options, AuditSink auditSink) {
     return session(Operation.GET_SESSION, "GET", sessionId, user, options,
-        (bytes, id) -> Json.session(Json.parse(bytes), id));
+        (bytes, id) -> Json.session(Json.parse(bytes), id), auditSink);
   }
 
   /** Deleting a session: {@code DELETE .../sessions/{id}}. */
-  public CallSpec<Void> deleteSession(String sessionId, UserContext user, CallOptions options) {
-    return session(Operation.DELETE_SESSION, "DELETE", sessionId, user, options, (bytes, id) -> null);
+  public CallSpec<Void> deleteSession(String sessionId, UserContext user, CallOptions options, AuditSink auditSink) {
+    return session(Operation.DELETE_SESSION, "DELETE", sessionId, user, options, (bytes, id) -> null, auditSink);
   }
 
   /**
@@ -167,7 +180,8 @@ public final class Requests {
 
   private <T> CallSpec<T> chat(
       ChatRequest request, UserContext user, @Nullable String callerRequestId, @Nullable String idempotencyKey,
-      Operation operation, HttpUrl url, CallSpec.ResponseParser<T> parser, Function<T, @Nullable Usage> usageOf) {
+      Operation operation, HttpUrl url, CallSpec.ResponseParser<T> parser, Function<T, @Nullable Usage> usageOf,
+      AuditSink auditSink) {
     checkOpen();
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(user, "user");
@@ -183,14 +197,14 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     CallSpec<T> spec = new CallSpec<>(
         operation, "POST", url, body, user, requestId, key, Text.preview(request.query()),
-        parser, usageOf, false, false);
+        parser, usageOf, false, false, AuditMetadata.of(request.metadata()), auditSink);
     refuseIfInvalid(spec, violations);
     return spec;
   }
 
   private <T> CallSpec<T> session(
       Operation operation, String method, String sessionId, UserContext user, CallOptions options,
-      CallSpec.ResponseParser<T> parser) {
+      CallSpec.ResponseParser<T> parser, AuditSink auditSink) {
     checkOpen();
     Objects.requireNonNull(user, "user");
     List<Violation> violations = new ArrayList<>();
@@ -199,7 +213,7 @@ public final class Requests {
     config.validator().checkUser(user, violations);
     HttpUrl url = sessionsUrl.newBuilder().addPathSegment(sessionId == null ? "" : sessionId).build();
     CallSpec<T> spec = new CallSpec<>(operation, method, url, null, user, requestId, null, "", parser,
-        value -> null, operation == Operation.DELETE_SESSION, false);
+        value -> null, operation == Operation.DELETE_SESSION, false, Map.of(), auditSink);
     refuseIfInvalid(spec, violations);
     return spec;
   }
@@ -244,7 +258,7 @@ public final class Requests {
   private void refuseIfInvalid(CallSpec<?> spec, List<Violation> violations) {
     if (!violations.isEmpty()) {
       ValidationException e = new ValidationException(violations, spec.requestId());
-      engine.rejected(spec.info(), e);
+      engine.rejected(spec, e);
       throw e;
     }
   }

@@ -4,36 +4,41 @@ import org.jspecify.annotations.Nullable;
 
 /** Text helpers for logs and messages. */
 public final class Text {
-  /** Longest query shown in logs, audit lines and {@code toString()}. */
-  public static final int PREVIEW_CODE_POINTS = 50;
+  /** Longest query shown in logs, audit lines and {@code toString()}, in UTF-16 chars, ellipsis included. */
+  public static final int PREVIEW_CHARS = 50;
 
   private Text() {}
 
   /**
-   * Returns at most the first {@value #PREVIEW_CODE_POINTS} code points of {@code text}, control
-   * characters replaced by spaces, unpaired surrogates by U+FFFD and an ellipsis appended when cut,
-   * so that user text cannot forge log lines nor break a sink that encodes them as UTF-8.
+   * Returns at most {@value #PREVIEW_CHARS} UTF-16 chars of {@code text} ({@code length()}
+   * at most that, so also at most that many code points), an ellipsis included when cut, never
+   * splitting a surrogate pair; control characters replaced by spaces and unpaired surrogates by
+   * U+FFFD, so that user text cannot forge log lines nor break a sink that encodes them as UTF-8.
    */
   public static String preview(@Nullable String text) {
-    return preview(text, PREVIEW_CODE_POINTS);
+    return preview(text, PREVIEW_CHARS);
   }
 
-  /** Like {@link #preview(String)} with another length. */
-  public static String preview(@Nullable String text, int maxCodePoints) {
+  /**
+   * Like {@link #preview(String)} with another bound: at most {@code maxChars} UTF-16 chars
+   * (at least 2), ellipsis included.
+   */
+  public static String preview(@Nullable String text, int maxChars) {
     if (text == null) {
       return "";
     }
-    StringBuilder out = new StringBuilder(Math.min(text.length(), maxCodePoints * 2) + 1);
-    int count = 0;
+    // Cut when the text is longer than the bound: keep room for the ellipsis.
+    int keep = text.length() <= maxChars ? maxChars : maxChars - 1;
+    StringBuilder out = new StringBuilder(Math.min(text.length(), maxChars));
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
-      if (count == maxCodePoints) {
+      int width = Character.charCount(cp);
+      if (out.length() + width > keep) {
         out.append('\u2026');
         break;
       }
       out.appendCodePoint(breaksALine(cp) ? ' ' : Character.isSurrogate((char) cp) ? '\uFFFD' : cp);
-      count++;
-      i += Character.charCount(cp);
+      i += width;
     }
     return out.toString();
   }

@@ -1,5 +1,6 @@
 package dev.llmgateway.host;
 
+import dev.llmgateway.AuditEvent;
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallOptions;
@@ -16,6 +17,7 @@ import dev.llmgateway.PermissionDeniedException;
 import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
+import dev.llmgateway.Sessions;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.Usage;
@@ -23,11 +25,15 @@ import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.internal.AuditMetadata;
+import dev.llmgateway.internal.ClientConfig;
 import dev.llmgateway.internal.HostAccess;
 import dev.llmgateway.internal.Ids;
+import dev.llmgateway.internal.Mdc;
 import dev.llmgateway.internal.Text;
 import dev.llmgateway.webhooks.CompletionWebhook;
 import dev.llmgateway.webhooks.VerifiedWebhook;
+import dev.llmgateway.webhooks.WebhookVerificationException;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -47,8 +53,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a host server puts between its users and the LLM service: every call is validated, rate
- * limited, paid for with a credit reservation that is settled exactly once, and audited (by the
- * client). Framework-neutral: the host maps its routes onto these methods and its responses onto
+ * limited, paid for with a credit reservation that is settled exactly once, and audited.
+ * Framework-neutral: the host maps its routes onto these methods and its responses onto
  * {@link ErrorMapper}.
  *
  * <p>Order of checks, cheapest first, and nothing spent on a refusal: validation (nothing
@@ -74,6 +80,15 @@ import org.slf4j.LoggerFactory;
  * SettlementListener}), also when the settlement lands on a retry or is abandoned. Direct
  * streams, which the gateway does not call, are settled for the {@link SettlementListener} only.
  *
+ * <p>Every request the gateway handles leaves exactly one {@link AuditEvent} in its {@link
+ * Builder#auditSink audit sink} (default: the client's): a chat or relayed stream sent to the
+ * service is audited by the client's call (to this sink); a request refused before that (validation
+ * {@link AuditEvent.Outcome#REJECTED}, rate limit {@link AuditEvent.Outcome#RATE_LIMITED}, credits
+ * {@link AuditEvent.Outcome#INSUFFICIENT_CREDITS}, a failed store {@link
+ * AuditEvent.Outcome#FAILURE}), each direct stream's start ({@link AuditEvent.Kind#DIRECT_STREAM_INIT})
+ * and each completion webhook ({@link AuditEvent.Kind#COMPLETION_WEBHOOK}) by the gateway. Refusals
+ * are also told to the client's shared listener ({@link GatewayListener#callRefused}).
+ *
  * <p>Thread-safe; one instance serves the whole host. {@link #close()} stops the thread that
  * repeats failed settlements, if one was started.
  */
@@ -95,6 +110,12 @@ public final class ChatGateway implements AutoCloseable {
   private final @Nullable Duration streamFirstEventTimeout;
   private final boolean strictStreams;
   private final SettlementRetries retries;
+  private final AuditSink auditSink;
+  private final ErrorMapper errors;
+  /** The client's settings: its shared listener (told of refusals), clock and ticker. */
+  private final ClientConfig clientConfig;
+  /** The client's session calls, audited to {@link #auditSink}. */
+  private final Sessions sessions;
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -105,6 +126,10 @@ public final class ChatGateway implements AutoCloseable {
     this.settlement = b.settlement;
     this.estimate = b.estimate;
     ErrorMapper errors = b.errors;
+    this.errors = errors;
+    this.clientConfig = HostAccess.get().config(client);
+    this.auditSink = b.auditSink != null ? b.auditSink : clientConfig.auditSink();
+    this.sessions = HostAccess.get().sessions(client, auditSink);
     if (b.relay != null && b.relaySettingsSet) {
       throw new IllegalStateException("heartbeat and reconnectDelay configure the default relay: set them on the "
           + "SseRelay given to ChatGateway.Builder.relay(...), or leave relay(...) unset");
@@ -186,13 +211,16 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public ChatResponse chat(UserContext user, ChatRequest request, Caller caller) {
-    String requestId = admit(user, request, caller, Operation.CHAT);
-    CallCredits reservation =
-        new CallCredits(ledger.reserve(user, Operation.CHAT, estimate.applyAsLong(request), requestId));
+    long start = clientConfig.ticker().read();
+    String requestId = Ids.randomUuid(); // not UUID.randomUUID(): no SecureRandom lock per request
+    CallCredits reservation = admitAndReserve(user, request, caller, Operation.CHAT, requestId, start,
+        AuditEvent.Kind.CALL);
     ChatResponse response;
     try {
-      response = HostAccess.get().chat(client, request, user, CallOptions.withRequestId(requestId), reservation);
+      response = HostAccess.get().chat(
+          client, request, user, CallOptions.withRequestId(requestId), reservation, reservation);
     } catch (RuntimeException e) {
+      notAuditedByTheClient(reservation, Operation.CHAT, user, request, requestId, start, e);
       releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
       throw e;
     }
@@ -246,9 +274,10 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public RelayResult stream(UserContext user, ChatRequest request, Caller caller, SseResponse response) {
-    String requestId = admit(user, request, caller, Operation.CHAT_STREAM);
-    CallCredits reservation =
-        new CallCredits(ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId));
+    long start = clientConfig.ticker().read();
+    String requestId = Ids.randomUuid();
+    CallCredits reservation = admitAndReserve(user, request, caller, Operation.CHAT_STREAM, requestId, start,
+        AuditEvent.Kind.CALL);
     ChatStream stream;
     try {
       StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId))
@@ -259,8 +288,9 @@ public final class ChatGateway implements AutoCloseable {
       if (streamFirstEventTimeout != null) {
         options.firstEventTimeout(streamFirstEventTimeout);
       }
-      stream = HostAccess.get().chatStream(client, request, user, options.build(), reservation);
+      stream = HostAccess.get().chatStream(client, request, user, options.build(), reservation, reservation);
     } catch (RuntimeException e) {
+      notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
       releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
       throw e;
     }
@@ -319,15 +349,23 @@ public final class ChatGateway implements AutoCloseable {
     if (streamTokens == null) {
       throw new IllegalStateException("Direct streaming needs ChatGateway.Builder.streamTokens(...)");
     }
-    String requestId = admit(user, request, caller, Operation.CHAT_STREAM);
-    CallCredits reservation =
-        new CallCredits(ledger.reserve(user, Operation.CHAT_STREAM, estimate.applyAsLong(request), requestId));
+    long start = clientConfig.ticker().read();
+    String requestId = Ids.randomUuid();
+    CallCredits reservation = admitAndReserve(user, request, caller, Operation.CHAT_STREAM, requestId, start,
+        AuditEvent.Kind.DIRECT_STREAM_INIT);
+    StreamToken token;
     try {
-      return streamTokens.issue(request, user, requestId);
+      token = streamTokens.issue(request, user, requestId);
     } catch (RuntimeException e) {
+      audit(AuditEvent.Kind.DIRECT_STREAM_INIT, Operation.CHAT_STREAM, user, request, requestId, start,
+          AuditEvent.Outcome.FAILURE, errors.toResponse(e).status(), null, e);
       releaseOrRetry(reservation, "stream token not issued: " + e.getClass().getSimpleName());
       throw e;
     }
+    // The token and its URL are a credential: the audit holds neither.
+    audit(AuditEvent.Kind.DIRECT_STREAM_INIT, Operation.CHAT_STREAM, user, request, requestId, start,
+        AuditEvent.Outcome.SUCCESS, 200, null, null);
+    return token;
   }
 
   /**
@@ -346,7 +384,7 @@ public final class ChatGateway implements AutoCloseable {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Map<String, ? extends List<String>> headers, byte[] rawBody) {
-    return settleOrForget(verifier().verify(headers, rawBody));
+    return handleWebhook(() -> verifier().verify(headers, rawBody));
   }
 
   /**
@@ -362,16 +400,68 @@ public final class ChatGateway implements AutoCloseable {
    * @throws dev.llmgateway.webhooks.WebhookVerificationException if the webhook is not authentic
    */
   public WebhookOutcome handleCompletionWebhook(Function<String, @Nullable String> headers, byte[] rawBody) {
-    return settleOrForget(verifier().verify(headers, rawBody));
+    return handleWebhook(() -> verifier().verify(headers, rawBody));
+  }
+
+  /** Verifies, settles and audits one webhook delivery: one audit event whatever happens. */
+  private WebhookOutcome handleWebhook(Supplier<VerifiedWebhook> verify) {
+    long start = clientConfig.ticker().read();
+    WebhookAudit audit = new WebhookAudit();
+    try {
+      return audited(settleOrForget(verify.get(), audit), audit, start);
+    } catch (RuntimeException e) {
+      throw refused(e, audit, start);
+    }
+  }
+
+  /**
+   * What the audit event of a webhook says of it, filled in as it is handled: the request id it
+   * reports, the user of the reservation it settles, the usage it reports.
+   */
+  private static final class WebhookAudit {
+    String requestId = "";
+    @Nullable UserContext user;
+    @Nullable Usage usage;
+  }
+
+  private WebhookOutcome audited(WebhookOutcome outcome, WebhookAudit audit, long start) {
+    AuditEvent.Outcome audited = switch (outcome) {
+      case COMMITTED -> AuditEvent.Outcome.COMMITTED;
+      case RELEASED -> AuditEvent.Outcome.RELEASED;
+      case DUPLICATE -> AuditEvent.Outcome.DUPLICATE;
+      case ALREADY_SETTLED -> AuditEvent.Outcome.ALREADY_SETTLED;
+      case UNKNOWN_REQUEST -> AuditEvent.Outcome.UNKNOWN_REQUEST;
+    };
+    auditWebhook(audit, start, audited, 200, null);
+    return outcome;
+  }
+
+  /** Audits a webhook that threw: 400 when it is not authentic, 503 when a store failed, else 500. */
+  private RuntimeException refused(RuntimeException e, WebhookAudit audit, long start) {
+    if (e instanceof WebhookVerificationException) {
+      auditWebhook(audit, start, AuditEvent.Outcome.REJECTED, 400, e);
+    } else {
+      auditWebhook(audit, start, AuditEvent.Outcome.FAILURE, e instanceof StateStoreException ? 503 : 500, e);
+    }
+    return e;
+  }
+
+  private void auditWebhook(
+      WebhookAudit audit, long start, AuditEvent.Outcome outcome, int status, @Nullable RuntimeException e) {
+    UserContext user = audit.user;
+    record(new AuditEvent(clientConfig.clock().instant(), audit.requestId, Operation.CHAT_STREAM,
+        user == null ? "" : user.userId(), user == null ? "" : user.companyId(), "", outcome, status,
+        since(start), 0, audit.usage, e == null ? null : e.getClass().getSimpleName(), Map.of(),
+        AuditEvent.Kind.COMPLETION_WEBHOOK));
   }
 
   /**
    * Settles a verified webhook; when that fails (a {@link StateStoreException}: answer 503), its id
    * is forgotten so that the service's redelivery is settled rather than taken for a duplicate.
    */
-  private WebhookOutcome settleOrForget(VerifiedWebhook webhook) {
+  private WebhookOutcome settleOrForget(VerifiedWebhook webhook, WebhookAudit audit) {
     try {
-      return settle(webhook);
+      return settle(webhook, audit);
     } catch (RuntimeException e) {
       if (!webhook.isDuplicate()) {
         try {
@@ -391,15 +481,19 @@ public final class ChatGateway implements AutoCloseable {
     return webhooks;
   }
 
-  private WebhookOutcome settle(VerifiedWebhook webhook) {
+  private WebhookOutcome settle(VerifiedWebhook webhook, WebhookAudit audit) {
+    CompletionWebhook done = webhook.completion();
+    String requestId = done.requestId();
+    // The id is the service's (signed) word, yet bounded and cleaned before it reaches the audit.
+    audit.requestId = Text.preview(requestId, AuditEvent.MAX_WEBHOOK_REQUEST_ID_CHARS);
+    audit.usage = done.usage();
     if (webhook.isDuplicate()) {
       return WebhookOutcome.DUPLICATE;
     }
-    CompletionWebhook done = webhook.completion();
-    String requestId = done.requestId();
     Optional<CallCredits> reservation = requestId == null
         ? Optional.empty()
-        : ledger.findByRequestId(requestId).map(CallCredits::new);
+        : ledger.findByRequestId(requestId).map(r -> new CallCredits(r, AuditSink.none()));
+    reservation.ifPresent(r -> audit.user = r.reservation.user());
     if (reservation.isEmpty()) {
       // The id is the service's (signed) word, yet bounded and cleaned before it reaches a log line.
       LOG.warn("Completion webhook for request {} matches no open reservation", Text.preview(requestId, 128));
@@ -447,9 +541,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor, Caller caller) {
-    checkUser(user);
-    limit(user, caller, Operation.LIST_SESSIONS, null);
-    return client.sessions().list(user, limit, cursor);
+    admitSessionCall(user, caller, Operation.LIST_SESSIONS);
+    return sessions.list(user, limit, cursor);
   }
 
   /**
@@ -485,10 +578,9 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public Session getSession(UserContext user, String sessionId, Caller caller) {
-    checkUser(user);
-    limit(user, caller, Operation.GET_SESSION, null);
+    admitSessionCall(user, caller, Operation.GET_SESSION);
     try {
-      return client.sessions().get(sessionId, user);
+      return sessions.get(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
     }
@@ -524,10 +616,9 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public void deleteSession(UserContext user, String sessionId, Caller caller) {
-    checkUser(user);
-    limit(user, caller, Operation.DELETE_SESSION, null);
+    admitSessionCall(user, caller, Operation.DELETE_SESSION);
     try {
-      client.sessions().delete(sessionId, user);
+      sessions.delete(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
     }
@@ -545,15 +636,108 @@ public final class ChatGateway implements AutoCloseable {
         e.detail(), e.fieldErrors(), e.body(), null, e.headers(), e.requestId(), e.attempts(), e.isRetryable());
   }
 
-  /** Validation, then the rate limit; returns the request id of the call. */
-  private String admit(UserContext user, ChatRequest request, Caller caller, Operation operation) {
-    client.validator().validate(request, user);
-    String requestId = Ids.randomUuid(); // not UUID.randomUUID(): no SecureRandom lock per request
-    limit(user, caller, operation, requestId);
-    return requestId;
+  /**
+   * Validation, the rate limit, then the credit reservation. A refusal (or any failure) is audited
+   * here, once, and told to the client's shared listener ({@link GatewayListener#callRefused}):
+   * nothing was reserved, nothing will be sent, the client never sees the request.
+   */
+  private CallCredits admitAndReserve(
+      UserContext user, ChatRequest request, Caller caller, Operation operation, String requestId, long start,
+      AuditEvent.Kind kind) {
+    try {
+      client.validator().validate(request, user);
+      limit(user, caller, operation, requestId);
+      return new CallCredits(ledger.reserve(user, operation, estimate.applyAsLong(request), requestId), auditSink);
+    } catch (RuntimeException e) {
+      refused(kind, operation, user, request, requestId, start, e);
+      throw e;
+    }
   }
 
-  /** Refuses a bad user before its ids become rate limiter keys (chat calls check it in {@link #admit}). */
+  /**
+   * A client call that threw before the client made a call of it (the client is closed, or its
+   * own check refused it) is audited here; one the client made was audited by the client, to
+   * {@code reservation} ({@link CallCredits#record}), and is not audited again.
+   */
+  private void notAuditedByTheClient(
+      CallCredits reservation, Operation operation, UserContext user, ChatRequest request, String requestId,
+      long start, RuntimeException e) {
+    if (!reservation.audited) {
+      refused(AuditEvent.Kind.CALL, operation, user, request, requestId, start, e);
+    }
+  }
+
+  /** Audits a request the gateway refused (or failed) before the service saw it, and tells the shared listener. */
+  private void refused(
+      AuditEvent.Kind kind, Operation operation, UserContext user, @Nullable ChatRequest request, String requestId,
+      long start, RuntimeException e) {
+    AuditEvent.Outcome outcome = e instanceof ValidationException ? AuditEvent.Outcome.REJECTED
+        : e instanceof RateLimitExceededException ? AuditEvent.Outcome.RATE_LIMITED
+        : e instanceof InsufficientCreditsException ? AuditEvent.Outcome.INSUFFICIENT_CREDITS
+        : AuditEvent.Outcome.FAILURE;
+    audit(kind, operation, user, request, requestId, start, outcome, errors.toResponse(e).status(), null, e);
+    if (e instanceof LlmGatewayException) {
+      LlmGatewayException refusal = (LlmGatewayException) e;
+      try {
+        clientConfig.listener().callRefused(operation, refusal);
+      } catch (RuntimeException listenerFailed) {
+        LOG.warn("GatewayListener.callRefused threw; ignored", listenerFailed);
+      }
+    }
+  }
+
+  /**
+   * Records one event of a request the gateway answers itself. The user's ids are bounded (a
+   * refused request may carry invalid ones), the query and metadata as the client bounds them.
+   */
+  private void audit(
+      AuditEvent.Kind kind, Operation operation, @Nullable UserContext user, @Nullable ChatRequest request,
+      String requestId, long start, AuditEvent.Outcome outcome, int status, @Nullable Usage usage,
+      @Nullable RuntimeException e) {
+    record(new AuditEvent(clientConfig.clock().instant(), requestId, operation,
+        user == null ? "" : Text.preview(user.userId(), MAX_AUDITED_ID_CHARS),
+        user == null ? "" : Text.preview(user.companyId(), MAX_AUDITED_ID_CHARS),
+        request == null ? "" : Text.preview(request.query()), outcome, status, since(start), 0, usage,
+        e == null ? null : e.getClass().getSimpleName(),
+        request == null ? Map.of() : AuditMetadata.of(request.metadata()), kind));
+  }
+
+  /** Records an event, with its request id in the SLF4J MDC as the client's events have theirs. */
+  @SuppressWarnings("try") // the Mdc scope's variable is not used
+  private void record(AuditEvent event) {
+    try (Mdc ignored = event.requestId().isEmpty() ? null : Mdc.put(clientConfig.mdcKey(), event.requestId())) {
+      auditSink.record(event);
+    } catch (RuntimeException e) {
+      LOG.warn("AuditSink threw; ignored", e);
+    }
+  }
+
+  private Duration since(long start) {
+    return Duration.ofNanos(clientConfig.ticker().read() - start);
+  }
+
+  /**
+   * Longest user or company id of an event the gateway records itself: a valid id is never cut,
+   * an invalid one (a refused request's) is bounded.
+   */
+  private static final int MAX_AUDITED_ID_CHARS = RequestValidator.MAX_HEADER_VALUE_LENGTH;
+
+  /**
+   * Checks the user and the rate limit of a session call, auditing a refusal as {@link
+   * #admitAndReserve} does; the call itself is audited by the client.
+   */
+  private void admitSessionCall(UserContext user, Caller caller, Operation operation) {
+    long start = clientConfig.ticker().read();
+    try {
+      checkUser(user);
+      limit(user, caller, operation, null);
+    } catch (RuntimeException e) {
+      refused(AuditEvent.Kind.CALL, operation, user, null, Ids.randomUuid(), start, e);
+      throw e;
+    }
+  }
+
+  /** Refuses a bad user before its ids become rate limiter keys (chat calls check it in {@link #admitAndReserve}). */
   private void checkUser(UserContext user) {
     List<ValidationException.Violation> violations = new ArrayList<>(0);
     client.validator().checkUser(user, violations);
@@ -647,14 +831,25 @@ public final class ChatGateway implements AutoCloseable {
    * client never started a call for, has no listener. What the listener throws is logged and
    * ignored.
    */
-  private static final class CallCredits implements HostAccess.ListenerHook {
+  private static final class CallCredits implements HostAccess.ListenerHook, AuditSink {
     final Reservation reservation;
+    private final AuditSink auditSink;
+    /** Set when the client recorded the call's audit event (through this object). */
+    volatile boolean audited;
     // Set on the thread starting the call; read there or on the retry thread (scheduling orders it).
     private volatile @Nullable CallInfo call;
     private volatile @Nullable GatewayListener listener;
 
-    CallCredits(Reservation reservation) {
+    CallCredits(Reservation reservation, AuditSink auditSink) {
       this.reservation = reservation;
+      this.auditSink = auditSink;
+    }
+
+    /** The client's one audit event of the call: to the gateway's sink. */
+    @Override
+    public void record(AuditEvent event) {
+      audited = true;
+      auditSink.record(event);
     }
 
     @Override
@@ -756,8 +951,28 @@ public final class ChatGateway implements AutoCloseable {
     private int settlementAttempts = DEFAULT_SETTLEMENT_ATTEMPTS;
     private Duration settlementBackoff = DEFAULT_SETTLEMENT_BACKOFF;
     private @Nullable ScheduledExecutorService settlementScheduler;
+    private @Nullable AuditSink auditSink;
 
     private Builder() {}
+
+    /**
+     * Sets where the gateway's audit events go: one {@link AuditEvent} per request it handles.
+     * The chats and streams it sends are audited by the client's call, to this sink; requests it
+     * refuses before calling the service ({@link AuditEvent.Outcome#REJECTED}, {@link
+     * AuditEvent.Outcome#RATE_LIMITED}, {@link AuditEvent.Outcome#INSUFFICIENT_CREDITS}, {@link
+     * AuditEvent.Outcome#FAILURE} when a store failed), direct streams' starts ({@link
+     * AuditEvent.Kind#DIRECT_STREAM_INIT}) and completion webhooks ({@link
+     * AuditEvent.Kind#COMPLETION_WEBHOOK}) by the gateway. Session calls that reach the client are
+     * audited by the client's call to this sink too. Default: the client's {@link
+     * LlmGatewayClient.Builder#auditSink sink}.
+     *
+     * @param auditSink the sink; called on the thread handling the request, must be thread-safe
+     * @return this builder
+     */
+    public Builder auditSink(AuditSink auditSink) {
+      this.auditSink = Objects.requireNonNull(auditSink, "auditSink");
+      return this;
+    }
 
     /**
      * Sets how a settlement the ledger could not write ({@link StateStoreException}) after a chat

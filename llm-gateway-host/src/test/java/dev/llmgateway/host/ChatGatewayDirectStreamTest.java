@@ -81,7 +81,7 @@ class ChatGatewayDirectStreamTest {
     return gateway.handleCompletionWebhook(headers::get, body);
   }
 
-  private static byte[] completion(@Nullable String requestId, String status, @Nullable String usage) {
+  static byte[] completion(@Nullable String requestId, String status, @Nullable String usage) {
     return ("{\"type\":\"chat.completed\",\"data\":{"
         + (requestId == null ? "" : "\"request_id\":\"" + requestId + "\",")
         + "\"session_id\":\"sess_1\",\"message_id\":\"msg_1\",\"user_id\":\"u1\",\"company_id\":\"c1\","

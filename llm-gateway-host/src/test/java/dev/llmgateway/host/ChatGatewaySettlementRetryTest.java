@@ -256,6 +256,7 @@ class ChatGatewaySettlementRetryTest {
     final AtomicInteger commitFailures = new AtomicInteger();
     final AtomicInteger releaseFailures = new AtomicInteger();
     final AtomicInteger commitCalls = new AtomicInteger();
+    final AtomicInteger reserveFailures = new AtomicInteger();
 
     FailingLedger(InMemoryCreditLedger memory) {
       this.memory = memory;
@@ -264,6 +265,9 @@ class ChatGatewaySettlementRetryTest {
     @Override
     public Reservation reserve(UserContext user, Operation operation, long estimatedCredits,
         @Nullable String requestId) {
+      if (reserveFailures.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+        throw new StateStoreException("Credit ledger: reserve failed (test)", requestId, null);
+      }
       return memory.reserve(user, operation, estimatedCredits, requestId);
     }
 
