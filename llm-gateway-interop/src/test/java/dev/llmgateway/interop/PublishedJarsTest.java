@@ -8,6 +8,7 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.auth.ServiceJwtAuth;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
+import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.sandbox.EmbeddedSandbox;
 import dev.llmgateway.sse.SseReader;
@@ -43,6 +44,7 @@ class PublishedJarsTest {
         arguments("llm-gateway-host", ChatGateway.class),
         arguments("llm-gateway-jdbc", JdbcCreditLedger.class),
         arguments("llm-gateway-redis", RedisRateLimiter.class),
+        arguments("llm-gateway-micrometer", GatewayMetrics.class),
         arguments("llm-gateway-sandbox", EmbeddedSandbox.class));
   }
 
