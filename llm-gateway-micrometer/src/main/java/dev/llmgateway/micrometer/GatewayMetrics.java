@@ -48,7 +48,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe: one instance serves every call of any number of clients sharing its tags (give
  * clients that must be told apart their own instance with a distinguishing {@link
- * Builder#tags(Iterable) tag}).
+ * Builder#tags(Iterable) tag}). Build one instance per registry and tag set: a registry keeps one
+ * gauge per name and tags, so the {@value #ACTIVE_STREAMS} gauge of a second instance with the
+ * same tags would not be reported (its counters and timers would be shared, which is harmless).
  */
 public final class GatewayMetrics {
   /** Timer of logical calls: count and latency. Tags: operation, outcome, exception. */
