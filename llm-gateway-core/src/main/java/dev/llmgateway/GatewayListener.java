@@ -1,8 +1,8 @@
 package dev.llmgateway;
 
+import dev.llmgateway.internal.CompositeListener;
 import dev.llmgateway.internal.LoggingListener;
 import java.time.Duration;
-import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -199,71 +199,10 @@ public interface GatewayListener {
    *
    * @param listeners the listeners
    * @return the composite
+   * @throws NullPointerException if {@code listeners} or one of them is null
    */
   static GatewayListener composite(GatewayListener... listeners) {
-    List<GatewayListener> all = List.of(listeners);
-    return new GatewayListener() {
-      @Override
-      public void callStart(CallInfo call) {
-        all.forEach(l -> LoggingListener.safely(() -> l.callStart(call)));
-      }
-
-      @Override
-      public void attemptStart(CallInfo call, int attempt) {
-        all.forEach(l -> LoggingListener.safely(() -> l.attemptStart(call, attempt)));
-      }
-
-      @Override
-      public void attemptEnd(
-          CallInfo call, int attempt, int status, Duration latency, @Nullable LlmGatewayException failure) {
-        all.forEach(l -> LoggingListener.safely(() -> l.attemptEnd(call, attempt, status, latency, failure)));
-      }
-
-      @Override
-      public void attemptHeaders(CallInfo call, int attempt, HeaderSink headers) {
-        all.forEach(l -> LoggingListener.safely(() -> l.attemptHeaders(call, attempt, headers)));
-      }
-
-      @Override
-      public void retryScheduled(CallInfo call, int nextAttempt, Duration delay, LlmGatewayException failure) {
-        all.forEach(l -> LoggingListener.safely(() -> l.retryScheduled(call, nextAttempt, delay, failure)));
-      }
-
-      @Override
-      public void firstEvent(CallInfo call, Duration sinceCallStart) {
-        all.forEach(l -> LoggingListener.safely(() -> l.firstEvent(call, sinceCallStart)));
-      }
-
-      @Override
-      public void usageReported(CallInfo call, Usage usage) {
-        all.forEach(l -> LoggingListener.safely(() -> l.usageReported(call, usage)));
-      }
-
-      @Override
-      public void creditsReserved(CallInfo call, long credits) {
-        all.forEach(l -> LoggingListener.safely(() -> l.creditsReserved(call, credits)));
-      }
-
-      @Override
-      public void creditsSettled(CallInfo call, CreditSettlement settlement, long creditsCharged) {
-        all.forEach(l -> LoggingListener.safely(() -> l.creditsSettled(call, settlement, creditsCharged)));
-      }
-
-      @Override
-      public void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {
-        all.forEach(l -> LoggingListener.safely(() -> l.callEnd(call, latency, failure)));
-      }
-
-      @Override
-      public void callRefused(Operation operation, LlmGatewayException refusal) {
-        all.forEach(l -> LoggingListener.safely(() -> l.callRefused(operation, refusal)));
-      }
-
-      @Override
-      public void circuitStateChanged(CircuitBreaker.State from, CircuitBreaker.State to) {
-        all.forEach(l -> LoggingListener.safely(() -> l.circuitStateChanged(from, to)));
-      }
-    };
+    return CompositeListener.of(listeners);
   }
 
   /**
@@ -325,5 +264,21 @@ public interface GatewayListener {
      * @return its listener, told of that call's events only
      */
     GatewayListener create(CallInfo call);
+
+    /**
+     * Returns a factory whose listener of a call forwards each event to the listeners {@code
+     * factories} create for it, in order (e.g. metrics and tracing, both set with one {@link
+     * LlmGatewayClient.Builder#listenerFactory(Factory) listenerFactory(...)}). What one listener
+     * throws is logged and keeps neither the others nor the call from going on; a factory that
+     * throws or returns null for a call is logged and left out of that call. Thread-safe when the
+     * factories are.
+     *
+     * @param factories the factories, in the order their listeners hear each event
+     * @return the composing factory
+     * @throws NullPointerException if {@code factories} or one of them is null
+     */
+    static Factory composite(Factory... factories) {
+      return CompositeListener.ofFactories(factories);
+    }
   }
 }

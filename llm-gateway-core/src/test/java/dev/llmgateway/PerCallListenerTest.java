@@ -328,6 +328,79 @@ class PerCallListenerTest extends MockServerTest {
   }
 
   @Test
+  void composedFactoriesEachGiveTheCallAListenerHearingEveryEventInOrder() {
+    useClient(client.newBuilder().listenerFactory(GatewayListener.Factory.composite(
+        call -> new CallRecorder(call, "metrics"),
+        call -> {
+          CallRecorder tracing = new CallRecorder(call, "tracing");
+          created.add(tracing);
+          return tracing;
+        })));
+    server.enqueue(sse(FULL));
+
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      stream.completion();
+    }
+
+    assertThat(both).containsExactly(
+        "metrics callStart", "tracing callStart", "metrics attemptStart 1", "tracing attemptStart 1",
+        "metrics attemptEnd 1 200", "tracing attemptEnd 1 200", "metrics firstEvent 0", "tracing firstEvent 0",
+        "metrics " + STREAM_USAGE, "tracing " + STREAM_USAGE, "metrics callEnd 0", "tracing callEnd 0");
+    assertThat(only().foreign).isEmpty();
+  }
+
+  @Test
+  void aComposedFactoryOrListenerThatThrowsLeavesTheOthersAndTheCallAlone() {
+    try (LogCapture logs = new LogCapture()) {
+      useClient(client.newBuilder().listenerFactory(GatewayListener.Factory.composite(
+          call -> {
+            throw new IllegalStateException("metrics factory bug");
+          },
+          call -> null,
+          call -> new GatewayListener() {
+            @Override
+            public void callStart(CallInfo c) {
+              throw new IllegalStateException("tracing listener bug");
+            }
+
+            @Override
+            public void callEnd(CallInfo c, Duration latency, @Nullable LlmGatewayException failure) {
+              throw new IllegalStateException("tracing listener bug at the end");
+            }
+          },
+          call -> {
+            CallRecorder last = new CallRecorder(call, null);
+            created.add(last);
+            return last;
+          })));
+      server.enqueue(chatOk());
+
+      assertThat(client.chat(ChatRequest.of("hi"), USER).answer()).isEqualTo("I found 3 candidates");
+
+      assertThat(only().events).containsExactly("callStart", "attemptStart 1", "attemptEnd 1 200", CHAT_USAGE,
+          "callEnd 0");
+      assertThat(logs.allText()).contains("composed GatewayListener.Factory threw", "metrics factory bug",
+          "composed GatewayListener.Factory returned null", "tracing listener bug", "tracing listener bug at the end");
+    }
+  }
+
+  @Test
+  void aCompositionOfNoListenersIsTheNoOpAndNullIsRefusedByName() {
+    CallInfo info = new CallInfo("r", Operation.CHAT, "POST", "/p", "u", "c", "");
+    assertThat(GatewayListener.Factory.composite().create(info)).isSameAs(GatewayListener.none());
+    assertThat(GatewayListener.Factory.composite(call -> null).create(info)).isSameAs(GatewayListener.none());
+    GatewayListener one = new GatewayListener() {};
+    assertThat(GatewayListener.Factory.composite(call -> one).create(info)).isSameAs(one);
+
+    assertThat(catchThrowable(() -> GatewayListener.Factory.composite((GatewayListener.Factory[]) null)))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("factories");
+    assertThat(catchThrowable(() -> GatewayListener.Factory.composite(call -> one, null)))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("factories");
+    assertThat(catchThrowable(() -> GatewayListener.composite(one, null)))
+        .isInstanceOf(NullPointerException.class).hasMessageContaining("listeners");
+  }
+
+  @Test
   void newBuilderKeepsTheFactory() {
     useClient(client.newBuilder().timeout(Duration.ofSeconds(9)));
     server.enqueue(chatOk());

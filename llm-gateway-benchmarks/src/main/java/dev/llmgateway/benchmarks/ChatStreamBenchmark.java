@@ -5,6 +5,8 @@ import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.StreamEvent;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.micrometer.GatewayMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -12,6 +14,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -32,14 +35,26 @@ import org.openjdk.jmh.infra.Blackhole;
 @Fork(1)
 public class ChatStreamBenchmark {
   private LlmGatewayClient client;
+
+  /**
+   * The per-call listeners: {@code none}, or {@code micrometer} (llm-gateway-micrometer's factory
+   * and shared listener on a {@code SimpleMeterRegistry}), to show what metrics add per call.
+   */
+  @Param({"none", "micrometer"})
+  public String listeners = "none";
   private final UserContext user = UserContext.builder().userId("1").companyId("2").role("recruiter").build();
   private final ChatRequest request = ChatRequest.of("Find senior Rails engineers in Berlin");
 
   /** Builds a sandbox client without logging. */
   @Setup
   public void setUp() {
-    client = LlmGatewayClient.builder().sandbox(true).environment(name -> null)
-        .listener(dev.llmgateway.GatewayListener.none()).auditSink(dev.llmgateway.AuditSink.none()).build();
+    LlmGatewayClient.Builder builder = LlmGatewayClient.builder().sandbox(true).environment(name -> null)
+        .listener(dev.llmgateway.GatewayListener.none()).auditSink(dev.llmgateway.AuditSink.none());
+    if (listeners.equals("micrometer")) {
+      GatewayMetrics metrics = GatewayMetrics.builder(new SimpleMeterRegistry()).build();
+      builder.listenerFactory(metrics.listenerFactory()).listener(metrics.listener());
+    }
+    client = builder.build();
   }
 
   /** Closes the client. */

@@ -8,6 +8,7 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.auth.ServiceJwtAuth;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
+import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.opentelemetry.GatewayTracing;
 import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.sandbox.EmbeddedSandbox;
@@ -45,6 +46,7 @@ class PublishedJarsTest {
         arguments("llm-gateway-host", ChatGateway.class),
         arguments("llm-gateway-jdbc", JdbcCreditLedger.class),
         arguments("llm-gateway-redis", RedisRateLimiter.class),
+        arguments("llm-gateway-micrometer", GatewayMetrics.class),
         arguments("llm-gateway-opentelemetry", GatewayTracing.class),
         arguments("llm-gateway-sandbox", EmbeddedSandbox.class),
         arguments("llm-gateway-spring-boot-starter", LlmGatewayProperties.class));
