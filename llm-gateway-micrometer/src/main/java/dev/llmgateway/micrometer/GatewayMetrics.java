@@ -8,6 +8,7 @@ import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
+import dev.llmgateway.ValidationException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,8 +31,10 @@ import org.jspecify.annotations.Nullable;
  * Micrometer meters for an {@link dev.llmgateway.LlmGatewayClient}'s calls: calls by operation and
  * outcome with their latency, time to first event of streams, attempts, retries, active streams,
  * tokens, circuit breaker transitions and state, and, for calls made through {@code
- * llm-gateway-host}'s {@code ChatGateway}, credit reservations and relay disconnects. The host's
- * refusals and settlements are counted by {@link #host()}.
+ * llm-gateway-host}'s {@code ChatGateway}, credit reservations and relay disconnects; and, by the
+ * shared {@link #listener()}, requests refused before any call (the client's and the gateway's
+ * validation, the gateway's rate limits, credits and store failures). The gateway's settlements
+ * are counted by {@link #host()}.
  *
  * <pre>{@code
  * GatewayMetrics metrics = GatewayMetrics.builder(registry).build();
@@ -73,6 +76,11 @@ public final class GatewayMetrics {
   public static final String CREDIT_RESERVATIONS = "llm.gateway.credits.reservations";
   /** Counter of credits held by reservations of gateway calls. Tag: operation. */
   public static final String CREDITS_RESERVED = "llm.gateway.credits.reserved";
+  /**
+   * Counter of requests refused before any call was made for them, counted by {@link #listener()}.
+   * Tags: operation, reason (invalid, rate_limited, insufficient_credits, store_failure, other).
+   */
+  public static final String REFUSALS = "llm.gateway.refusals";
   /** Counter of relayed streams whose browser went away before the stream ended. */
   public static final String RELAY_DISCONNECTS = "llm.gateway.relay.disconnects";
 
@@ -90,6 +98,11 @@ public final class GatewayMetrics {
   private final AtomicInteger activeStreams = new AtomicInteger();
   private final GatewayListener shared = new SharedListener();
   private final GatewayListener.Factory factory = CallMetrics::new;
+
+  // llm-gateway-host's refusals, by name (see refusalReason).
+  static final String RATE_LIMIT_EXCEEDED = "dev.llmgateway.host.RateLimitExceededException";
+  static final String INSUFFICIENT_CREDITS = "dev.llmgateway.host.InsufficientCreditsException";
+  static final String STATE_STORE_FAILED = "dev.llmgateway.host.StateStoreException";
 
   private static final String[] STATUS_CLASSES = {NONE, "1xx", "2xx", "3xx", "4xx", "5xx"};
 
@@ -138,8 +151,11 @@ public final class GatewayMetrics {
   /**
    * Returns the shared listener to set with {@link
    * dev.llmgateway.LlmGatewayClient.Builder#listener(GatewayListener)} (composed with the logging
-   * one if wanted): it counts circuit breaker transitions, which belong to no call. It ignores the
-   * per-call events, so it never counts what {@link #listenerFactory()}'s listeners count.
+   * one if wanted): it counts what belongs to no call: requests refused before any call was made
+   * ({@value #REFUSALS}: the client's validation, and {@code ChatGateway}'s validation, rate limits,
+   * credits and store failures, each counted once, tagged with the operation and a reason) and
+   * circuit breaker transitions. It ignores the per-call events, so it never counts what {@link
+   * #listenerFactory()}'s listeners count.
    *
    * @return the shared listener (one instance)
    */
@@ -171,7 +187,7 @@ public final class GatewayMetrics {
 
   /**
    * Returns the meters of {@code llm-gateway-host}'s {@code ChatGateway} on the same registry and
-   * tags: refusals, settlements. Needs {@code llm-gateway-host} on the class path.
+   * tags: its settlements (its refusals are counted by {@link #listener()}). Needs {@code llm-gateway-host} on the class path.
    *
    * @return the host's meters
    */
@@ -217,6 +233,7 @@ public final class GatewayMetrics {
     // By status class: 0 for no response, 1 to 5 for 1xx to 5xx.
     private final AtomicReferenceArray<Timer> attempts = new AtomicReferenceArray<>(STATUS_CLASSES.length);
     private final ConcurrentMap<Class<?>, Counter> retries = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Class<?>, Counter> refusals = new ConcurrentHashMap<>();
     private volatile @Nullable Timer firstEvent;
     private volatile @Nullable Counter tokensIn;
     private volatile @Nullable Counter tokensOut;
@@ -268,6 +285,14 @@ public final class GatewayMetrics {
           .description("Retries scheduled after a failed attempt")
           .tag("operation", operation)
           .tag("exception", exceptionName(type))));
+    }
+
+    Counter refusal(LlmGatewayException refusal) {
+      Counter c = refusals.get(refusal.getClass());
+      return c != null ? c : refusals.computeIfAbsent(refusal.getClass(), type -> counter(Counter.builder(REFUSALS)
+          .description("Requests refused before any call was made for them")
+          .tag("operation", operation)
+          .tag("reason", refusalReason(type))));
     }
 
     Timer firstEvent() {
@@ -341,6 +366,32 @@ public final class GatewayMetrics {
     return "error";
   }
 
+  /**
+   * The {@code reason} tag of a refused request, a fixed set whatever the exception: {@code
+   * invalid} ({@link ValidationException}), {@code rate_limited}, {@code insufficient_credits},
+   * {@code store_failure} (a {@code StateStoreException} or a store's subclass of it), {@code
+   * other}. The host's classes are matched by name, so this never loads them (llm-gateway-host
+   * is optional).
+   */
+  static String refusalReason(Class<?> type) {
+    if (ValidationException.class.isAssignableFrom(type)) {
+      return "invalid";
+    }
+    for (Class<?> c = type; c != null && c != LlmGatewayException.class; c = c.getSuperclass()) {
+      switch (c.getName()) {
+        case RATE_LIMIT_EXCEEDED:
+          return "rate_limited";
+        case INSUFFICIENT_CREDITS:
+          return "insufficient_credits";
+        case STATE_STORE_FAILED:
+          return "store_failure";
+        default:
+          break;
+      }
+    }
+    return "other";
+  }
+
   /** The simple name of an exception class (a bounded set: classes, never messages). */
   static String exceptionName(Class<?> type) {
     String simple = type.getSimpleName();
@@ -351,8 +402,13 @@ public final class GatewayMetrics {
     return value.name().toLowerCase(Locale.ROOT);
   }
 
-  /** The shared listener: circuit breaker transitions only. */
+  /** The shared listener: refusals and circuit breaker transitions, which belong to no call. */
   private final class SharedListener implements GatewayListener {
+    @Override
+    public void callRefused(Operation operation, LlmGatewayException refusal) {
+      meters(operation).refusal(refusal).increment();
+    }
+
     @Override
     public void circuitStateChanged(CircuitBreaker.State from, CircuitBreaker.State to) {
       // Rare: the registry's lookup of the existing counter is cheap enough.

@@ -11,12 +11,15 @@ import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.Operation;
+import dev.llmgateway.RequestValidator;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServiceUnavailableException;
 import dev.llmgateway.StreamEvent;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.ValidationException;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
@@ -73,6 +76,8 @@ class GatewayMetricsTest {
   private static final String DONE = "data: {\"type\":\"done\",\"finish_reason\":\"stop\","
       + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":200,\"total_tokens\":1200}}\n\ndata: [DONE]\n\n";
   private static final long ESTIMATE = 10;
+  /** A query one character over the validator's default bound: refused with a 422. */
+  private static final String TOO_LONG = "x".repeat(RequestValidator.DEFAULT_MAX_QUERY_LENGTH + 1);
 
   /** The tag keys the meters may have, and the values each may take. */
   private static final Map<String, Set<String>> ALLOWED_TAGS = Map.of(
@@ -83,7 +88,7 @@ class GatewayMetricsTest {
       "from", Set.of("closed", "open", "half_open", "disabled"),
       "to", Set.of("closed", "open", "half_open", "disabled"),
       "state", Set.of("closed", "open", "half_open", "disabled"),
-      "reason", Set.of("rate_limited", "insufficient_credits"),
+      "reason", Set.of("invalid", "rate_limited", "insufficient_credits", "store_failure", "other"),
       "result", Set.of("committed", "released", "already_committed", "expired", "unknown", "abandoned"));
 
   private final MockWebServer service = new MockWebServer();
@@ -116,9 +121,9 @@ class GatewayMetricsTest {
 
   private ChatGateway.Builder gateway(CreditLedger credits, int callsPerMinute) {
     return ChatGateway.builder().client(client)
-        .ledger(host.creditLedger(credits))
-        .rateLimiter(host.rateLimiter(InMemoryRateLimiter.create(
-            RateLimits.builder().calls(RateLimit.perMinute(callsPerMinute)).build())))
+        .ledger(credits)
+        .rateLimiter(InMemoryRateLimiter.create(
+            RateLimits.builder().calls(RateLimit.perMinute(callsPerMinute)).build()))
         .estimate(request -> ESTIMATE)
         .settlementListener(host.settlementListener());
   }
@@ -156,6 +161,11 @@ class GatewayMetricsTest {
 
   private double count(String name, String... tags) {
     return registry.get(name).tags(tags).counter().count();
+  }
+
+  /** The sum of every {@value GatewayMetrics#REFUSALS} counter, whatever its tags. */
+  private double allRefusals() {
+    return registry.find(GatewayMetrics.REFUSALS).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
   private double gauge(String name, String... tags) {
@@ -259,8 +269,8 @@ class GatewayMetricsTest {
 
     assertThatThrownBy(() -> gateway.chat(USER, ChatRequest.of(QUERY))).isInstanceOf(RateLimitExceededException.class);
 
-    assertThat(count(HostMetrics.REFUSALS, "operation", "chat", "reason", "rate_limited")).isEqualTo(1);
-    assertThat(count(HostMetrics.REFUSALS, "operation", "chat", "reason", "insufficient_credits")).isZero();
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "rate_limited")).isEqualTo(1);
+    assertThat(allRefusals()).as("counted once").isEqualTo(1);
     assertThat(registry.get(GatewayMetrics.CALLS).timers()).singleElement()
         .satisfies(t -> assertThat(t.count()).isEqualTo(1));
     assertThat(count(GatewayMetrics.CREDIT_RESERVATIONS, "operation", "chat")).isEqualTo(1);
@@ -276,11 +286,89 @@ class GatewayMetricsTest {
     assertThatThrownBy(() -> gateway.stream(USER, ChatRequest.of(QUERY), headers -> new ByteArrayOutputStream()))
         .isInstanceOf(InsufficientCreditsException.class);
 
-    assertThat(count(HostMetrics.REFUSALS, "operation", "chat_stream", "reason", "insufficient_credits"))
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat_stream", "reason", "insufficient_credits"))
         .isEqualTo(1);
+    assertThat(allRefusals()).as("counted once").isEqualTo(1);
     assertThat(registry.find(GatewayMetrics.CALLS).timer()).isNull();
     assertThat(gauge(GatewayMetrics.ACTIVE_STREAMS)).isZero();
     assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aChatGatewaysValidationRateLimitAndCreditRefusalsAreEachCountedOnceWithTheirReason() {
+    InMemoryCreditLedger poor = InMemoryCreditLedger.create();
+    poor.deposit(USER_ID, ESTIMATE - 1);
+    gateway.close();
+    gateway = gateway(poor, 1).build();
+
+    // 422: validation comes first and takes nothing from the rate limit.
+    assertThatThrownBy(() -> gateway.chat(USER, ChatRequest.of(TOO_LONG))).isInstanceOf(ValidationException.class);
+    // 402: passes the limit (its one call a minute), then cannot pay.
+    assertThatThrownBy(() -> gateway.stream(USER, ChatRequest.of(QUERY), headers -> new ByteArrayOutputStream()))
+        .isInstanceOf(InsufficientCreditsException.class);
+    // 429: the limit is used up.
+    assertThatThrownBy(() -> gateway.chat(USER, ChatRequest.of(QUERY))).isInstanceOf(RateLimitExceededException.class);
+
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "invalid")).isEqualTo(1);
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat_stream", "reason", "insufficient_credits"))
+        .isEqualTo(1);
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "rate_limited")).isEqualTo(1);
+    assertThat(allRefusals()).as("each refusal counted exactly once").isEqualTo(3);
+    assertThat(registry.find(GatewayMetrics.CALLS).timer()).as("no call was made").isNull();
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aRefusalByTheClientsOwnValidationIsCountedOnce() {
+    assertThatThrownBy(() -> client.chat(ChatRequest.of(TOO_LONG), USER)).isInstanceOf(ValidationException.class);
+
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "invalid")).isEqualTo(1);
+    assertThat(allRefusals()).as("counted once").isEqualTo(1);
+    assertThat(registry.find(GatewayMetrics.CALLS).timer()).as("no call was made").isNull();
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aCreditStoreFailingAtReservationIsCountedAsAStoreFailure() {
+    CreditLedger down = new CreditLedger() {
+      @Override
+      public Reservation reserve(UserContext user, Operation operation, long credits, @Nullable String requestId) {
+        // A store's own subclass, as llm-gateway-jdbc's CreditStoreException is.
+        throw new StateStoreException("store down", requestId, null) {};
+      }
+
+      @Override
+      public Settlement commit(Reservation reservation, long credits) {
+        throw new AssertionError("nothing was reserved");
+      }
+
+      @Override
+      public Settlement release(Reservation reservation, String reason) {
+        throw new AssertionError("nothing was reserved");
+      }
+
+      @Override
+      public Optional<Reservation> findByRequestId(String requestId) {
+        return Optional.empty();
+      }
+    };
+    gateway.close();
+    gateway = gateway(down, 100).build();
+
+    assertThatThrownBy(() -> gateway.chat(USER, ChatRequest.of(QUERY))).isInstanceOf(StateStoreException.class);
+
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "store_failure")).isEqualTo(1);
+    assertThat(allRefusals()).as("counted once").isEqualTo(1);
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aRefusalOfAnyOtherKindIsCountedAsOtherNeverByItsMessage() {
+    metrics.listener().callRefused(Operation.GET_SESSION,
+        new ConcurrencyLimitExceededException(4, Duration.ZERO, "req-" + USER_ID));
+
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "get_session", "reason", "other")).isEqualTo(1);
+    assertThat(allRefusals()).isEqualTo(1);
   }
 
   @Test
@@ -457,7 +545,5 @@ class GatewayMetricsTest {
     assertThatThrownBy(() -> GatewayMetrics.builder(registry).serviceLevelObjectives(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("objectives");
     assertThatThrownBy(() -> metrics.monitor(null)).hasMessageContaining("breaker");
-    assertThatThrownBy(() -> host.rateLimiter(null)).hasMessageContaining("delegate");
-    assertThatThrownBy(() -> host.creditLedger(null)).hasMessageContaining("delegate");
   }
 }
