@@ -168,6 +168,11 @@ class GatewayMetricsTest {
     return registry.find(GatewayMetrics.REFUSALS).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
+  private void assertNoCallWasMade() {
+    assertThat(registry.find(GatewayMetrics.CALLS).timer()).as("no call was made").isNull();
+    assertThat(service.getRequestCount()).isZero();
+  }
+
   private double gauge(String name, String... tags) {
     return registry.get(name).tags(tags).gauge().value();
   }
@@ -314,8 +319,7 @@ class GatewayMetricsTest {
         .isEqualTo(1);
     assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "rate_limited")).isEqualTo(1);
     assertThat(allRefusals()).as("each refusal counted exactly once").isEqualTo(3);
-    assertThat(registry.find(GatewayMetrics.CALLS).timer()).as("no call was made").isNull();
-    assertThat(service.getRequestCount()).isZero();
+    assertNoCallWasMade();
   }
 
   @Test
@@ -324,8 +328,7 @@ class GatewayMetricsTest {
 
     assertThat(count(GatewayMetrics.REFUSALS, "operation", "chat", "reason", "invalid")).isEqualTo(1);
     assertThat(allRefusals()).as("counted once").isEqualTo(1);
-    assertThat(registry.find(GatewayMetrics.CALLS).timer()).as("no call was made").isNull();
-    assertThat(service.getRequestCount()).isZero();
+    assertNoCallWasMade();
   }
 
   @Test
