@@ -187,7 +187,8 @@ public final class GatewayMetrics {
 
   /**
    * Returns the meters of {@code llm-gateway-host}'s {@code ChatGateway} on the same registry and
-   * tags: its settlements (its refusals are counted by {@link #listener()}). Needs {@code llm-gateway-host} on the class path.
+   * tags: its settlements (its refusals are counted by {@link #listener()}). Needs {@code
+   * llm-gateway-host} on the class path.
    *
    * @return the host's meters
    */
