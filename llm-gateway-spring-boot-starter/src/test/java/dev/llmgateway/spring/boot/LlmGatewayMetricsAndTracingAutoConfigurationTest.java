@@ -82,7 +82,7 @@ class LlmGatewayMetricsAndTracingAutoConfigurationTest {
   }
 
   @Test
-  void boots_ownMeterRegistryIsUsedWhateverTheOrderOfTheAutoConfigurations() {
+  void bootsOwnMeterRegistryIsUsedWhateverTheOrderOfTheAutoConfigurations() {
     new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(LlmGatewayAutoConfiguration.class, MetricsAutoConfiguration.class,
             CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
