@@ -4,7 +4,6 @@ import dev.llmgateway.AuthStrategy;
 import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.host.SettlementListener;
 import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.opentelemetry.GatewayTracing;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,7 +40,8 @@ import org.springframework.context.annotation.Configuration;
  * <p>With {@code llm-gateway-micrometer} on the classpath and a {@code MeterRegistry} bean: a
  * {@link GatewayMetrics} bean (the host's own wins) whose per-call listener factory and shared
  * listener reach the client, whose circuit-state gauges watch the client's breaker, and whose
- * settlement listener reaches the auto-configured {@code ChatGateway}. With {@code
+ * settlement listener reaches the auto-configured {@code ChatGateway} (see {@link
+ * LlmGatewayHostAutoConfiguration}). With {@code
  * llm-gateway-opentelemetry} and an {@code OpenTelemetry} bean: a {@link GatewayTracing} bean (the
  * host's own wins) whose listener factory reaches the client. Ordered after Boot's meter registry
  * and OpenTelemetry auto-configurations so that their beans are seen.
@@ -163,16 +163,6 @@ public class LlmGatewayAutoConfiguration {
     SmartInitializingSingleton llmGatewayCircuitStateGauges(GatewayMetrics metrics,
         ObjectProvider<LlmGatewayClient> client) {
       return () -> client.ifUnique(c -> metrics.monitor(c.circuitBreaker()));
-    }
-
-    /** With {@code llm-gateway-host}: the settlement meters, for the auto-configured {@code ChatGateway}. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = "dev.llmgateway.host.ChatGateway")
-    static class HostMetricsConfiguration {
-      @Bean
-      SettlementListener llmGatewayMetricsSettlementListener(GatewayMetrics metrics) {
-        return metrics.host().settlementListener();
-      }
     }
   }
 

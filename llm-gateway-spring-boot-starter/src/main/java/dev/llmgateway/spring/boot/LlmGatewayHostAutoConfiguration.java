@@ -9,6 +9,7 @@ import dev.llmgateway.host.RateLimiter;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.SettlementEvent;
 import dev.llmgateway.host.SettlementListener;
+import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.util.List;
 import java.util.function.Consumer;
@@ -18,6 +19,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * When {@code llm-gateway-host} is on the classpath: the {@link ChatGateway} on the auto-configured
@@ -69,6 +71,22 @@ public class LlmGatewayHostAutoConfiguration {
       gateway.settlementListener(settled.size() == 1 ? settled.get(0) : new SettlementListeners(settled));
     }
     return gateway.build();
+  }
+
+  /**
+   * With {@code llm-gateway-micrometer} and a {@code GatewayMetrics} bean (see {@link
+   * LlmGatewayAutoConfiguration}, processed before this class): the settlement meters. Its own
+   * class with every condition repeated, not a member of the metrics configuration: a member class
+   * is registered even when its outer class's bean condition fails.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.llmgateway.micrometer.GatewayMetrics", "io.micrometer.core.instrument.MeterRegistry"})
+  @ConditionalOnBean(type = "dev.llmgateway.micrometer.GatewayMetrics")
+  static class MetricsConfiguration {
+    @Bean
+    SettlementListener llmGatewayMetricsSettlementListener(GatewayMetrics metrics) {
+      return metrics.host().settlementListener();
+    }
   }
 
   /** Tells each listener in order; what one throws does not keep the others from hearing (rethrown after). */

@@ -10,6 +10,7 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.SettlementListener;
 import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.micrometer.HostMetrics;
 import dev.llmgateway.opentelemetry.GatewayTracing;
@@ -124,6 +125,23 @@ class LlmGatewayMetricsAndTracingAutoConfigurationTest {
       assertThat(context.getBean(MeterRegistry.class).find(HostMetrics.CREDIT_SETTLEMENTS).counters().stream()
           .mapToDouble(counter -> counter.count()).sum()).isEqualTo(1);
     });
+  }
+
+  @Test
+  void aHostsOwnSettlementListenerAndTheMetricsAreBothTold() {
+    AtomicInteger hostSettlements = new AtomicInteger();
+    sandbox.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+        .withBean("hostSettlements", SettlementListener.class, () -> event -> {
+          hostSettlements.incrementAndGet();
+          throw new IllegalStateException("the host's listener fails");
+        })
+        .run(context -> {
+          context.getBean(InMemoryCreditLedger.class).deposit("123", 1_000);
+          context.getBean(ChatGateway.class).chat(USER, QUERY);
+          assertThat(hostSettlements).hasValue(1);
+          assertThat(context.getBean(MeterRegistry.class).find(HostMetrics.CREDIT_SETTLEMENTS).counters().stream()
+              .mapToDouble(counter -> counter.count()).sum()).isEqualTo(1);
+        });
   }
 
   @Test
