@@ -4,8 +4,14 @@ import dev.llmgateway.AuthStrategy;
 import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.micrometer.GatewayMetrics;
+import dev.llmgateway.opentelemetry.GatewayTracing;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import java.util.List;
+import java.util.stream.Stream;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.actuate.endpoint.SanitizableData;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -27,9 +33,22 @@ import org.springframework.context.annotation.Configuration;
  * <p>The client's builder also takes, when the context has them: an {@link AuthStrategy} bean
  * (e.g. the service JWT of {@link LlmGatewayAuthAutoConfiguration}), a {@link CircuitBreaker} bean,
  * {@link GatewayListener.Factory} beans (composed, in order) and every {@link
- * LlmGatewayClientBuilderCustomizer}.
+ * LlmGatewayClientBuilderCustomizer}. Each distinct factory is added once (a factory published as a
+ * bean by the host and by the starter counts once); {@link GatewayListener} beans join the client's
+ * shared listener after the default {@linkplain GatewayListener#logging() logging} one.
+ *
+ * <p>With {@code llm-gateway-micrometer} on the classpath and a {@code MeterRegistry} bean: a
+ * {@link GatewayMetrics} bean (the host's own wins) whose per-call listener factory and shared
+ * listener reach the client, whose circuit-state gauges watch the client's breaker, and whose
+ * settlement listener reaches the auto-configured {@code ChatGateway} (see {@link
+ * LlmGatewayHostAutoConfiguration}). With {@code
+ * llm-gateway-opentelemetry} and an {@code OpenTelemetry} bean: a {@link GatewayTracing} bean (the
+ * host's own wins) whose listener factory reaches the client. Ordered after Boot's meter registry
+ * and OpenTelemetry auto-configurations so that their beans are seen.
  */
-@AutoConfiguration
+@AutoConfiguration(afterName = {
+    "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
+    "org.springframework.boot.actuate.autoconfigure.opentelemetry.OpenTelemetryAutoConfiguration"})
 @EnableConfigurationProperties(LlmGatewayProperties.class)
 public class LlmGatewayAutoConfiguration {
   /** The keys whose values the actuator's {@code env} and {@code configprops} endpoints mask. */
@@ -46,7 +65,9 @@ public class LlmGatewayAutoConfiguration {
    * @param properties the {@code llm-gateway.*} properties
    * @param auth the host's or the starter's auth strategy, if any
    * @param breaker the host's circuit breaker, if any
-   * @param listenerFactories per-call listener factories (metrics, traces), composed in order
+   * @param listenerFactories per-call listener factories (metrics, traces), composed in order, each
+   *     distinct one once
+   * @param listeners shared listeners (the metrics' breaker transitions), after the logging one
    * @param customizers applied last, in order
    * @return the client
    * @throws IllegalArgumentException or {@link IllegalStateException} if a property is invalid or
@@ -56,15 +77,21 @@ public class LlmGatewayAutoConfiguration {
   @ConditionalOnMissingBean
   public LlmGatewayClient llmGatewayClient(LlmGatewayProperties properties, ObjectProvider<AuthStrategy> auth,
       ObjectProvider<CircuitBreaker> breaker, ObjectProvider<GatewayListener.Factory> listenerFactories,
-      ObjectProvider<LlmGatewayClientBuilderCustomizer> customizers) {
+      ObjectProvider<GatewayListener> listeners, ObjectProvider<LlmGatewayClientBuilderCustomizer> customizers) {
     LlmGatewayClient.Builder builder = LlmGatewayClient.builder();
     Settings.apply(properties, builder);
     auth.ifUnique(builder::auth);
     CircuitBreaker hostBreaker = breaker.getIfUnique();
     builder.circuitBreaker(hostBreaker != null ? hostBreaker : Settings.breaker(properties.getBreaker()));
-    List<GatewayListener.Factory> factories = listenerFactories.orderedStream().toList();
-    if (!factories.isEmpty()) {
-      builder.listenerFactory(Settings.compose(factories));
+    GatewayListener.Factory[] factories = listenerFactories.orderedStream().distinct()
+        .toArray(GatewayListener.Factory[]::new);
+    if (factories.length > 0) {
+      builder.listenerFactory(factories.length == 1 ? factories[0] : GatewayListener.Factory.composite(factories));
+    }
+    GatewayListener[] shared = Stream.concat(Stream.of(GatewayListener.logging()),
+        listeners.orderedStream()).distinct().toArray(GatewayListener[]::new);
+    if (shared.length > 1) {
+      builder.listener(GatewayListener.composite(shared));
     }
     customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
     return builder.build();
@@ -101,25 +128,63 @@ public class LlmGatewayAutoConfiguration {
     return key.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]", "");
   }
 
-  // ---- Wired by the lead after merging i15-micrometer and i15-otel: one conditional each. ----
+  // ---- llm-gateway-micrometer and llm-gateway-opentelemetry: each optional, each its own class. ----
 
   /**
-   * PLACE FOR llm-gateway-micrometer: when {@code dev.llmgateway.micrometer} is on the classpath
-   * and a {@code MeterRegistry} bean exists, define its listener factory (a {@link
-   * GatewayListener.Factory} bean is composed into the client above) and its breaker/gauge binder.
+   * When {@code llm-gateway-micrometer} is on the classpath and a {@code MeterRegistry} bean exists:
+   * the metrics, their per-call listener factory and shared listener (picked up by the client
+   * above), the circuit-state gauges of the client's breaker and the gateway's settlement meters.
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(name = {"dev.llmgateway.micrometer.GatewayMetrics", "io.micrometer.core.instrument.MeterRegistry"})
   @ConditionalOnBean(type = "io.micrometer.core.instrument.MeterRegistry")
-  static class MicrometerConfiguration {}
+  static class MicrometerConfiguration {
+    /** The metrics on the context's meter registry, unless the host defines its own. */
+    @Bean
+    @ConditionalOnMissingBean
+    GatewayMetrics llmGatewayMetrics(MeterRegistry registry) {
+      return GatewayMetrics.builder(registry).build();
+    }
+
+    /** Per call: calls, attempts, retries, first event, tokens, streams, reservations. */
+    @Bean
+    GatewayListener.Factory llmGatewayMetricsListenerFactory(GatewayMetrics metrics) {
+      return metrics.listenerFactory();
+    }
+
+    /** Shared: the breaker's transitions, after the client's default logging listener. */
+    @Bean
+    GatewayListener llmGatewayMetricsListener(GatewayMetrics metrics) {
+      return metrics.listener();
+    }
+
+    /** Registers the circuit-state gauges of the context's client (the starter's or the host's). */
+    @Bean
+    SmartInitializingSingleton llmGatewayCircuitStateGauges(GatewayMetrics metrics,
+        ObjectProvider<LlmGatewayClient> client) {
+      return () -> client.ifUnique(c -> metrics.monitor(c.circuitBreaker()));
+    }
+  }
 
   /**
-   * PLACE FOR llm-gateway-opentelemetry: when {@code dev.llmgateway.opentelemetry} is on the
-   * classpath and an {@code OpenTelemetry} bean exists, define its tracing listener factory (a
-   * {@link GatewayListener.Factory} bean, composed into the client above).
+   * When {@code llm-gateway-opentelemetry} is on the classpath and an {@code OpenTelemetry} bean
+   * exists: a span per call, through the tracing listener factory (picked up by the client above).
    */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(name = {"dev.llmgateway.opentelemetry.GatewayTracing", "io.opentelemetry.api.OpenTelemetry"})
   @ConditionalOnBean(type = "io.opentelemetry.api.OpenTelemetry")
-  static class OpenTelemetryConfiguration {}
+  static class OpenTelemetryConfiguration {
+    /** The tracing on the context's {@code OpenTelemetry}, unless the host defines its own. */
+    @Bean
+    @ConditionalOnMissingBean
+    GatewayTracing llmGatewayTracing(OpenTelemetry openTelemetry) {
+      return GatewayTracing.create(openTelemetry);
+    }
+
+    /** A {@code CLIENT} span per call. */
+    @Bean
+    GatewayListener.Factory llmGatewayTracingListenerFactory(GatewayTracing tracing) {
+      return tracing.listenerFactory();
+    }
+  }
 }

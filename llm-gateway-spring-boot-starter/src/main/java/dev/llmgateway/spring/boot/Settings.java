@@ -1,11 +1,8 @@
 package dev.llmgateway.spring.boot;
 
 import dev.llmgateway.CircuitBreaker;
-import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.RetryPolicy;
-import java.util.ArrayList;
-import java.util.List;
 
 /** Applies the properties to the SDK's builders, whose setters check each value. */
 final class Settings {
@@ -42,20 +39,5 @@ final class Settings {
         ? CircuitBreaker.builder().failureThreshold(breaker.getFailureThreshold())
             .openDuration(breaker.getOpenDuration()).build()
         : CircuitBreaker.disabled();
-  }
-
-  /** One factory creating, per call, the listeners of all {@code factories} in order. */
-  static GatewayListener.Factory compose(List<GatewayListener.Factory> factories) {
-    if (factories.size() == 1) {
-      return factories.get(0);
-    }
-    List<GatewayListener.Factory> all = List.copyOf(factories);
-    return call -> {
-      List<GatewayListener> listeners = new ArrayList<>(all.size());
-      for (GatewayListener.Factory factory : all) {
-        listeners.add(factory.create(call));
-      }
-      return GatewayListener.composite(listeners.toArray(new GatewayListener[0]));
-    };
   }
 }
