@@ -68,6 +68,11 @@ public final class CallEngine {
           outcome = call.onIoFailure(e, Thread.currentThread().isInterrupted());
         } catch (RuntimeException e) {
           throw call.fail(call.unexpected(e));
+        } catch (Error e) {
+          // Such as a NoSuchMethodError from a library older than the SDK needs: the call still
+          // ends (its slot, listeners and audit settled), and the caller gets the error itself.
+          call.fail(call.unexpected(e));
+          throw e;
         }
         if (outcome.failure == null) {
           T value = outcome.value;
@@ -168,16 +173,35 @@ public final class CallEngine {
     @Override
     public void onResponse(Call http, Response response) {
       try (Mdc ignored = call.mdc(); response) {
-        proceed(call.onResponse(response));
+        try {
+          proceed(call.onResponse(response));
+        } catch (RuntimeException | Error e) {
+          end(e);
+        }
       }
     }
 
     @Override
     public void onFailure(Call http, IOException e) {
       try (Mdc ignored = call.mdc()) {
-        // OkHttp's call timeout also cancels the call, so only the future says the caller gave up.
-        proceed(call.onIoFailure(e, future.isCancelled()));
+        try {
+          // OkHttp's call timeout also cancels the call, so only the future says the caller gave up.
+          proceed(call.onIoFailure(e, future.isCancelled()));
+        } catch (RuntimeException | Error thrown) {
+          end(thrown);
+        }
       }
+    }
+
+    /**
+     * Ends the call with what handling its answer threw. OkHttp calls no other callback after this
+     * one, so nothing else would complete the future or free the call's slot. The future fails as
+     * the synchronous call would: with the SDK's exception, or with an {@link Error} itself (such as
+     * a NoSuchMethodError from a library older than the SDK needs).
+     */
+    private void end(Throwable thrown) {
+      LlmGatewayException failure = call.fail(call.unexpected(thrown));
+      future.completeExceptionally(thrown instanceof Error ? thrown : failure);
     }
 
     private void proceed(LogicalCall.Outcome<T> outcome) {

@@ -416,8 +416,11 @@ final class LogicalCall<T> {
     }
   }
 
-  /** An auth strategy or OkHttp threw: keep the SDK's own exceptions, wrap anything else. */
-  LlmGatewayException unexpected(RuntimeException e) {
+  /**
+   * An auth strategy, OkHttp or a library the SDK calls threw: keep the SDK's own exceptions, wrap
+   * anything else.
+   */
+  LlmGatewayException unexpected(Throwable e) {
     config.circuitBreaker().onIgnored();
     if (e instanceof LlmGatewayException) {
       return (LlmGatewayException) e;
