@@ -219,7 +219,7 @@ public final class ChatGateway implements AutoCloseable {
     try {
       response = HostAccess.get().chat(
           client, request, user, CallOptions.withRequestId(requestId), reservation, reservation);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // an Error too: the reservation is released now, not at its lease's end
       notAuditedByTheClient(reservation, Operation.CHAT, user, request, requestId, start, e);
       releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
       throw e;
@@ -289,7 +289,7 @@ public final class ChatGateway implements AutoCloseable {
         options.firstEventTimeout(streamFirstEventTimeout);
       }
       stream = HostAccess.get().chatStream(client, request, user, options.build(), reservation, reservation);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
       releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
       throw e;
@@ -302,7 +302,7 @@ public final class ChatGateway implements AutoCloseable {
         releaseOrRetry(reservation, "stream failed before its first event: "
             + beforeTheFirstEvent.getClass().getSimpleName());
         throw beforeTheFirstEvent;
-      } catch (RuntimeException unexpected) {
+      } catch (RuntimeException | Error unexpected) {
         settle(reservation, request, new RelayResult(RelayResult.Outcome.FAILED, null,
             new LlmGatewayException("relay failed", requestId, 1, unexpected), ""));
         throw unexpected;
@@ -356,7 +356,7 @@ public final class ChatGateway implements AutoCloseable {
     StreamToken token;
     try {
       token = streamTokens.issue(request, user, requestId);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       audit(AuditEvent.Kind.DIRECT_STREAM_INIT, Operation.CHAT_STREAM, user, request, requestId, start,
           AuditEvent.Outcome.FAILURE, errors.toResponse(e).status(), null, e);
       releaseOrRetry(reservation, "stream token not issued: " + e.getClass().getSimpleName());
@@ -661,7 +661,7 @@ public final class ChatGateway implements AutoCloseable {
    */
   private void notAuditedByTheClient(
       CallCredits reservation, Operation operation, UserContext user, ChatRequest request, String requestId,
-      long start, RuntimeException e) {
+      long start, Throwable e) {
     if (!reservation.audited) {
       refused(AuditEvent.Kind.CALL, operation, user, request, requestId, start, e);
     }
@@ -670,7 +670,7 @@ public final class ChatGateway implements AutoCloseable {
   /** Audits a request the gateway refused (or failed) before the service saw it, and tells the shared listener. */
   private void refused(
       AuditEvent.Kind kind, Operation operation, UserContext user, @Nullable ChatRequest request, String requestId,
-      long start, RuntimeException e) {
+      long start, Throwable e) {
     AuditEvent.Outcome outcome = e instanceof ValidationException ? AuditEvent.Outcome.REJECTED
         : e instanceof RateLimitExceededException ? AuditEvent.Outcome.RATE_LIMITED
         : e instanceof InsufficientCreditsException ? AuditEvent.Outcome.INSUFFICIENT_CREDITS
@@ -693,7 +693,7 @@ public final class ChatGateway implements AutoCloseable {
   private void audit(
       AuditEvent.Kind kind, Operation operation, @Nullable UserContext user, @Nullable ChatRequest request,
       String requestId, long start, AuditEvent.Outcome outcome, int status, @Nullable Usage usage,
-      @Nullable RuntimeException e) {
+      @Nullable Throwable e) {
     record(new AuditEvent(clientConfig.clock().instant(), requestId, operation,
         user == null ? "" : Text.preview(user.userId(), MAX_AUDITED_ID_CHARS),
         user == null ? "" : Text.preview(user.companyId(), MAX_AUDITED_ID_CHARS),

@@ -33,6 +33,7 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,43 @@ class ChatGatewayTest {
   void syncFailureReleasesOnce() {
     service.enqueue(new MockResponse.Builder().code(503).build());
     assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi")))).isInstanceOf(ServiceUnavailableException.class);
+    assertSettledOnce(Settlement.RELEASED);
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+  }
+
+  /** An Error (a missing method, a stack overflow) thrown by the call still releases at once, not at the lease's end. */
+  @Test
+  void anErrorThrownByTheCallReleasesOnceAndPassesTheErrorOn() {
+    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    try (LlmGatewayClient failing = client.newBuilder()
+        .okHttpClient(new OkHttpClient.Builder().addInterceptor(chain -> {
+          throw new LinkageError("a dependency at the wrong version");
+        }).build())
+        .build()) {
+      ChatGateway gateway = ChatGateway.builder().client(failing).ledger(ledger)
+          .settlementListener(e -> settlements.add(e.settlement())).build();
+
+      assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi"))))
+          .isInstanceOf(LinkageError.class).hasMessage("a dependency at the wrong version");
+
+      assertSettledOnce(Settlement.RELEASED);
+      assertThat(ledger.balance("u1")).isEqualTo(100);
+    }
+  }
+
+  @Test
+  void anErrorThrownByTheResponseBodyEndsTheStreamSettlesOnceAndPassesTheErrorOn() {
+    service.enqueue(sse(SESSION + TOKEN + DONE));
+    OutputStream broken = new OutputStream() {
+      @Override
+      public void write(int b) {
+        throw new LinkageError("a servlet API at the wrong version");
+      }
+    };
+
+    assertThat(catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), headers -> broken)))
+        .isInstanceOf(LinkageError.class);
+
     assertSettledOnce(Settlement.RELEASED);
     assertThat(ledger.balance("u1")).isEqualTo(100);
   }
