@@ -55,6 +55,14 @@ import org.springframework.context.annotation.Configuration;
     "org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration"})
 @EnableConfigurationProperties(LlmGatewayProperties.class)
 public class LlmGatewayAutoConfiguration {
+  /**
+   * The bean name of the health indicator, whose contributor name (the bean name less {@code
+   * HealthIndicator}) is {@code llmGateway}: {@code /actuator/health/llmGateway}.
+   */
+  public static final String HEALTH_INDICATOR_BEAN = "llmGatewayHealthIndicator";
+  /** The contributor name, which a host's own health bean may take too (then it wins). */
+  static final String HEALTH_CONTRIBUTOR_NAME = "llmGateway";
+
   /** The keys whose values the actuator's {@code env} and {@code configprops} endpoints mask. */
   static final List<String> SECRET_KEYS = List.of(
       "llmgatewayservicetoken", "llmgatewayauthjwtsecret", "llmgatewaystreamtokenssecret",
@@ -102,14 +110,6 @@ public class LlmGatewayAutoConfiguration {
   }
 
   // ---- The actuator: its health API moved in Spring Boot 4, so there is one indicator per generation. ----
-
-  /**
-   * The bean name of the health indicator, whose contributor name (the bean name less {@code
-   * HealthIndicator}) is {@code llmGateway}: {@code /actuator/health/llmGateway}.
-   */
-  public static final String HEALTH_INDICATOR_BEAN = "llmGatewayHealthIndicator";
-  /** The contributor name, which a host's own health bean may take too (then it wins). */
-  static final String HEALTH_CONTRIBUTOR_NAME = "llmGateway";
 
   /**
    * Spring Boot 3's actuator: {@link LlmGatewayHealthIndicator}, unless the host has a bean of

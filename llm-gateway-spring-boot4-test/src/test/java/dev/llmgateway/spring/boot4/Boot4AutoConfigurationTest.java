@@ -16,6 +16,7 @@ import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.micrometer.GatewayMetrics;
+import dev.llmgateway.opentelemetry.GatewayTracing;
 import dev.llmgateway.spring.boot.LlmGatewayAuthAutoConfiguration;
 import dev.llmgateway.spring.boot.LlmGatewayAutoConfiguration;
 import dev.llmgateway.spring.boot.LlmGatewayBoot4HealthIndicator;
@@ -23,6 +24,12 @@ import dev.llmgateway.spring.boot.LlmGatewayHostAutoConfiguration;
 import dev.llmgateway.testkit.NoDelayServerSocketFactory;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Base64;
@@ -41,6 +48,7 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -200,6 +208,25 @@ class Boot4AutoConfigurationTest {
           context.getBean(LlmGatewayClient.class).chat(ChatRequest.of("hello"), USER);
           assertThat(context.getBean(MeterRegistry.class).find(GatewayMetrics.CALLS).timers())
               .singleElement().satisfies(timer -> assertThat(timer.count()).isEqualTo(1));
+        });
+  }
+
+  @Test
+  void theTracingIsWiredOnBoot4sOpenTelemetrySdk() {
+    // As with the metrics: only the starter's ordering (after Boot 4's OpenTelemetrySdkAutoConfiguration)
+    // lets it see the OpenTelemetry bean.
+    server.enqueue(chatOk());
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    runner.withConfiguration(AutoConfigurations.of(OpenTelemetrySdkAutoConfiguration.class))
+        .withBean(SdkTracerProvider.class,
+            () -> SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+        .withBean(ContextPropagators.class, () -> ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+        .run(context -> {
+          assertThat(context).hasSingleBean(GatewayTracing.class);
+          context.getBean(LlmGatewayClient.class).chat(ChatRequest.of("hello"), USER);
+          assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("llm-gateway chat");
+          assertThat(server.takeRequest().getHeaders().get("traceparent"))
+              .contains(spans.getFinishedSpanItems().get(0).getTraceId());
         });
   }
 }
