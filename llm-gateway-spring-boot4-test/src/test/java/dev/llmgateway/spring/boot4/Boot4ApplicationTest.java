@@ -15,6 +15,7 @@ import dev.llmgateway.testkit.NoDelayServerSocketFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -50,7 +51,7 @@ class Boot4ApplicationTest {
   static final UserContext USER = UserContext.builder().userId("123").companyId("456").role("recruiter").build();
   /** The LLM service: one for the application this class starts (it has one test). */
   static final MockWebServer SERVICE = new MockWebServer();
-  static final List<String> SERVICE_PATHS = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final List<String> SERVICE_PATHS = new CopyOnWriteArrayList<>();
 
   @DynamicPropertySource
   static void service(DynamicPropertyRegistry registry) throws IOException {
@@ -59,7 +60,8 @@ class Boot4ApplicationTest {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         String path = request.getUrl().encodedPath();
-        SERVICE_PATHS.add(request.getMethod() + " " + path + " token=" + TOKEN.equals(request.getHeaders().get("X-Service-Token")));
+        boolean token = TOKEN.equals(request.getHeaders().get("X-Service-Token"));
+        SERVICE_PATHS.add(request.getMethod() + " " + path + " token=" + token);
         return switch (path) {
           case "/health" -> healthOk();
           case "/api/v1/llm-chat/recruiter/chat" -> chatOk();
