@@ -42,6 +42,8 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "llm-gateway.service-token=" + Boot4ApplicationTest.TOKEN,
+    // The test classpath has Boot 4's JDBC support but this application no database: the ledger is in memory.
+    "spring.autoconfigure.exclude=org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
     "management.endpoints.web.exposure.include=health,configprops,env",
     "management.endpoint.health.show-details=always",
     "management.endpoint.configprops.show-values=always",

@@ -15,12 +15,14 @@ import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.opentelemetry.GatewayTracing;
 import dev.llmgateway.spring.boot.LlmGatewayAuthAutoConfiguration;
 import dev.llmgateway.spring.boot.LlmGatewayAutoConfiguration;
 import dev.llmgateway.spring.boot.LlmGatewayBoot4HealthIndicator;
 import dev.llmgateway.spring.boot.LlmGatewayHostAutoConfiguration;
+import dev.llmgateway.spring.boot.LlmGatewayJdbcAutoConfiguration;
 import dev.llmgateway.testkit.NoDelayServerSocketFactory;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +36,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import javax.sql.DataSource;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -45,6 +48,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
@@ -227,6 +231,23 @@ class Boot4AutoConfigurationTest {
           assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("llm-gateway chat");
           assertThat(server.takeRequest().getHeaders().get("traceparent"))
               .contains(spans.getFinishedSpanItems().get(0).getTraceId());
+        });
+  }
+
+  @Test
+  void boot4sDataSourceGetsTheJdbcLedger() throws IOException {
+    // Boot 4's DataSourceAutoConfiguration (renamed package) sorts after the starter's by name: only
+    // the JDBC ledger's ordering after it lets the ledger see the DataSource. Nothing connects here.
+    int refusingPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      refusingPort = socket.getLocalPort();
+    }
+    runner.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+            LlmGatewayJdbcAutoConfiguration.class))
+        .withPropertyValues("spring.datasource.url=jdbc:postgresql://127.0.0.1:" + refusingPort + "/none")
+        .run(context -> {
+          assertThat(context).hasSingleBean(DataSource.class);
+          assertThat(context.getBean(CreditLedger.class)).isInstanceOf(JdbcCreditLedger.class);
         });
   }
 }
