@@ -14,7 +14,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.actuate.endpoint.SanitizableData;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -26,7 +25,9 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Auto-configures the {@link LlmGatewayClient} from the {@code llm-gateway.*} {@link
- * LlmGatewayProperties properties}, its actuator health indicator, and (see the marked places) the
+ * LlmGatewayProperties properties}, its actuator health indicator (Spring Boot 3's {@link
+ * LlmGatewayHealthIndicator} or Boot 4's {@link LlmGatewayBoot4HealthIndicator}, whichever the
+ * classpath has), and (see the marked places) the
  * metrics and traces modules. A bean of the host's own of any of these types replaces the
  * starter's ({@code @ConditionalOnMissingBean}).
  *
@@ -47,10 +48,21 @@ import org.springframework.context.annotation.Configuration;
  * and OpenTelemetry auto-configurations so that their beans are seen.
  */
 @AutoConfiguration(afterName = {
+    // Spring Boot 3, then 4 (where they moved to their own modules).
     "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
-    "org.springframework.boot.actuate.autoconfigure.opentelemetry.OpenTelemetryAutoConfiguration"})
+    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+    "org.springframework.boot.actuate.autoconfigure.opentelemetry.OpenTelemetryAutoConfiguration",
+    "org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration"})
 @EnableConfigurationProperties(LlmGatewayProperties.class)
 public class LlmGatewayAutoConfiguration {
+  /**
+   * The bean name of the health indicator, whose contributor name (the bean name less {@code
+   * HealthIndicator}) is {@code llmGateway}: {@code /actuator/health/llmGateway}.
+   */
+  public static final String HEALTH_INDICATOR_BEAN = "llmGatewayHealthIndicator";
+  /** The contributor name, which a host's own health bean may take too (then it wins). */
+  static final String HEALTH_CONTRIBUTOR_NAME = "llmGateway";
+
   /** The keys whose values the actuator's {@code env} and {@code configprops} endpoints mask. */
   static final List<String> SECRET_KEYS = List.of(
       "llmgatewayservicetoken", "llmgatewayauthjwtsecret", "llmgatewaystreamtokenssecret",
@@ -97,22 +109,43 @@ public class LlmGatewayAutoConfiguration {
     return builder.build();
   }
 
-  /** The actuator's health indicator, when the actuator is on the classpath. */
+  // ---- The actuator: its health API moved in Spring Boot 4, so there is one indicator per generation. ----
+
+  /**
+   * Spring Boot 3's actuator: {@link LlmGatewayHealthIndicator}, unless the host has a bean of
+   * either name ({@value #HEALTH_INDICATOR_BEAN} or {@code llmGateway}); {@code
+   * management.health.llm-gateway.enabled=false} turns it off.
+   */
   @Configuration(proxyBeanMethods = false)
-  @ConditionalOnClass(HealthIndicator.class)
-  static class HealthConfiguration {
-    /**
-     * Named {@code llmGateway}: {@code /actuator/health/llmGateway}, {@code
-     * management.health.llm-gateway.enabled=false} turns it off.
-     */
-    @Bean
-    @ConditionalOnMissingBean(name = "llmGatewayHealthIndicator")
-    @ConditionalOnProperty(prefix = "management.health.llm-gateway", name = "enabled", matchIfMissing = true)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")
+  @ConditionalOnProperty(prefix = "management.health.llm-gateway", name = "enabled", matchIfMissing = true)
+  static class Boot3HealthConfiguration {
+    @Bean(HEALTH_INDICATOR_BEAN)
+    @ConditionalOnMissingBean(name = {HEALTH_INDICATOR_BEAN, HEALTH_CONTRIBUTOR_NAME})
     LlmGatewayHealthIndicator llmGatewayHealthIndicator(LlmGatewayClient client) {
       return new LlmGatewayHealthIndicator(client);
     }
+  }
 
-    /** Masks the starter's secrets in the actuator's env and configprops endpoints. */
+  /**
+   * Spring Boot 4's actuator ({@code spring-boot-health}): {@link LlmGatewayBoot4HealthIndicator},
+   * on the same terms as Boot 3's.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+  @ConditionalOnProperty(prefix = "management.health.llm-gateway", name = "enabled", matchIfMissing = true)
+  static class Boot4HealthConfiguration {
+    @Bean(HEALTH_INDICATOR_BEAN)
+    @ConditionalOnMissingBean(name = {HEALTH_INDICATOR_BEAN, HEALTH_CONTRIBUTOR_NAME})
+    LlmGatewayBoot4HealthIndicator llmGatewayHealthIndicator(LlmGatewayClient client) {
+      return new LlmGatewayBoot4HealthIndicator(client);
+    }
+  }
+
+  /** Masks the starter's secrets in the actuator's env and configprops endpoints (Boot 3 and 4). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.SanitizingFunction")
+  static class SanitizingConfiguration {
     @Bean
     SanitizingFunction llmGatewaySecretsSanitizer() {
       return LlmGatewayAutoConfiguration::sanitize;

@@ -1,17 +1,17 @@
 package dev.llmgateway.spring.boot;
 
-import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.ServiceHealth;
 import java.util.Objects;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 
 /**
- * The actuator's view of the LLM service: {@code DOWN} when the client's circuit breaker is open
- * or the service's {@code GET /health} ({@link LlmGatewayClient#health()}, cached and bounded by
- * its timeout) says down, else {@code UP}. Details: {@code circuitBreaker} (the state), {@code
- * checkedAt}, {@code latencyMs}, {@code sandbox}, and {@code reason} when down; never a secret.
+ * The actuator's view of the LLM service on Spring Boot 3 (its {@code
+ * org.springframework.boot.actuate.health} API; {@link LlmGatewayBoot4HealthIndicator} is Boot 4's):
+ * {@code DOWN} when the client's circuit breaker is open or the service's {@code GET /health}
+ * ({@link LlmGatewayClient#health()}, cached and bounded by its timeout) says down, else {@code UP}.
+ * Details: {@code circuitBreaker} (the state), {@code checkedAt}, {@code latencyMs}, {@code
+ * sandbox}, and {@code reason} when down; never a secret.
  *
  * <p>It is a dependency's health: keep it out of the liveness group (Boot's default), or a service
  * outage would restart the host. Thread-safe.
@@ -35,18 +35,7 @@ public class LlmGatewayHealthIndicator implements HealthIndicator {
    */
   @Override
   public Health health() {
-    CircuitBreaker.State breaker = client.circuitBreaker().state();
-    ServiceHealth service = client.health();
-    Health.Builder health = service.up() && breaker != CircuitBreaker.State.OPEN ? Health.up() : Health.down();
-    health.withDetail("circuitBreaker", breaker.name())
-        .withDetail("checkedAt", service.checkedAt().toString())
-        .withDetail("latencyMs", service.latency().toMillis())
-        .withDetail("sandbox", client.isSandbox());
-    if (service.reason() != null) {
-      health.withDetail("reason", service.reason());
-    } else if (breaker == CircuitBreaker.State.OPEN) {
-      health.withDetail("reason", "circuit breaker open");
-    }
-    return health.build();
+    HealthReport report = HealthReport.of(client);
+    return (report.up() ? Health.up() : Health.down()).withDetails(report.details()).build();
   }
 }

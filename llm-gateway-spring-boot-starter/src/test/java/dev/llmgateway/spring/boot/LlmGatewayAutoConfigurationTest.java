@@ -1,5 +1,8 @@
 package dev.llmgateway.spring.boot;
 
+import static dev.llmgateway.testkit.ServiceResponses.chatOk;
+import static dev.llmgateway.testkit.ServiceResponses.healthOk;
+import static dev.llmgateway.testkit.ServiceResponses.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -26,7 +29,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
-import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -49,8 +51,6 @@ class LlmGatewayAutoConfigurationTest {
   static final String STREAM_SECRET = "stream-secret-0123456789abcdef0123456789-SECRET";
   static final String WEBHOOK_SECRET = "whsec_" + Base64.getEncoder().encodeToString("webhook-secret-bytes-0123456789".getBytes());
   static final UserContext USER = UserContext.builder().userId("123").companyId("456").role("recruiter").build();
-  static final String CHAT_JSON = "{\"session_id\":\"sess_8f14e45f\",\"message_id\":\"msg_01\",\"intent\":\"search\","
-      + "\"answer\":\"hi\",\"candidates\":[],\"actions\":[]}";
 
   final MockWebServer server = new MockWebServer();
   ApplicationContextRunner runner;
@@ -71,13 +71,9 @@ class LlmGatewayAutoConfigurationTest {
     server.close();
   }
 
-  static MockResponse json(int code, String body) {
-    return new MockResponse.Builder().code(code).setHeader("Content-Type", "application/json").body(body).build();
-  }
-
   @Test
   void theClientIsBuiltFromThePropertiesAndCallsTheService() {
-    server.enqueue(json(200, CHAT_JSON));
+    server.enqueue(chatOk());
     runner.withPropertyValues("llm-gateway.timeout=3s").run(context -> {
       LlmGatewayClient client = context.getBean(LlmGatewayClient.class);
       assertThat(client.baseUrl()).isEqualTo(server.url("/"));
@@ -171,7 +167,7 @@ class LlmGatewayAutoConfigurationTest {
 
   @Test
   void aServiceJwtSecretAuthenticatesTheClientWithJwts() {
-    server.enqueue(json(200, CHAT_JSON));
+    server.enqueue(chatOk());
     runner.withPropertyValues("llm-gateway.auth.jwt-secret=" + JWT_SECRET, "llm-gateway.auth.issuer=host-api")
         .run(context -> {
           assertThat(context.getBean(AuthStrategy.class)).isInstanceOf(ServiceJwtAuth.class);
@@ -267,7 +263,7 @@ class LlmGatewayAutoConfigurationTest {
 
   @Test
   void theHealthIndicatorIsUpWhenTheServiceIs() {
-    server.enqueue(json(200, "{\"status\":\"ok\"}"));
+    server.enqueue(healthOk());
     runner.run(context -> {
       Health health = context.getBean("llmGatewayHealthIndicator", HealthIndicator.class).health();
       assertThat(health.getStatus()).isEqualTo(Status.UP);
@@ -288,7 +284,7 @@ class LlmGatewayAutoConfigurationTest {
 
   @Test
   void theHealthIndicatorIsDownWhileTheBreakerIsOpen() {
-    server.enqueue(json(200, "{\"status\":\"ok\"}"));
+    server.enqueue(healthOk());
     CircuitBreaker breaker = CircuitBreaker.builder().failureThreshold(1).openDuration(Duration.ofHours(1)).build();
     runner.withBean(CircuitBreaker.class, () -> breaker).run(context -> {
       assertThat(breaker.tryAcquire()).isTrue();
@@ -304,14 +300,27 @@ class LlmGatewayAutoConfigurationTest {
   void theHealthIndicatorCanBeTurnedOffAndNeedsTheActuator() {
     runner.withPropertyValues("management.health.llm-gateway.enabled=false").run(context ->
         assertThat(context).doesNotHaveBean(LlmGatewayHealthIndicator.class));
+    // The secrets' masking does not hang on the health API (which Boot 4 moved).
     runner.withClassLoader(new FilteredClassLoader(HealthIndicator.class)).run(context ->
-        assertThat(context).hasNotFailed().doesNotHaveBean(LlmGatewayHealthIndicator.class));
+        assertThat(context).hasNotFailed().doesNotHaveBean(LlmGatewayHealthIndicator.class)
+            .hasSingleBean(SanitizingFunction.class));
+  }
+
+  @Test
+  void aHealthIndicatorOfTheHostsOwnUnderEitherNameWins() {
+    HealthIndicator own = () -> Health.up().withDetail("own", true).build();
+    for (String name : List.of("llmGateway", "llmGatewayHealthIndicator")) {
+      runner.withBean(name, HealthIndicator.class, () -> own).run(context -> {
+        assertThat(context).doesNotHaveBean(LlmGatewayHealthIndicator.class);
+        assertThat(context.getBean(name)).isSameAs(own);
+      });
+    }
   }
 
   @Test
   void theHealthPropertiesReachTheClient() {
-    server.enqueue(json(200, "{\"status\":\"ok\"}"));
-    server.enqueue(json(200, "{\"status\":\"ok\"}"));
+    server.enqueue(healthOk());
+    server.enqueue(healthOk());
     runner.withPropertyValues("llm-gateway.health.cache-ttl=0s").run(context -> {
       LlmGatewayClient client = context.getBean(LlmGatewayClient.class);
       client.health();
@@ -322,7 +331,7 @@ class LlmGatewayAutoConfigurationTest {
 
   @Test
   void listenerFactoriesAndCustomizersAreApplied() {
-    server.enqueue(json(200, CHAT_JSON));
+    server.enqueue(chatOk());
     List<String> seen = new CopyOnWriteArrayList<>();
     GatewayListener.Factory first = call -> new GatewayListener() {
       @Override
