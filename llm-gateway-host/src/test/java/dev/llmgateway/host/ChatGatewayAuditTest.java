@@ -21,6 +21,7 @@ import dev.llmgateway.auth.StreamToken;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.host.ChatGateway.WebhookOutcome;
 import dev.llmgateway.host.ChatGatewaySettlementRetryTest.FailingLedger;
+import dev.llmgateway.testkit.Concurrently;
 import dev.llmgateway.testkit.MutableClock;
 import dev.llmgateway.webhooks.WebhookHeaders;
 import dev.llmgateway.webhooks.WebhookSecret;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llmgateway.Operation;
+import dev.llmgateway.testkit.Concurrently;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

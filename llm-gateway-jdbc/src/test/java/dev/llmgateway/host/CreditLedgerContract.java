@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.testkit.Concurrently;
 import dev.llmgateway.testkit.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,8 +32,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The behaviour every {@link CreditLedger} of the SDK shares (reservations, settlement exactly
  * once, request ids, the lease reaper, its thread, the builder's checks), run by each ledger's
- * test: InMemoryCreditLedgerTest here, JdbcCreditLedgerTest in llm-gateway-jdbc (through this
- * module's test jar). A subclass says how to build its ledger and keeps only what is its own.
+ * test: InMemoryCreditLedgerTest and JdbcCreditLedgerTest. It lives in llm-gateway-jdbc's tests,
+ * the one module with both ledgers on its class path, so that no module publishes a test jar (and
+ * the examples' {@code compile exec:java} needs no test jar built). A subclass says how to build
+ * its ledger and keeps only what is its own.
  */
 public abstract class CreditLedgerContract {
   protected static final UserContext ADA = user("123");
