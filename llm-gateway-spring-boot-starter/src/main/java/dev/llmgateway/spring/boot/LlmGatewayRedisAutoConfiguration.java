@@ -11,7 +11,6 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -41,7 +40,7 @@ public class LlmGatewayRedisAutoConfiguration {
    */
   @Bean(destroyMethod = "shutdown")
   @ConditionalOnMissingBean(StatefulRedisConnection.class)
-  @ConditionalOnProperty(prefix = "llm-gateway.redis", name = "url")
+  @ConditionalOnPropertyText("llm-gateway.redis.url")
   public RedisClient llmGatewayRedisClient(LlmGatewayProperties properties) {
     return RedisClient.create(Objects.requireNonNull(properties.getRedis().getUrl()));
   }
@@ -60,17 +59,25 @@ public class LlmGatewayRedisAutoConfiguration {
   }
 
   /**
-   * Rate limits in Redis, at {@link RateLimits#ofDefaults()}; define a {@link RateLimiter} bean for
-   * other limits.
+   * Rate limits in Redis, at {@code llm-gateway.rate-limits.*} (default {@link
+   * RateLimits#ofDefaults()}), failing open or closed as {@code rate-limits.failure} says; define a
+   * {@link RateLimiter} bean for other limits.
    *
    * @param connection the connection
+   * @param properties the properties ({@code rate-limits})
    * @return the limiter the auto-configured {@code ChatGateway} uses
    */
   @Bean
   @ConditionalOnMissingBean(RateLimiter.class)
   @ConditionalOnBean(StatefulRedisConnection.class)
-  public RedisRateLimiter llmGatewayRateLimiter(StatefulRedisConnection<String, String> connection) {
-    return RedisRateLimiter.create(connection, RateLimits.ofDefaults());
+  public RedisRateLimiter llmGatewayRateLimiter(StatefulRedisConnection<String, String> connection,
+      LlmGatewayProperties properties) {
+    LlmGatewayProperties.Limits limits = properties.getRateLimits();
+    return RedisRateLimiter.builder(connection)
+        .limits(LlmGatewayHostAutoConfiguration.rateLimits(limits))
+        .failurePolicy(limits.getFailure() == LlmGatewayProperties.RateLimitFailure.CLOSED
+            ? RedisRateLimiter.FailurePolicy.FAIL_CLOSED : RedisRateLimiter.FailurePolicy.FAIL_OPEN)
+        .build();
   }
 
   /**

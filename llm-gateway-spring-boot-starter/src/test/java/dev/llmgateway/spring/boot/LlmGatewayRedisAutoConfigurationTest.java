@@ -68,4 +68,15 @@ class LlmGatewayRedisAutoConfigurationTest {
   void withoutRedisTheGatewayKeepsItsInMemoryLimiter() {
     runner.run(context -> assertThat(context).doesNotHaveBean(RateLimiter.class).hasSingleBean(ChatGateway.class));
   }
+
+  @Test
+  void theRateLimitsOfThePropertiesAreKeptInRedis() {
+    runner.withPropertyValues("llm-gateway.redis.url=" + REDIS.uri(), "llm-gateway.rate-limits.calls-per-minute=1",
+        "llm-gateway.rate-limits.failure=closed").run(context -> {
+          RateLimiter limiter = context.getBean(RateLimiter.class);
+          assertThat(limiter).isInstanceOf(RedisRateLimiter.class);
+          assertThat(limiter.tryAcquire("user:rl-1", dev.llmgateway.Operation.CHAT).allowed()).isTrue();
+          assertThat(limiter.tryAcquire("user:rl-1", dev.llmgateway.Operation.CHAT).allowed()).isFalse();
+        });
+  }
 }
