@@ -13,10 +13,6 @@ import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.testkit.PostgresServer;
 import dev.llmgateway.testkit.RedisServerExtension;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +71,7 @@ class SpringGatewayInstancesTest {
     args.add("--LLM_STREAM_TOKEN_KEY_ID=k1"); // the JDK host's LLM_STREAM_TOKEN_KEYS, in the starter's two properties
     args.add("--LLM_STREAM_TOKEN_SECRET=stream-token-secret-of-the-deployment-0123");
     // The sandbox's direct-stream URL names the port (http://localhost:${server.port}/...): not 0.
-    args.add("--PORT=" + freePort());
+    args.add("--PORT=" + SpringHost.freePort());
     args.addAll(List.of(more));
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
     application.setDefaultProperties(SpringGatewayApplication.defaults(env::get));
@@ -115,13 +111,6 @@ class SpringGatewayInstancesTest {
         .isEqualTo(redisClientsBefore);
   }
 
-  private static int freePort() {
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return probe.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   private Deployment.Reply chat(int port, UserTokens users) throws Exception {
     return Deployment.post(browser, port, users, "/chat");

@@ -13,8 +13,6 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.host.SettlementListener;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -58,7 +56,7 @@ class SpringGatewayPropertiesTest {
   @Test
   void fromItsPropertiesAloneTheExampleChatsStreamsDirectlyAndReportsItsHealth() throws Exception {
     BlockingQueue<Settlement> settled = new LinkedBlockingQueue<>();
-    int port = freePort();
+    int port = SpringHost.freePort();
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
     application.setDefaultProperties(SpringGatewayApplication.defaults(name -> null));
     application.addInitializers(context -> context.getBeanFactory().registerSingleton("settled",
@@ -106,9 +104,4 @@ class SpringGatewayPropertiesTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return probe.getLocalPort();
-    }
-  }
 }

@@ -112,7 +112,8 @@ final class SpringHost {
     };
   }
 
-  private static int freePort() {
+  /** A port free now (another program could take it before it is bound: then the start fails). */
+  static int freePort() {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return probe.getLocalPort();
     } catch (IOException e) {
