@@ -5,6 +5,7 @@ import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.redis.RedisReplayStore;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.Objects;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -36,13 +37,21 @@ public class LlmGatewayRedisAutoConfiguration {
    *
    * @param properties the properties ({@code redis.url})
    * @return the client
-   * @throws IllegalArgumentException if the URL is not a Redis URI
+   * @throws IllegalArgumentException if the URL is not a Redis URI; the message names the property,
+   *     never the URL, which may hold a password (Lettuce's own message quotes it, so it is not kept
+   *     as the cause)
    */
   @Bean(destroyMethod = "shutdown")
   @ConditionalOnMissingBean(StatefulRedisConnection.class)
   @ConditionalOnPropertyText("llm-gateway.redis.url")
   public RedisClient llmGatewayRedisClient(LlmGatewayProperties properties) {
-    return RedisClient.create(Objects.requireNonNull(properties.getRedis().getUrl()));
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(Objects.requireNonNull(properties.getRedis().getUrl()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("llm-gateway.redis.url must be a Redis URI such as redis://127.0.0.1:6379");
+    }
+    return RedisClient.create(uri);
   }
 
   /**

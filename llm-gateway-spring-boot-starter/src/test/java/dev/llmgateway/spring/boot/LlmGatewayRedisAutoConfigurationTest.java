@@ -79,4 +79,17 @@ class LlmGatewayRedisAutoConfigurationTest {
           assertThat(limiter.tryAcquire("user:rl-1", dev.llmgateway.Operation.CHAT).allowed()).isFalse();
         });
   }
+
+  @Test
+  void aMalformedRedisUrlFailsTheStartNamingThePropertyNotThePassword() {
+    for (String url : new String[] {"redis://:pa ss-SECRET@127.0.0.1:6379", "http://:pass-SECRET@127.0.0.1"}) {
+      runner.withPropertyValues("llm-gateway.redis.url=" + url).run(context -> {
+        assertThat(context).hasFailed();
+        assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("llm-gateway.redis.url");
+        for (Throwable e = context.getStartupFailure(); e != null; e = e.getCause()) {
+          assertThat(String.valueOf(e.getMessage())).doesNotContain("SECRET");
+        }
+      });
+    }
+  }
 }
