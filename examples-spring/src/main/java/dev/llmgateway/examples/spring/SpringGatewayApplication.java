@@ -13,6 +13,7 @@ import dev.llmgateway.jdbc.JdbcCreditLedger;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -87,22 +88,38 @@ public class SpringGatewayApplication {
         + (client.isSandbox() ? "embedded sandbox" : client.baseUrl()) + ")");
   }
 
+  /** The stream-token key id, when not from {@value DemoGateway#ENV_STREAM_TOKEN_KEYS}. */
+  public static final String ENV_STREAM_TOKEN_KEY_ID = "LLM_STREAM_TOKEN_KEY_ID";
+  /** The stream-token secret, when not from {@value DemoGateway#ENV_STREAM_TOKEN_KEYS}. */
+  public static final String ENV_STREAM_TOKEN_SECRET = "LLM_STREAM_TOKEN_SECRET";
+
   /**
    * What {@code application.properties} cannot say, as the JDK example decides it: the sandbox
    * unless a real service is configured, and then the stream tokens' URL is this host's sandbox
-   * service. Defaults: any property source (the environment's {@code LLM_GATEWAY_SANDBOX} too)
-   * overrides them.
+   * service; the JDK example's {@value DemoGateway#ENV_STREAM_TOKEN_KEYS} (JSON, its first key
+   * signs) as {@value #ENV_STREAM_TOKEN_KEY_ID} and {@value #ENV_STREAM_TOKEN_SECRET}, which {@code
+   * application.properties} reads. Defaults: any property source (the environment's {@code
+   * LLM_GATEWAY_SANDBOX}, {@code LLM_STREAM_TOKEN_SECRET}...) overrides them.
    *
    * @param environment reads a variable; null when it is unset
    * @return the default properties
+   * @throws IllegalArgumentException if {@value DemoGateway#ENV_STREAM_TOKEN_KEYS} is malformed
+   *     (named in the message, never its value)
    */
   static Map<String, Object> defaults(Function<String, @Nullable String> environment) {
     boolean real = environment.apply(LlmGatewayClient.ENV_BASE_URL) != null
         && environment.apply(LlmGatewayClient.ENV_SERVICE_TOKEN) != null;
-    return real
-        ? Map.of("llm-gateway.sandbox", "false")
-        : Map.of("llm-gateway.sandbox", "true",
-            "llm-gateway.stream-tokens.service-base-url", "http://localhost:${server.port}" + SandboxService.PATH);
+    Map<String, Object> defaults = new HashMap<>();
+    defaults.put("llm-gateway.sandbox", Boolean.toString(!real));
+    if (!real) {
+      defaults.put("llm-gateway.stream-tokens.service-base-url", "http://localhost:${server.port}" + SandboxService.PATH);
+    }
+    Map.Entry<String, String> key = DemoGateway.signingStreamKey(environment);
+    if (key != null) {
+      defaults.put(ENV_STREAM_TOKEN_KEY_ID, key.getKey());
+      defaults.put(ENV_STREAM_TOKEN_SECRET, key.getValue());
+    }
+    return defaults;
   }
 
   /**

@@ -2,7 +2,9 @@ package dev.llmgateway.examples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.Deployment;
 import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayServer;
@@ -17,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +39,8 @@ class SpringGatewayInstancesTest {
 
   @RegisterExtension
   static final RedisServerExtension REDIS = new RedisServerExtension();
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OkHttpClient browser = new OkHttpClient();
   private final List<AutoCloseable> opened = new ArrayList<>();
@@ -68,8 +74,6 @@ class SpringGatewayInstancesTest {
         args.add("--" + name + "=" + value);
       }
     });
-    args.add("--LLM_STREAM_TOKEN_KEY_ID=k1"); // the JDK host's LLM_STREAM_TOKEN_KEYS, in the starter's two properties
-    args.add("--LLM_STREAM_TOKEN_SECRET=stream-token-secret-of-the-deployment-0123");
     // The sandbox's direct-stream URL names the port (http://localhost:${server.port}/...): not 0.
     args.add("--PORT=" + SpringHost.freePort());
     args.addAll(List.of(more));
@@ -111,6 +115,34 @@ class SpringGatewayInstancesTest {
         .isEqualTo(redisClientsBefore);
   }
 
+
+  @Test
+  void aStreamTokenTheSpringExampleIssuedIsVerifiedByTheOtherInstanceAndThenUsedUp() throws Exception {
+    GatewayExample.Builder settings = GatewayExample.fromEnvironment(deployment.environment()::get);
+    opened.add(settings.client());
+    GatewayServer a = settings.start();
+    opened.add(a);
+    ConfigurableApplicationContext spring = spring();
+    int springPort = SpringGatewayApplication.port(spring);
+    Deployment.Reply init = Deployment.post(browser, springPort, spring.getBean(UserTokens.class), "/chat/init");
+    assertThat(init.code()).as(init.body()).isEqualTo(200);
+    String url = JSON.readTree(init.body()).get("data").get("url").asText();
+    assertThat(url).startsWith("http://localhost:" + springPort + DemoGateway.SANDBOX_SERVICE);
+    String query = url.substring(url.indexOf('?'));
+
+    try (Response used = get("http://localhost:" + a.port() + DemoGateway.SANDBOX_SERVICE + query)) {
+      assertThat(used.code()).as("signed with LLM_STREAM_TOKEN_KEYS' key, which the JDK instance has too")
+          .isEqualTo(200);
+      assertThat(used.body().string()).contains("data: [DONE]");
+    }
+    try (Response replayed = get(url)) {
+      assertThat(replayed.code()).as("the token's id is in the shared Redis").isEqualTo(401);
+    }
+  }
+
+  private Response get(String url) throws java.io.IOException {
+    return browser.newCall(new Request.Builder().url(url).build()).execute();
+  }
 
   private Deployment.Reply chat(int port, UserTokens users) throws Exception {
     return Deployment.post(browser, port, users, "/chat");

@@ -1,10 +1,12 @@
 package dev.llmgateway.examples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.SandboxService;
@@ -51,6 +53,18 @@ class SpringGatewayPropertiesTest {
         .containsEntry("llm-gateway.sandbox", "true");
     assertThat(SpringGatewayApplication.defaults(Map.of(LlmGatewayClient.ENV_BASE_URL, "https://llm.internal",
         LlmGatewayClient.ENV_SERVICE_TOKEN, "t")::get)).containsExactly(Map.entry("llm-gateway.sandbox", "false"));
+  }
+
+  @Test
+  void theJdkExamplesStreamTokenKeysBecomeTheStartersKeyIdAndSecret() {
+    assertThat(SpringGatewayApplication.defaults(Map.of(DemoGateway.ENV_STREAM_TOKEN_KEYS,
+            "{\"2026-11\": \"new-secret-0123456789abcdef0123456789\", \"2026-05\": \"old\"}")::get))
+        .containsEntry(SpringGatewayApplication.ENV_STREAM_TOKEN_KEY_ID, "2026-11")
+        .containsEntry(SpringGatewayApplication.ENV_STREAM_TOKEN_SECRET, "new-secret-0123456789abcdef0123456789");
+    assertThatThrownBy(() -> SpringGatewayApplication.defaults(
+            Map.of(DemoGateway.ENV_STREAM_TOKEN_KEYS, "{\"k\": null, \"x\": \"SECRET\"}")::get))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(DemoGateway.ENV_STREAM_TOKEN_KEYS)
+        .hasMessageNotContaining("SECRET");
   }
 
   @Test

@@ -248,6 +248,27 @@ public final class DemoGateway implements AutoCloseable {
    *     never its value)
    */
   static @Nullable JwtKeySet streamKeys(Function<String, @Nullable String> environment) {
+    Map.Entry<String, String> first = signingStreamKey(environment);
+    if (first == null) {
+      return null;
+    }
+    try {
+      return JwtKeySet.of(first.getKey(), first.getValue());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds an unusable key id or secret");
+    }
+  }
+
+  /**
+   * The signing key of {@value #ENV_STREAM_TOKEN_KEYS} (its first), as key id and secret: the
+   * Spring example hands it to the starter, which takes one key.
+   *
+   * @param environment reads a variable
+   * @return the key id and secret, or null when the variable is unset
+   * @throws IllegalArgumentException if it is set but not a non-empty JSON object of strings (the
+   *     message names the variable, never its value)
+   */
+  public static Map.@Nullable Entry<String, String> signingStreamKey(Function<String, @Nullable String> environment) {
     String configured = environment.apply(ENV_STREAM_TOKEN_KEYS);
     if (configured == null) {
       return null;
@@ -262,11 +283,10 @@ public final class DemoGateway implements AutoCloseable {
       throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds no key");
     }
     Map.Entry<String, String> first = keys.entrySet().iterator().next();
-    try {
-      return JwtKeySet.of(first.getKey(), first.getValue());
-    } catch (RuntimeException e) {
+    if (first.getValue() == null) {
       throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds an unusable key id or secret");
     }
+    return first;
   }
 
   /**
