@@ -55,8 +55,8 @@ import org.jspecify.annotations.Nullable;
  * the Spring example closes it with its application context. Thread-safe.
  */
 public final class DemoGateway implements AutoCloseable {
-  /** Where the sandbox plays the service's direct-stream endpoint. */
-  public static final String SANDBOX_SERVICE = "/sandbox-service/";
+  /** Where the sandbox plays the service's direct-stream endpoint ({@link SandboxService#PATH}). */
+  public static final String SANDBOX_SERVICE = SandboxService.PATH;
   /** Against a real service: the secret it signs completion webhooks with, {@code whsec_<base64>}. */
   public static final String ENV_WEBHOOK_SECRET = "LLM_WEBHOOK_SECRET";
   /** Against a real service: the stream-token keys shared with it, {@code {"kid": "secret"}}. */
@@ -64,33 +64,24 @@ public final class DemoGateway implements AutoCloseable {
   static final UserContext DEMO_USER =
       UserContext.builder().userId("123").companyId("456").role("recruiter").companyRole("owner").build();
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** How long the sandbox waits for the host to take its completion webhook. */
-  private static final Duration WEBHOOK_TIMEOUT = Duration.ofSeconds(10);
 
-  private final LlmGatewayClient client;
   private final ChatGateway gateway;
   private final Owned owned;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final UserTokens users;
   private final String signInUserId;
   private final GatewayRoutes routes;
-  private final @Nullable StreamTokenVerifier sandboxVerifier;
-  private final @Nullable WebhookSigner sandboxSigner;
-  /** The sandbox's one client for its webhooks (a client per webhook would set up a connection pool each time). */
-  private final @Nullable HttpClient webhookClient;
+  /** The service's side of direct streaming, when the client is the sandbox. */
+  private final @Nullable SandboxService sandbox;
 
-  private DemoGateway(LlmGatewayClient client, ChatGateway gateway, Owned owned, UserTokens users,
-      String signInUserId, GatewayRoutes routes,
-      @Nullable StreamTokenVerifier sandboxVerifier, @Nullable WebhookSigner sandboxSigner) {
-    this.client = client;
+  private DemoGateway(ChatGateway gateway, Owned owned, UserTokens users, String signInUserId, GatewayRoutes routes,
+      @Nullable SandboxService sandbox) {
     this.gateway = gateway;
     this.owned = owned;
     this.users = users;
     this.signInUserId = signInUserId;
     this.routes = routes;
-    this.sandboxVerifier = sandboxVerifier;
-    this.sandboxSigner = sandboxSigner;
-    this.webhookClient = sandboxSigner == null ? null : HttpClient.newBuilder().connectTimeout(WEBHOOK_TIMEOUT).build();
+    this.sandbox = sandbox;
   }
 
   /**
@@ -128,7 +119,7 @@ public final class DemoGateway implements AutoCloseable {
       Consumer<ChatGateway.Builder> customizer) {
     boolean sandbox = client.isSandbox();
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)
-        .serviceBaseUrl(sandbox ? "http://localhost:" + port + SANDBOX_SERVICE : client.baseUrl().toString())
+        .serviceBaseUrl(sandbox ? SandboxService.baseUrl(port) : client.baseUrl().toString())
         .build();
     WebhookVerifier.Builder webhooks = WebhookVerifier.builder().secret(webhookSecret);
     if (stores.webhookStore() != null) {
@@ -142,17 +133,11 @@ public final class DemoGateway implements AutoCloseable {
         .webhooks(webhooks.build())
         .settlementListener(settled);
     customizer.accept(settings);
-    StreamTokenVerifier verifier = null;
-    if (sandbox) {
-      StreamTokenVerifier.Builder verifying = StreamTokenVerifier.builder().keys(streamKeys);
-      if (stores.streamTokenStore() != null) {
-        verifying.replayStore(stores.streamTokenStore());
-      }
-      verifier = verifying.build();
-    }
     ChatGateway gateway = settings.build();
-    return new DemoGateway(client, gateway, stores.owned(), users, signInUserId, new GatewayRoutes(gateway, users),
-        verifier, sandbox ? WebhookSigner.of(webhookSecret) : null);
+    GatewayRoutes routes = new GatewayRoutes(gateway, users);
+    return new DemoGateway(gateway, stores.owned(), users, signInUserId, routes, sandbox
+        ? SandboxService.create(client, streamKeys, stores.streamTokenStore(), webhookSecret, routes::error)
+        : null);
   }
 
   /**
@@ -194,18 +179,29 @@ public final class DemoGateway implements AutoCloseable {
    * @return the reply
    */
   public GatewayRoutes.Reply demoToken() {
-    return new GatewayRoutes.Reply(200, Map.of(), Envelope.ok(Map.of("token", users.issue(signInUserId)), Map.of()));
+    return demoToken(users, signInUserId);
+  }
+
+  /**
+   * The demo's sign-in ({@code /demo/token}) of any host: a user token for {@code userId}, as the
+   * host's own sign-in would hand out.
+   *
+   * @param users the host's user authentication
+   * @param userId whom to sign in
+   * @return the reply
+   */
+  public static GatewayRoutes.Reply demoToken(UserTokens users, String userId) {
+    return new GatewayRoutes.Reply(200, Map.of(), Envelope.ok(Map.of("token", users.issue(userId)), Map.of()));
   }
 
   /** @return whether this demo plays the service's direct-stream endpoint */
   public boolean playsService() {
-    return sandboxVerifier != null;
+    return sandbox != null;
   }
 
   /**
-   * The service's side of direct streaming, played by the sandbox: verifies the stream token,
-   * streams the answer through {@code response}, then posts the signed completion webhook to the
-   * host at {@code hostPort}.
+   * The service's side of direct streaming, played by the sandbox ({@link
+   * SandboxService#playDirectStream}).
    *
    * @param rawQuery the request's raw query ({@code token=...})
    * @param hostPort the port of the host that receives the webhook
@@ -215,74 +211,11 @@ public final class DemoGateway implements AutoCloseable {
    */
   public Optional<GatewayRoutes.Reply> playDirectStream(@Nullable String rawQuery, int hostPort,
       ChatGateway.SseResponse response) {
-    StreamTokenVerifier verifier = sandboxVerifier;
-    if (verifier == null) {
+    SandboxService service = sandbox;
+    if (service == null) {
       throw new IllegalStateException("A real service streams itself");
     }
-    String token = rawQuery == null || !rawQuery.startsWith("token=") ? "" : rawQuery.substring("token=".length());
-    VerifiedStreamToken verified;
-    try {
-      verified = verifier.verify(URLDecoder.decode(token, StandardCharsets.UTF_8));
-    } catch (TransportException storeDown) {
-      // The replay store could not say whether the token was used: refused, retryable (503).
-      return Optional.of(routes.error(storeDown));
-    } catch (RuntimeException refused) {
-      return Optional.of(new GatewayRoutes.Reply(401, Map.of(), Envelope.error("Invalid stream token", Map.of())));
-    }
-    ChatStream stream;
-    try {
-      stream = client.chatStream(verified.request(), verified.user());
-    } catch (RuntimeException e) {
-      sendWebhook(hostPort, verified, "failed", null);
-      return Optional.of(routes.error(e));
-    }
-    String status = "completed";
-    StreamCompletion done = null;
-    try (stream;
-        OutputStream out = response.start(Map.of("Content-Type", "text/event-stream", "Cache-Control", "no-cache"))) {
-      for (StreamEvent event : stream) {
-        out.write(("data: " + event.json() + "\n\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-      }
-      done = stream.completion();
-      out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-    } catch (RuntimeException | IOException e) {
-      status = e instanceof IOException ? "cancelled" : "failed";
-    }
-    sendWebhook(hostPort, verified, status, done);
-    return Optional.empty();
-  }
-
-  private void sendWebhook(int hostPort, VerifiedStreamToken verified, String status, @Nullable StreamCompletion done) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("request_id", verified.requestId());
-    data.put("session_id", done == null ? null : done.sessionId());
-    data.put("message_id", done == null ? null : done.messageId());
-    data.put("user_id", verified.user().userId());
-    data.put("company_id", verified.user().companyId());
-    data.put("status", status);
-    data.put("finish_reason", done == null ? null : done.finishReason());
-    data.put("usage", done == null || done.usage() == null ? null : Map.of(
-        "prompt_tokens", done.usage().promptTokens(),
-        "completion_tokens", done.usage().completionTokens(),
-        "total_tokens", done.usage().totalTokens()));
-    data.put("completed_at", Instant.now().toString());
-    try {
-      byte[] body = JSON.writeValueAsBytes(Map.of("type", "chat.completed", "data", data));
-      String id = "msg_" + UUID.randomUUID().toString().replace("-", "");
-      HttpRequest.Builder request = HttpRequest.newBuilder(
-              URI.create("http://localhost:" + hostPort + GatewayRoutes.WEBHOOK))
-          .timeout(WEBHOOK_TIMEOUT)
-          .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-          .header("Content-Type", "application/json");
-      // Only the demo that plays the service (and so has both) sends webhooks.
-      Objects.requireNonNull(sandboxSigner).headers(id, Instant.now(), body).forEach(request::header);
-      Objects.requireNonNull(webhookClient).send(request.build(), HttpResponse.BodyHandlers.discarding());
-    } catch (IOException e) {
-      // A real service would redeliver; the demo gives up.
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    return service.playDirectStream(rawQuery, hostPort, response);
   }
 
   /**
@@ -315,6 +248,27 @@ public final class DemoGateway implements AutoCloseable {
    *     never its value)
    */
   static @Nullable JwtKeySet streamKeys(Function<String, @Nullable String> environment) {
+    Map.Entry<String, String> first = signingStreamKey(environment);
+    if (first == null) {
+      return null;
+    }
+    try {
+      return JwtKeySet.of(first.getKey(), first.getValue());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds an unusable key id or secret");
+    }
+  }
+
+  /**
+   * The signing key of {@value #ENV_STREAM_TOKEN_KEYS} (its first), as key id and secret: the
+   * Spring example hands it to the starter, which takes one key.
+   *
+   * @param environment reads a variable
+   * @return the key id and secret, or null when the variable is unset
+   * @throws IllegalArgumentException if it is set but not a non-empty JSON object of strings (the
+   *     message names the variable, never its value)
+   */
+  public static Map.@Nullable Entry<String, String> signingStreamKey(Function<String, @Nullable String> environment) {
     String configured = environment.apply(ENV_STREAM_TOKEN_KEYS);
     if (configured == null) {
       return null;
@@ -329,11 +283,10 @@ public final class DemoGateway implements AutoCloseable {
       throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds no key");
     }
     Map.Entry<String, String> first = keys.entrySet().iterator().next();
-    try {
-      return JwtKeySet.of(first.getKey(), first.getValue());
-    } catch (RuntimeException e) {
+    if (first.getValue() == null) {
       throw new IllegalArgumentException(ENV_STREAM_TOKEN_KEYS + " holds an unusable key id or secret");
     }
+    return first;
   }
 
   /**

@@ -70,7 +70,10 @@ public abstract class GatewayApiTest {
   protected final MockWebServer service = new MockWebServer();
   protected final OkHttpClient browser = new OkHttpClient();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
-  private final WebhookSecret webhookSecret = WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+  /** The webhook secret, {@code whsec_<base64>}, as a host's configuration takes it. */
+  private static final String WHSEC = "whsec_" + java.util.Base64.getEncoder()
+      .encodeToString("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+  private final WebhookSecret webhookSecret = WebhookSecret.parse(WHSEC);
   private LlmGatewayClient client;
 
   /** @return the client of the test's service */
@@ -95,22 +98,22 @@ public abstract class GatewayApiTest {
     client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
         .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none()).build();
     ledger.deposit("123", 100);
-    gateway = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(webhookSecret)
+    gateway = start(HostSettings.builder().client(client).ledger(ledger).webhookSecret(WHSEC)
         .settlementListener(e -> {
           settlingThreads.add(Thread.currentThread().getName());
           settlements.add(e.settlement());
-        }).port(0));
+        }));
     userToken = gateway.users().issue("123");
   }
 
   /**
    * Starts the gateway in front of a real service (the settings' client) on this test's host.
    *
-   * @param settings the example's configuration (port 0)
+   * @param settings what the test varies (the host listens on a free port)
    * @return the started gateway
    * @throws IOException if it cannot start
    */
-  protected abstract GatewayHost start(GatewayExample.Builder settings) throws IOException;
+  protected abstract GatewayHost start(HostSettings settings) throws IOException;
 
   @AfterEach
   void tearDown() {
@@ -195,7 +198,7 @@ public abstract class GatewayApiTest {
         return ledger.findByRequestId(requestId);
       }
     };
-    GatewayHost host = start(GatewayExample.builder().client(client).ledger(failingCommits).port(0)
+    GatewayHost host = start(HostSettings.builder().client(client).ledger(failingCommits)
         .gateway(settings -> settings.settlementRetry(3, Duration.ofMinutes(1))));
     try (LogCapture logs = new LogCapture()) {
       service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(CHAT_JSON).build());
@@ -305,8 +308,8 @@ public abstract class GatewayApiTest {
     try (LlmGatewayClient retrying = LlmGatewayClient.builder().baseUrl(service.url("/").toString())
             .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none())
             .retryPolicy(RetryPolicy.builder().maxRetries(1).initialBackoff(Duration.ZERO).build()).build();
-        GatewayHost host = start(GatewayExample.builder().client(retrying).ledger(ledger).webhookSecret(webhookSecret)
-            .settlementListener(e -> settled.add(e.settlement())).port(0))) {
+        GatewayHost host = start(HostSettings.builder().client(retrying).ledger(ledger).webhookSecret(WHSEC)
+            .settlementListener(e -> settled.add(e.settlement())))) {
       Request ask = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/stream")
           .header("Authorization", "Bearer " + host.users().issue("123"))
           .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).build();
@@ -327,8 +330,8 @@ public abstract class GatewayApiTest {
 
   @Test
   void theRelayHeartbeatIsASettingOfTheExample() throws Exception {
-    try (GatewayHost quick = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(webhookSecret)
-        .relayHeartbeat(Duration.ofMillis(50)).port(0))) {
+    try (GatewayHost quick = start(HostSettings.builder().client(client).ledger(ledger).webhookSecret(WHSEC)
+        .relayHeartbeat(Duration.ofMillis(50)))) {
       assertThat(heartbeatArrives(quick)).isTrue();
     }
   }
@@ -595,10 +598,10 @@ public abstract class GatewayApiTest {
     UserContext ann = GatewayExample.DEMO_USER;
     UserContext bob = ann.toBuilder().userId("124").build();
     ledger.deposit("124", 100);
-    try (GatewayHost host = start(GatewayExample.builder().client(client).ledger(ledger).users(List.of(ann, bob))
+    try (GatewayHost host = start(HostSettings.builder().client(client).ledger(ledger).users(List.of(ann, bob))
         .gateway(settings -> settings.rateLimiter(recording)
             .rateLimitKeys(RateLimitKeys.perUser().and(RateLimitKeys.perClientAddress())))
-        .port(0))) {
+        )) {
       String url = "http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/init";
       RequestBody hi = RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON);
       try (Response first = browser.newCall(new Request.Builder().url(url).post(hi)

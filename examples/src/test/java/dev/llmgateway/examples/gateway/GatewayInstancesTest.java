@@ -3,10 +3,8 @@ package dev.llmgateway.examples.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.examples.spring.SpringGatewayApplication;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditPricing;
 import dev.llmgateway.host.RateLimit;
@@ -16,28 +14,20 @@ import dev.llmgateway.testkit.PostgresServer;
 import dev.llmgateway.testkit.RedisServerExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
-import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * Two example instances configured from the environment ({@link GatewayExample#fromEnvironment}),
@@ -51,43 +41,22 @@ class GatewayInstancesTest {
   static final RedisServerExtension REDIS = new RedisServerExtension();
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String USER = DemoGateway.demoUser().userId();
-  private static final String PASSWORD = "the-database-password-0123";
+  private static final String USER = Deployment.USER;
   private static final RateLimits THREE_CALLS_A_MINUTE =
       RateLimits.builder().calls(RateLimit.perMinute(3)).build();
 
   private final OkHttpClient browser = new OkHttpClient();
   private final List<LlmGatewayClient> clients = new ArrayList<>();
   private final List<AutoCloseable> hosts = new ArrayList<>();
-  private final Map<String, String> env = new HashMap<>();
+  private final Map<String, String> env = new java.util.HashMap<>();
+  private Deployment deployment;
   private HikariDataSource database;
 
   @BeforeEach
   void sharedServers() throws SQLException {
-    REDIS.command("FLUSHALL");
-    String name = POSTGRES.createDatabase();
-    try (Connection admin = DriverManager.getConnection(POSTGRES.jdbcUrl(name), PostgresServer.USER, "");
-        PreparedStatement role = admin.prepareStatement(
-            "DO $$ BEGIN CREATE ROLE gateway LOGIN PASSWORD '" + PASSWORD + "'; EXCEPTION WHEN duplicate_object"
-                + " THEN NULL; END $$")) {
-      role.execute();
-      try (PreparedStatement grant = admin.prepareStatement("GRANT ALL ON SCHEMA public TO gateway")) {
-        grant.execute();
-      }
-    }
-    env.put(GatewayExample.ENV_PORT, "0");
-    env.put(GatewayExample.ENV_REDIS_URL, REDIS.uri());
-    env.put(GatewayExample.ENV_DATABASE_URL, POSTGRES.jdbcUrl(name));
-    env.put(GatewayExample.ENV_DATABASE_USER, "gateway");
-    env.put(GatewayExample.ENV_DATABASE_PASSWORD, PASSWORD);
-    // Instances of one deployment share the keys: each verifies the stream tokens the other issues.
-    env.put(GatewayExample.ENV_USER_TOKEN_SECRET, "user-token-secret-of-the-deployment-0123");
-    env.put(DemoGateway.ENV_STREAM_TOKEN_KEYS, "{\"k1\": \"stream-token-secret-of-the-deployment-0123\"}");
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(POSTGRES.jdbcUrl(name));
-    config.setUsername(PostgresServer.USER);
-    config.setMaximumPoolSize(2);
-    database = new HikariDataSource(config);
+    deployment = Deployment.create(POSTGRES, REDIS);
+    env.putAll(deployment.environment());
+    database = deployment.database();
   }
 
   @AfterEach
@@ -96,7 +65,7 @@ class GatewayInstancesTest {
       host.close();
     }
     clients.forEach(LlmGatewayClient::close);
-    database.close();
+    deployment.close();
     browser.dispatcher().executorService().shutdown();
     browser.connectionPool().evictAll();
   }
@@ -122,7 +91,7 @@ class GatewayInstancesTest {
     assertThat(chat(a.port(), a.users()).code()).isEqualTo(200);
     assertThat(chat(b.port(), a.users()).code()).as("one user-token secret: signed in on a, also on b").isEqualTo(200);
     assertThat(chat(a.port(), b.users()).code()).isEqualTo(200);
-    Reply refused = chat(b.port(), b.users());
+    Deployment.Reply refused = chat(b.port(), b.users());
 
     assertThat(refused.code()).as(refused.body()).isEqualTo(429);
     assertThat(refused.retryAfter()).matches("[1-9][0-9]*");
@@ -143,7 +112,7 @@ class GatewayInstancesTest {
 
     assertThat(chat(a.port(), a.users()).code()).isEqualTo(200);
     assertThat(chat(b.port(), b.users()).code()).isEqualTo(200);
-    Reply broke = chat(a.port(), a.users());
+    Deployment.Reply broke = chat(a.port(), a.users());
 
     assertThat(broke.code()).as("400 + 400 of 1000 spent, 200 left: %s", broke.body()).isEqualTo(402);
     assertThat(ledger.balance(USER)).isEqualTo(GatewayExample.DEFAULT_CREDITS - 800);
@@ -194,34 +163,9 @@ class GatewayInstancesTest {
     assertThat(gatewayConnections()).isZero();
   }
 
-  @Test
-  void theSpringExampleSharesTheServersWithAnotherInstance() throws Exception {
-    GatewayServer a = start(settings().rateLimits(THREE_CALLS_A_MINUTE).gateway(oneCreditAChat()));
-    int redisClientsBefore = REDIS.clientCount();
-    ConfigurableApplicationContext spring = SpringGatewayApplication.start(
-        settings().rateLimits(THREE_CALLS_A_MINUTE).gateway(oneCreditAChat()));
-    hosts.add(spring);
-    int springPort = SpringGatewayApplication.port(spring);
-    UserTokens springUsers = spring.getBean(DemoGateway.class).users();
-
-    assertThat(chat(springPort, springUsers).code()).isEqualTo(200);
-    assertThat(chat(a.port(), a.users()).code()).isEqualTo(200);
-    assertThat(chat(springPort, springUsers).code()).isEqualTo(200);
-    assertThat(chat(a.port(), a.users()).code()).isEqualTo(429);
-    assertThat(JdbcCreditLedger.builder(database).build().balance(USER))
-        .as("one account, deposited once, charged by both").isEqualTo(GatewayExample.DEFAULT_CREDITS - 3);
-    spring.close();
-    assertThat(REDIS.clientCount()).as("the context's shutdown closed the Redis client it opened")
-        .isEqualTo(redisClientsBefore);
-  }
-
   /** Reserves and charges 400 credits a chat: two of the demo's 1000 fit, a third does not. */
   private static Consumer<ChatGateway.Builder> fourHundredCreditsAChat() {
     return gateway -> gateway.estimate(request -> 400).pricing(CreditPricing.flat(400));
-  }
-
-  private static Consumer<ChatGateway.Builder> oneCreditAChat() {
-    return gateway -> gateway.pricing(CreditPricing.flat(1));
   }
 
   private GatewayServer startUnchecked(GatewayExample.Builder settings) {
@@ -236,29 +180,16 @@ class GatewayInstancesTest {
     }
   }
 
-  /** Connections of the example's user to the database. */
   private long gatewayConnections() throws SQLException {
-    try (Connection c = database.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE usename = 'gateway'");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return deployment.gatewayConnections();
   }
 
-  private record Reply(int code, String body, String retryAfter) {}
-
-  private Reply chat(int port, UserTokens users) throws IOException {
+  private Deployment.Reply chat(int port, UserTokens users) throws IOException {
     return post(port, users, "/chat");
   }
 
-  private Reply post(int port, UserTokens users, String route) throws IOException {
-    Request request = new Request.Builder().url("http://127.0.0.1:" + port + GatewayRoutes.API + route)
-        .header("Authorization", "Bearer " + users.issue(USER))
-        .post(RequestBody.create("{\"query\":\"hi\"}", MediaType.get("application/json"))).build();
-    try (Response response = browser.newCall(request).execute()) {
-      return new Reply(response.code(), response.body().string(), String.valueOf(response.header("Retry-After")));
-    }
+  private Deployment.Reply post(int port, UserTokens users, String route) throws IOException {
+    return Deployment.post(browser, port, users, route);
   }
 
   private Response get(String url) throws IOException {

@@ -54,8 +54,9 @@ public abstract class HostInputPropertyTest {
   private static final int SOCKET_TIMEOUT_MILLIS = 30_000;
   private static final int MAX_FAILURES_SHOWN = 20;
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final WebhookSecret WEBHOOK_SECRET =
-      WebhookSecret.ofBytes("property-test-webhook-secret-0123456789".getBytes(StandardCharsets.UTF_8));
+  private static final String WHSEC = "whsec_" + java.util.Base64.getEncoder()
+      .encodeToString("property-test-webhook-secret-0123456789".getBytes(StandardCharsets.UTF_8));
+  private static final WebhookSecret WEBHOOK_SECRET = WebhookSecret.parse(WHSEC);
   private static final String API = GatewayRoutes.API;
 
   private LlmGatewayClient client;
@@ -72,14 +73,14 @@ public abstract class HostInputPropertyTest {
    * @return the started host
    * @throws IOException if it cannot start
    */
-  protected abstract GatewayHost start(GatewayExample.Builder settings) throws IOException;
+  protected abstract GatewayHost start(HostSettings settings) throws IOException;
 
   @BeforeEach
   void setUp() throws IOException {
     client = LlmGatewayClient.builder().sandbox(true).environment(name -> null).auditSink(AuditSink.none()).build();
     InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
     ledger.deposit(DemoGateway.demoUser().userId(), 1_000_000_000L);
-    gateway = start(GatewayExample.builder().client(client).ledger(ledger).webhookSecret(WEBHOOK_SECRET).port(0)
+    gateway = start(HostSettings.builder().client(client).ledger(ledger).webhookSecret(WHSEC)
         .gateway(settings -> settings.rateLimiter((key, operation) -> RateLimiter.Decision.allow())));
     validToken = gateway.users().issue(DemoGateway.demoUser().userId());
     ghostToken = gateway.users().issue("ghost"); // signed, but no such user

@@ -15,7 +15,6 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -39,7 +38,7 @@ public class LlmGatewayAuthAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean(AuthStrategy.class)
-  @ConditionalOnProperty(prefix = "llm-gateway.auth", name = "jwt-secret")
+  @ConditionalOnPropertyText("llm-gateway.auth.jwt-secret")
   public ServiceJwtAuth llmGatewayServiceJwtAuth(LlmGatewayProperties properties) {
     LlmGatewayProperties.Auth auth = properties.getAuth();
     ServiceJwtMinter.Builder minter = ServiceJwtMinter.builder()
@@ -69,7 +68,7 @@ public class LlmGatewayAuthAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean
-  @ConditionalOnProperty(prefix = "llm-gateway.stream-tokens", name = "secret")
+  @ConditionalOnPropertyText("llm-gateway.stream-tokens.secret")
   public StreamTokenIssuer llmGatewayStreamTokenIssuer(LlmGatewayProperties properties, LlmGatewayClient client) {
     LlmGatewayProperties.StreamTokens tokens = properties.getStreamTokens();
     StreamTokenIssuer.Builder issuer = StreamTokenIssuer.builder()
@@ -98,7 +97,7 @@ public class LlmGatewayAuthAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean
-  @ConditionalOnProperty(prefix = "llm-gateway.webhooks", name = "secret")
+  @ConditionalOnPropertyText("llm-gateway.webhooks.secret")
   public WebhookVerifier llmGatewayWebhookVerifier(LlmGatewayProperties properties,
       @Qualifier(LlmGatewayRedisAutoConfiguration.WEBHOOK_REPLAY_STORE) ObjectProvider<ReplayStore> idStore) {
     LlmGatewayProperties.Webhooks webhooks = properties.getWebhooks();

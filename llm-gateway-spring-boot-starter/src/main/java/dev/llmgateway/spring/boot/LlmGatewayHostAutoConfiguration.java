@@ -4,8 +4,12 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.CreditLedger;
+import dev.llmgateway.host.CreditPricing;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.InMemoryRateLimiter;
+import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimiter;
+import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.SettlementEvent;
 import dev.llmgateway.host.SettlementListener;
@@ -13,6 +17,7 @@ import dev.llmgateway.micrometer.GatewayMetrics;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -25,8 +30,10 @@ import org.springframework.context.annotation.Configuration;
  * When {@code llm-gateway-host} is on the classpath: the {@link ChatGateway} on the auto-configured
  * client, with the context's {@link CreditLedger} (the JDBC one when there is a {@code
  * DataSource}, else one in memory, for a single instance), {@link RateLimiter} (Redis when
- * configured, else the gateway's in-memory default), {@link StreamTokenIssuer} and {@link
- * WebhookVerifier} when defined.
+ * configured, else one in memory, at {@code llm-gateway.rate-limits.*}), {@link StreamTokenIssuer}
+ * and {@link WebhookVerifier} when defined; its pricing, estimate and relay from {@code
+ * llm-gateway.credits.*} and {@code llm-gateway.relay.*}; then every {@link
+ * ChatGatewayBuilderCustomizer}.
  */
 @AutoConfiguration(after = LlmGatewayAutoConfiguration.class)
 @ConditionalOnClass(ChatGateway.class)
@@ -54,23 +61,87 @@ public class LlmGatewayHostAutoConfiguration {
    * @param streamTokens the stream-token issuer, if any
    * @param webhooks the webhook verifier, if any
    * @param settlementListeners told of every settlement (the metrics' among them), in order
+   * @param properties the properties ({@code rate-limits}, {@code credits}, {@code relay})
+   * @param customizers applied last, in order
    * @return the gateway
+   * @throws IllegalArgumentException if a property is invalid (the message names it)
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   @ConditionalOnBean(LlmGatewayClient.class)
   public ChatGateway llmGatewayChatGateway(LlmGatewayClient client, CreditLedger ledger,
       ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<StreamTokenIssuer> streamTokens,
-      ObjectProvider<WebhookVerifier> webhooks, ObjectProvider<SettlementListener> settlementListeners) {
+      ObjectProvider<WebhookVerifier> webhooks, ObjectProvider<SettlementListener> settlementListeners,
+      LlmGatewayProperties properties, ObjectProvider<ChatGatewayBuilderCustomizer> customizers) {
     ChatGateway.Builder gateway = ChatGateway.builder().client(client).ledger(ledger);
-    rateLimiter.ifUnique(gateway::rateLimiter);
+    RateLimiter limiter = rateLimiter.getIfUnique();
+    gateway.rateLimiter(limiter != null ? limiter : InMemoryRateLimiter.create(rateLimits(properties.getRateLimits())));
     streamTokens.ifUnique(gateway::streamTokens);
     webhooks.ifUnique(gateway::webhooks);
     List<SettlementListener> settled = settlementListeners.orderedStream().distinct().toList();
     if (!settled.isEmpty()) {
       gateway.settlementListener(settled.size() == 1 ? settled.get(0) : new SettlementListeners(settled));
     }
+    credits(properties.getCredits(), gateway);
+    relay(properties.getRelay(), gateway);
+    customizers.orderedStream().forEach(customizer -> customizer.customize(gateway));
     return gateway.build();
+  }
+
+  /**
+   * The limits of {@code llm-gateway.rate-limits.*} (0: no limit).
+   *
+   * @throws IllegalArgumentException if one is negative, naming the property
+   */
+  static RateLimits rateLimits(LlmGatewayProperties.Limits limits) {
+    return RateLimits.builder()
+        .calls(perMinute("llm-gateway.rate-limits.calls-per-minute", limits.getCallsPerMinute()))
+        .streamStarts(perMinute("llm-gateway.rate-limits.stream-starts-per-minute", limits.getStreamStartsPerMinute()))
+        .build();
+  }
+
+  private static @Nullable RateLimit perMinute(String property, int permits) {
+    if (permits < 0) {
+      throw new IllegalArgumentException(property + " must be 0 (no limit) or more, was " + permits);
+    }
+    return permits == 0 ? null : RateLimit.perMinute(permits);
+  }
+
+  private static void credits(LlmGatewayProperties.Credits credits, ChatGateway.Builder gateway) {
+    Long prompt = credits.getPromptPerThousand();
+    Long completion = credits.getCompletionPerThousand();
+    if ((prompt == null) != (completion == null)) {
+      throw new IllegalArgumentException("llm-gateway.credits.prompt-per-thousand and "
+          + "llm-gateway.credits.completion-per-thousand must be set together");
+    }
+    if (prompt != null && completion != null) {
+      if (prompt < 0 || completion < 0) {
+        throw new IllegalArgumentException("llm-gateway.credits.prompt-per-thousand and completion-per-thousand "
+            + "must not be negative, were " + prompt + " and " + completion);
+      }
+      gateway.pricing(CreditPricing.perThousandTokens(prompt, completion));
+    }
+    Long estimate = credits.getEstimate();
+    if (estimate != null) {
+      if (estimate < 0) {
+        throw new IllegalArgumentException("llm-gateway.credits.estimate must not be negative, was " + estimate);
+      }
+      long reserved = estimate;
+      gateway.estimate(request -> reserved);
+    }
+  }
+
+  private static void relay(LlmGatewayProperties.Relay relay, ChatGateway.Builder gateway) {
+    // The gateway's setters check each value and name it.
+    if (relay.getHeartbeat() != null) {
+      gateway.heartbeat(relay.getHeartbeat());
+    }
+    if (relay.getReconnectDelay() != null) {
+      gateway.reconnectDelay(relay.getReconnectDelay());
+    }
+    if (relay.getFirstEventTimeout() != null) {
+      gateway.streamFirstEventTimeout(relay.getFirstEventTimeout());
+    }
   }
 
   /**

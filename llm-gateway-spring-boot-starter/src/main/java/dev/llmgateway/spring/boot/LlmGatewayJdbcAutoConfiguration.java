@@ -27,7 +27,7 @@ public class LlmGatewayJdbcAutoConfiguration {
    * The ledger, closed with the context.
    *
    * @param dataSource the application's data source
-   * @param properties the properties ({@code jdbc.create-schema})
+   * @param properties the properties ({@code jdbc.create-schema}, {@code jdbc.reaper-interval})
    * @return the ledger the auto-configured {@code ChatGateway} uses
    * @throws dev.llmgateway.jdbc.CreditStoreException if the schema was to be created and could not
    */
@@ -38,6 +38,10 @@ public class LlmGatewayJdbcAutoConfiguration {
     if (properties.getJdbc().isCreateSchema()) {
       JdbcCreditLedger.createSchema(dataSource);
     }
-    return JdbcCreditLedger.builder(dataSource).build();
+    JdbcCreditLedger.Builder ledger = JdbcCreditLedger.builder(dataSource);
+    if (properties.getJdbc().getReaperInterval() != null) {
+      ledger.reaperInterval(properties.getJdbc().getReaperInterval());
+    }
+    return ledger.build();
   }
 }

@@ -69,6 +69,15 @@ public class LlmGatewayProperties {
   /** The credit ledger in the application's DataSource (needs llm-gateway-jdbc). */
   @NestedConfigurationProperty
   private final Jdbc jdbc = new Jdbc();
+  /** Per-user rate limits of the ChatGateway, in memory or in Redis (needs llm-gateway-host). */
+  @NestedConfigurationProperty
+  private final Limits rateLimits = new Limits();
+  /** What the ChatGateway reserves and charges (needs llm-gateway-host). */
+  @NestedConfigurationProperty
+  private final Credits credits = new Credits();
+  /** The ChatGateway's relay of streams to the browser (needs llm-gateway-host). */
+  @NestedConfigurationProperty
+  private final Relay relay = new Relay();
 
   /** @return the base URL, or null for the SDK's default */
   public @Nullable String getBaseUrl() {
@@ -77,7 +86,7 @@ public class LlmGatewayProperties {
 
   /** @param baseUrl the base URL */
   public void setBaseUrl(@Nullable String baseUrl) {
-    this.baseUrl = baseUrl;
+    this.baseUrl = textOrNull(baseUrl);
   }
 
   /** @return the service token, or null for the SDK's default (never shown by the actuator) */
@@ -88,7 +97,7 @@ public class LlmGatewayProperties {
 
   /** @param serviceToken the service token */
   public void setServiceToken(@Nullable String serviceToken) {
-    this.serviceToken = serviceToken;
+    this.serviceToken = textOrNull(serviceToken);
   }
 
   /** @return whether to use the sandbox, or null for the SDK's default */
@@ -191,6 +200,21 @@ public class LlmGatewayProperties {
     return jdbc;
   }
 
+  /** @return the rate limits */
+  public Limits getRateLimits() {
+    return rateLimits;
+  }
+
+  /** @return the credit settings */
+  public Credits getCredits() {
+    return credits;
+  }
+
+  /** @return the relay settings */
+  public Relay getRelay() {
+    return relay;
+  }
+
   /** Shows every setting but the secrets, which show as set or not. */
   @Override
   public String toString() {
@@ -198,7 +222,16 @@ public class LlmGatewayProperties {
         + ", connectTimeout=" + connectTimeout + ", timeout=" + timeout + ", streamTimeout=" + streamTimeout
         + ", maxConcurrentRequests=" + maxConcurrentRequests + ", maxQueueWait=" + maxQueueWait + ", retry=" + retry
         + ", breaker=" + breaker + ", health=" + health + ", auth=" + auth + ", streamTokens=" + streamTokens
-        + ", webhooks=" + webhooks + ", redis=" + redis + ", jdbc=" + jdbc + "}";
+        + ", webhooks=" + webhooks + ", redis=" + redis + ", jdbc=" + jdbc + ", rateLimits=" + rateLimits + ", credits=" + credits
+        + ", relay=" + relay + "}";
+  }
+
+  /**
+   * An empty or blank value is no value: {@code llm-gateway.redis.url=${LLM_REDIS_URL:}} leaves the
+   * setting unset when the variable is, instead of failing on an empty URL.
+   */
+  static @Nullable String textOrNull(@Nullable String value) {
+    return value == null || value.isBlank() ? null : value;
   }
 
   static String shown(@Nullable String secret) {
@@ -372,7 +405,7 @@ public class LlmGatewayProperties {
 
     /** @param jwtSecret the signing secret */
     public void setJwtSecret(@Nullable String jwtSecret) {
-      this.jwtSecret = jwtSecret;
+      this.jwtSecret = textOrNull(jwtSecret);
     }
 
     /** @return the issuer, or null for the default */
@@ -382,7 +415,7 @@ public class LlmGatewayProperties {
 
     /** @param issuer the issuer */
     public void setIssuer(@Nullable String issuer) {
-      this.issuer = issuer;
+      this.issuer = textOrNull(issuer);
     }
 
     /** @return the audience, or null for the default */
@@ -392,7 +425,7 @@ public class LlmGatewayProperties {
 
     /** @param audience the audience */
     public void setAudience(@Nullable String audience) {
-      this.audience = audience;
+      this.audience = textOrNull(audience);
     }
 
     /** @return the lifetime, or null for the default */
@@ -441,7 +474,7 @@ public class LlmGatewayProperties {
 
     /** @param secret the signing secret */
     public void setSecret(@Nullable String secret) {
-      this.secret = secret;
+      this.secret = textOrNull(secret);
     }
 
     /** @return the browsers' base URL, or null for the client's */
@@ -451,7 +484,7 @@ public class LlmGatewayProperties {
 
     /** @param serviceBaseUrl the browsers' base URL */
     public void setServiceBaseUrl(@Nullable String serviceBaseUrl) {
-      this.serviceBaseUrl = serviceBaseUrl;
+      this.serviceBaseUrl = textOrNull(serviceBaseUrl);
     }
 
     /** @return the lifetime, or null for the default */
@@ -486,7 +519,7 @@ public class LlmGatewayProperties {
 
     /** @param secret the secret */
     public void setSecret(@Nullable String secret) {
-      this.secret = secret;
+      this.secret = textOrNull(secret);
     }
 
     /** @return the tolerance, or null for the default */
@@ -521,7 +554,7 @@ public class LlmGatewayProperties {
 
     /** @param url the URI */
     public void setUrl(@Nullable String url) {
-      this.url = url;
+      this.url = textOrNull(url);
     }
 
     @Override
@@ -534,6 +567,8 @@ public class LlmGatewayProperties {
   public static class Jdbc {
     /** Create the ledger's tables at startup where missing (PostgreSQL); off: run the migration yourself. */
     private boolean createSchema;
+    /** How often the ledger releases reservations whose lease ended; unset: no reaper thread. */
+    private @Nullable Duration reaperInterval;
 
     /** @return whether the tables are created at startup */
     public boolean isCreateSchema() {
@@ -545,9 +580,183 @@ public class LlmGatewayProperties {
       this.createSchema = createSchema;
     }
 
+    /** @return the reaper's interval, or null for none */
+    public @Nullable Duration getReaperInterval() {
+      return reaperInterval;
+    }
+
+    /** @param reaperInterval the reaper's interval */
+    public void setReaperInterval(@Nullable Duration reaperInterval) {
+      this.reaperInterval = reaperInterval;
+    }
+
     @Override
     public String toString() {
-      return "{createSchema=" + createSchema + "}";
+      return "{createSchema=" + createSchema + ", reaperInterval=" + reaperInterval + "}";
+    }
+  }
+
+  /** What Redis rate limits do when Redis fails or is too slow to answer. */
+  public enum RateLimitFailure {
+    /** Let calls through (credits still fail closed): the SDK's default. */
+    OPEN,
+    /** Refuse calls. */
+    CLOSED
+  }
+
+  /**
+   * {@code llm-gateway.rate-limits.*}: the limits per user of the auto-configured {@code
+   * ChatGateway}'s limiter (in Redis with {@code redis.url} or a connection bean, else in memory).
+   * A {@code RateLimiter} bean of the host's replaces them.
+   */
+  public static class Limits {
+    /** The SDK's {@code RateLimits.DEFAULT_CALLS}, per minute. */
+    public static final int DEFAULT_CALLS_PER_MINUTE = 100;
+    /** The SDK's {@code RateLimits.DEFAULT_STREAM_STARTS}, per minute. */
+    public static final int DEFAULT_STREAM_STARTS_PER_MINUTE = 10;
+
+    // Literals, not RateLimits.DEFAULT_*: llm-gateway-host is optional, and this class is loaded
+    // without it. LlmGatewayRateLimitsAndCreditsTest checks that they are the SDK's defaults.
+    /** Calls of every kind per user per minute; 0 for no limit. */
+    private int callsPerMinute = DEFAULT_CALLS_PER_MINUTE;
+    /** Stream starts (relayed or direct) per user per minute; 0 for no limit. */
+    private int streamStartsPerMinute = DEFAULT_STREAM_STARTS_PER_MINUTE;
+    /** Redis only: what the limiter does when Redis fails, open (let calls through) or closed. */
+    private RateLimitFailure failure = RateLimitFailure.OPEN;
+
+    /** @return calls per minute, 0 for none */
+    public int getCallsPerMinute() {
+      return callsPerMinute;
+    }
+
+    /** @param callsPerMinute calls per minute, 0 for none */
+    public void setCallsPerMinute(int callsPerMinute) {
+      this.callsPerMinute = callsPerMinute;
+    }
+
+    /** @return stream starts per minute, 0 for none */
+    public int getStreamStartsPerMinute() {
+      return streamStartsPerMinute;
+    }
+
+    /** @param streamStartsPerMinute stream starts per minute, 0 for none */
+    public void setStreamStartsPerMinute(int streamStartsPerMinute) {
+      this.streamStartsPerMinute = streamStartsPerMinute;
+    }
+
+    /** @return the failure policy of Redis limits */
+    public RateLimitFailure getFailure() {
+      return failure;
+    }
+
+    /** @param failure the failure policy of Redis limits */
+    public void setFailure(RateLimitFailure failure) {
+      this.failure = failure;
+    }
+
+    @Override
+    public String toString() {
+      return "{callsPerMinute=" + callsPerMinute + ", streamStartsPerMinute=" + streamStartsPerMinute + ", failure="
+          + failure + "}";
+    }
+  }
+
+  /**
+   * {@code llm-gateway.credits.*}: the pricing and reservation of the auto-configured {@code
+   * ChatGateway}; unset: the gateway's defaults (1 and 2 credits per 1000 prompt and completion
+   * tokens, 10 credits reserved).
+   */
+  public static class Credits {
+    /** Credits per 1000 prompt tokens; set together with completion-per-thousand. */
+    private @Nullable Long promptPerThousand;
+    /** Credits per 1000 completion tokens; set together with prompt-per-thousand. */
+    private @Nullable Long completionPerThousand;
+    /** Credits reserved before each call (the most a call may then be charged is what the ledger allows). */
+    private @Nullable Long estimate;
+
+    /** @return credits per 1000 prompt tokens, or null for the default */
+    public @Nullable Long getPromptPerThousand() {
+      return promptPerThousand;
+    }
+
+    /** @param promptPerThousand credits per 1000 prompt tokens */
+    public void setPromptPerThousand(@Nullable Long promptPerThousand) {
+      this.promptPerThousand = promptPerThousand;
+    }
+
+    /** @return credits per 1000 completion tokens, or null for the default */
+    public @Nullable Long getCompletionPerThousand() {
+      return completionPerThousand;
+    }
+
+    /** @param completionPerThousand credits per 1000 completion tokens */
+    public void setCompletionPerThousand(@Nullable Long completionPerThousand) {
+      this.completionPerThousand = completionPerThousand;
+    }
+
+    /** @return credits reserved per call, or null for the default */
+    public @Nullable Long getEstimate() {
+      return estimate;
+    }
+
+    /** @param estimate credits reserved per call */
+    public void setEstimate(@Nullable Long estimate) {
+      this.estimate = estimate;
+    }
+
+    @Override
+    public String toString() {
+      return "{promptPerThousand=" + promptPerThousand + ", completionPerThousand=" + completionPerThousand
+          + ", estimate=" + estimate + "}";
+    }
+  }
+
+  /**
+   * {@code llm-gateway.relay.*}: the auto-configured {@code ChatGateway}'s relay of a stream to the
+   * browser; unset: the gateway's defaults.
+   */
+  public static class Relay {
+    /** Longest silence towards the browser before a ": ping" comment; default 15s. */
+    private @Nullable Duration heartbeat;
+    /** The reconnection delay announced to the browser ("retry:"); default 300ms. */
+    private @Nullable Duration reconnectDelay;
+    /** How long a relayed stream waits for its first event (and the browser for headers); default the client's timeout. */
+    private @Nullable Duration firstEventTimeout;
+
+    /** @return the heartbeat interval, or null for the default */
+    public @Nullable Duration getHeartbeat() {
+      return heartbeat;
+    }
+
+    /** @param heartbeat the heartbeat interval */
+    public void setHeartbeat(@Nullable Duration heartbeat) {
+      this.heartbeat = heartbeat;
+    }
+
+    /** @return the reconnection delay, or null for the default */
+    public @Nullable Duration getReconnectDelay() {
+      return reconnectDelay;
+    }
+
+    /** @param reconnectDelay the reconnection delay */
+    public void setReconnectDelay(@Nullable Duration reconnectDelay) {
+      this.reconnectDelay = reconnectDelay;
+    }
+
+    /** @return the first-event timeout, or null for the default */
+    public @Nullable Duration getFirstEventTimeout() {
+      return firstEventTimeout;
+    }
+
+    /** @param firstEventTimeout the first-event timeout */
+    public void setFirstEventTimeout(@Nullable Duration firstEventTimeout) {
+      this.firstEventTimeout = firstEventTimeout;
+    }
+
+    @Override
+    public String toString() {
+      return "{heartbeat=" + heartbeat + ", reconnectDelay=" + reconnectDelay + ", firstEventTimeout="
+          + firstEventTimeout + "}";
     }
   }
 }

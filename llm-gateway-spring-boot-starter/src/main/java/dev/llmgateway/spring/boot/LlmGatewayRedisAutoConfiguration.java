@@ -5,13 +5,13 @@ import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.redis.RedisRateLimiter;
 import dev.llmgateway.redis.RedisReplayStore;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.Objects;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -37,13 +37,21 @@ public class LlmGatewayRedisAutoConfiguration {
    *
    * @param properties the properties ({@code redis.url})
    * @return the client
-   * @throws IllegalArgumentException if the URL is not a Redis URI
+   * @throws IllegalArgumentException if the URL is not a Redis URI; the message names the property,
+   *     never the URL, which may hold a password (Lettuce's own message quotes it, so it is not kept
+   *     as the cause)
    */
   @Bean(destroyMethod = "shutdown")
   @ConditionalOnMissingBean(StatefulRedisConnection.class)
-  @ConditionalOnProperty(prefix = "llm-gateway.redis", name = "url")
+  @ConditionalOnPropertyText("llm-gateway.redis.url")
   public RedisClient llmGatewayRedisClient(LlmGatewayProperties properties) {
-    return RedisClient.create(Objects.requireNonNull(properties.getRedis().getUrl()));
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(Objects.requireNonNull(properties.getRedis().getUrl()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("llm-gateway.redis.url must be a Redis URI such as redis://127.0.0.1:6379");
+    }
+    return RedisClient.create(uri);
   }
 
   /**
@@ -60,17 +68,25 @@ public class LlmGatewayRedisAutoConfiguration {
   }
 
   /**
-   * Rate limits in Redis, at {@link RateLimits#ofDefaults()}; define a {@link RateLimiter} bean for
-   * other limits.
+   * Rate limits in Redis, at {@code llm-gateway.rate-limits.*} (default {@link
+   * RateLimits#ofDefaults()}), failing open or closed as {@code rate-limits.failure} says; define a
+   * {@link RateLimiter} bean for other limits.
    *
    * @param connection the connection
+   * @param properties the properties ({@code rate-limits})
    * @return the limiter the auto-configured {@code ChatGateway} uses
    */
   @Bean
   @ConditionalOnMissingBean(RateLimiter.class)
   @ConditionalOnBean(StatefulRedisConnection.class)
-  public RedisRateLimiter llmGatewayRateLimiter(StatefulRedisConnection<String, String> connection) {
-    return RedisRateLimiter.create(connection, RateLimits.ofDefaults());
+  public RedisRateLimiter llmGatewayRateLimiter(StatefulRedisConnection<String, String> connection,
+      LlmGatewayProperties properties) {
+    LlmGatewayProperties.Limits limits = properties.getRateLimits();
+    return RedisRateLimiter.builder(connection)
+        .limits(LlmGatewayHostAutoConfiguration.rateLimits(limits))
+        .failurePolicy(limits.getFailure() == LlmGatewayProperties.RateLimitFailure.CLOSED
+            ? RedisRateLimiter.FailurePolicy.FAIL_CLOSED : RedisRateLimiter.FailurePolicy.FAIL_OPEN)
+        .build();
   }
 
   /**

@@ -68,4 +68,28 @@ class LlmGatewayRedisAutoConfigurationTest {
   void withoutRedisTheGatewayKeepsItsInMemoryLimiter() {
     runner.run(context -> assertThat(context).doesNotHaveBean(RateLimiter.class).hasSingleBean(ChatGateway.class));
   }
+
+  @Test
+  void theRateLimitsOfThePropertiesAreKeptInRedis() {
+    runner.withPropertyValues("llm-gateway.redis.url=" + REDIS.uri(), "llm-gateway.rate-limits.calls-per-minute=1",
+        "llm-gateway.rate-limits.failure=closed").run(context -> {
+          RateLimiter limiter = context.getBean(RateLimiter.class);
+          assertThat(limiter).isInstanceOf(RedisRateLimiter.class);
+          assertThat(limiter.tryAcquire("user:rl-1", dev.llmgateway.Operation.CHAT).allowed()).isTrue();
+          assertThat(limiter.tryAcquire("user:rl-1", dev.llmgateway.Operation.CHAT).allowed()).isFalse();
+        });
+  }
+
+  @Test
+  void aMalformedRedisUrlFailsTheStartNamingThePropertyNotThePassword() {
+    for (String url : new String[] {"redis://:pa ss-SECRET@127.0.0.1:6379", "http://:pass-SECRET@127.0.0.1"}) {
+      runner.withPropertyValues("llm-gateway.redis.url=" + url).run(context -> {
+        assertThat(context).hasFailed();
+        assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("llm-gateway.redis.url");
+        for (Throwable e = context.getStartupFailure(); e != null; e = e.getCause()) {
+          assertThat(String.valueOf(e.getMessage())).doesNotContain("SECRET");
+        }
+      });
+    }
+  }
 }

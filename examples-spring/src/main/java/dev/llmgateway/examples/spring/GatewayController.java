@@ -2,11 +2,19 @@ package dev.llmgateway.examples.spring;
 
 import static dev.llmgateway.examples.gateway.GatewayRoutes.API;
 
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.auth.JwtKeySet;
+import dev.llmgateway.auth.ReplayStore;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.GatewayRoutes.Reply;
+import dev.llmgateway.examples.gateway.SandboxService;
+import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.Caller;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.spring.boot.LlmGatewayProperties;
+import dev.llmgateway.spring.boot.LlmGatewayRedisAutoConfiguration;
+import dev.llmgateway.webhooks.WebhookSecret;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -18,6 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.util.MultiValueMap;
@@ -39,6 +50,10 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
  * event-stream headers) only once the stream's first event has arrived, so a refusal still gets its own
  * status, envelope and {@code Retry-After}, as does a stream that fails before its first event.
  *
+ * <p>With the sandbox, the controller also plays the service's direct-stream endpoint ({@link
+ * SandboxService}) with the starter's stream-token key and webhook secret, recording used stream
+ * tokens in the starter's Redis store when there is one, so direct streaming runs on one machine.
+ *
  * <p>Every request parameter names itself: the build does not compile with {@code -parameters},
  * and Spring 6.1+ no longer reads names from debug information.
  */
@@ -46,12 +61,20 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 class GatewayController {
   private static final String AUTHORIZATION = "Authorization";
 
-  private final DemoGateway demo;
   private final GatewayRoutes routes;
+  private final UserTokens users;
+  private final @Nullable SandboxService sandbox;
 
-  GatewayController(DemoGateway demo) {
-    this.demo = demo;
-    this.routes = demo.routes();
+  GatewayController(GatewayRoutes routes, UserTokens users, LlmGatewayClient client, LlmGatewayProperties properties,
+      @Qualifier(LlmGatewayRedisAutoConfiguration.STREAM_TOKEN_REPLAY_STORE) ObjectProvider<ReplayStore> usedStreamTokens) {
+    this.routes = routes;
+    this.users = users;
+    String streamSecret = properties.getStreamTokens().getSecret();
+    String webhookSecret = properties.getWebhooks().getSecret();
+    this.sandbox = client.isSandbox() && streamSecret != null && webhookSecret != null
+        ? SandboxService.create(client, JwtKeySet.of(properties.getStreamTokens().getKeyId(), streamSecret),
+            usedStreamTokens.getIfAvailable(), WebhookSecret.parse(webhookSecret), routes::error)
+        : null;
   }
 
   @PostMapping(API + "/chat")
@@ -108,15 +131,16 @@ class GatewayController {
 
   @RequestMapping("/demo/token")
   ResponseEntity<byte[]> demoToken() {
-    return send(demo.demoToken());
+    return send(DemoGateway.demoToken(users, DemoGateway.demoUser().userId()));
   }
 
   @GetMapping(DemoGateway.SANDBOX_SERVICE + "**")
   StreamingResponseBody sandboxService(HttpServletRequest request, HttpServletResponse response) {
     String query = request.getQueryString();
     int port = request.getLocalPort();
-    return sse(response, started -> demo.playsService()
-        ? demo.playDirectStream(query, port, started)
+    SandboxService service = sandbox;
+    return sse(response, started -> service != null
+        ? service.playDirectStream(query, port, started)
         : Optional.of(GatewayRoutes.notFound()));
   }
 

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayApiTest;
-import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayHost;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
-import dev.llmgateway.examples.gateway.UserTokens;
+import dev.llmgateway.examples.gateway.HostSettings;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.testkit.SseResponses;
@@ -25,42 +23,22 @@ import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.apache.catalina.connector.Connector;
 import org.apache.coyote.AbstractProtocol;
+import org.springframework.boot.SpringApplication;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.boot.web.embedded.tomcat.TomcatWebServer;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** The host API in Spring Boot ({@link SpringGatewayApplication}). */
+/** The host API in Spring Boot ({@link SpringGatewayApplication}) on the starter. */
 class SpringGatewayApplicationTest extends GatewayApiTest {
   @Override
-  protected GatewayHost start(GatewayExample.Builder settings) {
-    return host(SpringGatewayApplication.start(settings));
-  }
-
-  /** A started Spring application as a host. */
-  static GatewayHost host(ConfigurableApplicationContext context) {
-    return new GatewayHost() {
-      @Override
-      public int port() {
-        return SpringGatewayApplication.port(context);
-      }
-
-      @Override
-      public UserTokens users() {
-        return context.getBean(DemoGateway.class).users();
-      }
-
-      @Override
-      public void close() {
-        context.close();
-      }
-    };
+  protected GatewayHost start(HostSettings settings) {
+    return SpringHost.start(settings, Map.of());
   }
 
   @Test
   void tomcatAcceptsConnectionsWithTcpNoDelay() {
-    try (LlmGatewayClient client = LlmGatewayClient.builder().sandbox(true).environment(name -> null)
-            .auditSink(AuditSink.none()).build();
-        ConfigurableApplicationContext context = SpringGatewayApplication.start(GatewayExample.builder().client(client).port(0))) {
+    try (ConfigurableApplicationContext context = SpringApplication.run(SpringGatewayApplication.class,
+            "--server.port=0", "--llm-gateway.sandbox=true")) {
       Connector connector = ((TomcatWebServer) ((WebServerApplicationContext) context).getWebServer()).getTomcat().getConnector();
       // Tomcat's default, which NioEndpoint applies to every accepted socket: no Nagle delay to undo.
       assertThat(((AbstractProtocol<?>) connector.getProtocolHandler()).getTcpNoDelay()).isTrue();
@@ -68,9 +46,9 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
   }
 
   @Test
-  void theRelaySettingsAreSpringProperties() throws Exception {
-    try (GatewayHost quick = host(SpringGatewayApplication.start(GatewayExample.builder().client(client()).ledger(ledger())
-        .port(0), Map.of(SpringGatewayApplication.RELAY_HEARTBEAT_PROPERTY, "50ms")))) {
+  void theRelaySettingsAreStarterProperties() throws Exception {
+    try (GatewayHost quick = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of("llm-gateway.relay.heartbeat", "50ms"))) {
       assertThat(heartbeatArrives(quick)).isTrue();
     }
   }
@@ -95,11 +73,11 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
     BlockingQueue<Settlement> settlements = new LinkedBlockingQueue<>();
     try (LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url("/").toString())
             .serviceToken("svc-token").environment(name -> null).auditSink(AuditSink.none()).build();
-        ConfigurableApplicationContext oneThread = SpringGatewayApplication.start(GatewayExample.builder()
-            .client(client).ledger(ledger).port(0).settlementListener(e -> settlements.add(e.settlement())),
+        GatewayHost oneThread = SpringHost.start(HostSettings.builder()
+            .client(client).ledger(ledger).settlementListener(e -> settlements.add(e.settlement())),
             Map.of(SpringGatewayApplication.RELAY_THREADS_PROPERTY, 1))) {
-      String token = oneThread.getBean(DemoGateway.class).users().issue("123");
-      String url = "http://127.0.0.1:" + SpringGatewayApplication.port(oneThread) + GatewayRoutes.API + "/chat/stream";
+      String token = oneThread.users().issue("123");
+      String url = "http://127.0.0.1:" + oneThread.port() + GatewayRoutes.API + "/chat/stream";
       Request ask = new Request.Builder().url(url).header("Authorization", "Bearer " + token)
           .post(RequestBody.create("{\"query\":\"hi\"}", MediaType.get("application/json"))).build();
 

@@ -1,6 +1,5 @@
 package dev.llmgateway.examples.spring;
 
-import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.GatewayRoutes.Reply;
 import dev.llmgateway.host.Envelope;
@@ -24,8 +23,8 @@ import org.springframework.web.context.request.async.AsyncRequestNotUsableExcept
 class GatewayErrors {
   private final GatewayRoutes routes;
 
-  GatewayErrors(DemoGateway demo) {
-    this.routes = demo.routes();
+  GatewayErrors(GatewayRoutes routes) {
+    this.routes = routes;
   }
 
   @ExceptionHandler(Exception.class)

@@ -1,8 +1,9 @@
 package dev.llmgateway.examples.spring;
 
-import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayHost;
 import dev.llmgateway.examples.gateway.HostInputPropertyTest;
+import dev.llmgateway.examples.gateway.HostSettings;
+import java.util.Map;
 
 /**
  * No client input gets a 5xx from the Spring Boot host. Tomcat and Spring MVC answer some junk
@@ -10,7 +11,7 @@ import dev.llmgateway.examples.gateway.HostInputPropertyTest;
  */
 class SpringInputPropertyTest extends HostInputPropertyTest {
   @Override
-  protected GatewayHost start(GatewayExample.Builder settings) {
-    return SpringGatewayApplicationTest.host(SpringGatewayApplication.start(settings));
+  protected GatewayHost start(HostSettings settings) {
+    return SpringHost.start(settings, Map.of());
   }
 }
