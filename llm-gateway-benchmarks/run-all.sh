@@ -6,7 +6,8 @@
 # Usage, from the repository root:
 #   llm-gateway-benchmarks/run-all.sh [results-dir]        # default llm-gateway-benchmarks/target/run-all
 #   JAVA_HOME=/path/to/jdk-25 llm-gateway-benchmarks/run-all.sh   # the JDK 25 column
-# JAVA_HOME (or the java and mvn on PATH) builds and runs. Extra Maven flags: MVN_FLAGS="-o".
+# JAVA_HOME (or the java on PATH) runs; Maven builds with BUILD_JAVA_HOME if set, else JAVA_HOME.
+# Extra Maven flags: MVN_FLAGS="-o".
 # About 8 minutes on 2 cores, build included. The JMH JSON files and the harnesses' figures stay in
 # the results directory; `java -cp … dev.llmgateway.benchmarks.Report <dir>` prints the table again.
 set -euo pipefail
@@ -18,7 +19,7 @@ echo "# Building the benchmarks (tests skipped)" >&2
 # dependency:build-classpath runs in every module of the reactor and each writes the file; the
 # benchmarks module comes last, so the file ends up holding its runtime classpath (the sibling
 # modules as the jars just packaged).
-mvn -B -q -ntp ${MVN_FLAGS:-} -pl llm-gateway-benchmarks -am package \
+JAVA_HOME="${BUILD_JAVA_HOME:-${JAVA_HOME:-}}" mvn -B -q -ntp ${MVN_FLAGS:-} -pl llm-gateway-benchmarks -am package \
   org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
   -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
   -Dmdep.outputFile="$classpath_file" -Dmdep.includeScope=runtime

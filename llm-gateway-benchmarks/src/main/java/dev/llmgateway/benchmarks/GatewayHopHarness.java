@@ -1,5 +1,6 @@
 package dev.llmgateway.benchmarks;
 
+import dev.llmgateway.ChatRequest;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.examples.gateway.GatewayExample;
@@ -9,6 +10,8 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -91,6 +94,7 @@ public final class GatewayHopHarness {
       String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
       String authorization = "Bearer " + server.users().issue(user.userId());
       measure("httpserver", service, host, authorization, results);
+      clientCpu(client, user, service, results);
     } finally {
       client.close();
     }
@@ -150,6 +154,48 @@ public final class GatewayHopHarness {
     results.put(name + ".relay.host.p99_us", relayP99);
     results.put(name + ".relay.added.p50_us", relayMedian - directTokenMedian);
     results.put(name + ".relay.added.p99_us", relayP99 - directTokenP99);
+  }
+
+  /**
+   * The calling thread's CPU time per sync chat (OkHttp runs a sync call on the caller's thread),
+   * the SDK's client against the same call by hand: their difference is the SDK's own CPU per
+   * call, a figure the machine's load disturbs less than latency. Blocks of calls alternate; the
+   * median block counts.
+   */
+  private void clientCpu(LlmGatewayClient client, UserContext user, LoopbackService service, HarnessResults results)
+      throws IOException {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    if (!threads.isCurrentThreadCpuTimeSupported()) {
+      results.notApplicable("cpu.sdk_us", "thread CPU time not supported");
+      return;
+    }
+    ChatRequest chat = ChatRequest.of("Find senior Rails engineers in Berlin");
+    String direct = service.url() + LoopbackChatBenchmark.CHAT_PATH;
+    int blocks = 9;
+    int perBlock = 500;
+    long[] sdk = new long[blocks];
+    long[] raw = new long[blocks];
+    for (int i = 0; i < 4 * perBlock; i++) {
+      client.chat(chat, user);
+      call(directRequest(direct));
+    }
+    for (int b = 0; b < blocks; b++) {
+      long start = threads.getCurrentThreadCpuTime();
+      for (int i = 0; i < perBlock; i++) {
+        client.chat(chat, user);
+      }
+      sdk[b] = (threads.getCurrentThreadCpuTime() - start) / perBlock;
+      start = threads.getCurrentThreadCpuTime();
+      for (int i = 0; i < perBlock; i++) {
+        call(directRequest(direct));
+      }
+      raw[b] = (threads.getCurrentThreadCpuTime() - start) / perBlock;
+    }
+    double sdkMedian = HarnessResults.percentileMicros(sdk, 50);
+    double rawMedian = HarnessResults.percentileMicros(raw, 50);
+    results.put("cpu.sdk_us", sdkMedian);
+    results.put("cpu.raw_us", rawMedian);
+    results.put("cpu.added_us", sdkMedian - rawMedian);
   }
 
   private static Request.Builder post(String url, String authorization) {

@@ -65,6 +65,8 @@ public final class Report {
     out.println();
     out.println("Issue 16 benchmarks, " + LocalDate.now(ZoneOffset.UTC) + ", " + Runtime.getRuntime().availableProcessors()
         + " cores, " + System.getProperty("java.vm.name") + " " + Runtime.version() + ", load average "
+        + (report.figure("run.load_start") == null ? ""
+            : String.format(Locale.ROOT, "%.1f at the start, ", report.figure("run.load_start")))
         + String.format(Locale.ROOT, "%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
         + " at the end; JMH 1.37, 1 fork each; ratio = SDK / baseline (for rates: SDK rate / baseline rate).");
     out.println();
@@ -118,6 +120,12 @@ public final class Report {
       ratioRow("sync `chat` 1 KiB, median latency" + suffix, rawP50, sdkP50, "µs", 1.10, alloc(base), alloc(sdk));
       absoluteRow("sync `chat`: SDK time per call above the baseline (median difference)" + suffix,
           rawP50 != null && sdkP50 != null ? sdkP50 - rawP50 : null, "µs", 20, "");
+      if (listeners.equals("default")) {
+        @Nullable Double cpu = figure("cpu.added_us");
+        row("sync `chat`: the SDK's own CPU per call (caller thread's CPU time, SDK − by hand)",
+            us(figure("cpu.raw_us")), us(figure("cpu.sdk_us")), cpu == null ? NOT_RUN : fmt(cpu) + " µs", "≤ 20 µs",
+            met(cpu, 20), "");
+      }
       ratioRow("sync `chat` 1 KiB, p99 latency" + suffix, percentile(base, "99.0"), percentile(sdk, "99.0"), "µs", 1.25,
           "", "");
     }
@@ -234,7 +242,7 @@ public final class Report {
     if (r == null) {
       r = jmh.get(key + "[listeners=default]");
     }
-    JsonNode norm = r == null ? null : r.path("secondaryMetrics").get("·gc.alloc.rate.norm");
+    JsonNode norm = r == null ? null : r.path("secondaryMetrics").get("gc.alloc.rate.norm");
     return norm == null ? "" : String.format(Locale.ROOT, "%,.0f B", norm.get("score").asDouble());
   }
 

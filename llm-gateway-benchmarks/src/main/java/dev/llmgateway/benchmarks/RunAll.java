@@ -35,6 +35,9 @@ public final class RunAll {
         Files.delete(file);
       }
     }
+    HarnessResults run = new HarnessResults();
+    run.put("run.load_start", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    run.write(out.resolve("run.json"));
     List<String> failed = new ArrayList<>();
     jmh(out, "loopback-default", failed, LoopbackChatBenchmark.class.getSimpleName() + "\\.");
     jmh(out, "loopback-starter", failed, LoopbackChatBenchmark.class.getSimpleName() + "\\.sdk",
