@@ -1,6 +1,5 @@
 package dev.llmgateway.benchmarks;
 
-import dev.llmgateway.ChatRequest;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.examples.gateway.GatewayExample;
@@ -10,8 +9,6 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -94,7 +91,6 @@ public final class GatewayHopHarness {
       String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
       String authorization = "Bearer " + server.users().issue(user.userId());
       measure("httpserver", service, host, authorization, results);
-      clientCpu(client, user, service, results);
     } finally {
       client.close();
     }
@@ -119,16 +115,7 @@ public final class GatewayHopHarness {
       hop[i] = call(viaHost);
       straight[i] = call(directRequest(direct));
     }
-    double hopMedian = HarnessResults.percentileMicros(hop, 50);
-    double hopP99 = HarnessResults.percentileMicros(hop, 99);
-    double directMedian = HarnessResults.percentileMicros(straight, 50);
-    double directP99 = HarnessResults.percentileMicros(straight, 99);
-    results.put(name + ".hop.direct.p50_us", directMedian);
-    results.put(name + ".hop.direct.p99_us", directP99);
-    results.put(name + ".hop.host.p50_us", hopMedian);
-    results.put(name + ".hop.host.p99_us", hopP99);
-    results.put(name + ".hop.added.p50_us", hopMedian - directMedian);
-    results.put(name + ".hop.added.p99_us", hopP99 - directP99);
+    latencies(results, name + ".hop", straight, hop);
 
     Request relayed = post(host + "/chat/stream", authorization).header("Accept", "text/event-stream").build();
     Request directStream = directRequest(service.url() + "timed/" + LoopbackChatBenchmark.STREAM_PATH)
@@ -143,59 +130,19 @@ public final class GatewayHopHarness {
       relay = concat(relay, tokenLatencies(relayed));
       straightTokens = concat(straightTokens, tokenLatencies(directStream));
     }
-    double relayMedian = HarnessResults.percentileMicros(relay, 50);
-    double relayP99 = HarnessResults.percentileMicros(relay, 99);
-    double directTokenMedian = HarnessResults.percentileMicros(straightTokens, 50);
-    double directTokenP99 = HarnessResults.percentileMicros(straightTokens, 99);
     results.put(name + ".relay.tokens", relay.length);
-    results.put(name + ".relay.direct.p50_us", directTokenMedian);
-    results.put(name + ".relay.direct.p99_us", directTokenP99);
-    results.put(name + ".relay.host.p50_us", relayMedian);
-    results.put(name + ".relay.host.p99_us", relayP99);
-    results.put(name + ".relay.added.p50_us", relayMedian - directTokenMedian);
-    results.put(name + ".relay.added.p99_us", relayP99 - directTokenP99);
+    latencies(results, name + ".relay", straightTokens, relay);
   }
 
-  /**
-   * The calling thread's CPU time per sync chat (OkHttp runs a sync call on the caller's thread),
-   * the SDK's client against the same call by hand: their difference is the SDK's own CPU per
-   * call, a figure the machine's load disturbs less than latency. Blocks of calls alternate; the
-   * median block counts.
-   */
-  private void clientCpu(LlmGatewayClient client, UserContext user, LoopbackService service, HarnessResults results)
-      throws IOException {
-    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    if (!threads.isCurrentThreadCpuTimeSupported()) {
-      results.notApplicable("cpu.sdk_us", "thread CPU time not supported");
-      return;
+  /** Median and p99 of the direct and the hosted samples, and the differences ({@code added}). */
+  private static void latencies(HarnessResults results, String prefix, long[] direct, long[] hosted) {
+    for (int p : new int[] {50, 99}) {
+      double d = HarnessResults.percentileMicros(direct, p);
+      double h = HarnessResults.percentileMicros(hosted, p);
+      results.put(prefix + ".direct.p" + p + "_us", d);
+      results.put(prefix + ".host.p" + p + "_us", h);
+      results.put(prefix + ".added.p" + p + "_us", h - d);
     }
-    ChatRequest chat = ChatRequest.of("Find senior Rails engineers in Berlin");
-    String direct = service.url() + LoopbackChatBenchmark.CHAT_PATH;
-    int blocks = 9;
-    int perBlock = 500;
-    long[] sdk = new long[blocks];
-    long[] raw = new long[blocks];
-    for (int i = 0; i < 4 * perBlock; i++) {
-      client.chat(chat, user);
-      call(directRequest(direct));
-    }
-    for (int b = 0; b < blocks; b++) {
-      long start = threads.getCurrentThreadCpuTime();
-      for (int i = 0; i < perBlock; i++) {
-        client.chat(chat, user);
-      }
-      sdk[b] = (threads.getCurrentThreadCpuTime() - start) / perBlock;
-      start = threads.getCurrentThreadCpuTime();
-      for (int i = 0; i < perBlock; i++) {
-        call(directRequest(direct));
-      }
-      raw[b] = (threads.getCurrentThreadCpuTime() - start) / perBlock;
-    }
-    double sdkMedian = HarnessResults.percentileMicros(sdk, 50);
-    double rawMedian = HarnessResults.percentileMicros(raw, 50);
-    results.put("cpu.sdk_us", sdkMedian);
-    results.put("cpu.raw_us", rawMedian);
-    results.put("cpu.added_us", sdkMedian - rawMedian);
   }
 
   private static Request.Builder post(String url, String authorization) {

@@ -39,14 +39,15 @@ public final class RunAll {
     run.put("run.load_start", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     run.write(out.resolve("run.json"));
     List<String> failed = new ArrayList<>();
-    jmh(out, "loopback-default", failed, LoopbackChatBenchmark.class.getSimpleName() + "\\.");
-    jmh(out, "loopback-starter", failed, LoopbackChatBenchmark.class.getSimpleName() + "\\.sdk",
-        o -> o.param("listeners", StarterListeners.STARTER));
+    // One invocation, so the starter's column is measured in the same run as its baseline.
+    jmh(out, "loopback", failed, LoopbackChatBenchmark.class.getSimpleName() + "\\.",
+        o -> o.param("listeners", StarterListeners.DEFAULT, StarterListeners.STARTER));
     jmh(out, "sse-reader", failed, SseReaderBenchmark.class.getSimpleName() + "\\.");
     jmh(out, "policies-1", failed, HostPoliciesBenchmark.class.getSimpleName() + "\\.(sdk|lock)Commit$");
     jmh(out, "policies-2", failed, HostPoliciesBenchmark.class.getSimpleName() + "\\.(sdk|lock)Commit(SameUser|OwnUser)$",
         o -> o.threads(2));
     jmh(out, "auth", failed, AuthBenchmark.class.getSimpleName() + "\\.");
+    harness(out, failed, ClientCpuHarness.class, out.resolve("harness-cpu.json").toString());
     harness(out, failed, GatewayHopHarness.class, out.resolve("harness-hop.json").toString());
     harness(out, failed, ConcurrentStreamsHarness.class, "iterator", out.resolve("harness-iterator.json").toString());
     harness(out, failed, ConcurrentStreamsHarness.class, "callback", out.resolve("harness-callback.json").toString());
