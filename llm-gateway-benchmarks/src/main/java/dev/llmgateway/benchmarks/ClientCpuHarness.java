@@ -11,13 +11,13 @@ import org.openjdk.jmh.infra.Blackhole;
  * the caller's thread (OkHttp's {@code execute}, the SSE reading and decoding), so the
  * difference between the SDK's client and the same call by hand is the SDK's own CPU per call.
  * The service's threads, and the span exporter's, are not counted. The six operations (sync and
- * stream; by hand, SDK with the default listeners, SDK with the starter's meters and spans) run
- * in alternating blocks; each figure is the median block's CPU per operation.
+ * stream; by hand, SDK with the default listeners, SDK with the starter's meters and spans) take
+ * turns one operation at a time, so a change in the machine's load touches all alike; each figure
+ * is the median of an operation's samples.
  */
 public final class ClientCpuHarness {
-  private static final int BLOCKS = 7;
-  private static final int SYNC_PER_BLOCK = 300;
-  private static final int STREAMS_PER_BLOCK = 30;
+  private static final int SYNC_ROUNDS = 3_000;
+  private static final int STREAM_ROUNDS = 300;
 
   private ClientCpuHarness() {}
 
@@ -47,34 +47,37 @@ public final class ClientCpuHarness {
     byDefault.setUp();
     starter.setUp();
     try {
-      String[] names = {"sync.raw", "sync.sdk", "sync.starter", "stream.raw", "stream.sdk", "stream.starter"};
-      Op[] ops = {byDefault::rawSync, byDefault::sdkSync, starter::sdkSync,
-          () -> byDefault.rawStream(hole), () -> byDefault.sdkStream(hole), () -> starter.sdkStream(hole)};
-      int[] perBlock = {SYNC_PER_BLOCK, SYNC_PER_BLOCK, SYNC_PER_BLOCK,
-          STREAMS_PER_BLOCK, STREAMS_PER_BLOCK, STREAMS_PER_BLOCK};
-      long[][] nanos = new long[ops.length][BLOCKS];
-      for (int i = 0; i < ops.length; i++) {
-        for (int n = 0; n < perBlock[i] * 5; n++) {
-          ops[i].run();
-        }
-      }
-      for (int b = 0; b < BLOCKS; b++) {
-        for (int i = 0; i < ops.length; i++) {
-          long start = threads.getCurrentThreadCpuTime();
-          for (int n = 0; n < perBlock[i]; n++) {
-            ops[i].run();
-          }
-          nanos[i][b] = (threads.getCurrentThreadCpuTime() - start) / perBlock[i];
-        }
-      }
-      for (int i = 0; i < ops.length; i++) {
-        results.put("cpu." + names[i] + "_us", HarnessResults.percentileMicros(nanos[i], 50));
-      }
+      measure(threads, results, new String[] {"sync.raw", "sync.sdk", "sync.starter"},
+          new Op[] {byDefault::rawSync, byDefault::sdkSync, starter::sdkSync}, SYNC_ROUNDS);
+      measure(threads, results, new String[] {"stream.raw", "stream.sdk", "stream.starter"},
+          new Op[] {() -> byDefault.rawStream(hole), () -> byDefault.sdkStream(hole), () -> starter.sdkStream(hole)},
+          STREAM_ROUNDS);
     } finally {
       byDefault.tearDown();
       starter.tearDown();
     }
     results.write(Path.of(args[0]));
     System.exit(0);
+  }
+
+  /** Warms each op up, then runs them in turn {@code rounds} times, one CPU sample per run. */
+  private static void measure(ThreadMXBean threads, HarnessResults results, String[] names, Op[] ops, int rounds)
+      throws Exception {
+    for (int r = 0; r < rounds; r++) {
+      for (Op op : ops) {
+        op.run();
+      }
+    }
+    long[][] nanos = new long[ops.length][rounds];
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < ops.length; i++) {
+        long start = threads.getCurrentThreadCpuTime();
+        ops[i].run();
+        nanos[i][r] = threads.getCurrentThreadCpuTime() - start;
+      }
+    }
+    for (int i = 0; i < ops.length; i++) {
+      results.put("cpu." + names[i] + "_us", HarnessResults.percentileMicros(nanos[i], 50));
+    }
   }
 }

@@ -72,7 +72,7 @@ public class LoopbackChatBenchmark {
   private final ObjectMapper mapper = new ObjectMapper();
   private final UserContext user = UserContext.builder().userId("123").companyId("456").role("recruiter").build();
   private final ChatRequest request = ChatRequest.of(QUERY);
-  private LoopbackService service;
+  LoopbackService service;
   private LlmGatewayClient client;
   private AutoCloseable listenerResources;
   private OkHttpClient raw;

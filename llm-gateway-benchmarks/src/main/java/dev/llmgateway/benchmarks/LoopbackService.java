@@ -61,6 +61,7 @@ public final class LoopbackService implements Closeable {
 
   private final ServerSocket server;
   private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean closed;
 
   private LoopbackService(ServerSocket server) {
@@ -100,6 +101,15 @@ public final class LoopbackService implements Closeable {
     return "http://" + server.getInetAddress().getHostAddress() + ":" + port() + "/";
   }
 
+  /**
+   * Returns how many connections were accepted: a client that reuses its connections opens few.
+   *
+   * @return connections accepted so far
+   */
+  public int connectionsAccepted() {
+    return accepted.get();
+  }
+
   /** Stops listening and closes every connection. */
   @Override
   public void close() {
@@ -119,6 +129,7 @@ public final class LoopbackService implements Closeable {
         return;
       }
       connections.add(socket);
+      accepted.incrementAndGet();
       Thread t = new Thread(() -> serve(socket), "loopback-service-conn");
       t.setDaemon(true);
       t.start();
