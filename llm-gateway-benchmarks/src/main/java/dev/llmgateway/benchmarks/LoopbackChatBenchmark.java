@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.ChatRequest;
-import dev.llmgateway.ChatStream;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.StreamEvent;
 import dev.llmgateway.UserContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -125,14 +123,7 @@ public class LoopbackChatBenchmark {
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)
   public int sdkStream(Blackhole hole) {
-    int events = 0;
-    try (ChatStream stream = client.chatStream(request, user)) {
-      for (StreamEvent event : stream) {
-        hole.consume(event);
-        events++;
-      }
-    }
-    return events;
+    return ChatStreamBenchmark.drain(client.chatStream(request, user), hole);
   }
 
   /** Baseline: the same stream by hand with okhttp-sse and a Jackson tree per event. */
