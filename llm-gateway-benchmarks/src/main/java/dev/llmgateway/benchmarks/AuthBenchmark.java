@@ -53,7 +53,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+// A longer warm-up than the other benchmarks: on a loaded 2-core machine the JIT's compiler threads
+// get little CPU, and after 3 x 1 s these paths (java-jwt, Jackson, HMAC) were still partly
+// interpreted (10-40x the compiled time per operation).
+@Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class AuthBenchmark {
