@@ -54,9 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 // A longer warm-up than the other benchmarks: on a loaded 2-core machine the JIT's compiler threads
-// get little CPU, and after 3 x 1 s these paths (java-jwt, Jackson, HMAC) were still partly
-// interpreted (10-40x the compiled time per operation).
-@Warmup(iterations = 5, time = 2)
+// get little CPU, and after 3 x 1 s, even 5 x 2 s, these paths (java-jwt, Jackson, HMAC) were
+// still partly interpreted in some runs (10-40x the compiled time per operation).
+@Warmup(iterations = 8, time = 2)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class AuthBenchmark {

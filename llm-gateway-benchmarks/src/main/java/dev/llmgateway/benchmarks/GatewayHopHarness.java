@@ -44,7 +44,7 @@ public final class GatewayHopHarness {
   private static final MediaType JSON_TYPE = MediaType.get("application/json");
   private static final String TOKEN = "svc-token-for-benchmarks-only-0123456789";
   private static final String BODY = "{\"query\":\"Find senior Rails engineers in Berlin\"}";
-  private static final int WARMUP_CALLS = 1_500;
+  private static final int WARMUP_CALLS = 3_000;
   private static final int CALLS = 3_000;
   private static final int WARMUP_STREAMS = 3;
   private static final int STREAMS = 6;
