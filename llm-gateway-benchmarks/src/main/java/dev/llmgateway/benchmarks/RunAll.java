@@ -16,7 +16,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 /**
  * Runs issue 16's whole suite and prints its table ({@link Report}): the JMH benchmarks, each with
  * its baseline in the same run and JMH's GC profiler, then the harnesses, each in a JVM of its own.
- * Run by {@code llm-gateway-benchmarks/run-all.sh}; about 6 minutes on 2 cores.
+ * Run by {@code llm-gateway-benchmarks/run-all.sh}; about 7 minutes on 2 cores, the build included.
  */
 public final class RunAll {
   private RunAll() {}
