@@ -72,8 +72,13 @@ public class ChatStreamBenchmark {
   /** One streamed chat, every event read. */
   @Benchmark
   public int streamedChat(Blackhole hole) {
+    return drain(client.chatStream(request, user), hole);
+  }
+
+  /** Reads every event of a stream into the blackhole, then closes it; returns how many. */
+  static int drain(ChatStream stream, Blackhole hole) {
     int events = 0;
-    try (ChatStream stream = client.chatStream(request, user)) {
+    try (stream) {
       for (StreamEvent event : stream) {
         hole.consume(event);
         events++;

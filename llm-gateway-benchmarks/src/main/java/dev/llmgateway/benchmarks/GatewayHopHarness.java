@@ -1,0 +1,200 @@
+package dev.llmgateway.benchmarks;
+
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.UserContext;
+import dev.llmgateway.examples.gateway.GatewayExample;
+import dev.llmgateway.examples.gateway.GatewayRoutes;
+import dev.llmgateway.examples.gateway.GatewayServer;
+import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.RateLimit;
+import dev.llmgateway.host.RateLimits;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSource;
+
+/**
+ * Whole-process latencies over loopback sockets that JMH cannot take: what the example gateway
+ * adds in front of the service (a {@link LoopbackService}), measured against the same requests sent
+ * to the service directly, alternately, in one run.
+ *
+ * <ul>
+ *   <li><b>hop</b>: a sync chat from a "browser" ({@code OkHttpClient}) through the example host's
+ *       {@code POST /api/v1/llm-chat/recruiter/chat} (user token check, rate limit, credit
+ *       reservation and commit, the SDK's call to the service, the envelope) against the same POST
+ *       straight to the service; median and p99 of each, and their differences;
+ *   <li><b>relay</b>: per token, service → SDK → {@code SseWriter} → browser socket through the
+ *       host's {@code POST …/chat/stream}, against service → browser directly. The service writes
+ *       {@code t<System.nanoTime()>;} into each token as it sends it; the browser, in the same JVM,
+ *       subtracts it from its clock when the line arrives.
+ * </ul>
+ *
+ * <p>Hosts: the JDK {@code HttpServer} example ({@link GatewayExample}). The Spring example host
+ * (module {@code examples-spring}) is to be added: see {@link #hosts}.
+ */
+public final class GatewayHopHarness {
+  private static final MediaType JSON_TYPE = MediaType.get("application/json");
+  private static final String TOKEN = "svc-token-for-benchmarks-only-0123456789";
+  private static final String BODY = "{\"query\":\"Find senior Rails engineers in Berlin\"}";
+  private static final int WARMUP_CALLS = 3_000;
+  private static final int CALLS = 3_000;
+  private static final int WARMUP_STREAMS = 3;
+  private static final int STREAMS = 6;
+  private static final java.util.regex.Pattern SENT = java.util.regex.Pattern.compile("t(\\d+);");
+
+  /** One permit per nanosecond with a burst of about two seconds: the harness measures, never refused. */
+  private static final RateLimits UNLIMITED = RateLimits.builder()
+      .calls(new RateLimit(Integer.MAX_VALUE, Duration.ofNanos(Integer.MAX_VALUE), Integer.MAX_VALUE))
+      .streamStarts(new RateLimit(Integer.MAX_VALUE, Duration.ofNanos(Integer.MAX_VALUE), Integer.MAX_VALUE)).build();
+
+  private final OkHttpClient browser = new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
+
+  private GatewayHopHarness() {}
+
+  /**
+   * Runs the harness.
+   *
+   * @param args the JSON file to write
+   * @throws Exception if a run fails
+   */
+  public static void main(String[] args) throws Exception {
+    HarnessResults results = new HarnessResults();
+    GatewayHopHarness harness = new GatewayHopHarness();
+    try (LoopbackService service = LoopbackService.start()) {
+      harness.hosts(service, results);
+    } finally {
+      harness.browser.dispatcher().executorService().shutdown();
+      harness.browser.connectionPool().evictAll();
+    }
+    results.write(Path.of(args[0]));
+    System.exit(0);
+  }
+
+  /** Each example host in turn, in front of the same service. */
+  private void hosts(LoopbackService service, HarnessResults results) throws Exception {
+    UserContext user = UserContext.builder().userId("123").companyId("456").role("recruiter").build();
+    // The host's client calls the service's /timed/ prefix: the same sync answer, timed streams.
+    LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url() + "timed/").serviceToken(TOKEN)
+        .environment(name -> null).build();
+    InMemoryCreditLedger ledger = InMemoryCreditLedger.builder().build();
+    ledger.deposit(user.userId(), 1L << 50);
+    try (GatewayServer server = GatewayExample.builder().client(client).ledger(ledger).users(List.of(user))
+        .rateLimits(UNLIMITED).port(0).start()) {
+      String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
+      String authorization = "Bearer " + server.users().issue(user.userId());
+      measure("httpserver", service, host, authorization, results);
+    } finally {
+      client.close();
+    }
+    // TODO(lead): the Spring example host (module examples-spring, after the springex merge): start
+    // it on port 0 with the same service (base URL service.url() + "timed/", token TOKEN), a ledger
+    // funding user 123 and that user signed in, then
+    //   measure("spring", service, "http://127.0.0.1:" + port + GatewayRoutes.API, "Bearer " + token, results);
+    // Report reads the "spring.*" figures when they are present and prints the rows.
+  }
+
+  private void measure(String name, LoopbackService service, String host, String authorization,
+      HarnessResults results) throws IOException {
+    String direct = service.url() + "timed/" + LoopbackChatBenchmark.CHAT_PATH;
+    Request viaHost = post(host + "/chat", authorization).build();
+    long[] hop = new long[CALLS];
+    long[] straight = new long[CALLS];
+    for (int i = 0; i < WARMUP_CALLS; i++) {
+      call(viaHost);
+      call(directRequest(direct));
+    }
+    for (int i = 0; i < CALLS; i++) {
+      hop[i] = call(viaHost);
+      straight[i] = call(directRequest(direct));
+    }
+    latencies(results, name + ".hop", straight, hop);
+
+    Request relayed = post(host + "/chat/stream", authorization).header("Accept", "text/event-stream").build();
+    Request directStream = directRequest(service.url() + "timed/" + LoopbackChatBenchmark.STREAM_PATH)
+        .newBuilder().header("Accept", "text/event-stream").build();
+    for (int i = 0; i < WARMUP_STREAMS; i++) {
+      tokenLatencies(relayed);
+      tokenLatencies(directStream);
+    }
+    long[] relay = new long[0];
+    long[] straightTokens = new long[0];
+    for (int i = 0; i < STREAMS; i++) {
+      relay = concat(relay, tokenLatencies(relayed));
+      straightTokens = concat(straightTokens, tokenLatencies(directStream));
+    }
+    results.put(name + ".relay.tokens", relay.length);
+    latencies(results, name + ".relay", straightTokens, relay);
+  }
+
+  /** Median and p99 of the direct and the hosted samples, and the differences ({@code added}). */
+  private static void latencies(HarnessResults results, String prefix, long[] direct, long[] hosted) {
+    for (int p : new int[] {50, 99}) {
+      double d = HarnessResults.percentileMicros(direct, p);
+      double h = HarnessResults.percentileMicros(hosted, p);
+      results.put(prefix + ".direct.p" + p + "_us", d);
+      results.put(prefix + ".host.p" + p + "_us", h);
+      results.put(prefix + ".added.p" + p + "_us", h - d);
+    }
+  }
+
+  private static Request.Builder post(String url, String authorization) {
+    return new Request.Builder().url(url).header("Authorization", authorization)
+        .post(RequestBody.create(BODY, JSON_TYPE));
+  }
+
+  private static Request directRequest(String url) {
+    return new Request.Builder().url(url).header("X-Service-Token", TOKEN).header("X-User-Id", "123")
+        .header("X-Company-Id", "456").header("X-User-Role", "recruiter")
+        .header("X-Request-Id", UUID.randomUUID().toString())
+        .post(RequestBody.create(BODY, JSON_TYPE)).build();
+  }
+
+  /** One call, its whole body read; returns its nanoseconds. */
+  private long call(Request request) throws IOException {
+    long start = System.nanoTime();
+    try (Response response = browser.newCall(request).execute()) {
+      response.body().bytes();
+      if (response.code() != 200) {
+        throw new IOException(request.url().encodedPath() + " answered " + response.code());
+      }
+    }
+    return System.nanoTime() - start;
+  }
+
+  /** One stream read line by line; each token's delay from its sending to its arrival. */
+  private long[] tokenLatencies(Request request) throws IOException {
+    long[] delays = new long[LoopbackService.TIMED_TOKENS];
+    int n = 0;
+    try (Response response = browser.newCall(request).execute()) {
+      if (response.code() != 200) {
+        throw new IOException(request.url().encodedPath() + " answered " + response.code());
+      }
+      BufferedSource body = response.body().source();
+      for (String line = body.readUtf8Line(); line != null; line = body.readUtf8Line()) {
+        long now = System.nanoTime();
+        java.util.regex.Matcher sent = SENT.matcher(line);
+        while (sent.find() && n < delays.length) {
+          delays[n++] = now - Long.parseLong(sent.group(1));
+        }
+      }
+    }
+    if (n != delays.length) {
+      throw new IOException(request.url().encodedPath() + ": " + n + " of " + delays.length + " tokens arrived");
+    }
+    return delays;
+  }
+
+  private static long[] concat(long[] a, long[] b) {
+    long[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+}
