@@ -43,6 +43,9 @@ public final class SseReader implements AutoCloseable {
   /** The default {@linkplain Builder#maxEventSize(int) size limit}: 1 MiB. */
   public static final int DEFAULT_MAX_EVENT_SIZE = 1024 * 1024;
 
+  /** Data values up to this many bytes are decoded through {@link #scratch}. */
+  private static final int SCRATCH_SIZE = 1024;
+
   private static final ByteString LINE_BREAKS = ByteString.encodeUtf8("\r\n");
   private static final ByteString DATA = ByteString.encodeUtf8("data");
   private static final ByteString EVENT = ByteString.encodeUtf8("event");
@@ -73,6 +76,9 @@ public final class SseReader implements AutoCloseable {
 
   /** The data buffer, as UTF-8: each data line's value followed by LF. */
   private final Buffer data = new Buffer();
+
+  /** Bytes of a short value on their way to the JDK's UTF-8 decoder. */
+  private final byte[] scratch = new byte[SCRATCH_SIZE];
 
   /** The event type buffer; empty means none. */
   private String eventType = "";
@@ -347,7 +353,7 @@ public final class SseReader implements AutoCloseable {
       int blankLineEnd = blankLineTerminatorAt(blankLine);
       if (blankLineEnd != 0) {
         buffer.skip(valueStart);
-        String text = Utf8.readUtf8(buffer, valueLength);
+        String text = Utf8.readUtf8(buffer, valueLength, scratch);
         buffer.skip(terminatorLength + blankLineEnd);
         return dispatch(text);
       }

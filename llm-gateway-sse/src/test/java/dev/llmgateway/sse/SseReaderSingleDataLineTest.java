@@ -84,6 +84,30 @@ class SseReaderSingleDataLineTest {
   }
 
   @Test
+  void decodesShortValuesPerWhatwgIncludingEncodedSurrogates() throws IOException {
+    // An encoded surrogate is three U+FFFD per WHATWG (the JDK's decoder gives one); a U+FFFD sent
+    // as such stays one. Values around the size the reader decodes through its scratch array.
+    Buffer stream = new Buffer();
+    stream.writeUtf8("data: a").write(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80});
+    stream.writeUtf8("b\n\ndata: \uFFFD\u00e9\n\n");
+    List<ServerSentEvent> expected = new ArrayList<>();
+    expected.add(ServerSentEvent.of("a\uFFFD\uFFFD\uFFFDb"));
+    expected.add(ServerSentEvent.of("\uFFFD\u00e9"));
+    for (int size = 1020; size <= 1028; size++) {
+      String value = "\u00e9".repeat(size / 2) + "x".repeat(size % 2);
+      stream.writeUtf8("data:").writeUtf8(value).writeUtf8("\r\n\r\n");
+      expected.add(ServerSentEvent.of(value));
+      stream.writeUtf8("data:").write(new byte[] {(byte) 0xED, (byte) 0xBF, (byte) 0xBF});
+      stream.writeUtf8(value).writeUtf8("\n\n");
+      expected.add(ServerSentEvent.of("\uFFFD\uFFFD\uFFFD" + value));
+    }
+    byte[] bytes = stream.readByteArray();
+    assertThat(readWhole(bytes, SseReader.DEFAULT_MAX_EVENT_SIZE)).isEqualTo(expected);
+    assertThat(read(bytes, SseReader.DEFAULT_MAX_EVENT_SIZE, ChunkedSource.bytewise(bytes)))
+        .isEqualTo(expected);
+  }
+
+  @Test
   void enforcesTheLimitsOnOneLineAndOnJoinedDataLines() throws IOException {
     byte[] fits = "data: 1234\n\n".getBytes(UTF_8); // a 10-byte line
     assertThat(readWhole(fits, 10)).containsExactly(ServerSentEvent.of("1234"));
