@@ -43,6 +43,9 @@ public final class SseReader implements AutoCloseable {
   /** The default {@linkplain Builder#maxEventSize(int) size limit}: 1 MiB. */
   public static final int DEFAULT_MAX_EVENT_SIZE = 1024 * 1024;
 
+  /** Data values up to this many bytes are decoded through {@link #scratch}. */
+  private static final int SCRATCH_SIZE = 1024;
+
   private static final ByteString LINE_BREAKS = ByteString.encodeUtf8("\r\n");
   private static final ByteString DATA = ByteString.encodeUtf8("data");
   private static final ByteString EVENT = ByteString.encodeUtf8("event");
@@ -73,6 +76,9 @@ public final class SseReader implements AutoCloseable {
 
   /** The data buffer, as UTF-8: each data line's value followed by LF. */
   private final Buffer data = new Buffer();
+
+  /** Bytes of a short value on their way to the JDK's UTF-8 decoder. */
+  private final byte[] scratch = new byte[SCRATCH_SIZE];
 
   /** The event type buffer; empty means none. */
   private String eventType = "";
@@ -287,48 +293,101 @@ public final class SseReader implements AutoCloseable {
   private @Nullable ServerSentEvent processLine(long length) throws IOException {
     if (length == 0) {
       buffer.skip(terminatorLength);
-      return dispatch();
+      return dispatch(null);
     }
-    long colon = buffer.indexOf((byte) ':', 0, length);
+    // The common line, "data:" first: the colon is at 4, no need to search for it.
+    long colon =
+        length > DATA.size() && buffer.getByte(DATA.size()) == ':' && buffer.rangeEquals(0, DATA)
+            ? DATA.size()
+            : buffer.indexOf((byte) ':', 0, length);
     if (colon == 0) {
       comment(length);
-    } else {
-      long nameLength = colon == -1 ? length : colon;
-      long valueStart = colon == -1 ? length : colon + 1;
-      if (valueStart < length && buffer.getByte(valueStart) == ' ') {
-        valueStart++;
+      buffer.skip(terminatorLength);
+      return null;
+    }
+    long nameLength = colon == -1 ? length : colon;
+    long valueStart = colon == -1 ? length : colon + 1;
+    if (valueStart < length && buffer.getByte(valueStart) == ' ') {
+      valueStart++;
+    }
+    long valueLength = length - valueStart;
+    if (nameLength == DATA.size() && buffer.rangeEquals(0, DATA)) {
+      return data(length, valueStart, valueLength);
+    }
+    if (nameLength == EVENT.size() && buffer.rangeEquals(0, EVENT)) {
+      buffer.skip(valueStart);
+      eventType = Utf8.readUtf8(buffer, valueLength);
+      buffer.skip(terminatorLength);
+      return null;
+    }
+    if (nameLength == ID.size() && buffer.rangeEquals(0, ID)) {
+      if (buffer.indexOf((byte) 0, valueStart, length) == -1) {
+        buffer.skip(valueStart);
+        idBuffer = Utf8.readUtf8(buffer, valueLength);
+        buffer.skip(terminatorLength);
+        return null;
       }
-      long valueLength = length - valueStart;
-      if (nameLength == DATA.size() && buffer.rangeEquals(0, DATA)) {
-        if (data.size() + valueLength > maxEventSize) {
-          throw new SseLimitExceededException(
-              "Server-sent event data longer than "
-                  + maxEventSize
-                  + " bytes (SseReader.Builder.maxEventSize)",
-              maxEventSize);
-        }
+    } else if (nameLength == RETRY.size() && buffer.rangeEquals(0, RETRY)) {
+      retry(valueStart, length);
+    }
+    buffer.skip(length + terminatorLength);
+    return null;
+  }
+
+  /**
+   * Appends a {@code data} line's value to the data buffer, or, for the common event of one data
+   * line whose blank line has already arrived, decodes the value straight from the source and
+   * dispatches the event without copying it into the data buffer.
+   */
+  private @Nullable ServerSentEvent data(long length, long valueStart, long valueLength)
+      throws IOException {
+    if (data.size() + valueLength > maxEventSize) {
+      throw new SseLimitExceededException(
+          "Server-sent event data longer than "
+              + maxEventSize
+              + " bytes (SseReader.Builder.maxEventSize)",
+          maxEventSize);
+    }
+    if (data.size() == 0) {
+      long blankLine = length + terminatorLength;
+      int blankLineEnd = blankLineTerminatorAt(blankLine);
+      if (blankLineEnd != 0) {
         buffer.skip(valueStart);
-        data.write(buffer, valueLength);
-        data.writeByte('\n');
-      } else if (nameLength == EVENT.size() && buffer.rangeEquals(0, EVENT)) {
-        buffer.skip(valueStart);
-        eventType = Utf8.readUtf8(buffer, valueLength);
-      } else if (nameLength == ID.size() && buffer.rangeEquals(0, ID)) {
-        if (buffer.indexOf((byte) 0, valueStart, length) == -1) {
-          buffer.skip(valueStart);
-          idBuffer = Utf8.readUtf8(buffer, valueLength);
-        } else {
-          buffer.skip(length);
-        }
-      } else if (nameLength == RETRY.size() && buffer.rangeEquals(0, RETRY)) {
-        retry(valueStart, length);
-        buffer.skip(length);
-      } else {
-        buffer.skip(length);
+        String text = Utf8.readUtf8(buffer, valueLength, scratch);
+        buffer.skip(terminatorLength + blankLineEnd);
+        return dispatch(text);
       }
     }
+    buffer.skip(valueStart);
+    data.write(buffer, valueLength);
+    data.writeByte('\n');
     buffer.skip(terminatorLength);
     return null;
+  }
+
+  /**
+   * Returns the terminator length (1 or 2) of the blank line starting at {@code offset} if the
+   * buffer already holds it, else 0 (not blank, or not arrived yet: the caller takes the general
+   * path). A CR that is the last byte available ends the blank line; a following LF is then
+   * skipped as in {@link #nextLine()}.
+   */
+  private int blankLineTerminatorAt(long offset) {
+    long size = buffer.size();
+    if (skipLeadingLf || offset >= size) {
+      return 0;
+    }
+    byte b = buffer.getByte(offset);
+    if (b == '\n') {
+      return 1;
+    }
+    if (b != '\r') {
+      return 0;
+    }
+    if (offset + 1 < size) {
+      return buffer.getByte(offset + 1) == '\n' ? 2 : 1;
+    }
+    skipLeadingLf = true;
+    return 1;
   }
 
   private void comment(long length) throws IOException {
@@ -362,16 +421,23 @@ public final class SseReader implements AutoCloseable {
     retry = Duration.ofMillis(millis);
   }
 
-  private @Nullable ServerSentEvent dispatch() throws IOException {
+  /**
+   * Ends the event at a blank line.
+   *
+   * @param text the event's data when decoded already (the data buffer is then empty), else null
+   */
+  private @Nullable ServerSentEvent dispatch(@Nullable String text) throws IOException {
     lastEventId = idBuffer;
     String type = eventType;
     eventType = "";
-    long size = data.size();
-    if (size == 0) {
-      return null;
+    if (text == null) {
+      long size = data.size();
+      if (size == 0) {
+        return null;
+      }
+      text = Utf8.readUtf8(data, size - 1);
+      data.skip(1);
     }
-    String text = Utf8.readUtf8(data, size - 1);
-    data.skip(1);
     return new ServerSentEvent(type, text, lastEventId);
   }
 

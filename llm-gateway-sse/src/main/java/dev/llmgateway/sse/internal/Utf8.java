@@ -1,6 +1,8 @@
 package dev.llmgateway.sse.internal;
 
 import java.io.EOFException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import okio.Buffer;
 
 /**
@@ -34,6 +36,42 @@ public final class Utf8 {
       return buffer.readUtf8(byteCount);
     }
     return decode(buffer.readByteArray(byteCount));
+  }
+
+  /**
+   * Like {@link #readUtf8(Buffer, long)}, copying the bytes through {@code scratch} when they fit
+   * (one bulk copy, then the JDK's decoder, instead of scanning the buffer for {@code 0xED} first):
+   * only when the decoded text holds a U+FFFD and the bytes an {@code 0xED} does it decode again per
+   * WHATWG.
+   *
+   * @param buffer the bytes
+   * @param byteCount how many bytes to decode; at most {@code buffer.size()}
+   * @param scratch a reusable array; its contents are overwritten
+   * @return the decoded text
+   * @throws EOFException if the buffer holds fewer than {@code byteCount} bytes
+   */
+  public static String readUtf8(Buffer buffer, long byteCount, byte[] scratch)
+      throws EOFException {
+    if (byteCount > scratch.length) {
+      return readUtf8(buffer, byteCount);
+    }
+    int n = (int) byteCount;
+    for (int read = 0; read < n; ) {
+      int r = buffer.read(scratch, read, n - read);
+      if (r == -1) {
+        throw new EOFException();
+      }
+      read += r;
+    }
+    String text = new String(scratch, 0, n, StandardCharsets.UTF_8);
+    if (text.indexOf(REPLACEMENT) >= 0) {
+      for (int i = 0; i < n; i++) {
+        if (scratch[i] == (byte) 0xED) {
+          return decode(Arrays.copyOf(scratch, n));
+        }
+      }
+    }
+    return text;
   }
 
   /**
