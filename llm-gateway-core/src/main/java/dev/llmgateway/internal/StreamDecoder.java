@@ -25,6 +25,8 @@ public final class StreamDecoder {
   private static final JsonFactory FACTORY = Json.MAPPER.getFactory();
   /** Longer data may hold a string beyond the parser's limit, which only the tree path checks. */
   private static final int MAX_FAST_CHARS = FACTORY.streamReadConstraints().getMaxStringLength();
+  /** The types {@link #decodeFlat} decodes, most frequent first. */
+  private static final String[] FLAT_TYPES = {"token", "session", "intent"};
   /** The fast path's answer when the tree must decide. */
   private static final Object USE_TREE = new Object();
 
@@ -73,6 +75,11 @@ public final class StreamDecoder {
         JsonToken value = parser.nextToken();
         switch (name) {
           case "type":
+            type = value == JsonToken.VALUE_STRING ? flatType(parser) : null;
+            if (type == null) {
+              return USE_TREE; // another type, or not a string: the tree decides (a later type would too)
+            }
+            break;
           case "content":
           case "session_id":
           case "message_id":
@@ -82,7 +89,6 @@ public final class StreamDecoder {
             }
             String text = parser.getText();
             switch (name) {
-              case "type" -> type = text;
               case "content" -> content = text;
               case "session_id" -> sessionId = text;
               case "message_id" -> messageId = text;
@@ -110,6 +116,28 @@ public final class StreamDecoder {
       default:
         return USE_TREE;
     }
+  }
+
+  /** The current string if it is a type {@link #decodeFlat} decodes (its constant: no String per event), else null. */
+  private static @Nullable String flatType(JsonParser parser) throws IOException {
+    char[] chars = parser.getTextCharacters();
+    int offset = parser.getTextOffset();
+    int length = parser.getTextLength();
+    for (String known : FLAT_TYPES) {
+      if (known.length() == length && matches(known, chars, offset)) {
+        return known;
+      }
+    }
+    return null;
+  }
+
+  private static boolean matches(String known, char[] chars, int offset) {
+    for (int i = 0; i < known.length(); i++) {
+      if (known.charAt(i) != chars[offset + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
