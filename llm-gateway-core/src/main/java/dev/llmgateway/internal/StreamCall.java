@@ -1,6 +1,5 @@
 package dev.llmgateway.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallTimeoutException;
 import dev.llmgateway.LlmGatewayException;
@@ -317,15 +316,14 @@ public final class StreamCall {
       complete();
       return null;
     }
-    JsonNode node = StreamDecoder.parseObject(data);
-    if (node == null) {
-      return skip("is not a JSON object", null);
-    }
     Object decoded;
     try {
-      decoded = StreamDecoder.decode(node, data);
+      decoded = StreamDecoder.decode(data);
     } catch (Json.MalformedJsonException e) {
       return skip(e.getMessage(), e);
+    }
+    if (decoded == null) {
+      return skip("is not a JSON object", null);
     }
     if (decoded instanceof StreamDecoder.ServiceError) {
       StreamDecoder.ServiceError error = (StreamDecoder.ServiceError) decoded;
