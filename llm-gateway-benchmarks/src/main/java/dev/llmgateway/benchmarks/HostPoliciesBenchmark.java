@@ -8,11 +8,17 @@ import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.host.Reservation;
 import dev.llmgateway.host.Settlement;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -38,7 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The ledger remembers settled reservations for its retention period; here the retention is
  * zero and each thread calls {@link InMemoryCreditLedger#releaseExpired()} every {@value
  * #SWEEP_EVERY} requests, so the reaper's scan is part of the measured cost (amortised) and memory
- * stays flat. The baseline forgets a reservation when it is settled and needs no sweep.
+ * stays flat. The baseline does the same bookkeeping (the same {@link Reservation} record, the
+ * remembered settlement and request id, the lease) and is swept as often; until issue 16 it forgot
+ * a reservation when it was settled, built no record and was never swept, which made it look
+ * cheaper than doing the same work under one lock is.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -211,23 +220,36 @@ public class HostPoliciesBenchmark {
     if (!policies.tryAcquire(user.userId())) {
       throw new IllegalStateException("rate limited");
     }
-    long id = policies.reserve(user.userId(), ESTIMATE, requestId);
-    return policies.settle(id, commit ? CHARGE : 0);
+    Reservation reservation = policies.reserve(user, ESTIMATE, requestId);
+    boolean settled = policies.settle(reservation, commit ? CHARGE : 0);
+    if (c.sweepDue()) {
+      policies.releaseExpired();
+    }
+    return settled;
   }
 
   /**
-   * The baseline: the same two token buckets per key (the same GCRA arithmetic), balances and
-   * pending reservations, all in plain hash maps under one lock. Correct, and deliberately simple.
+   * The baseline: the same two token buckets per key (the same GCRA arithmetic), balances,
+   * reservations and a request-id index in plain hash maps under one lock. Correct, deliberately
+   * simple, and doing the ledger's bookkeeping: it returns the same {@link Reservation} record
+   * (id, creation time, lease end), remembers a settled reservation (and its request id) until a
+   * sweep finds it older than the retention, releases reservations whose lease ended, and is swept
+   * as often as the SDK's ledger.
    */
   static final class GlobalLockPolicies {
+    private static final Duration LEASE = InMemoryCreditLedger.DEFAULT_LEASE;
+    private static final Duration RETENTION = Duration.ZERO;
+
     private final long interval;
     private final long tolerance;
+    private final Clock clock = Clock.systemUTC();
     /** Per key: the calls bucket's and the stream-starts bucket's theoretical arrival time. */
     private final Map<String, long[]> buckets = new HashMap<>();
     /** Per user: available and held credits. */
     private final Map<String, long[]> accounts = new HashMap<>();
-    private final Map<Long, Hold> pending = new HashMap<>();
-    private final Map<String, Long> byRequestId = new HashMap<>();
+    private final Map<UUID, Hold> holds = new HashMap<>();
+    private final Map<String, Hold> byRequestId = new HashMap<>();
+    private final long idPrefix = ThreadLocalRandom.current().nextLong();
     private long nextId;
 
     GlobalLockPolicies(RateLimit limit) {
@@ -253,36 +275,71 @@ public class HostPoliciesBenchmark {
       return true;
     }
 
-    synchronized long reserve(String userId, long credits, String requestId) {
-      long[] account = accounts.get(userId);
+    synchronized Reservation reserve(UserContext user, long credits, String requestId) {
+      long[] account = accounts.get(user.userId());
       if (account == null || account[0] < credits) {
         throw new IllegalStateException("insufficient credits");
       }
-      Long previous = byRequestId.get(requestId);
-      if (previous != null && pending.containsKey(previous)) {
+      Hold previous = byRequestId.get(requestId);
+      if (previous != null && previous.settledAt == null) {
         throw new IllegalStateException("request id held by a pending reservation");
       }
       account[0] -= credits;
       account[1] += credits;
-      long id = ++nextId;
-      pending.put(id, new Hold(account, credits, requestId));
-      byRequestId.put(requestId, id);
-      return id;
+      Instant now = clock.instant();
+      Reservation reservation = new Reservation(
+          new UUID(idPrefix, ++nextId), user, Operation.CHAT_STREAM, credits, now, now.plus(LEASE), requestId);
+      Hold hold = new Hold(reservation, account);
+      holds.put(reservation.id(), hold);
+      byRequestId.put(requestId, hold);
+      return reservation;
     }
 
     /** Commits {@code charge} (0 for a release); false if the reservation was settled already. */
-    synchronized boolean settle(long id, long charge) {
-      Hold hold = pending.remove(id);
-      if (hold == null) {
+    synchronized boolean settle(Reservation reservation, long charge) {
+      Hold hold = holds.get(reservation.id());
+      return hold != null && settle(hold, charge, clock.instant());
+    }
+
+    private boolean settle(Hold hold, long charge, Instant now) {
+      if (hold.settledAt != null) {
         return false;
       }
-      byRequestId.remove(hold.requestId, id);
-      hold.account[1] -= hold.credits;
-      hold.account[0] += hold.credits - charge;
+      hold.settledAt = now;
+      long credits = hold.reservation.credits();
+      hold.account[1] -= credits;
+      hold.account[0] += credits - charge;
       return true;
     }
 
-    @SuppressWarnings("ArrayRecordComponent") // never compared: the account is shared on purpose
-    private record Hold(long[] account, long credits, String requestId) {}
+    /** Releases reservations whose lease ended and forgets settled ones older than the retention. */
+    synchronized int releaseExpired() {
+      Instant now = clock.instant();
+      int released = 0;
+      for (Iterator<Hold> it = holds.values().iterator(); it.hasNext(); ) {
+        Hold hold = it.next();
+        if (hold.settledAt == null) {
+          if (!now.isBefore(hold.reservation.expiresAt()) && settle(hold, 0, now)) {
+            released++;
+          }
+        } else if (!now.isBefore(hold.settledAt.plus(RETENTION))) {
+          it.remove();
+          byRequestId.remove(hold.reservation.requestId(), hold);
+        }
+      }
+      return released;
+    }
+
+    /** A reservation, its account, and when it was settled (null while pending). */
+    private static final class Hold {
+      final Reservation reservation;
+      final long[] account;
+      @Nullable Instant settledAt;
+
+      Hold(Reservation reservation, long[] account) {
+        this.reservation = reservation;
+        this.account = account;
+      }
+    }
   }
 }

@@ -4,6 +4,8 @@ import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.host.internal.CreditLedgers;
 import dev.llmgateway.host.internal.LedgerReaper;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,7 +15,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -59,16 +60,35 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(InMemoryCreditLedger.class);
   private static final String REAPER_THREAD_NAME = "llm-gateway-credit-reaper";
+  /** {@link Entry#settledAt} of a reservation not settled yet. */
+  private static final long UNSET = Long.MIN_VALUE;
+  /** {@link #retentionNanos} of a retention too long to count in nanoseconds. */
+  private static final long FOREVER = Long.MAX_VALUE;
+  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+  /** Seconds from the origin from which (or up to which) nanoseconds no longer fit a long. */
+  private static final long MAX_NANOS_SECONDS = Long.MAX_VALUE / NANOS_PER_SECOND;
+  private static final long MIN_NANOS_SECONDS = Long.MIN_VALUE / NANOS_PER_SECOND;
 
   private final Clock clock;
   private final AccountKey accountKey;
   private final Duration lease;
   private final Duration settledRetention;
+  /**
+   * The clock's time when this ledger was built: settlement times are kept as nanoseconds since
+   * it (exact for any clock, fake ones far from the epoch included).
+   */
+  private final Instant origin;
+  /**
+   * {@link #settledRetention} in nanoseconds; {@link #FOREVER} for 292 years or more (which
+   * nanoseconds cannot count, so such a retention never ends).
+   */
+  private final long retentionNanos;
   private final Consumer<? super Reservation> expiryListener;
   private final LedgerReaper reaper;
   private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<UUID, Entry> entries = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, UUID> byRequestId = new ConcurrentHashMap<>();
+  /** Request id to the reservation that last took it: pending, or settled and not yet forgotten. */
+  private final ConcurrentHashMap<String, Entry> byRequestId = new ConcurrentHashMap<>();
   /** The high half of this ledger's reservation ids: random, so ids differ between ledgers too. */
   private final long idPrefix = new SecureRandom().nextLong();
   /** The low half of the reservation ids: a count, so ids never repeat within this ledger. */
@@ -79,6 +99,8 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     this.accountKey = b.accountKey;
     this.lease = b.lease;
     this.settledRetention = b.settledRetention;
+    this.retentionNanos = nanos(b.settledRetention);
+    this.origin = b.clock.instant();
     this.expiryListener = b.expiryListener;
     this.reaper = LedgerReaper.start(b.reaperInterval, REAPER_THREAD_NAME, this::releaseExpired, log);
   }
@@ -148,7 +170,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   public int pendingCount() {
     int count = 0;
     for (Entry entry : entries.values()) {
-      if (entry.state.get() == State.PENDING) {
+      if (entry.state == State.PENDING) {
         count++;
       }
     }
@@ -178,7 +200,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
         id, user, operation, estimatedCredits, now, now.plus(lease), requestId);
     Entry entry = new Entry(reservation, account);
     entries.put(reservation.id(), entry);
-    if (requestId != null && !index(requestId, reservation.id())) {
+    if (requestId != null && !index(requestId, entry)) {
       entries.remove(reservation.id(), entry);
       account.held.addAndGet(-estimatedCredits);
       account.available.addAndGet(estimatedCredits);
@@ -205,8 +227,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   @Override
   public Optional<Reservation> findByRequestId(String requestId) {
-    UUID id = byRequestId.get(Objects.requireNonNull(requestId, "requestId"));
-    Entry entry = id == null ? null : entries.get(id);
+    Entry entry = byRequestId.get(Objects.requireNonNull(requestId, "requestId"));
     return entry == null ? Optional.empty() : Optional.of(entry.reservation);
   }
 
@@ -219,19 +240,20 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
    */
   public int releaseExpired() {
     Instant now = clock.instant();
+    long nowNanos = nanosSinceOrigin(now);
     int released = 0;
     for (Entry entry : entries.values()) {
       Reservation reservation = entry.reservation;
-      State state = entry.state.get();
+      State state = entry.state;
       if (state == State.PENDING) {
         if (!now.isBefore(reservation.expiresAt())
-            && settle(entry, State.RELEASED, 0, now).applied()) {
+            && settle(entry, State.RELEASED, 0, nowNanos).applied()) {
           released++;
           CreditLedgers.notifyExpired(log, expiryListener, reservation);
         }
       } else {
-        Instant settledAt = entry.settledAt;
-        if (settledAt != null && !now.isBefore(settledAt.plus(settledRetention))) {
+        long settledAt = entry.settledAt;
+        if (settledAt != UNSET && retentionNanos != FOREVER && elapsed(settledAt, nowNanos) >= retentionNanos) {
           forget(entry);
         }
       }
@@ -259,18 +281,17 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     return accounts.computeIfAbsent(key, id -> new Account());
   }
 
-  /** Points {@code requestId} at {@code id} unless a pending reservation already holds it. */
-  private boolean index(String requestId, UUID id) {
+  /** Points {@code requestId} at {@code entry} unless a pending reservation already holds it. */
+  private boolean index(String requestId, Entry entry) {
     while (true) {
-      UUID previous = byRequestId.putIfAbsent(requestId, id);
+      Entry previous = byRequestId.putIfAbsent(requestId, entry);
       if (previous == null) {
         return true;
       }
-      Entry holder = entries.get(previous);
-      if (holder != null && holder.state.get() == State.PENDING) {
+      if (previous.state == State.PENDING) {
         return false;
       }
-      if (byRequestId.replace(requestId, previous, id)) {
+      if (byRequestId.replace(requestId, previous, entry)) {
         return true;
       }
     }
@@ -281,14 +302,14 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     if (entry == null) {
       return Settlement.UNKNOWN;
     }
-    return settle(entry, target, charge, clock.instant());
+    return settle(entry, target, charge, nanosSinceOrigin(clock.instant()));
   }
 
-  private Settlement settle(Entry entry, State target, long charge, Instant now) {
-    if (!entry.state.compareAndSet(State.PENDING, target)) {
-      return entry.state.get() == State.COMMITTED ? Settlement.ALREADY_COMMITTED : Settlement.ALREADY_RELEASED;
+  private Settlement settle(Entry entry, State target, long charge, long nowNanos) {
+    if (!entry.settle(target)) {
+      return entry.state == State.COMMITTED ? Settlement.ALREADY_COMMITTED : Settlement.ALREADY_RELEASED;
     }
-    entry.settledAt = now;
+    entry.settledAt = nowNanos;
     long held = entry.reservation.credits();
     entry.account.held.addAndGet(-held);
     entry.account.available.addAndGet(held - charge);
@@ -300,7 +321,39 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     entries.remove(reservation.id(), entry);
     String requestId = reservation.requestId();
     if (requestId != null) {
-      byRequestId.remove(requestId, reservation.id());
+      byRequestId.remove(requestId, entry);
+    }
+  }
+
+  /**
+   * {@code time} in nanoseconds since {@link #origin}: exact within 292 years of it, clamped beyond
+   * (never {@link #UNSET}).
+   */
+  private long nanosSinceOrigin(Instant time) {
+    long seconds = time.getEpochSecond() - origin.getEpochSecond();
+    if (seconds >= MAX_NANOS_SECONDS) {
+      return Long.MAX_VALUE;
+    }
+    if (seconds <= MIN_NANOS_SECONDS) {
+      return UNSET + 1;
+    }
+    return seconds * NANOS_PER_SECOND + (time.getNano() - origin.getNano());
+  }
+
+  /** {@code to - from}, saturated instead of overflowing. */
+  private static long elapsed(long from, long to) {
+    long difference = to - from;
+    if (((to ^ from) & (to ^ difference)) < 0) {
+      return to > from ? Long.MAX_VALUE : Long.MIN_VALUE;
+    }
+    return difference;
+  }
+
+  private static long nanos(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return FOREVER;
     }
   }
 
@@ -318,12 +371,32 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   private static final class Entry {
     final Reservation reservation;
     final Account account;
-    final AtomicReference<State> state = new AtomicReference<>(State.PENDING);
-    volatile @Nullable Instant settledAt;
+    /** Changed only from PENDING, once, by {@link #settle}. */
+    volatile State state = State.PENDING;
+    /**
+     * When it was settled, in nanoseconds since the ledger's origin (a long, not an {@code
+     * Instant}, so that settling allocates nothing); {@link #UNSET} until then.
+     */
+    volatile long settledAt = UNSET;
 
     Entry(Reservation reservation, Account account) {
       this.reservation = reservation;
       this.account = account;
+    }
+
+    /** Moves this reservation from pending to {@code target}; true for exactly one caller. */
+    boolean settle(State target) {
+      return STATE.compareAndSet(this, State.PENDING, target);
+    }
+
+    private static final VarHandle STATE;
+
+    static {
+      try {
+        STATE = MethodHandles.lookup().findVarHandle(Entry.class, "state", State.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
     }
   }
 
@@ -379,7 +452,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
      * Sets how long a settled reservation is remembered, so that settling it again is reported
      * as {@link Settlement#ALREADY_COMMITTED} or {@link Settlement#ALREADY_RELEASED} rather than
      * {@link Settlement#UNKNOWN}, and {@link #findByRequestId} still finds it. Default {@link
-     * #DEFAULT_SETTLED_RETENTION}.
+     * #DEFAULT_SETTLED_RETENTION}. Kept to the nanosecond; 292 years or more means forever.
      *
      * @param retention zero or a positive duration
      * @return this builder
