@@ -25,7 +25,11 @@ class StrictJsonTest {
   }
 
   private static void assertAgreesWithTheJdk(byte[] bytes) {
-    assertThat(StrictJson.isWellFormedUtf8(bytes)).as("bytes %s", hex(bytes)).isEqualTo(jdkAccepts(bytes));
+    boolean jdk = jdkAccepts(bytes);
+    if (StrictJson.isWellFormedUtf8(bytes) != jdk) {
+      // Only on a disagreement: formatting the bytes for each of a million cases would dominate the test.
+      assertThat(StrictJson.isWellFormedUtf8(bytes)).as("bytes %s", hex(bytes)).isEqualTo(jdk);
+    }
   }
 
   private static String hex(byte[] bytes) {
@@ -75,7 +79,7 @@ class StrictJsonTest {
   @Test
   void judgesRandomByteStringsAsTheJdkDecoderDoes() {
     SplittableRandom random = new SplittableRandom(16);
-    for (int i = 0; i < 200_000; i++) {
+    for (int i = 0; i < 50_000; i++) {
       byte[] bytes = new byte[1 + random.nextInt(12)];
       for (int j = 0; j < bytes.length; j++) {
         // Mostly high bytes, so that multi-byte sequences and their boundaries come up often.
