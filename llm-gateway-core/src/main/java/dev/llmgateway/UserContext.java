@@ -23,6 +23,8 @@ public final class UserContext {
   private final String companyId;
   private final String role;
   private final @Nullable String companyRole;
+  /** Computed once: the user is a cache key on every request (service-JWT cache). */
+  private final int hash;
 
   private UserContext(Builder builder) {
     this.userId = Objects.requireNonNull(builder.userId, "userId == null: set UserContext.Builder.userId");
@@ -30,6 +32,7 @@ public final class UserContext {
         Objects.requireNonNull(builder.companyId, "companyId == null: set UserContext.Builder.companyId");
     this.role = Objects.requireNonNull(builder.role, "role == null: set UserContext.Builder.role");
     this.companyRole = builder.companyRole;
+    this.hash = Objects.hash(userId, companyId, role, companyRole);
   }
 
   /**
@@ -88,16 +91,17 @@ public final class UserContext {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof UserContext
+    return o == this || (o instanceof UserContext
+        && ((UserContext) o).hash == hash
         && ((UserContext) o).userId.equals(userId)
         && ((UserContext) o).companyId.equals(companyId)
         && ((UserContext) o).role.equals(role)
-        && Objects.equals(((UserContext) o).companyRole, companyRole);
+        && Objects.equals(((UserContext) o).companyRole, companyRole));
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(userId, companyId, role, companyRole);
+    return hash;
   }
 
   @Override

@@ -3,19 +3,20 @@ package dev.llmgateway.auth;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgateway.auth.TokenVerificationException.Reason;
+import dev.llmgateway.auth.internal.Hmac;
 import dev.llmgateway.auth.internal.StrictJson;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
@@ -32,14 +33,15 @@ final class JwtChecks {
   static final int MAX_TOKEN_LENGTH = 65_536;
 
   private static final String HMAC = "HmacSHA256";
-  private static final Base64.Decoder BASE64URL = Base64.getUrlDecoder();
-  private static final Base64.Encoder BASE64URL_UNPADDED = Base64.getUrlEncoder().withoutPadding();
+  private static final int[] BASE64URL_VALUES = base64urlValues();
   private static final long MAX_EPOCH_SECONDS = 253_402_300_799L; // 9999-12-31T23:59:59Z
   private static final List<String> REQUIRED = List.of("sub", "company_id", "scopes", "exp", "iat", "jti");
 
   private final String kind;
   private final JwtKeySet keys;
   private final Map<String, SecretKeySpec> hmacKeys;
+  /** Per kid, a Mac initialised with its key, never used itself: each verify uses a clone. */
+  private final Map<String, Mac> hmacPrototypes;
   private final String audience;
   private final String issuer;
   private final Duration leeway;
@@ -52,10 +54,14 @@ final class JwtChecks {
     this.kind = kind;
     this.keys = keys;
     Map<String, SecretKeySpec> byKid = new LinkedHashMap<>();
+    Map<String, Mac> prototypes = new LinkedHashMap<>();
     for (String kid : keys.keyIds()) {
-      byKid.put(kid, new SecretKeySpec(keys.secret(kid), HMAC));
+      SecretKeySpec key = new SecretKeySpec(keys.secret(kid), HMAC);
+      byKid.put(kid, key);
+      prototypes.put(kid, Hmac.initialised(key));
     }
     this.hmacKeys = Collections.unmodifiableMap(byKid);
+    this.hmacPrototypes = Collections.unmodifiableMap(prototypes);
     this.audience = audience;
     this.issuer = issuer;
     this.leeway = leeway;
@@ -95,16 +101,17 @@ final class JwtChecks {
       throw fail(Reason.MALFORMED, "crit names header extensions this verifier does not implement");
     }
     @Nullable String keyId = keyId(header);
-    SecretKeySpec key = hmacKeys.get(keyId == null ? keys.activeKeyId() : keyId);
+    String usedKeyId = keyId == null ? keys.activeKeyId() : keyId;
+    SecretKeySpec key = hmacKeys.get(usedKeyId);
     if (key == null) {
       throw fail(Reason.UNKNOWN_KEY, "kid names no key of the verifier's key set");
     }
     byte @Nullable [] signature = base64url(token, secondDot + 1, token.length());
-    if (signature == null || !MessageDigest.isEqual(hmac(key, token, secondDot), signature)) {
+    if (signature == null || !MessageDigest.isEqual(hmac(usedKeyId, key, token, secondDot), signature)) {
       throw fail(Reason.BAD_SIGNATURE, "signature does not match"
           + (keyId == null ? " the active key (no kid)" : " the key its kid names"));
     }
-    return checkClaims(payload, keyId == null ? keys.activeKeyId() : keyId);
+    return checkClaims(payload, usedKeyId);
   }
 
   private ObjectNode segment(String token, int from, int to, String name) {
@@ -121,31 +128,49 @@ final class JwtChecks {
   /**
    * Decodes unpadded base64url in its one canonical spelling, or returns null: padding, other
    * characters, or set bits after the last byte would let one token be spelled several ways.
+   * Decodes from the token's characters directly (no substring, no re-encoding to compare).
    */
   private static byte @Nullable [] base64url(String token, int from, int to) {
-    if ((to - from) % 4 == 1) {
+    int length = to - from;
+    if (length % 4 == 1) {
       return null;
     }
+    byte[] out = new byte[length / 4 * 3 + (length % 4 == 0 ? 0 : length % 4 - 1)];
+    int bits = 0;
+    int pending = 0;
+    int o = 0;
     for (int i = from; i < to; i++) {
       char c = token.charAt(i);
-      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+      int value = c < BASE64URL_VALUES.length ? BASE64URL_VALUES[c] : -1;
+      if (value < 0) {
         return null;
       }
+      bits = ((bits << 6) | value) & 0xFFFF;
+      pending += 6;
+      if (pending >= 8) {
+        pending -= 8;
+        out[o++] = (byte) (bits >> pending);
+      }
     }
-    String text = token.substring(from, to);
-    byte[] bytes = BASE64URL.decode(text);
-    return BASE64URL_UNPADDED.encodeToString(bytes).equals(text) ? bytes : null;
+    // The canonical spelling leaves the bits after the last byte zero (2 or 4 of them, or none).
+    return (bits & ((1 << pending) - 1)) == 0 ? out : null;
   }
 
-  private static byte[] hmac(SecretKeySpec key, String token, int signingInputEnd) {
-    try {
-      Mac mac = Mac.getInstance(HMAC);
-      mac.init(key);
-      // The signing input was checked to be base64url and dots, so ASCII.
-      return mac.doFinal(token.substring(0, signingInputEnd).getBytes(StandardCharsets.US_ASCII));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is required of every Java runtime", e);
+  private static int[] base64urlValues() {
+    int[] values = new int[128];
+    Arrays.fill(values, -1);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < alphabet.length(); i++) {
+      values[alphabet.charAt(i)] = i;
     }
+    return values;
+  }
+
+  private byte[] hmac(String keyId, SecretKeySpec key, String token, int signingInputEnd) {
+    Mac mac = Hmac.fresh(Objects.requireNonNull(hmacPrototypes.get(keyId), "prototype"), key);
+    // The signing input was checked to be base64url and dots, so ASCII.
+    mac.update(token.getBytes(StandardCharsets.US_ASCII), 0, signingInputEnd);
+    return mac.doFinal();
   }
 
   private @Nullable String keyId(ObjectNode header) {

@@ -5,8 +5,9 @@ import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.UserContext;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,13 +46,22 @@ public final class ServiceJwtAuth implements AuthStrategy {
   private final ServiceJwtMinter minter;
   private final int maxCachedTokens;
   private final Duration refreshBefore;
-  private final ConcurrentHashMap<CacheKey, ServiceJwt> cache = new ConcurrentHashMap<>();
+  /** Per operation, the map of its scope; operations needing one scope share one map. */
+  private final EnumMap<Operation, ConcurrentHashMap<UserContext, Entry>> cacheByOperation =
+      new EnumMap<>(Operation.class);
+  /** Each distinct scope's map once. */
+  private final List<ConcurrentHashMap<UserContext, Entry>> scopeMaps;
   private final ReentrantLock evictionLock = new ReentrantLock();
 
   private ServiceJwtAuth(Builder builder, ServiceJwtMinter minter) {
     this.minter = minter;
     this.maxCachedTokens = builder.maxCachedTokens;
     this.refreshBefore = builder.refreshBefore;
+    Map<String, ConcurrentHashMap<UserContext, Entry>> byScope = new LinkedHashMap<>();
+    for (Operation operation : Operation.values()) {
+      cacheByOperation.put(operation, byScope.computeIfAbsent(operation.scope(), scope -> new ConcurrentHashMap<>()));
+    }
+    this.scopeMaps = List.copyOf(byScope.values());
   }
 
   /**
@@ -87,39 +97,48 @@ public final class ServiceJwtAuth implements AuthStrategy {
    */
   @Override
   public void authenticate(Request.Builder request, UserContext user, Operation operation) {
-    request.header("Authorization", "Bearer " + token(user, operation.scope()).token());
+    request.header("Authorization", entry(user, operation).headerValue);
   }
 
-  ServiceJwt token(UserContext user, String scope) {
-    CacheKey key = new CacheKey(user, scope);
-    Instant now = minter.clock().instant();
-    ServiceJwt cached = cache.get(key);
-    if (cached != null && isFresh(cached, now)) {
+  ServiceJwt token(UserContext user, Operation operation) {
+    return entry(user, operation).jwt;
+  }
+
+  /**
+   * The hot path: one map lookup keyed by the user (whose hash {@link UserContext} caches) in the
+   * operation's scope's map, one clock read in milliseconds; nothing allocated on a hit.
+   */
+  private Entry entry(UserContext user, Operation operation) {
+    ConcurrentHashMap<UserContext, Entry> byUser =
+        Objects.requireNonNull(cacheByOperation.get(operation), "operation");
+    long nowMillis = minter.clock().millis();
+    Entry cached = byUser.get(user);
+    if (cached != null && nowMillis < cached.refreshAtMillis) {
       return cached;
     }
-    ServiceJwt minted = minter.mint(user, List.of(scope));
-    cache.put(key, minted);
-    if (cache.size() > maxCachedTokens) {
-      evict(now);
+    Entry minted = new Entry(minter.mint(user, List.of(operation.scope())), refreshBefore);
+    byUser.put(user, minted);
+    if (cachedTokenCount() > maxCachedTokens) {
+      evict(nowMillis);
     }
     return minted;
   }
 
-  private boolean isFresh(ServiceJwt jwt, Instant now) {
-    return now.isBefore(jwt.expiresAt().minus(refreshBefore));
-  }
-
-  private void evict(Instant now) {
+  private void evict(long nowMillis) {
     // Whoever holds the lock makes room; the others go on. The holder checks again after
     // unlocking, so an insert that raced with its pass is not left over the bound.
-    while (cache.size() > maxCachedTokens && evictionLock.tryLock()) {
+    while (cachedTokenCount() > maxCachedTokens && evictionLock.tryLock()) {
       try {
-        cache.values().removeIf(jwt -> !isFresh(jwt, now));
+        for (ConcurrentHashMap<UserContext, Entry> byUser : scopeMaps) {
+          byUser.values().removeIf(entry -> nowMillis >= entry.refreshAtMillis);
+        }
         int target = maxCachedTokens - maxCachedTokens / 10;
-        Iterator<Map.Entry<CacheKey, ServiceJwt>> it = cache.entrySet().iterator();
-        while (cache.size() > target && it.hasNext()) {
-          it.next();
-          it.remove();
+        for (ConcurrentHashMap<UserContext, Entry> byUser : scopeMaps) {
+          Iterator<Entry> it = byUser.values().iterator();
+          while (cachedTokenCount() > target && it.hasNext()) {
+            it.next();
+            it.remove();
+          }
         }
       } finally {
         evictionLock.unlock();
@@ -127,9 +146,12 @@ public final class ServiceJwtAuth implements AuthStrategy {
     }
   }
 
-
   int cachedTokenCount() {
-    return cache.size();
+    int count = 0;
+    for (ConcurrentHashMap<UserContext, Entry> byUser : scopeMaps) {
+      count += byUser.size();
+    }
+    return count;
   }
 
   /**
@@ -157,25 +179,25 @@ public final class ServiceJwtAuth implements AuthStrategy {
         + refreshBefore.toSeconds() + "s}";
   }
 
-  private static final class CacheKey {
-    private final UserContext user;
-    private final String scope;
-    private final int hash;
+  /**
+   * A cached token with what a hit needs ready: the header value, and the instant (epoch
+   * milliseconds, rounded down so a token is never kept past its refresh point) from which it is
+   * replaced.
+   */
+  private static final class Entry {
+    final ServiceJwt jwt;
+    final String headerValue;
+    final long refreshAtMillis;
 
-    CacheKey(UserContext user, String scope) {
-      this.user = user;
-      this.scope = scope;
-      this.hash = 31 * user.hashCode() + scope.hashCode();
+    Entry(ServiceJwt jwt, Duration refreshBefore) {
+      this.jwt = jwt;
+      this.headerValue = "Bearer " + jwt.token();
+      this.refreshAtMillis = jwt.expiresAt().minus(refreshBefore).toEpochMilli();
     }
 
     @Override
-    public boolean equals(Object o) {
-      return o instanceof CacheKey && ((CacheKey) o).user.equals(user) && ((CacheKey) o).scope.equals(scope);
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
+    public String toString() {
+      return "Entry{<redacted>}";
     }
   }
 

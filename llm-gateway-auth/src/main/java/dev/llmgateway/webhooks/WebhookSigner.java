@@ -1,7 +1,7 @@
 package dev.llmgateway.webhooks;
 
+import dev.llmgateway.auth.internal.Hmac;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Collections;
@@ -87,18 +87,25 @@ public final class WebhookSigner {
 
   /** Base64 of HMAC-SHA256(secret, id + "." + timestamp + "." + body), without the version. */
   static String signature(WebhookSecret secret, String messageId, String timestamp, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.bytes(), "HmacSHA256"));
-      mac.update(messageId.getBytes(StandardCharsets.UTF_8));
-      mac.update((byte) '.');
-      mac.update(timestamp.getBytes(StandardCharsets.US_ASCII));
-      mac.update((byte) '.');
-      mac.update(body);
-      return Base64.getEncoder().encodeToString(mac.doFinal());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is required of every Java runtime", e);
-    }
+    return Base64.getEncoder().encodeToString(digest(Hmac.initialised(key(secret)), messageId, timestamp, body));
+  }
+
+  static SecretKeySpec key(WebhookSecret secret) {
+    return new SecretKeySpec(secret.bytes(), Hmac.ALGORITHM);
+  }
+
+  /**
+   * Returns the raw HMAC of {@code id.timestamp.body} (Standard Webhooks' signed content).
+   *
+   * @param mac an initialised Mac of the caller's own; used up
+   */
+  static byte[] digest(Mac mac, String messageId, String timestamp, byte[] body) {
+    mac.update(messageId.getBytes(StandardCharsets.UTF_8));
+    mac.update((byte) '.');
+    mac.update(timestamp.getBytes(StandardCharsets.US_ASCII));
+    mac.update((byte) '.');
+    mac.update(body);
+    return mac.doFinal();
   }
 
   static void checkMessageId(String messageId) {

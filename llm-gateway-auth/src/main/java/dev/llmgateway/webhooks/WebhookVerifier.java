@@ -2,18 +2,19 @@ package dev.llmgateway.webhooks;
 
 import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.auth.ReplayStore;
+import dev.llmgateway.auth.internal.Hmac;
 import dev.llmgateway.webhooks.WebhookVerificationException.Reason;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
-import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -78,20 +79,21 @@ public final class WebhookVerifier {
   public static final Duration DEFAULT_DUPLICATE_WINDOW = Duration.ofHours(24);
 
   /** Unix seconds as ASCII digits; 19 digits hold every positive {@code long}. */
-  private static final Pattern TIMESTAMP = Pattern.compile("[0-9]{1,19}");
-
-  private final WebhookSecret secret;
   private final Duration tolerance;
   private final Duration duplicateWindow;
   private final Clock clock;
   private final ReplayStore idStore;
+  private final SecretKeySpec key;
+  /** Initialised with the key and never updated: each verify uses a clone. */
+  private final Mac macPrototype;
 
   private WebhookVerifier(Builder builder, WebhookSecret secret, ReplayStore idStore) {
-    this.secret = secret;
     this.tolerance = builder.tolerance;
     this.duplicateWindow = builder.duplicateWindow;
     this.clock = builder.clock;
     this.idStore = idStore;
+    this.key = WebhookSigner.key(secret);
+    this.macPrototype = Hmac.initialised(key);
   }
 
   /**
@@ -171,15 +173,16 @@ public final class WebhookVerifier {
           + WebhookSigner.MAX_MESSAGE_ID_LENGTH + " visible ASCII characters");
     }
     long sent = timestampSeconds(timestamp);
-    List<String> v1 = v1Signatures(signatures);
-
-    byte[] expected = WebhookSigner.signature(secret, id, timestamp, body).getBytes(StandardCharsets.US_ASCII);
-    boolean matched = false;
-    for (String candidate : v1) {
-      matched |= MessageDigest.isEqual(expected, candidate.getBytes(StandardCharsets.US_ASCII));
+    if (scanSignatures(signatures, null) == NO_ENTRY) {
+      throw fail(Reason.MALFORMED_HEADER,
+          WebhookHeaders.SIGNATURE + " must hold space-separated version,signature entries");
     }
-    if (!matched) {
-      throw fail(Reason.BAD_SIGNATURE, v1.isEmpty()
+
+    byte[] expected = Base64.getEncoder().encode(
+        WebhookSigner.digest(Hmac.fresh(macPrototype, key), id, timestamp, body));
+    int scanned = scanSignatures(signatures, expected);
+    if (scanned != MATCH) {
+      throw fail(Reason.BAD_SIGNATURE, scanned == NO_V1
           ? WebhookHeaders.SIGNATURE + " holds no v1 signature"
           : "no v1 signature matches the raw body; verify the bytes as received, not re-serialized JSON");
     }
@@ -198,28 +201,57 @@ public final class WebhookVerifier {
     return new VerifiedWebhook(id, Instant.ofEpochSecond(sent), duplicate, body.clone(), completion);
   }
 
-  private static List<String> v1Signatures(String header) {
-    List<String> v1 = new ArrayList<>();
-    boolean anyEntry = false;
-    for (String entry : header.split(" ", -1)) {
-      int comma = entry.indexOf(',');
-      if (comma <= 0) {
-        continue;
+  private static final int NO_ENTRY = 0;
+  private static final int NO_V1 = 1;
+  private static final int NO_MATCH = 2;
+  private static final int MATCH = 3;
+
+  /**
+   * Scans the space-separated {@code version,signature} entries of the signature header in place
+   * (no split, no substrings). Entries without a comma after a non-empty version are skipped.
+   * Every {@code v1} candidate is compared, in time independent of where it differs.
+   *
+   * @param expected the expected base64 signature as ASCII bytes, or null to compare none
+   * @return {@link #NO_ENTRY} if no entry has a version, {@link #NO_V1} if none is {@code v1},
+   *     {@link #MATCH} if one equals {@code expected}, else {@link #NO_MATCH}
+   */
+  private static int scanSignatures(String header, byte @Nullable [] expected) {
+    int result = NO_ENTRY;
+    int length = header.length();
+    for (int start = 0; start <= length; ) {
+      int end = header.indexOf(' ', start);
+      if (end < 0) {
+        end = length;
       }
-      anyEntry = true;
-      if (entry.substring(0, comma).equals(WebhookSigner.VERSION)) {
-        v1.add(entry.substring(comma + 1));
+      int comma = header.indexOf(',', start);
+      if (comma > start && comma < end) {
+        result = Math.max(result, NO_V1);
+        if (comma - start == WebhookSigner.VERSION.length() && header.startsWith(WebhookSigner.VERSION, start)) {
+          result = Math.max(result, NO_MATCH);
+          if (expected != null && equalsAscii(expected, header, comma + 1, end)) {
+            result = MATCH;
+          }
+        }
       }
+      start = end + 1;
     }
-    if (!anyEntry) {
-      throw fail(Reason.MALFORMED_HEADER,
-          WebhookHeaders.SIGNATURE + " must hold space-separated version,signature entries");
+    return result;
+  }
+
+  /** Compares in time independent of where the values differ (as {@code MessageDigest.isEqual}). */
+  private static boolean equalsAscii(byte[] expected, String text, int from, int to) {
+    if (to - from != expected.length) {
+      return false;
     }
-    return v1;
+    int difference = 0;
+    for (int i = 0; i < expected.length; i++) {
+      difference |= expected[i] ^ text.charAt(from + i);
+    }
+    return difference == 0;
   }
 
   private static long timestampSeconds(String timestamp) {
-    if (TIMESTAMP.matcher(timestamp).matches()) {
+    if (isOneTo19Digits(timestamp)) {
       try {
         return Long.parseLong(timestamp);
       } catch (NumberFormatException e) {
@@ -227,6 +259,19 @@ public final class WebhookVerifier {
       }
     }
     throw fail(Reason.MALFORMED_HEADER, WebhookHeaders.TIMESTAMP + " must be Unix seconds: 1 to 19 ASCII digits");
+  }
+
+  private static boolean isOneTo19Digits(String value) {
+    if (value.isEmpty() || value.length() > 19) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String required(String name, @Nullable String value) {

@@ -72,6 +72,37 @@ class ServiceJwtAuthTest {
   }
 
   @Test
+  void keepsTheCachedTokenUntilOneMillisecondBeforeTheRefreshPointThenMintsAgain() {
+    String first = bearer(auth, USER, Operation.CHAT);
+    clock.advance(Duration.ofSeconds(180 - 30).minusMillis(1));
+    assertThat(bearer(auth, USER, Operation.CHAT)).isEqualTo(first);
+
+    clock.advance(Duration.ofMillis(1));
+    String second = bearer(auth, USER, Operation.CHAT);
+
+    assertThat(second).isNotEqualTo(first);
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(bearer(auth, USER, Operation.CHAT)).isEqualTo(second);
+  }
+
+  @Test
+  void equalUsersShareATokenButUsersDifferingInAnyFieldDoNot() {
+    UserContext same = USER.toBuilder().build();
+    UserContext otherRole = USER.toBuilder().role("admin").build();
+    UserContext otherCompanyRole = USER.toBuilder().companyRole("member").build();
+    UserContext otherCompany = USER.toBuilder().companyId("457").build();
+    String token = bearer(auth, USER, Operation.CHAT);
+
+    assertThat(bearer(auth, same, Operation.CHAT)).isEqualTo(token);
+    assertThat(verifier.verify(bearer(auth, otherRole, Operation.CHAT)).role()).isEqualTo("admin");
+    assertThat(verifier.verify(bearer(auth, otherCompanyRole, Operation.CHAT)).companyRole()).isEqualTo("member");
+    assertThat(verifier.verify(bearer(auth, otherCompany, Operation.CHAT)).companyId()).isEqualTo("457");
+    assertThat(verifier.verify(bearer(auth, USER, Operation.DELETE_SESSION)).scopes())
+        .containsExactly(Operation.DELETE_SESSION.scope());
+    assertThat(bearer(auth, USER, Operation.CHAT)).isEqualTo(token);
+  }
+
+  @Test
   void sharesOneTokenBetweenOperationsNeedingTheSameScope() {
     assertThat(bearer(auth, USER, Operation.CHAT_STREAM)).isEqualTo(bearer(auth, USER, Operation.CHAT));
   }
