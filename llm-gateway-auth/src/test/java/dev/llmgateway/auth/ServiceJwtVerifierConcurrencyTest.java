@@ -11,15 +11,12 @@ import static dev.llmgateway.auth.Fixtures.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.llmgateway.testkit.Concurrently;
 import dev.llmgateway.testkit.MutableClock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 
 /** One verifier shared by threads: each check must use a Mac of its own per key (from a shared prototype). */
@@ -35,45 +32,32 @@ class ServiceJwtVerifierConcurrencyTest {
 
   @Test
   void threadsVerifyingWithTwoKeysAtOnceEachGetTheRightAnswer() throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-    CountDownLatch ready = new CountDownLatch(THREADS);
-    CountDownLatch go = new CountDownLatch(1);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < THREADS; t++) {
-        int thread = t;
-        results.add(pool.submit(() -> {
-          ready.countDown();
-          go.await();
-          int accepted = 0;
-          for (int i = 0; i < TOKENS_PER_THREAD; i++) {
-            String subject = "u" + thread + "x" + i;
-            String claims = payload(now, 180, Map.of("sub", "\"" + subject + "\""));
-            switch (i % 3) {
-              case 0:
-                assertThat(verifier.verify(hs256(header(KID), claims, SECRET)).userId()).isEqualTo(subject);
-                accepted++;
-                break;
-              case 1:
-                assertThat(verifier.verify(hs256(header(OLD_KID), claims, OLD_SECRET)).userId()).isEqualTo(subject);
-                accepted++;
-                break;
-              default:
-                String forged = hs256(header(KID), claims, OTHER_SECRET);
-                assertThat(catchThrowableOfType(TokenVerificationException.class, () -> verifier.verify(forged))
-                    .reason()).isEqualTo(TokenVerificationException.Reason.BAD_SIGNATURE);
-            }
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      int thread = t;
+      tasks.add(() -> {
+        int accepted = 0;
+        for (int i = 0; i < TOKENS_PER_THREAD; i++) {
+          String subject = "u" + thread + "x" + i;
+          String claims = payload(now, 180, Map.of("sub", "\"" + subject + "\""));
+          switch (i % 3) {
+            case 0:
+              assertThat(verifier.verify(hs256(header(KID), claims, SECRET)).userId()).isEqualTo(subject);
+              accepted++;
+              break;
+            case 1:
+              assertThat(verifier.verify(hs256(header(OLD_KID), claims, OLD_SECRET)).userId()).isEqualTo(subject);
+              accepted++;
+              break;
+            default:
+              String forged = hs256(header(KID), claims, OTHER_SECRET);
+              assertThat(catchThrowableOfType(TokenVerificationException.class, () -> verifier.verify(forged))
+                  .reason()).isEqualTo(TokenVerificationException.Reason.BAD_SIGNATURE);
           }
-          return accepted;
-        }));
-      }
-      assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
-      go.countDown();
-      for (Future<Integer> result : results) {
-        assertThat(result.get(60, TimeUnit.SECONDS)).isEqualTo(TOKENS_PER_THREAD * 2 / 3);
-      }
-    } finally {
-      pool.shutdownNow();
+        }
+        return accepted;
+      });
     }
+    assertThat(Concurrently.run(tasks)).containsOnly(TOKENS_PER_THREAD * 2 / 3);
   }
 }

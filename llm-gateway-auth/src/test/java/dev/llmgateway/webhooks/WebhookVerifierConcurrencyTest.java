@@ -4,16 +4,13 @@ import static dev.llmgateway.webhooks.WebhookVerifierTest.WHSEC;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.llmgateway.testkit.Concurrently;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 
 /** One verifier shared by threads: each verify must use a Mac of its own (they share a prototype). */
@@ -37,44 +34,31 @@ class WebhookVerifierConcurrencyTest {
 
   @Test
   void threadsVerifyingAtOnceEachGetTheRightAnswer() throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-    CountDownLatch ready = new CountDownLatch(THREADS);
-    CountDownLatch go = new CountDownLatch(1);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < THREADS; t++) {
-        int thread = t;
-        results.add(pool.submit(() -> {
-          ready.countDown();
-          go.await();
-          int verified = 0;
-          for (int i = 0; i < DELIVERIES_PER_THREAD; i++) {
-            byte[] body = body(thread, i);
-            String id = "msg_" + thread + "_" + i;
-            Map<String, String> headers = signer.headers(id, NOW, body);
-            if (i % 3 == 0) {
-              // Another thread's body under this signature: must be refused, whatever the others do.
-              byte[] other = body((thread + 1) % THREADS, i);
-              assertThatThrownBy(() -> verifier.verify(headers::get, other))
-                  .isInstanceOfSatisfying(WebhookVerificationException.class,
-                      e -> assertThat(e.reason()).isEqualTo(WebhookVerificationException.Reason.BAD_SIGNATURE));
-            } else {
-              VerifiedWebhook webhook = verifier.verify(headers::get, body);
-              assertThat(webhook.id()).isEqualTo(id);
-              assertThat(webhook.body()).isEqualTo(body);
-              verified++;
-            }
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (int t = 0; t < THREADS; t++) {
+      int thread = t;
+      tasks.add(() -> {
+        int verified = 0;
+        for (int i = 0; i < DELIVERIES_PER_THREAD; i++) {
+          byte[] body = body(thread, i);
+          String id = "msg_" + thread + "_" + i;
+          Map<String, String> headers = signer.headers(id, NOW, body);
+          if (i % 3 == 0) {
+            // Another thread's body under this signature: must be refused, whatever the others do.
+            byte[] other = body((thread + 1) % THREADS, i);
+            assertThatThrownBy(() -> verifier.verify(headers::get, other))
+                .isInstanceOfSatisfying(WebhookVerificationException.class,
+                    e -> assertThat(e.reason()).isEqualTo(WebhookVerificationException.Reason.BAD_SIGNATURE));
+          } else {
+            VerifiedWebhook webhook = verifier.verify(headers::get, body);
+            assertThat(webhook.id()).isEqualTo(id);
+            assertThat(webhook.body()).isEqualTo(body);
+            verified++;
           }
-          return verified;
-        }));
-      }
-      assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
-      go.countDown();
-      for (Future<Integer> result : results) {
-        assertThat(result.get(60, TimeUnit.SECONDS)).isEqualTo(DELIVERIES_PER_THREAD - DELIVERIES_PER_THREAD / 3);
-      }
-    } finally {
-      pool.shutdownNow();
+        }
+        return verified;
+      });
     }
+    assertThat(Concurrently.run(tasks)).containsOnly(DELIVERIES_PER_THREAD - DELIVERIES_PER_THREAD / 3);
   }
 }
