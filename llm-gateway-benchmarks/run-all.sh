@@ -9,7 +9,8 @@
 # JAVA_HOME (or the java on PATH) runs; Maven builds with BUILD_JAVA_HOME if set, else JAVA_HOME.
 # Extra Maven flags: MVN_FLAGS="-o".
 # About 7 minutes on 2 cores, build included. The JMH JSON files and the harnesses' figures stay in
-# the results directory; `java -cp … dev.llmgateway.benchmarks.Report <dir>` prints the table again.
+# the results directory; `java -cp … dev.llmgateway.benchmarks.Report <dir> [<dir of a JDK 25 run>]` prints the table again
+# (with a second directory, one table with both runs side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-llm-gateway-benchmarks/target/run-all}"

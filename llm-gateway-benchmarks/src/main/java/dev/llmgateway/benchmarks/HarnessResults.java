@@ -21,6 +21,10 @@ final class HarnessResults {
     figures.put(name, value);
   }
 
+  void putText(String name, String text) {
+    figures.put(name, text);
+  }
+
   void notApplicable(String name, String why) {
     figures.putNull(name);
     figures.put(name + ".why", why);

@@ -11,8 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Map.Entry;
@@ -33,46 +35,113 @@ public final class Report {
 
   private final Map<String, JsonNode> jmh = new HashMap<>();
   private final Map<String, JsonNode> figures = new HashMap<>();
-  private final StringBuilder table = new StringBuilder();
+  private final List<String[]> table = new ArrayList<>();
 
   private Report() {}
 
   /**
-   * Prints the table of the results in a directory.
+   * Prints the table of the results in one directory, or of two or more runs side by side (for
+   * example the same suite on JDK 17 and on JDK 25): the first run's full row, then each further
+   * run's ratio or figure and whether it meets the target.
    *
-   * @param args the directory
+   * @param args the directories, the first run first
    * @throws IOException if a file cannot be read
    */
   public static void main(String[] args) throws IOException {
-    print(Path.of(args[0]), System.out);
+    List<Path> dirs = new ArrayList<>();
+    for (String arg : args) {
+      dirs.add(Path.of(arg));
+    }
+    print(dirs, System.out);
   }
 
   /**
-   * Reads every {@code *.json} under {@code dir} and prints the table with the machine and JVM.
+   * Reads every {@code *.json} under each directory and prints the table with each run's machine and JVM.
    *
-   * @param dir the results
+   * @param dirs the results, one directory per run, the first run first
    * @param out where to print
    * @throws IOException if a file cannot be read
    */
-  static void print(Path dir, PrintStream out) throws IOException {
-    Report report = new Report();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
-      for (Path file : files) {
-        report.read(file);
+  static void print(List<Path> dirs, PrintStream out) throws IOException {
+    List<Report> reports = new ArrayList<>();
+    for (Path dir : dirs) {
+      Report report = new Report();
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+        for (Path file : files) {
+          report.read(file);
+        }
+      }
+      report.rows();
+      reports.add(report);
+    }
+    out.println();
+    for (Report report : reports) {
+      out.println(report.describeRun());
+    }
+    out.println();
+    Report first = reports.get(0);
+    if (reports.size() == 1) {
+      out.println("| row | baseline (same run) | SDK | ratio or figure | target | met? | alloc/op baseline → SDK |");
+      out.println("|---|---|---|---|---|---|---|");
+      for (String[] cells : first.table) {
+        out.println("| " + String.join(" | ", cells) + " |");
+      }
+      return;
+    }
+    StringBuilder header = new StringBuilder("| row | target | ").append(first.label())
+        .append(": baseline (same run) | SDK | ratio or figure | met?");
+    StringBuilder rule = new StringBuilder("|---|---|---|---|---|---");
+    for (Report other : reports.subList(1, reports.size())) {
+      header.append(" | ").append(other.label()).append(": ratio or figure | met?");
+      rule.append("|---|---");
+    }
+    out.println(header.append(" | alloc/op baseline → SDK (").append(first.label()).append(") |"));
+    out.println(rule.append("|---|"));
+    for (String[] cells : first.table) {
+      StringBuilder line = new StringBuilder("| ").append(cells[0]).append(" | ").append(cells[4]).append(" | ")
+          .append(cells[1]).append(" | ").append(cells[2]).append(" | ").append(cells[3]).append(" | ")
+          .append(cells[5]);
+      for (Report other : reports.subList(1, reports.size())) {
+        String @Nullable [] same = other.row(cells[0]);
+        line.append(" | ").append(same == null ? NOT_RUN : same[3]).append(" | ")
+            .append(same == null ? NOT_RUN : same[5]);
+      }
+      out.println(line.append(" | ").append(cells[6]).append(" |"));
+    }
+  }
+
+  /** One line naming the run: date, cores, JVM and load, from what {@link RunAll} recorded. */
+  private String describeRun() {
+    @Nullable Double cores = figure("run.cores");
+    @Nullable Double loadStart = figure("run.load_start");
+    @Nullable Double loadEnd = figure("run.load_end");
+    return label() + ": issue 16 benchmarks, " + text("run.date", LocalDate.now(ZoneOffset.UTC).toString()) + ", "
+        + (cores == null ? Runtime.getRuntime().availableProcessors() : fmt0(cores)) + " cores, "
+        + text("run.jvm", System.getProperty("java.vm.name") + " " + Runtime.version()) + ", load average "
+        + (loadStart == null ? "" : String.format(Locale.ROOT, "%.1f at the start, ", loadStart))
+        + String.format(Locale.ROOT, "%.1f",
+            loadEnd == null ? ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() : loadEnd)
+        + " at the end; JMH 1.37, 1 fork each; ratio = SDK / baseline (for rates: SDK rate / baseline rate).";
+  }
+
+  /** "JDK 17": the run's recorded JVM, else the JVM printing the report. */
+  private String label() {
+    @Nullable Double jdk = figure("run.jdk");
+    return "JDK " + (jdk == null ? Runtime.version().feature() : fmt0(jdk));
+  }
+
+  private String text(String name, String otherwise) {
+    JsonNode v = figures.get(name);
+    return v == null || v.isNull() ? otherwise : v.asText();
+  }
+
+  private String @Nullable [] row(String what) {
+    for (String[] cells : table) {
+      if (cells[0].equals(what)) {
+        return cells;
       }
     }
-    report.rows();
-    out.println();
-    out.println("Issue 16 benchmarks, " + LocalDate.now(ZoneOffset.UTC) + ", " + Runtime.getRuntime().availableProcessors()
-        + " cores, " + System.getProperty("java.vm.name") + " " + Runtime.version() + ", load average "
-        + (report.figure("run.load_start") == null ? ""
-            : String.format(Locale.ROOT, "%.1f at the start, ", report.figure("run.load_start")))
-        + String.format(Locale.ROOT, "%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
-        + " at the end; JMH 1.37, 1 fork each; ratio = SDK / baseline (for rates: SDK rate / baseline rate).");
-    out.println();
-    out.println("| row | baseline (same run) | SDK | ratio or figure | target | met? | alloc/op baseline → SDK |");
-    out.println("|---|---|---|---|---|---|---|");
-    out.print(report.table);
+    return null;
   }
 
   private void read(Path file) throws IOException {
@@ -232,7 +301,7 @@ public final class Report {
   }
 
   private void row(String... cells) {
-    table.append("| ").append(String.join(" | ", cells)).append(" |\n");
+    table.add(cells);
   }
 
   private @Nullable Double score(String key) {

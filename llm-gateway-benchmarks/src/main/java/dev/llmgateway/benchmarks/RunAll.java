@@ -1,8 +1,11 @@
 package dev.llmgateway.benchmarks;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +39,11 @@ public final class RunAll {
       }
     }
     HarnessResults run = new HarnessResults();
-    run.put("run.load_start", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    run.put("run.load_start", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    run.putText("run.jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
+    run.put("run.jdk", Runtime.version().feature());
+    run.putText("run.date", LocalDate.now(ZoneOffset.UTC).toString());
+    run.put("run.cores", Runtime.getRuntime().availableProcessors());
     run.write(out.resolve("run.json"));
     List<String> failed = new ArrayList<>();
     // One invocation, so the starter's column is measured in the same run as its baseline.
@@ -51,7 +58,10 @@ public final class RunAll {
     harness(out, failed, GatewayHopHarness.class, out.resolve("harness-hop.json").toString());
     harness(out, failed, ConcurrentStreamsHarness.class, "iterator", out.resolve("harness-iterator.json").toString());
     harness(out, failed, ConcurrentStreamsHarness.class, "callback", out.resolve("harness-callback.json").toString());
-    Report.print(out, System.out);
+    HarnessResults end = new HarnessResults();
+    end.put("run.load_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    end.write(out.resolve("run-end.json"));
+    Report.print(List.of(out), System.out);
     if (!failed.isEmpty()) {
       System.out.println();
       System.out.println("Failed (their rows say \"not run\"): " + String.join(", ", failed));
