@@ -9,12 +9,14 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import dev.llmgateway.testkit.LogCapture;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -137,6 +139,27 @@ class SecretsAndLoggingTest extends MockServerTest {
     assertThat(logs.events("dev.llmgateway.LlmGatewayClient"))
         .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("Skipped a stream event"))
         .allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry(LlmGatewayClient.DEFAULT_MDC_KEY, "stream-1"));
+  }
+
+  @Test
+  void plainStreamEventsAfterTheFirstLeaveTheMdcUntouched() {
+    // Logback rebuilds its read-only MDC copy after every put or remove: the same copy after each
+    // later event means the SDK wrote nothing to the MDC for it (the per-event cost this avoids).
+    LogbackMDCAdapter mdc = (LogbackMDCAdapter) MDC.getMDCAdapter();
+    server.enqueue(ChatStreamTest.sse(ChatStreamTest.SESSION + ChatStreamTest.HELLO + ChatStreamTest.WORLD
+        + ChatStreamTest.HELLO + ChatStreamTest.DONE + ChatStreamTest.END));
+    MDC.put("host_key", "host-value");
+    List<Map<String, String>> copies = new ArrayList<>();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      for (StreamEvent ignored : stream) {
+        copies.add(mdc.getPropertyMap());
+      }
+    } finally {
+      MDC.clear();
+    }
+
+    assertThat(copies).hasSize(5).allSatisfy(copy -> assertThat(copy).isSameAs(copies.get(0)));
+    assertThat(copies.get(0)).containsExactly(Map.entry("host_key", "host-value"));
   }
 
   @Test
