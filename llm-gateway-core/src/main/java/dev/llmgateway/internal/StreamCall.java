@@ -272,12 +272,14 @@ public final class StreamCall {
     }
     try (Mdc ignored = call.mdc()) {
       while (true) {
-        if (cancelled) {
-          throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
-        }
+        // What the quiet path read is handled first, as if read here: the cancellation check
+        // came before its read.
         Object step = held;
         held = null;
         if (step == null) {
+          if (cancelled) {
+            throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
+          }
           step = readAndDecode();
         }
         if (step instanceof IOException) {
