@@ -9,15 +9,22 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import dev.llmgateway.testkit.LogCapture;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.MDC;
 
 class SecretsAndLoggingTest extends MockServerTest {
   private LogCapture logs;
@@ -94,6 +101,65 @@ class SecretsAndLoggingTest extends MockServerTest {
     assertThat(logs.events("dev.llmgateway.LlmGatewayClient"))
         .isNotEmpty()
         .allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry(LlmGatewayClient.DEFAULT_MDC_KEY, response.requestId()));
+  }
+
+  @Test
+  void streamLogsAndListenerCallbacksCarryTheRequestIdWhileTheCallersMdcStaysBetweenEvents() {
+    List<String> seenByListener = new CopyOnWriteArrayList<>();
+    useClient(client.newBuilder().listener(new GatewayListener() {
+      @Override
+      public void firstEvent(CallInfo call, Duration sinceCallStart) {
+        seenByListener.add("firstEvent " + MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY));
+      }
+
+      @Override
+      public void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {
+        seenByListener.add("callEnd " + MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY));
+      }
+    }));
+    // A skipped event after the first one logs a warning from the middle of the stream.
+    server.enqueue(ChatStreamTest.sse(ChatStreamTest.SESSION + ChatStreamTest.HELLO + "data: not json\n\n"
+        + ChatStreamTest.WORLD + ChatStreamTest.DONE + ChatStreamTest.END));
+    MDC.put(LlmGatewayClient.DEFAULT_MDC_KEY, "the-hosts-own");
+    List<String> betweenEvents = new ArrayList<>();
+    String requestId;
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, StreamOptions.builder().callOptions(CallOptions.withRequestId("stream-1")).build())) {
+      requestId = stream.requestId();
+      for (StreamEvent ignored : stream) {
+        betweenEvents.add(MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY));
+      }
+      betweenEvents.add(MDC.get(LlmGatewayClient.DEFAULT_MDC_KEY));
+    } finally {
+      MDC.clear();
+    }
+
+    assertThat(requestId).isEqualTo("stream-1");
+    assertThat(betweenEvents).hasSize(5).containsOnly("the-hosts-own");
+    assertThat(seenByListener).containsExactly("firstEvent stream-1", "callEnd stream-1");
+    assertThat(logs.events("dev.llmgateway.LlmGatewayClient"))
+        .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("Skipped a stream event"))
+        .allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry(LlmGatewayClient.DEFAULT_MDC_KEY, "stream-1"));
+  }
+
+  @Test
+  void plainStreamEventsAfterTheFirstLeaveTheMdcUntouched() {
+    // Logback rebuilds its read-only MDC copy after every put or remove: the same copy after each
+    // later event means the SDK wrote nothing to the MDC for it (the per-event cost this avoids).
+    LogbackMDCAdapter mdc = (LogbackMDCAdapter) MDC.getMDCAdapter();
+    server.enqueue(ChatStreamTest.sse(ChatStreamTest.SESSION + ChatStreamTest.HELLO + ChatStreamTest.WORLD
+        + ChatStreamTest.HELLO + ChatStreamTest.DONE + ChatStreamTest.END));
+    MDC.put("host_key", "host-value");
+    List<Map<String, String>> copies = new ArrayList<>();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER)) {
+      for (StreamEvent ignored : stream) {
+        copies.add(mdc.getPropertyMap());
+      }
+    } finally {
+      MDC.clear();
+    }
+
+    assertThat(copies).hasSize(5).allSatisfy(copy -> assertThat(copy).isSameAs(copies.get(0)));
+    assertThat(copies.get(0)).containsExactly(Map.entry("host_key", "host-value"));
   }
 
   @Test

@@ -67,6 +67,18 @@ public final class StreamCall {
   private @Nullable LlmGatewayException failure;
   private @Nullable StreamCompletion completion;
   private final CompletionAccumulator gathered = new CompletionAccumulator();
+  /**
+   * What {@link #next()}'s quiet path read but left to the path with the MDC: a decoded payload,
+   * {@link #END_OF_STREAM} or a read failure; null when nothing is held.
+   */
+  private @Nullable Object held;
+
+  /** {@link #readAndDecode()}'s answer when the stream ended. */
+  private static final Object END_OF_STREAM = new Object();
+  /** {@link #readAndDecode()}'s answer for {@code [DONE]}. */
+  private static final Object DONE = new Object();
+  /** {@link #readAndDecode()}'s answer for data that is JSON but not an object. */
+  private static final Object NOT_AN_OBJECT = new Object();
 
   public StreamCall(ClientConfig config, CallSpec<Void> spec, OkHttpClient http, Limits limits) {
     this(config, spec, http, limits, null);
@@ -233,6 +245,11 @@ public final class StreamCall {
   /**
    * Returns the next event, or null once the stream has ended normally.
    *
+   * <p>Once the first event has been delivered, a plain event (a typed event read and decoded
+   * without incident) is returned without touching the SLF4J MDC: nothing on that path logs or
+   * tells a listener anything. Everything else (the first event, the end, a failure, a skipped
+   * event, a retry) runs with the request id in the MDC, as before.
+   *
    * @throws LlmGatewayException when the stream fails, is cut off or is cancelled
    */
   public @Nullable StreamEvent next() {
@@ -242,17 +259,34 @@ public final class StreamCall {
       }
       return null;
     }
+    if (delivered && !cancelled) {
+      held = readAndDecode();
+      if (held instanceof StreamEvent) {
+        StreamEvent event = (StreamEvent) held;
+        held = null;
+        gathered.add(event);
+        if (!cancelled) {
+          return event;
+        }
+      }
+    }
     try (Mdc ignored = call.mdc()) {
       while (true) {
-        if (cancelled) {
-          throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
+        // What the quiet path read is handled first, as if read here: the cancellation check
+        // came before its read.
+        Object step = held;
+        held = null;
+        if (step == null) {
+          if (cancelled) {
+            throw finishWith(new CallCancelledException(requestId(), call.attempts, null));
+          }
+          step = readAndDecode();
         }
-        ServerSentEvent sse;
-        try {
-          sse = reader().next();
-        } catch (SseLimitExceededException e) {
-          throw finishWith(call.invalidResponse(200, e.getMessage(), e));
-        } catch (IOException e) {
+        if (step instanceof IOException) {
+          IOException e = (IOException) step;
+          if (e instanceof SseLimitExceededException) {
+            throw finishWith(call.invalidResponse(200, e.getMessage(), e));
+          }
           if (delivered || cancelled || fired == CallTimeoutException.Limit.TOTAL) {
             // Before the first event the total limit fails the attempt too (the breaker counts it).
             throw finishWith(delivered || cancelled ? midStreamFailure(e) : Objects.requireNonNull(ioFailure(e).failure));
@@ -260,7 +294,7 @@ public final class StreamCall {
           reopenAfter(ioFailure(e).failure);
           continue;
         }
-        if (sse == null) {
+        if (step == END_OF_STREAM) {
           if (gathered.hasDone()) {
             return complete();
           }
@@ -273,7 +307,7 @@ public final class StreamCall {
                   + " characters (request id " + requestId() + ")",
               gathered.text(), requestId(), call.attempts, null, call.config.retryPolicy().retryOnNetworkFailure()));
         }
-        StreamEvent event = decode(sse.data());
+        StreamEvent event = settle(step);
         if (event != null && !cancelled) {
           firstDelivery();
           return event;
@@ -283,6 +317,56 @@ public final class StreamCall {
         }
       }
     }
+  }
+
+  /**
+   * Reads and decodes the next event without logging or telling a listener anything: returns the
+   * decoded payload (see {@link #settle}), {@link #END_OF_STREAM}, or the {@link IOException} the
+   * read failed with.
+   */
+  private Object readAndDecode() {
+    ServerSentEvent sse;
+    try {
+      sse = reader().next();
+    } catch (IOException e) {
+      return e;
+    }
+    if (sse == null) {
+      return END_OF_STREAM;
+    }
+    String data = sse.data();
+    if (data.equals("[DONE]")) {
+      return DONE;
+    }
+    try {
+      Object decoded = StreamDecoder.decode(data);
+      return decoded == null ? NOT_AN_OBJECT : decoded;
+    } catch (Json.MalformedJsonException e) {
+      return e;
+    }
+  }
+
+  /** Acts on a decoded payload; returns the event to deliver, or null when it was skipped or ended the stream. */
+  private @Nullable StreamEvent settle(Object decoded) {
+    if (decoded == DONE) {
+      complete();
+      return null;
+    }
+    if (decoded instanceof Json.MalformedJsonException) {
+      Json.MalformedJsonException e = (Json.MalformedJsonException) decoded;
+      return skip(e.getMessage(), e);
+    }
+    if (decoded == NOT_AN_OBJECT) {
+      return skip("is not a JSON object", null);
+    }
+    if (decoded instanceof StreamDecoder.ServiceError) {
+      StreamDecoder.ServiceError error = (StreamDecoder.ServiceError) decoded;
+      throw finishWith(new StreamErrorException(
+          error.code(), error.message(), error.retryable(), gathered.text(), requestId(), call.attempts));
+    }
+    StreamEvent event = (StreamEvent) decoded;
+    gathered.add(event);
+    return event;
   }
 
   private LlmGatewayException cutOffBeforeFirstEvent() {
@@ -308,31 +392,6 @@ public final class StreamCall {
       call.attemptSucceeded(call.lastStatus);
       call.firstEvent();
     }
-  }
-
-  /** Decodes one payload; null when it was skipped or ended the stream. */
-  private @Nullable StreamEvent decode(String data) {
-    if (data.equals("[DONE]")) {
-      complete();
-      return null;
-    }
-    Object decoded;
-    try {
-      decoded = StreamDecoder.decode(data);
-    } catch (Json.MalformedJsonException e) {
-      return skip(e.getMessage(), e);
-    }
-    if (decoded == null) {
-      return skip("is not a JSON object", null);
-    }
-    if (decoded instanceof StreamDecoder.ServiceError) {
-      StreamDecoder.ServiceError error = (StreamDecoder.ServiceError) decoded;
-      throw finishWith(new StreamErrorException(
-          error.code(), error.message(), error.retryable(), gathered.text(), requestId(), call.attempts));
-    }
-    StreamEvent event = (StreamEvent) decoded;
-    gathered.add(event);
-    return event;
   }
 
   private @Nullable StreamEvent skip(@Nullable String why, Json.@Nullable MalformedJsonException cause) {
