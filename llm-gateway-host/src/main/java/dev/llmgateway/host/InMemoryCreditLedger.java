@@ -279,8 +279,10 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
       forgetOlder(entry, nowNanos);
       if (releaseIfExpired(entry, now, nowNanos)) {
         released++;
-      } else if (isForgettable(entry, nowNanos)) {
-        forgetFirst(entry);
+      } else if (isForgettable(entry, nowNanos) && entry.previous == null) {
+        // With older ones still remembered (only when the clock went back: they were settled
+        // first), the latest stays too, so that findByRequestId keeps finding the latest.
+        byRequestId.remove(Objects.requireNonNull(entry.reservation.requestId()), entry);
       }
     }
     return released;
@@ -317,20 +319,6 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
       } else {
         kept = older;
       }
-    }
-  }
-
-  /**
-   * Forgets the reservation that took its request id last, leaving the request id to the older
-   * ones still remembered, if any (only when the clock went back: older ones were settled first).
-   */
-  private void forgetFirst(Entry first) {
-    String requestId = Objects.requireNonNull(first.reservation.requestId());
-    Entry older = first.previous;
-    if (older == null) {
-      byRequestId.remove(requestId, first);
-    } else {
-      byRequestId.replace(requestId, first, older);
     }
   }
 
