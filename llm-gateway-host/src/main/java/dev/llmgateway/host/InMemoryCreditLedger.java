@@ -333,7 +333,8 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   @Override
   public String toString() {
-    return "InMemoryCreditLedger{accounts=" + accounts.size() + ", reservations=" + (entries.size() + byRequestId.size())
+    return "InMemoryCreditLedger{accounts=" + accounts.size()
+        + ", reservations=" + (entries.size() + byRequestId.size())
         + ", lease=" + lease + ", settledRetention=" + settledRetention
         + (reaper.hasThread() ? ", reaping" : "") + "}";
   }
@@ -354,8 +355,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
         return true;
       }
       if (previous.pending()) {
-        entry.previous = null;
-        return false;
+        return false; // entry.previous is null: set only below, and reset when that fails
       }
       entry.previous = previous;
       if (byRequestId.replace(requestId, previous, entry)) {
@@ -365,7 +365,10 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     }
   }
 
-  /** The entry of {@code reservation}, looked up the way it was stored; null if not (or no longer) held. */
+  /**
+   * The entry of {@code reservation}, looked up the way it was stored (by request id, else by id);
+   * null if not held, or no longer.
+   */
   private @Nullable Entry find(Reservation reservation) {
     UUID id = reservation.id();
     String requestId = reservation.requestId();
