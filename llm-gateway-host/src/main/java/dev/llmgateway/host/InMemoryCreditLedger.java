@@ -60,7 +60,7 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(InMemoryCreditLedger.class);
   private static final String REAPER_THREAD_NAME = "llm-gateway-credit-reaper";
-  /** {@link Entry#settledAt} of a reservation not settled yet. */
+  /** {@link Entry#settledAt()} of a reservation not settled yet. */
   private static final long UNSET = Long.MIN_VALUE;
   /** {@link #retentionNanos} of a retention too long to count in nanoseconds. */
   private static final long FOREVER = Long.MAX_VALUE;
@@ -86,8 +86,14 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   private final Consumer<? super Reservation> expiryListener;
   private final LedgerReaper reaper;
   private final ConcurrentHashMap<String, Account> accounts = new ConcurrentHashMap<>();
+  /** The reservations made without a request id, by id. */
   private final ConcurrentHashMap<UUID, Entry> entries = new ConcurrentHashMap<>();
-  /** Request id to the reservation that last took it: pending, or settled and not yet forgotten. */
+  /**
+   * The reservations made with a request id, by request id: the one that took it last (pending, or
+   * settled and not yet forgotten), followed through {@link Entry#previous} by the settled ones
+   * that held it before and are not yet forgotten. One map write per reservation instead of two
+   * (by id and by request id), and one removal when it is forgotten.
+   */
   private final ConcurrentHashMap<String, Entry> byRequestId = new ConcurrentHashMap<>();
   /** The high half of this ledger's reservation ids: random, so ids differ between ledgers too. */
   private final long idPrefix = new SecureRandom().nextLong();
@@ -154,12 +160,28 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   /**
    * Returns the credits held by an account's unsettled reservations.
    *
+   * <p>Adds up the account's pending reservations, so it takes time in proportion to the
+   * reservations held (like {@link #pendingCount()}): meant for checks, tests and dashboards, not
+   * for every request. The ledger keeps no running total, which would cost every reservation and
+   * settlement one more atomic update.
+   *
    * @param account the account key (see {@link #deposit})
    * @return the held credits; 0 for an unknown account
    */
   public long reserved(String account) {
     Account a = accounts.get(Objects.requireNonNull(account, "account"));
-    return a == null ? 0 : a.held.get();
+    return a == null ? 0 : held(entries, a) + held(byRequestId, a);
+  }
+
+  /** The credits of {@code account}'s pending reservations among {@code entries}' values. */
+  private static long held(ConcurrentHashMap<?, Entry> entries, Account account) {
+    long held = 0;
+    for (Entry entry : entries.values()) {
+      if (entry.account == account && entry.pending()) {
+        held += entry.reservation.credits();
+      }
+    }
+    return held;
   }
 
   /**
@@ -168,9 +190,15 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
    * @return the count, at this moment
    */
   public int pendingCount() {
+    // Only the first reservation of a request id can be pending: a request id is re-used only
+    // once its reservation is settled.
+    return pendingCount(entries) + pendingCount(byRequestId);
+  }
+
+  private static int pendingCount(ConcurrentHashMap<?, Entry> entries) {
     int count = 0;
     for (Entry entry : entries.values()) {
-      if (entry.state == State.PENDING) {
+      if (entry.pending()) {
         count++;
       }
     }
@@ -191,7 +219,6 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
         break;
       }
     }
-    account.held.addAndGet(estimatedCredits);
 
     // Not UUID.randomUUID(): its SecureRandom takes JVM-wide locks on every call (HostPoliciesBenchmark).
     UUID id = new UUID(idPrefix, idCount.incrementAndGet());
@@ -199,10 +226,9 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     Reservation reservation = new Reservation(
         id, user, operation, estimatedCredits, now, now.plus(lease), requestId);
     Entry entry = new Entry(reservation, account);
-    entries.put(reservation.id(), entry);
-    if (requestId != null && !index(requestId, entry)) {
-      entries.remove(reservation.id(), entry);
-      account.held.addAndGet(-estimatedCredits);
+    if (requestId == null) {
+      entries.put(id, entry);
+    } else if (!index(requestId, entry)) {
       account.available.addAndGet(estimatedCredits);
       throw CreditLedgers.requestIdHeld(requestId, null);
     }
@@ -212,13 +238,13 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
   @Override
   public Settlement commit(Reservation reservation, long credits) {
     CreditLedgers.checkCommit(reservation, credits);
-    return settle(reservation.id(), State.COMMITTED, credits);
+    return settle(reservation, State.COMMITTED, credits);
   }
 
   @Override
   public Settlement release(Reservation reservation, String reason) {
     CreditLedgers.checkRelease(reservation, reason);
-    Settlement settlement = settle(reservation.id(), State.RELEASED, 0);
+    Settlement settlement = settle(reservation, State.RELEASED, 0);
     if (settlement.applied()) {
       CreditLedgers.logReleased(log, reservation, reason);
     }
@@ -243,22 +269,57 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     long nowNanos = nanosSinceOrigin(now);
     int released = 0;
     for (Entry entry : entries.values()) {
-      Reservation reservation = entry.reservation;
-      State state = entry.state;
-      if (state == State.PENDING) {
-        if (!now.isBefore(reservation.expiresAt())
-            && settle(entry, State.RELEASED, 0, nowNanos).applied()) {
-          released++;
-          CreditLedgers.notifyExpired(log, expiryListener, reservation);
-        }
-      } else {
-        long settledAt = entry.settledAt;
-        if (settledAt != UNSET && retentionNanos != FOREVER && elapsed(settledAt, nowNanos) >= retentionNanos) {
-          forget(entry);
-        }
+      if (releaseIfExpired(entry, now, nowNanos)) {
+        released++;
+      } else if (isForgettable(entry, nowNanos)) {
+        entries.remove(entry.reservation.id(), entry);
+      }
+    }
+    for (Entry entry : byRequestId.values()) {
+      forgetOlder(entry, nowNanos);
+      if (releaseIfExpired(entry, now, nowNanos)) {
+        released++;
+      } else if (isForgettable(entry, nowNanos) && entry.previous == null) {
+        // With older ones still remembered (only when the clock went back: they were settled
+        // first), the latest stays too, so that findByRequestId keeps finding the latest.
+        byRequestId.remove(Objects.requireNonNull(entry.reservation.requestId()), entry);
       }
     }
     return released;
+  }
+
+  /** Releases {@code entry} if it is pending and its lease ended; true if this call did. */
+  private boolean releaseIfExpired(Entry entry, Instant now, long nowNanos) {
+    Reservation reservation = entry.reservation;
+    if (!entry.pending() || now.isBefore(reservation.expiresAt())
+        || !settle(entry, State.RELEASED, 0, nowNanos).applied()) {
+      return false;
+    }
+    CreditLedgers.notifyExpired(log, expiryListener, reservation);
+    return true;
+  }
+
+  /** Whether {@code entry} was settled at least the retention before {@code nowNanos}. */
+  private boolean isForgettable(Entry entry, long nowNanos) {
+    long settledAt = entry.settledAt();
+    return settledAt != UNSET && retentionNanos != FOREVER && elapsed(settledAt, nowNanos) >= retentionNanos;
+  }
+
+  /**
+   * Unlinks the forgettable reservations among those that held {@code first}'s request id before
+   * it. The chain only ever shrinks below its first entry (a new reservation goes in front), so a
+   * concurrent sweep can at worst keep a forgettable one until the next sweep, never drop another.
+   */
+  private void forgetOlder(Entry first, long nowNanos) {
+    Entry kept = first;
+    Entry older;
+    while ((older = kept.previous) != null) {
+      if (isForgettable(older, nowNanos)) {
+        kept.previous = older.previous;
+      } else {
+        kept = older;
+      }
+    }
   }
 
   /**
@@ -272,33 +333,58 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
   @Override
   public String toString() {
-    return "InMemoryCreditLedger{accounts=" + accounts.size() + ", reservations=" + entries.size()
+    return "InMemoryCreditLedger{accounts=" + accounts.size()
+        + ", reservations=" + (entries.size() + byRequestId.size())
         + ", lease=" + lease + ", settledRetention=" + settledRetention
         + (reaper.hasThread() ? ", reaping" : "") + "}";
   }
 
   private Account account(String key) {
-    return accounts.computeIfAbsent(key, id -> new Account());
+    Account account = accounts.get(key); // a plain read first: computeIfAbsent may lock the bin
+    return account != null ? account : accounts.computeIfAbsent(key, id -> new Account());
   }
 
-  /** Points {@code requestId} at {@code entry} unless a pending reservation already holds it. */
+  /**
+   * Puts {@code entry} first under {@code requestId}, in front of the settled reservations that
+   * held it before, unless a pending reservation holds it.
+   */
   private boolean index(String requestId, Entry entry) {
     while (true) {
       Entry previous = byRequestId.putIfAbsent(requestId, entry);
       if (previous == null) {
         return true;
       }
-      if (previous.state == State.PENDING) {
-        return false;
+      if (previous.pending()) {
+        return false; // entry.previous is null: set only below, and reset when that fails
       }
+      entry.previous = previous;
       if (byRequestId.replace(requestId, previous, entry)) {
         return true;
       }
+      entry.previous = null; // forgotten or replaced meanwhile: try again
     }
   }
 
-  private Settlement settle(UUID id, State target, long charge) {
-    Entry entry = entries.get(id);
+  /**
+   * The entry of {@code reservation}, looked up the way it was stored (by request id, else by id);
+   * null if not held, or no longer.
+   */
+  private @Nullable Entry find(Reservation reservation) {
+    UUID id = reservation.id();
+    String requestId = reservation.requestId();
+    if (requestId == null) {
+      return entries.get(id);
+    }
+    for (Entry entry = byRequestId.get(requestId); entry != null; entry = entry.previous) {
+      if (entry.reservation.id().equals(id)) {
+        return entry;
+      }
+    }
+    return null;
+  }
+
+  private Settlement settle(Reservation reservation, State target, long charge) {
+    Entry entry = find(reservation);
     if (entry == null) {
       return Settlement.UNKNOWN;
     }
@@ -309,20 +395,9 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     if (!entry.settle(target)) {
       return entry.state == State.COMMITTED ? Settlement.ALREADY_COMMITTED : Settlement.ALREADY_RELEASED;
     }
-    entry.settledAt = nowNanos;
-    long held = entry.reservation.credits();
-    entry.account.held.addAndGet(-held);
-    entry.account.available.addAndGet(held - charge);
+    entry.settledAt(nowNanos);
+    entry.account.available.addAndGet(entry.reservation.credits() - charge);
     return target == State.COMMITTED ? Settlement.COMMITTED : Settlement.RELEASED;
-  }
-
-  private void forget(Entry entry) {
-    Reservation reservation = entry.reservation;
-    entries.remove(reservation.id(), entry);
-    String requestId = reservation.requestId();
-    if (requestId != null) {
-      byRequestId.remove(requestId, entry);
-    }
   }
 
   /**
@@ -357,27 +432,35 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
     }
   }
 
+  /** How a reservation was settled; a pending one has none (null). */
   private enum State {
-    PENDING,
     COMMITTED,
     RELEASED
   }
 
   private static final class Account {
+    /** Deposits minus pending reservations minus charges. */
     final AtomicLong available = new AtomicLong();
-    final AtomicLong held = new AtomicLong();
   }
 
   private static final class Entry {
     final Reservation reservation;
     final Account account;
-    /** Changed only from PENDING, once, by {@link #settle}. */
-    volatile State state = State.PENDING;
+    // No field initializers: a volatile write in the constructor would cost each reservation a
+    // fence; the default values (null, 0) mean "pending" and "not settled".
+    /** Null while pending; changed once, from null, by {@link #settle}. */
+    volatile @Nullable State state;
     /**
      * When it was settled, in nanoseconds since the ledger's origin (a long, not an {@code
-     * Instant}, so that settling allocates nothing); {@link #UNSET} until then.
+     * Instant}, so that settling allocates nothing), with its sign bit flipped so that the default
+     * 0 stands for {@link #UNSET}: see {@link #settledAt()}.
      */
-    volatile long settledAt = UNSET;
+    volatile long settledStamp;
+    /**
+     * The settled reservation that held this one's request id before it, not yet forgotten; null
+     * if none. Set before this entry is published, then only shortened by the sweep.
+     */
+    volatile @Nullable Entry previous;
 
     Entry(Reservation reservation, Account account) {
       this.reservation = reservation;
@@ -386,14 +469,35 @@ public final class InMemoryCreditLedger implements CreditLedger, AutoCloseable {
 
     /** Moves this reservation from pending to {@code target}; true for exactly one caller. */
     boolean settle(State target) {
-      return STATE.compareAndSet(this, State.PENDING, target);
+      return STATE.compareAndSet(this, (State) null, target);
+    }
+
+    boolean pending() {
+      return state == null;
+    }
+
+    /** When it was settled, in nanoseconds since the ledger's origin; {@link #UNSET} until then. */
+    long settledAt() {
+      return settledStamp ^ UNSET;
+    }
+
+    /**
+     * Records the settlement time, {@code nanos} never {@link #UNSET}. A release store, not a
+     * volatile one (which costs a fence): a sweep that does not see it yet skips the entry, as it
+     * skips one settled a moment later.
+     */
+    void settledAt(long nanos) {
+      SETTLED_STAMP.setRelease(this, nanos ^ UNSET);
     }
 
     private static final VarHandle STATE;
+    private static final VarHandle SETTLED_STAMP;
 
     static {
       try {
-        STATE = MethodHandles.lookup().findVarHandle(Entry.class, "state", State.class);
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        STATE = lookup.findVarHandle(Entry.class, "state", State.class);
+        SETTLED_STAMP = lookup.findVarHandle(Entry.class, "settledStamp", long.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }

@@ -91,6 +91,76 @@ class InMemoryCreditLedgerBookkeepingTest {
     assertThat(ledger.reserved("123")).isEqualTo(30);
   }
 
+  @Test
+  void reservationsThatTookARequestIdInTurnAreEachSettledOnceAndForgottenInTurn() {
+    InMemoryCreditLedger ledger = ledger(Duration.ofMinutes(1));
+    Reservation first = ledger.reserve(ADA, Operation.CHAT, 30, "req-1");
+    ledger.commit(first, 10);
+    clock.advance(Duration.ofSeconds(10));
+    Reservation second = ledger.reserve(ADA, Operation.CHAT, 20, "req-1");
+    ledger.release(second, "retry");
+    clock.advance(Duration.ofSeconds(10));
+    Reservation third = ledger.reserve(ADA, Operation.CHAT, 40, "req-1");
+
+    assertThat(ledger.commit(first, 10)).isEqualTo(Settlement.ALREADY_COMMITTED);
+    assertThat(ledger.release(second, "again")).isEqualTo(Settlement.ALREADY_RELEASED);
+    assertThat(ledger.findByRequestId("req-1")).contains(third);
+    assertThat(ledger.reserved("123")).isEqualTo(40);
+    assertThat(ledger.pendingCount()).isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(40)); // the first's retention is over, not the second's
+    ledger.releaseExpired();
+    assertThat(ledger.commit(first, 10)).isEqualTo(Settlement.UNKNOWN);
+    assertThat(ledger.release(second, "again")).isEqualTo(Settlement.ALREADY_RELEASED);
+
+    clock.advance(Duration.ofSeconds(10));
+    ledger.releaseExpired();
+    assertThat(ledger.release(second, "again")).isEqualTo(Settlement.UNKNOWN);
+    assertThat(ledger.findByRequestId("req-1")).contains(third);
+    assertThat(ledger.commit(third, 5)).isEqualTo(Settlement.COMMITTED);
+    assertThat(ledger.commit(third, 5)).isEqualTo(Settlement.ALREADY_COMMITTED);
+    assertThat(ledger.balance("123")).isEqualTo(85);
+    assertThat(ledger.reserved("123")).isZero();
+  }
+
+  @Test
+  void afterTheClockWentBackTheLatestReservationOfARequestIdIsRememberedAsLongAsAnOlderOne() {
+    InMemoryCreditLedger ledger = ledger(Duration.ofMinutes(1));
+    Reservation older = ledger.reserve(ADA, Operation.CHAT, 30, "req-1");
+    ledger.commit(older, 10);
+    clock.advance(Duration.ofMinutes(-10));
+    Reservation latest = ledger.reserve(ADA, Operation.CHAT, 30, "req-1");
+    ledger.commit(latest, 10);
+
+    clock.advance(Duration.ofMinutes(1)); // the latest's retention is over, not the older one's
+    ledger.releaseExpired();
+    assertThat(ledger.commit(older, 10)).isEqualTo(Settlement.ALREADY_COMMITTED);
+    assertThat(ledger.findByRequestId("req-1")).contains(latest);
+
+    clock.advance(Duration.ofMinutes(10));
+    ledger.releaseExpired();
+    assertThat(ledger.commit(older, 10)).isEqualTo(Settlement.UNKNOWN);
+    assertThat(ledger.commit(latest, 10)).isEqualTo(Settlement.UNKNOWN);
+    assertThat(ledger.findByRequestId("req-1")).isEmpty();
+  }
+
+  @Test
+  void reservedAddsUpTheAccountsPendingReservationsWithAndWithoutRequestIds() {
+    InMemoryCreditLedger ledger = ledger(Duration.ofMinutes(1));
+    UserContext other = ADA.toBuilder().userId("456").build();
+    ledger.deposit("456", 100);
+    ledger.reserve(ADA, Operation.CHAT, 30, "req-1");
+    Reservation settled = ledger.reserve(ADA, Operation.CHAT, 20);
+    ledger.reserve(ADA, Operation.CHAT, 15);
+    ledger.reserve(other, Operation.CHAT, 7, "req-2");
+    ledger.commit(settled, 20);
+
+    assertThat(ledger.reserved("123")).isEqualTo(45);
+    assertThat(ledger.reserved("456")).isEqualTo(7);
+    assertThat(ledger.reserved("nobody")).isZero();
+    assertThat(ledger.balance("123")).isEqualTo(35);
+  }
+
   private InMemoryCreditLedger ledger(Duration retention) {
     InMemoryCreditLedger ledger = InMemoryCreditLedger.builder().clock(clock).settledRetention(retention).build();
     ledger.deposit("123", 100);
