@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import okhttp3.MediaType;
@@ -27,6 +28,7 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.BufferedSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Whole-process latencies over loopback sockets that JMH cannot take: what the example gateway
@@ -55,6 +57,8 @@ public final class GatewayHopHarness {
   static final String HOSTS_PROPERTY = "gatewayhop.hosts";
   private static final int WARMUP_CALLS = 3_000;
   private static final int CALLS = 3_000;
+  private static final int WARMUP_ROUND = 1_000;
+  private static final int MAX_WARMUP_ROUNDS = 15;
   private static final int WARMUP_STREAMS = 3;
   private static final int STREAMS = 6;
   private static final java.util.regex.Pattern SENT = java.util.regex.Pattern.compile("t(\\d+);");
@@ -107,7 +111,7 @@ public final class GatewayHopHarness {
           .rateLimits(UNLIMITED).port(0).start()) {
         String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
         String authorization = "Bearer " + server.users().issue(user.userId());
-        measure("httpserver", service, host, authorization, results);
+        measure("httpserver", service, host, authorization, results, null);
       } finally {
         client.close();
       }
@@ -128,12 +132,17 @@ public final class GatewayHopHarness {
     try (SpringExampleProcess spring = SpringExampleProcess.start(springClasspath, service.url() + "timed/", TOKEN,
         secret)) {
       measure("spring", service, "http://127.0.0.1:" + spring.port() + GatewayRoutes.API,
-          "Bearer " + users.issue(DemoGateway.demoUser().userId()), results);
+          "Bearer " + users.issue(DemoGateway.demoUser().userId()), results, spring::cpuNanos);
     }
   }
 
+  /**
+   * The hop's and the relay's figures of one host. {@code hostCpu}, for a host in a JVM of its own,
+   * gives that JVM's CPU time: its CPU per hop ({@code <name>.hop.host_cpu_us}) is a figure that a
+   * loaded machine hardly changes, unlike the latencies.
+   */
   private void measure(String name, LoopbackService service, String host, String authorization,
-      HarnessResults results) throws IOException {
+      HarnessResults results, @Nullable LongSupplier hostCpu) throws IOException {
     String direct = service.url() + "timed/" + LoopbackChatBenchmark.CHAT_PATH;
     Request viaHost = post(host + "/chat", authorization).build();
     long[] hop = new long[CALLS];
@@ -142,9 +151,16 @@ public final class GatewayHopHarness {
       call(viaHost);
       call(directRequest(direct));
     }
+    if (hostCpu != null) {
+      results.put(name + ".hop.warmup_calls", WARMUP_CALLS + settle(viaHost, direct, hostCpu));
+    }
+    long cpuBefore = hostCpu == null ? -1 : hostCpu.getAsLong();
     for (int i = 0; i < CALLS; i++) {
       hop[i] = call(viaHost);
       straight[i] = call(directRequest(direct));
+    }
+    if (hostCpu != null && cpuBefore >= 0) {
+      results.put(name + ".hop.host_cpu_us", (hostCpu.getAsLong() - cpuBefore) / 1_000.0 / CALLS);
     }
     latencies(results, name + ".hop", straight, hop);
 
@@ -163,6 +179,33 @@ public final class GatewayHopHarness {
     }
     results.put(name + ".relay.tokens", relay.length);
     latencies(results, name + ".relay", straightTokens, relay);
+  }
+
+  /**
+   * More warm-up for a host in a JVM of its own, until its JIT is done: rounds of {@link
+   * #WARMUP_ROUND} calls until the host's CPU per call stops falling by a tenth from one round to
+   * the next (its compiler threads' CPU is counted), at most {@link #MAX_WARMUP_ROUNDS}. The Spring
+   * example has far more code to compile than the {@code HttpServer} one: on a loaded 2-core
+   * machine its C2 compiler was still busy after the fixed warm-up, and measured with it.
+   *
+   * @return the calls made
+   */
+  private int settle(Request viaHost, String direct, LongSupplier hostCpu) throws IOException {
+    double previous = Double.MAX_VALUE;
+    for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
+      long before = hostCpu.getAsLong();
+      for (int i = 0; i < WARMUP_ROUND; i++) {
+        call(viaHost);
+        call(directRequest(direct));
+      }
+      double perCall = (hostCpu.getAsLong() - before) / 1_000.0 / WARMUP_ROUND;
+      System.out.printf(java.util.Locale.ROOT, "# warm-up round %d: the host's CPU %.0f µs per call%n", round, perCall);
+      if (perCall > previous * 0.9) {
+        return round * WARMUP_ROUND;
+      }
+      previous = perCall;
+    }
+    return MAX_WARMUP_ROUNDS * WARMUP_ROUND;
   }
 
   /** Median and p99 of the direct and the hosted samples, and the differences ({@code added}). */

@@ -34,6 +34,12 @@ import java.util.regex.Pattern;
 final class SpringExampleProcess implements AutoCloseable {
   /** The system property holding the Spring example's runtime classpath (its classes first). */
   static final String CLASSPATH_PROPERTY = "gatewayhop.spring.classpath";
+  /**
+   * The system property holding more options for the example's JVM, space-separated (a profiler:
+   * {@code -XX:StartFlightRecording=filename=spring.jfr,settings=profile}; a Spring property:
+   * {@code -Dserver.tomcat.threads.max=50}).
+   */
+  static final String JVM_OPTIONS_PROPERTY = "gatewayhop.spring.jvmOptions";
   private static final String MAIN = "dev.llmgateway.examples.spring.SpringGatewayApplication";
   /** What the example's {@code main} prints once it takes requests. */
   private static final Pattern STARTED = Pattern.compile("Spring gateway on http://localhost:(\\d+)/");
@@ -61,7 +67,13 @@ final class SpringExampleProcess implements AutoCloseable {
   static SpringExampleProcess start(String classpath, String serviceBaseUrl, String serviceToken,
       String userTokenSecret) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-cp", classpath, MAIN,
+        "-Xmx512m"));
+    for (String option : System.getProperty(JVM_OPTIONS_PROPERTY, "").split(" ")) {
+      if (!option.isBlank()) {
+        command.add(option);
+      }
+    }
+    command.addAll(List.of("-cp", classpath, MAIN,
         "--server.port=0",
         "--example.starting-credits=" + (1L << 50),
         "--llm-gateway.rate-limits.calls-per-minute=0",
@@ -116,6 +128,15 @@ final class SpringExampleProcess implements AutoCloseable {
   /** @return the port it listens on (loopback) */
   int port() {
     return port;
+  }
+
+  /**
+   * The CPU time its JVM has used so far (every thread: Tomcat's, the SDK's, the JIT's and GC's).
+   *
+   * @return nanoseconds, or -1 when the operating system does not tell
+   */
+  long cpuNanos() {
+    return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
   }
 
   /** Stops it as a deployment would (SIGTERM: Spring's shutdown), forcibly if it hangs. */
