@@ -99,7 +99,8 @@ final class SpringExampleProcess implements AutoCloseable {
       return new SpringExampleProcess(process, started.get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS));
     } catch (ExecutionException e) {
       process.destroyForcibly();
-      throw new IOException(e.getCause().getMessage(), e.getCause());
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IOException(cause.getMessage(), cause);
     } catch (TimeoutException e) {
       process.destroyForcibly();
       throw new IOException("the Spring example did not take requests within " + START_TIMEOUT_SECONDS + " s", e);
