@@ -19,9 +19,9 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongSupplier;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -138,8 +138,9 @@ public final class GatewayHopHarness {
 
   /**
    * The hop's and the relay's figures of one host. {@code hostCpu}, for a host in a JVM of its own,
-   * gives that JVM's CPU time: its CPU per hop ({@code <name>.hop.host_cpu_us}) is a figure that a
-   * loaded machine hardly changes, unlike the latencies.
+   * gives that JVM's CPU time: its CPU per hop ({@code <name>.hop.host_cpu_us}, every thread of it,
+   * the JIT's and GC's too) is less at the mercy of a loaded machine than the latencies, though not
+   * free of it.
    */
   private void measure(String name, LoopbackService service, String host, String authorization,
       HarnessResults results, @Nullable LongSupplier hostCpu) throws IOException {
