@@ -9,8 +9,8 @@
 # JAVA_HOME (or the java on PATH) runs; Maven builds with BUILD_JAVA_HOME if set, else JAVA_HOME.
 # Extra Maven flags: MVN_FLAGS="-o".
 # About 7 minutes on 2 cores, build included (a minute or two more since the Spring example host is
-# built and measured too: its JVM is warmed until its JIT is done). The JMH JSON files and the harnesses' figures stay in
-# the results directory; `java -cp … dev.llmgateway.benchmarks.Report <dir>` prints the table again.
+# built and measured too: its JVM is warmed until its JIT is done). The JMH JSON files and the
+# harnesses' figures stay in the results directory; `java -cp … dev.llmgateway.benchmarks.Report <dir>` prints the table again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-llm-gateway-benchmarks/target/run-all}"
