@@ -2,24 +2,33 @@ package dev.llmgateway.benchmarks;
 
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.GatewayServer;
+import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.BufferedSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Whole-process latencies over loopback sockets that JMH cannot take: what the example gateway
@@ -37,15 +46,19 @@ import okio.BufferedSource;
  *       subtracts it from its clock when the line arrives.
  * </ul>
  *
- * <p>Hosts: the JDK {@code HttpServer} example ({@link GatewayExample}). The Spring example host
- * (module {@code examples-spring}) is to be added: see {@link #hosts}.
+ * <p>Hosts: the JDK {@code HttpServer} example ({@link GatewayExample}) in this JVM, and the Spring
+ * example (module {@code examples-spring}) in a JVM of its own: see {@link #hosts}.
  */
 public final class GatewayHopHarness {
   private static final MediaType JSON_TYPE = MediaType.get("application/json");
   private static final String TOKEN = "svc-token-for-benchmarks-only-0123456789";
   private static final String BODY = "{\"query\":\"Find senior Rails engineers in Berlin\"}";
+  /** The system property that chooses the hosts measured ({@link #hosts}). */
+  static final String HOSTS_PROPERTY = "gatewayhop.hosts";
   private static final int WARMUP_CALLS = 3_000;
   private static final int CALLS = 3_000;
+  private static final int WARMUP_ROUND = 1_000;
+  private static final int MAX_WARMUP_ROUNDS = 15;
   private static final int WARMUP_STREAMS = 3;
   private static final int STREAMS = 6;
   private static final java.util.regex.Pattern SENT = java.util.regex.Pattern.compile("t(\\d+);");
@@ -78,31 +91,59 @@ public final class GatewayHopHarness {
     System.exit(0);
   }
 
-  /** Each example host in turn, in front of the same service. */
+  /**
+   * Each example host in turn, in front of the same service: the {@code HttpServer} example in this
+   * JVM, then the Spring example in a JVM of its own ({@link SpringExampleProcess}) when the system
+   * property {@value SpringExampleProcess#CLASSPATH_PROPERTY} gives its classpath ({@code
+   * run-all.sh} does). The system property {@value #HOSTS_PROPERTY} ({@code httpserver}, {@code
+   * spring}, or both, comma-separated; default both) chooses the hosts.
+   */
   private void hosts(LoopbackService service, HarnessResults results) throws Exception {
+    List<String> hosts = List.of(System.getProperty(HOSTS_PROPERTY, "httpserver,spring").split(","));
     UserContext user = UserContext.builder().userId("123").companyId("456").role("recruiter").build();
-    // The host's client calls the service's /timed/ prefix: the same sync answer, timed streams.
-    LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url() + "timed/").serviceToken(TOKEN)
-        .environment(name -> null).build();
-    InMemoryCreditLedger ledger = InMemoryCreditLedger.builder().build();
-    ledger.deposit(user.userId(), 1L << 50);
-    try (GatewayServer server = GatewayExample.builder().client(client).ledger(ledger).users(List.of(user))
-        .rateLimits(UNLIMITED).port(0).start()) {
-      String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
-      String authorization = "Bearer " + server.users().issue(user.userId());
-      measure("httpserver", service, host, authorization, results);
-    } finally {
-      client.close();
+    if (hosts.contains("httpserver")) {
+      // The host's client calls the service's /timed/ prefix: the same sync answer, timed streams.
+      LlmGatewayClient client = LlmGatewayClient.builder().baseUrl(service.url() + "timed/").serviceToken(TOKEN)
+          .environment(name -> null).build();
+      InMemoryCreditLedger ledger = InMemoryCreditLedger.builder().build();
+      ledger.deposit(user.userId(), 1L << 50);
+      try (GatewayServer server = GatewayExample.builder().client(client).ledger(ledger).users(List.of(user))
+          .rateLimits(UNLIMITED).port(0).start()) {
+        String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
+        String authorization = "Bearer " + server.users().issue(user.userId());
+        measure("httpserver", service, host, authorization, results, null);
+      } finally {
+        client.close();
+      }
     }
-    // TODO(lead): the Spring example host (module examples-spring, after the springex merge): start
-    // it on port 0 with the same service (base URL service.url() + "timed/", token TOKEN), a ledger
-    // funding user 123 and that user signed in, then
-    //   measure("spring", service, "http://127.0.0.1:" + port + GatewayRoutes.API, "Bearer " + token, results);
-    // Report reads the "spring.*" figures when they are present and prints the rows.
+    if (!hosts.contains("spring")) {
+      return;
+    }
+    String springClasspath = System.getProperty(SpringExampleProcess.CLASSPATH_PROPERTY, "");
+    if (springClasspath.isBlank()) {
+      System.out.println("# GatewayHopHarness: no " + SpringExampleProcess.CLASSPATH_PROPERTY
+          + " system property: the Spring example's rows are not measured");
+      return;
+    }
+    // Its demo user is the same user (123, company 456, recruiter), signed in with the secret given to it.
+    String secret = HexFormat.of().formatHex(DemoGateway.secret(new SecureRandom()));
+    UserTokens users = new UserTokens(secret.getBytes(StandardCharsets.UTF_8), Clock.systemUTC(),
+        Map.of(DemoGateway.demoUser().userId(), DemoGateway.demoUser()));
+    try (SpringExampleProcess spring = SpringExampleProcess.start(springClasspath, service.url() + "timed/", TOKEN,
+        secret)) {
+      measure("spring", service, "http://127.0.0.1:" + spring.port() + GatewayRoutes.API,
+          "Bearer " + users.issue(DemoGateway.demoUser().userId()), results, spring::cpuNanos);
+    }
   }
 
+  /**
+   * The hop's and the relay's figures of one host. {@code hostCpu}, for a host in a JVM of its own,
+   * gives that JVM's CPU time: its CPU per hop ({@code <name>.hop.host_cpu_us}, every thread of it,
+   * the JIT's and GC's too) is less at the mercy of a loaded machine than the latencies, though not
+   * free of it.
+   */
   private void measure(String name, LoopbackService service, String host, String authorization,
-      HarnessResults results) throws IOException {
+      HarnessResults results, @Nullable LongSupplier hostCpu) throws IOException {
     String direct = service.url() + "timed/" + LoopbackChatBenchmark.CHAT_PATH;
     Request viaHost = post(host + "/chat", authorization).build();
     long[] hop = new long[CALLS];
@@ -111,9 +152,16 @@ public final class GatewayHopHarness {
       call(viaHost);
       call(directRequest(direct));
     }
+    if (hostCpu != null) {
+      results.put(name + ".hop.warmup_calls", WARMUP_CALLS + settle(viaHost, direct, hostCpu));
+    }
+    long cpuBefore = hostCpu == null ? -1 : hostCpu.getAsLong();
     for (int i = 0; i < CALLS; i++) {
       hop[i] = call(viaHost);
       straight[i] = call(directRequest(direct));
+    }
+    if (hostCpu != null && cpuBefore >= 0) {
+      results.put(name + ".hop.host_cpu_us", (hostCpu.getAsLong() - cpuBefore) / 1_000.0 / CALLS);
     }
     latencies(results, name + ".hop", straight, hop);
 
@@ -132,6 +180,33 @@ public final class GatewayHopHarness {
     }
     results.put(name + ".relay.tokens", relay.length);
     latencies(results, name + ".relay", straightTokens, relay);
+  }
+
+  /**
+   * More warm-up for a host in a JVM of its own, until its JIT is done: rounds of {@link
+   * #WARMUP_ROUND} calls until the host's CPU per call stops falling by a tenth from one round to
+   * the next (its compiler threads' CPU is counted), at most {@link #MAX_WARMUP_ROUNDS}. The Spring
+   * example has far more code to compile than the {@code HttpServer} one: on a loaded 2-core
+   * machine its C2 compiler was still busy after the fixed warm-up, and measured with it.
+   *
+   * @return the calls made
+   */
+  private int settle(Request viaHost, String direct, LongSupplier hostCpu) throws IOException {
+    double previous = Double.MAX_VALUE;
+    for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
+      long before = hostCpu.getAsLong();
+      for (int i = 0; i < WARMUP_ROUND; i++) {
+        call(viaHost);
+        call(directRequest(direct));
+      }
+      double perCall = (hostCpu.getAsLong() - before) / 1_000.0 / WARMUP_ROUND;
+      System.out.printf(java.util.Locale.ROOT, "# warm-up round %d: the host's CPU %.0f µs per call%n", round, perCall);
+      if (perCall > previous * 0.9) {
+        return round * WARMUP_ROUND;
+      }
+      previous = perCall;
+    }
+    return MAX_WARMUP_ROUNDS * WARMUP_ROUND;
   }
 
   /** Median and p99 of the direct and the hosted samples, and the differences ({@code added}). */

@@ -94,11 +94,18 @@ public final class RunAll {
   private static void harness(Path out, List<String> failed, Class<?> main, String... args)
       throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-cp", System.getProperty("java.class.path"), main.getName()));
+        "-Xmx512m"));
+    // The Spring example's classpath (run-all.sh), for GatewayHopHarness's JVM of the Spring host.
+    String spring = System.getProperty(SpringExampleProcess.CLASSPATH_PROPERTY);
+    if (spring != null) {
+      command.add("-D" + SpringExampleProcess.CLASSPATH_PROPERTY + "=" + spring);
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(List.of(args));
-    System.out.println("# Harness: " + String.join(" ", command.subList(4, command.size())));
+    System.out.println("# Harness: " + main.getName() + " " + String.join(" ", args));
     Process p = new ProcessBuilder(command).inheritIO().start();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly); // a host the harness started
       p.destroyForcibly();
       failed.add(main.getSimpleName() + " (timed out)");
     } else if (p.exitValue() != 0) {

@@ -78,9 +78,9 @@ class GatewayController {
   }
 
   @PostMapping(API + "/chat")
-  ResponseEntity<byte[]> chat(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      HttpServletRequest request) throws IOException {
-    return send(routes.chat(authorization, caller(request), body(request)));
+  void chat(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.chat(authorization, caller(request), body(request)), response);
   }
 
   @PostMapping(API + "/chat/stream")
@@ -92,32 +92,33 @@ class GatewayController {
   }
 
   @PostMapping(API + "/chat/init")
-  ResponseEntity<byte[]> init(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      HttpServletRequest request) throws IOException {
-    return send(routes.initDirectStream(authorization, caller(request), body(request)));
+  void init(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.initDirectStream(authorization, caller(request), body(request)), response);
   }
 
   @GetMapping(API + "/sessions")
-  ResponseEntity<byte[]> sessions(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @RequestParam MultiValueMap<String, String> query, HttpServletRequest request) {
-    return send(routes.listSessions(authorization, caller(request), query));
+  void sessions(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      @RequestParam MultiValueMap<String, String> query, HttpServletRequest request, HttpServletResponse response)
+      throws IOException {
+    send(routes.listSessions(authorization, caller(request), query), response);
   }
 
   @GetMapping(API + "/sessions/{id}")
-  ResponseEntity<byte[]> session(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @PathVariable("id") String id, HttpServletRequest request) {
-    return send(routes.getSession(authorization, caller(request), id));
+  void session(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      @PathVariable("id") String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.getSession(authorization, caller(request), id), response);
   }
 
   @DeleteMapping(API + "/sessions/{id}")
-  ResponseEntity<byte[]> deleteSession(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @PathVariable("id") String id, HttpServletRequest request) {
-    return send(routes.deleteSession(authorization, caller(request), id));
+  void deleteSession(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
+      @PathVariable("id") String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.deleteSession(authorization, caller(request), id), response);
   }
 
   @PostMapping(GatewayRoutes.WEBHOOK)
-  ResponseEntity<byte[]> webhook(HttpServletRequest request) throws IOException {
-    return send(routes.webhook(headers(request), body(request)));
+  void webhook(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.webhook(headers(request), body(request)), response);
   }
 
   /** Every value of every header: {@code getHeader} gives the first only, hiding a repeated one. */
@@ -174,15 +175,26 @@ class GatewayController {
         refused = Optional.of(routes.error(e));
       }
       if (refused.isPresent() && !response.isCommitted()) {
-        Reply reply = refused.get();
-        response.setStatus(reply.status());
-        reply.headers().forEach(response::setHeader);
-        response.setContentType(Reply.CONTENT_TYPE);
-        body.write(reply.body());
+        send(refused.get(), response);
       }
     };
   }
 
+  /**
+   * Sends a reply on the servlet response itself: the routes' replies are bytes already, so Spring
+   * MVC's return-value handling (content negotiation over the message converters, about a tenth
+   * of the CPU of a sync chat's request once compiled) has nothing to add.
+   */
+  static void send(Reply reply, HttpServletResponse response) throws IOException {
+    byte[] body = reply.body();
+    response.setStatus(reply.status());
+    reply.headers().forEach(response::setHeader);
+    response.setContentType(Reply.CONTENT_TYPE);
+    response.setContentLength(body.length);
+    response.getOutputStream().write(body);
+  }
+
+  /** A reply as a {@code ResponseEntity}, for {@link GatewayErrors}' handler. */
   static ResponseEntity<byte[]> send(Reply reply) {
     ResponseEntity.BodyBuilder response = ResponseEntity.status(reply.status())
         .header(HttpHeaders.CONTENT_TYPE, Reply.CONTENT_TYPE);
