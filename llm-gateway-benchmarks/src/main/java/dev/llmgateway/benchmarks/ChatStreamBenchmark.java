@@ -37,11 +37,13 @@ public class ChatStreamBenchmark {
   private LlmGatewayClient client;
 
   /**
-   * The per-call listeners: {@code none}, or {@code micrometer} (llm-gateway-micrometer's factory
-   * and shared listener on a {@code SimpleMeterRegistry}), to show what metrics add per call.
+   * The per-call listeners: {@code none}, {@code micrometer} (llm-gateway-micrometer's factory
+   * and shared listener on a {@code SimpleMeterRegistry}), to show what metrics add per call, or
+   * {@code starter} (the Spring Boot starter's meters and spans, {@link StarterListeners}).
    */
-  @Param({"none", "micrometer"})
+  @Param({"none", "micrometer", StarterListeners.STARTER})
   public String listeners = "none";
+  private AutoCloseable listenerResources = () -> { };
   private final UserContext user = UserContext.builder().userId("1").companyId("2").role("recruiter").build();
   private final ChatRequest request = ChatRequest.of("Find senior Rails engineers in Berlin");
 
@@ -53,14 +55,17 @@ public class ChatStreamBenchmark {
     if (listeners.equals("micrometer")) {
       GatewayMetrics metrics = GatewayMetrics.builder(new SimpleMeterRegistry()).build();
       builder.listenerFactory(metrics.listenerFactory()).listener(metrics.listener());
+    } else if (listeners.equals(StarterListeners.STARTER)) {
+      listenerResources = StarterListeners.apply(builder, listeners);
     }
     client = builder.build();
   }
 
-  /** Closes the client. */
+  /** Closes the client and the listeners' span pipeline. */
   @TearDown
-  public void tearDown() {
+  public void tearDown() throws Exception {
     client.close();
+    listenerResources.close();
   }
 
   /** One sync chat. */

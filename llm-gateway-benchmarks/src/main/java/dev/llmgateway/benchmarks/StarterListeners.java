@@ -36,16 +36,26 @@ final class StarterListeners implements AutoCloseable {
 
   private final SdkTracerProvider tracerProvider;
   private final CountingExporter exporter = new CountingExporter();
+  /** The meters' per-call factory. */
+  final GatewayListener.Factory metricsFactory;
+  /** The spans' per-call factory. */
+  final GatewayListener.Factory tracingFactory;
+  /** The client's per-call factory: meters then spans, as the starter composes them. */
+  final GatewayListener.Factory factory;
+  /** The client's shared listener: logging and the meters' shared listener. */
+  final GatewayListener shared;
 
-  private StarterListeners(LlmGatewayClient.Builder builder) {
+  /** Builds the meters (on a fresh registry), the OpenTelemetry SDK and the listeners. */
+  StarterListeners() {
     GatewayMetrics metrics = GatewayMetrics.builder(new SimpleMeterRegistry()).build();
     tracerProvider = SdkTracerProvider.builder()
         .addSpanProcessor(BatchSpanProcessor.builder(exporter).build()).build();
     OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(tracerProvider)
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
-    builder.listenerFactory(GatewayListener.Factory.composite(metrics.listenerFactory(),
-        GatewayTracing.create(otel).listenerFactory()));
-    builder.listener(GatewayListener.composite(GatewayListener.logging(), metrics.listener()));
+    metricsFactory = metrics.listenerFactory();
+    tracingFactory = GatewayTracing.create(otel).listenerFactory();
+    factory = GatewayListener.Factory.composite(metricsFactory, tracingFactory);
+    shared = GatewayListener.composite(GatewayListener.logging(), metrics.listener());
   }
 
   /**
@@ -63,7 +73,9 @@ final class StarterListeners implements AutoCloseable {
       case DEFAULT:
         return () -> { };
       case STARTER:
-        return new StarterListeners(builder);
+        StarterListeners starter = new StarterListeners();
+        builder.listenerFactory(starter.factory).listener(starter.shared);
+        return starter;
       default:
         throw new IllegalArgumentException("listeners must be none, default or starter: " + name);
     }

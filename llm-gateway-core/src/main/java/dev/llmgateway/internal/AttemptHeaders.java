@@ -27,22 +27,27 @@ final class AttemptHeaders implements GatewayListener.HeaderSink {
   private static final String[] RESERVED_PREFIXES = {"x-user-", "x-company-", "x-service-"};
 
   private final Request request;
-  private Request.@Nullable Builder builder;
+  /** What {@link #request} was built from; the added headers go there. */
+  private final Request.Builder builder;
   private String @Nullable [] added;
   private int count;
   private boolean open = true;
 
-  private AttemptHeaders(Request request) {
+  private AttemptHeaders(Request request, Request.Builder builder) {
     this.request = request;
+    this.builder = builder;
   }
 
   /**
    * Asks {@code listener} for the attempt's extra headers.
    *
-   * @return {@code request} itself when none were added, else a copy with them
+   * @param request the attempt's request, as built by {@code builder}
+   * @param builder what built {@code request} (not changed since): the added headers go there,
+   *     rather than into a copy of the request's
+   * @return {@code request} itself when none were added, else the builder's new request with them
    */
-  static Request add(Request request, GatewayListener listener, CallInfo info, int attempt) {
-    AttemptHeaders sink = new AttemptHeaders(request);
+  static Request add(Request request, Request.Builder builder, GatewayListener listener, CallInfo info, int attempt) {
+    AttemptHeaders sink = new AttemptHeaders(request, builder);
     try {
       listener.attemptHeaders(info, attempt, sink);
     } catch (RuntimeException e) {
@@ -50,7 +55,7 @@ final class AttemptHeaders implements GatewayListener.HeaderSink {
     } finally {
       sink.open = false;
     }
-    return sink.builder == null ? request : sink.builder.build();
+    return sink.count == 0 ? request : builder.build();
   }
 
   @Override
@@ -76,10 +81,9 @@ final class AttemptHeaders implements GatewayListener.HeaderSink {
     if (names == null) {
       names = new String[MAX_HEADERS];
       added = names;
-      builder = request.newBuilder();
     }
     names[count++] = lower;
-    Objects.requireNonNull(builder).header(name, value);
+    builder.header(name, value);
   }
 
   private boolean isAdded(String lower) {

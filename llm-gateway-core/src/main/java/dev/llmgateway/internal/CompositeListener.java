@@ -8,8 +8,7 @@ import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -60,7 +59,9 @@ public final class CompositeListener implements GatewayListener {
    * left out; with one listener left, that one; with none, {@link GatewayListener#none()}.
    */
   private static GatewayListener create(GatewayListener.Factory[] factories, CallInfo call) {
-    List<GatewayListener> created = new ArrayList<>(factories.length);
+    // One array per call, used as is when every factory gave a listener (the usual case).
+    GatewayListener[] created = new GatewayListener[factories.length];
+    int count = 0;
     for (GatewayListener.Factory factory : factories) {
       GatewayListener listener;
       try {
@@ -73,12 +74,15 @@ public final class CompositeListener implements GatewayListener {
         LoggingListener.LOG.warn("A composed GatewayListener.Factory returned null; the call goes on without it");
         continue;
       }
-      created.add(listener);
+      created[count++] = listener;
     }
-    if (created.isEmpty()) {
+    if (count == 0) {
       return LoggingListener.NONE;
     }
-    return created.size() == 1 ? created.get(0) : new CompositeListener(created.toArray(new GatewayListener[0]));
+    if (count == 1) {
+      return created[0];
+    }
+    return new CompositeListener(count == created.length ? created : Arrays.copyOf(created, count));
   }
 
   @Override

@@ -229,11 +229,12 @@ final class LogicalCall<T> {
    */
   Call newAttempt(OkHttpClient http, String accept, boolean attemptTimeout) {
     attempts++;
-    Request request = Requests.http(spec, config, accept);
+    Request.Builder builder = Requests.http(spec, config, accept);
+    Request request = builder.build();
     int attempt = attempts;
     LoggingListener.safely(() -> listener.attemptStart(info, attempt));
     if (details) {
-      request = AttemptHeaders.add(request, listener, info, attempt);
+      request = AttemptHeaders.add(request, builder, listener, info, attempt);
     }
     Call call = http.newCall(request);
     if (attemptTimeout) {

@@ -158,11 +158,11 @@ public final class Requests {
   }
 
   /**
-   * The HTTP request of one attempt: the spec's method, URL and body, {@code User-Agent}, {@code
-   * Accept}, {@code X-Request-Id}, {@code Idempotency-Key} when the call has one, and the auth
-   * headers unless the URL carries its own credential.
+   * The HTTP request of one attempt, to build: the spec's method, URL and body, {@code
+   * User-Agent}, {@code Accept}, {@code X-Request-Id}, {@code Idempotency-Key} when the call has
+   * one, and the auth headers unless the URL carries its own credential.
    */
-  static Request http(CallSpec<?> spec, ClientConfig config, String accept) {
+  static Request.Builder http(CallSpec<?> spec, ClientConfig config, String accept) {
     Request.Builder request = new Request.Builder()
         .url(spec.url())
         .header("User-Agent", config.userAgent())
@@ -175,7 +175,7 @@ public final class Requests {
     if (!spec.direct()) {
       config.auth().authenticate(request, spec.user(), spec.operation());
     }
-    return request.build();
+    return request;
   }
 
   private <T> CallSpec<T> chat(

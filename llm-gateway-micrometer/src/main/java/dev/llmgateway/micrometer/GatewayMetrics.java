@@ -97,7 +97,7 @@ public final class GatewayMetrics {
   private final Counter relayDisconnects;
   private final AtomicInteger activeStreams = new AtomicInteger();
   private final GatewayListener shared = new SharedListener();
-  private final GatewayListener.Factory factory = CallMetrics::new;
+  private final GatewayListener.Factory factory = this::callListener;
 
   // llm-gateway-host's refusals, by name (see refusalReason).
   static final String RATE_LIMIT_EXCEEDED = "dev.llmgateway.host.RateLimitExceededException";
@@ -140,7 +140,7 @@ public final class GatewayMetrics {
    * Returns the factory to set with {@link
    * dev.llmgateway.LlmGatewayClient.Builder#listenerFactory(GatewayListener.Factory)}: its
    * listeners record every call, attempt, retry, first event, usage, credit reservation and relay
-   * disconnect. Creating one allocates one small object per call.
+   * disconnect. It allocates one small object per stream, none per other call.
    *
    * @return the per-call factory (one instance)
    */
@@ -210,6 +210,12 @@ public final class GatewayMetrics {
     return Objects.requireNonNull(byOperation.get(op));
   }
 
+  /** A stream's own listener, or the shared one of the call's operation (calls other than streams keep no state). */
+  private GatewayListener callListener(CallInfo call) {
+    OperationMeters meters = meters(call.operation());
+    return call.operation() == Operation.CHAT_STREAM ? new StreamMetrics(meters) : meters.calls;
+  }
+
   private Timer timer(Timer.Builder builder) {
     builder.tags(tags).publishPercentileHistogram(percentileHistogram);
     if (slos != null) {
@@ -240,6 +246,8 @@ public final class GatewayMetrics {
     private volatile @Nullable Counter tokensOut;
     private volatile @Nullable Counter reservations;
     private volatile @Nullable Counter reserved;
+    /** The listener of this operation's calls other than streams, shared by all of them. */
+    final GatewayListener calls = new CallMetrics(this);
 
     OperationMeters(Operation op) {
       this.operation = lower(op);
@@ -422,27 +430,16 @@ public final class GatewayMetrics {
   }
 
   /**
-   * The listener of one call. Its events come one at a time (see {@link GatewayListener}).
-   * Settlements are not counted here but by {@link HostMetrics#settlementListener()}, which also
-   * sees those of direct streams (which have no call listener).
+   * The listener of the calls of one operation other than a stream: it keeps no state of its own,
+   * so one instance per operation serves all of them (nothing allocated per call). Settlements are
+   * not counted here but by {@link HostMetrics#settlementListener()}, which also sees those of
+   * direct streams (which have no call listener).
    */
-  private final class CallMetrics implements GatewayListener {
-    private final OperationMeters meters;
-    private final boolean stream;
-    private boolean streamStarted;
-    private boolean gatewayCall;
+  private static class CallMetrics implements GatewayListener {
+    final OperationMeters meters;
 
-    CallMetrics(CallInfo call) {
-      this.meters = meters(call.operation());
-      this.stream = call.operation() == Operation.CHAT_STREAM;
-    }
-
-    @Override
-    public void callStart(CallInfo call) {
-      if (stream) {
-        streamStarted = true;
-        activeStreams.incrementAndGet();
-      }
+    CallMetrics(OperationMeters meters) {
+      this.meters = meters;
     }
 
     @Override
@@ -469,9 +466,39 @@ public final class GatewayMetrics {
 
     @Override
     public void creditsReserved(CallInfo call, long credits) {
-      gatewayCall = true;
       meters.reservations().increment();
       meters.reserved().increment((double) credits);
+    }
+
+    @Override
+    public void callEnd(CallInfo call, Duration latency, @Nullable LlmGatewayException failure) {
+      meters.call(failure).record(latency.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * The listener of one stream, which also counts it among the active streams and, when it is a
+   * {@code ChatGateway} relay cancelled by its browser, among the relay disconnects. Its events
+   * come one at a time (see {@link GatewayListener}).
+   */
+  private final class StreamMetrics extends CallMetrics {
+    private boolean streamStarted;
+    private boolean gatewayCall;
+
+    StreamMetrics(OperationMeters meters) {
+      super(meters);
+    }
+
+    @Override
+    public void callStart(CallInfo call) {
+      streamStarted = true;
+      activeStreams.incrementAndGet();
+    }
+
+    @Override
+    public void creditsReserved(CallInfo call, long credits) {
+      gatewayCall = true;
+      super.creditsReserved(call, credits);
     }
 
     @Override
@@ -484,7 +511,7 @@ public final class GatewayMetrics {
           relayDisconnects.increment();
         }
       }
-      meters.call(failure).record(latency.toNanos(), TimeUnit.NANOSECONDS);
+      super.callEnd(call, latency, failure);
     }
   }
 

@@ -7,10 +7,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallCancelledException;
+import dev.llmgateway.CallInfo;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.ChatStream;
 import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.CircuitOpenException;
+import dev.llmgateway.GatewayListener;
 import dev.llmgateway.ConcurrencyLimitExceededException;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.Operation;
@@ -519,6 +521,31 @@ class GatewayMetricsTest {
     assertThat(registry.get(GatewayMetrics.CALLS).timers()).singleElement()
         .satisfies(t -> assertThat(t.count()).isEqualTo(3));
     assertThat(count(GatewayMetrics.CREDIT_RESERVATIONS, "operation", "chat")).isEqualTo(3);
+  }
+
+  @Test
+  void callsOtherThanStreamsShareTheirOperationsListenerWhileEachStreamGetsItsOwn() {
+    GatewayListener.Factory factory = metrics.listenerFactory();
+    CallInfo chat = new CallInfo("r1", Operation.CHAT, "POST", "/chat", USER_ID, COMPANY_ID, "q");
+    CallInfo otherChat = new CallInfo("r2", Operation.CHAT, "POST", "/chat", USER_ID, COMPANY_ID, "q");
+    CallInfo list = new CallInfo("r3", Operation.LIST_SESSIONS, "GET", "/sessions", USER_ID, COMPANY_ID, "");
+    CallInfo stream = new CallInfo("r4", Operation.CHAT_STREAM, "POST", "/chat/stream", USER_ID, COMPANY_ID, "q");
+
+    // Nothing allocated per sync call: the listener keeps no state of its own.
+    assertThat(factory.create(chat)).isSameAs(factory.create(otherChat));
+    assertThat(factory.create(list)).isNotSameAs(factory.create(chat));
+    // A stream counts itself among the active streams until it ends: its own state.
+    assertThat(factory.create(stream)).isNotSameAs(factory.create(stream));
+
+    // Two sync calls through the one shared listener, overlapping, are two calls.
+    GatewayListener first = factory.create(chat);
+    GatewayListener second = factory.create(otherChat);
+    first.callStart(chat);
+    second.callStart(otherChat);
+    first.callEnd(chat, Duration.ofMillis(5), null);
+    second.callEnd(otherChat, Duration.ofMillis(7), null);
+    assertThat(registry.get(GatewayMetrics.CALLS).tag("operation", "chat").timer().count()).isEqualTo(2);
+    assertThat(metrics.activeStreams()).isZero();
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayException;
+import dev.llmgateway.Operation;
 import dev.llmgateway.Usage;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -15,7 +16,10 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapSetter;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,10 +46,26 @@ final class CallSpan implements GatewayListener {
   private static final AttributeKey<Long> ATTEMPT = AttributeKey.longKey("llm_gateway.attempt");
   private static final AttributeKey<Long> RETRY_DELAY_MS = AttributeKey.longKey("llm_gateway.retry.delay_ms");
 
-  /** Adds a propagator's headers to an attempt, going on past a refused one. */
-  private static final TextMapSetter<Injection> SETTER = (injection, key, value) -> {
-    if (injection != null) {
-      injection.set(key, value);
+  /** Each operation's {@code llm_gateway.operation} value, built once rather than per call. Read-only. */
+  private static final Map<Operation, String> OPERATION_NAMES = new EnumMap<>(Operation.class);
+  /** Each operation's span name, {@code llm-gateway <operation>}. Read-only. */
+  private static final Map<Operation, String> SPAN_NAMES = new EnumMap<>(Operation.class);
+
+  static {
+    for (Operation op : Operation.values()) {
+      String name = op.name().toLowerCase(Locale.ROOT);
+      OPERATION_NAMES.put(op, name);
+      SPAN_NAMES.put(op, "llm-gateway " + name);
+    }
+  }
+
+  /** The usual status, boxed once: {@code setAttribute} takes a {@code Long}. */
+  private static final Long HTTP_OK = 200L;
+
+  /** Adds a propagator's headers to an attempt (the carrier is the call's listener), going on past a refused one. */
+  private static final TextMapSetter<CallSpan> SETTER = (callSpan, key, value) -> {
+    if (callSpan != null) {
+      callSpan.inject(key, value);
     }
   };
 
@@ -58,6 +78,10 @@ final class CallSpan implements GatewayListener {
   private volatile int attempts;
   private volatile int lastStatus;
   private volatile long creditsReserved = -1;
+  /** The attempt's headers while {@link #attemptHeaders} runs, else null. */
+  private @Nullable HeaderSink injecting;
+  /** The first header refused while {@link #attemptHeaders} runs. */
+  private @Nullable RuntimeException refused;
 
   CallSpan(GatewayTracing tracing, CallInfo call, Context parent) {
     this.tracing = tracing;
@@ -72,11 +96,11 @@ final class CallSpan implements GatewayListener {
 
   @Override
   public void callStart(CallInfo call) {
-    String operation = call.operation().name().toLowerCase(Locale.ROOT);
-    SpanBuilder builder = tracing.tracer().spanBuilder("llm-gateway " + operation)
+    Operation op = call.operation();
+    SpanBuilder builder = tracing.tracer().spanBuilder(Objects.requireNonNull(SPAN_NAMES.get(op)))
         .setParent(parent)
         .setSpanKind(SpanKind.CLIENT)
-        .setAttribute(OPERATION, operation)
+        .setAttribute(OPERATION, Objects.requireNonNull(OPERATION_NAMES.get(op)))
         .setAttribute(HTTP_METHOD, call.method())
         .setAttribute(REQUEST_ID, call.requestId());
     if (tracing.recordUserIds()) {
@@ -99,9 +123,34 @@ final class CallSpan implements GatewayListener {
   @Override
   public void attemptHeaders(CallInfo call, int attempt, HeaderSink headers) {
     Context context = spanContext;
-    Injection injection = new Injection(headers);
-    tracing.propagator().inject(context == null ? parent : context, injection, SETTER);
-    injection.rethrow();
+    // The call's events come one at a time, so the listener itself is the carrier: no object per attempt.
+    injecting = headers;
+    refused = null;
+    try {
+      tracing.propagator().inject(context == null ? parent : context, this, SETTER);
+    } finally {
+      injecting = null;
+    }
+    RuntimeException e = refused;
+    if (e != null) {
+      refused = null;
+      throw e;
+    }
+  }
+
+  /** Adds one header to the attempt being injected; keeps the first refusal to report it once every header was tried. */
+  private void inject(String name, String value) {
+    HeaderSink headers = injecting;
+    if (headers == null) {
+      return;
+    }
+    try {
+      headers.set(name, value);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      if (refused == null) {
+        refused = e;
+      }
+    }
   }
 
   @Override
@@ -159,7 +208,7 @@ final class CallSpan implements GatewayListener {
     current.setAttribute(ATTEMPTS, (long) attempts);
     int status = lastStatus;
     if (status > 0) {
-      current.setAttribute(HTTP_STATUS, (long) status);
+      current.setAttribute(HTTP_STATUS, status == 200 ? HTTP_OK : Long.valueOf(status));
     }
     if (failure == null) {
       current.setAttribute(OUTCOME, "success");
@@ -181,32 +230,5 @@ final class CallSpan implements GatewayListener {
   @Override
   public String toString() {
     return "CallSpan{requestId=" + call.requestId() + "}";
-  }
-
-  /** One attempt's headers; keeps the first refusal to report it once every header was tried. */
-  private static final class Injection {
-    private final HeaderSink headers;
-    private @Nullable RuntimeException refused;
-
-    Injection(HeaderSink headers) {
-      this.headers = headers;
-    }
-
-    void set(String name, String value) {
-      try {
-        headers.set(name, value);
-      } catch (IllegalArgumentException | IllegalStateException e) {
-        if (refused == null) {
-          refused = e;
-        }
-      }
-    }
-
-    void rethrow() {
-      RuntimeException e = refused;
-      if (e != null) {
-        throw e;
-      }
-    }
   }
 }
