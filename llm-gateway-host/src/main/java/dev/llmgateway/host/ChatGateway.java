@@ -662,7 +662,7 @@ public final class ChatGateway implements AutoCloseable {
       AuditEvent.Kind kind) {
     Operation operation = action.operation();
     try {
-      authorize(user, action, request.sessionId(), requestId);
+      authorize(user, action, Objects.requireNonNull(request, "request").sessionId(), requestId);
       client.validator().validate(request, user);
       limit(user, caller, operation, requestId);
       return new CallCredits(ledger.reserve(user, operation, estimate.applyAsLong(request), requestId), auditSink);

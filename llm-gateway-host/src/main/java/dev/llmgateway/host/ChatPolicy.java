@@ -171,9 +171,7 @@ public interface ChatPolicy {
      */
     public Rules allow(Set<Action> actions, Predicate<UserContext> who) {
       Objects.requireNonNull(who, "who");
-      List<Rule> more = new ArrayList<>(rules);
-      more.add(new Rule(actionsOf(actions), who, "users matching " + who));
-      return new Rules(List.copyOf(more));
+      return with(new Rule(actionsOf(actions), who, "users matching " + who));
     }
 
     /**
@@ -195,9 +193,7 @@ public interface ChatPolicy {
           throw new IllegalArgumentException("roles has a blank role");
         }
       }
-      List<Rule> more = new ArrayList<>(rules);
-      more.add(new Rule(actionsOf(actions), user -> allowed.contains(user.role()), "roles " + allowed));
-      return new Rules(List.copyOf(more));
+      return with(new Rule(actionsOf(actions), user -> allowed.contains(user.role()), "roles " + allowed));
     }
 
     @Override
@@ -218,6 +214,12 @@ public interface ChatPolicy {
         b.append(".allow(").append(rule.actions).append(", ").append(rule.description).append(')');
       }
       return b.toString();
+    }
+
+    private Rules with(Rule rule) {
+      List<Rule> more = new ArrayList<>(rules);
+      more.add(rule);
+      return new Rules(List.copyOf(more));
     }
 
     private static Set<Action> actionsOf(Set<Action> actions) {
