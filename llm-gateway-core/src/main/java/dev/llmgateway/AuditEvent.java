@@ -141,6 +141,11 @@ public record AuditEvent(
     RATE_LIMITED,
     /** Refused by the host because the user cannot pay for it (status 402); nothing sent. */
     INSUFFICIENT_CREDITS,
+    /**
+     * Refused by the host's authorization policy before anything else (status 403): nothing
+     * validated, rate limited, reserved or sent.
+     */
+    FORBIDDEN,
     /** A completion webhook committed the direct stream's reservation: the user was charged. */
     COMMITTED,
     /** A completion webhook released the direct stream's reservation (failed or cancelled without usage). */

@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * Framework-neutral: the host maps its routes onto these methods and its responses onto
  * {@link ErrorMapper}.
  *
- * <p>Order of checks, cheapest first, and nothing spent on a refusal: validation (nothing
- * reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
+ * <p>Order of checks, and nothing spent on a refusal: the {@linkplain Builder#policy authorization
+ * policy} (a {@link ForbiddenException}, 403: nothing validated, no rate limit permit taken), validation
+ * (nothing reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
  * After the reservation, exactly one of commit and release happens on every path: success,
  * failure after retries, a stream that completes, errors, is cut off, is cancelled or whose
  * browser goes away, and direct streams settled by the completion webhook (or by the ledger's
@@ -82,8 +83,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every request the gateway handles leaves exactly one {@link AuditEvent} in its {@link
  * Builder#auditSink audit sink} (default: the client's): a chat or relayed stream sent to the
- * service is audited by the client's call (to this sink); a request refused before that (validation
- * {@link AuditEvent.Outcome#REJECTED}, rate limit {@link AuditEvent.Outcome#RATE_LIMITED}, credits
+ * service is audited by the client's call (to this sink); a request refused before that (the policy
+ * {@link AuditEvent.Outcome#FORBIDDEN}, validation {@link AuditEvent.Outcome#REJECTED}, rate limit {@link AuditEvent.Outcome#RATE_LIMITED}, credits
  * {@link AuditEvent.Outcome#INSUFFICIENT_CREDITS}, a failed store {@link
  * AuditEvent.Outcome#FAILURE}), each direct stream's start ({@link AuditEvent.Kind#DIRECT_STREAM_INIT})
  * and each completion webhook ({@link AuditEvent.Kind#COMPLETION_WEBHOOK}) by the gateway. Refusals
@@ -97,6 +98,7 @@ public final class ChatGateway implements AutoCloseable {
 
   private final LlmGatewayClient client;
   private final CreditLedger ledger;
+  private final ChatPolicy policy;
   private final RateLimiter rateLimiter;
   private final RateLimitKeys rateLimitKeys;
   private final CreditPricing pricing;
@@ -120,6 +122,7 @@ public final class ChatGateway implements AutoCloseable {
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
     this.ledger = Objects.requireNonNull(b.ledger, "ledger == null: set ChatGateway.Builder.ledger");
+    this.policy = b.policy;
     this.rateLimiter = b.rateLimiter;
     this.rateLimitKeys = b.rateLimitKeys;
     this.pricing = b.pricing;
@@ -185,6 +188,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param user the authenticated end user
    * @param request the message
    * @return the answer
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
    * @throws InsufficientCreditsException if the user cannot pay for the call
@@ -204,6 +208,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param request the message
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @return the answer
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws InsufficientCreditsException if the user cannot pay for the call
@@ -213,7 +218,7 @@ public final class ChatGateway implements AutoCloseable {
   public ChatResponse chat(UserContext user, ChatRequest request, Caller caller) {
     long start = clientConfig.ticker().read();
     String requestId = Ids.randomUuid(); // not UUID.randomUUID(): no SecureRandom lock per request
-    CallCredits reservation = admitAndReserve(user, request, caller, Operation.CHAT, requestId, start,
+    CallCredits reservation = admitAndReserve(user, request, caller, ChatPolicy.Action.CHAT, requestId, start,
         AuditEvent.Kind.CALL);
     ChatResponse response;
     try {
@@ -245,6 +250,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param response starts the host's HTTP response (status 200 and the headers given) and returns
    *     its body; called at most once, with the first event
    * @return how the relay ended
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
    * @throws InsufficientCreditsException if the user cannot pay for the call
@@ -266,6 +272,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @param response starts the host's HTTP response; called at most once, with the first event
    * @return how the relay ended
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws InsufficientCreditsException if the user cannot pay for the call
@@ -276,7 +283,7 @@ public final class ChatGateway implements AutoCloseable {
   public RelayResult stream(UserContext user, ChatRequest request, Caller caller, SseResponse response) {
     long start = clientConfig.ticker().read();
     String requestId = Ids.randomUuid();
-    CallCredits reservation = admitAndReserve(user, request, caller, Operation.CHAT_STREAM, requestId, start,
+    CallCredits reservation = admitAndReserve(user, request, caller, ChatPolicy.Action.STREAM, requestId, start,
         AuditEvent.Kind.CALL);
     ChatStream stream;
     try {
@@ -322,6 +329,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param request the message
    * @return the token, its URL, expiry and request id, for the browser
    * @throws IllegalStateException if no stream token issuer was configured
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
    * @throws InsufficientCreditsException if the user cannot pay for the call
@@ -341,6 +349,7 @@ public final class ChatGateway implements AutoCloseable {
    * @return the token, its URL, expiry and request id, for the browser
    * @throws IllegalStateException if no stream token issuer was configured, or the rate limit keys
    *     need what {@code caller} lacks
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws InsufficientCreditsException if the user cannot pay for the call
@@ -351,8 +360,8 @@ public final class ChatGateway implements AutoCloseable {
     }
     long start = clientConfig.ticker().read();
     String requestId = Ids.randomUuid();
-    CallCredits reservation = admitAndReserve(user, request, caller, Operation.CHAT_STREAM, requestId, start,
-        AuditEvent.Kind.DIRECT_STREAM_INIT);
+    CallCredits reservation = admitAndReserve(user, request, caller, ChatPolicy.Action.DIRECT_STREAM_INIT, requestId,
+        start, AuditEvent.Kind.DIRECT_STREAM_INIT);
     StreamToken token;
     try {
       token = streamTokens.issue(request, user, requestId);
@@ -519,6 +528,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param limit page size, 1 to 100
    * @param cursor the previous page's cursor, or null
    * @return the page
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
@@ -535,13 +545,14 @@ public final class ChatGateway implements AutoCloseable {
    * @param cursor the previous page's cursor, or null
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @return the page
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws LlmGatewayException for failures of the call
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor, Caller caller) {
-    admitSessionCall(user, caller, Operation.LIST_SESSIONS);
+    admitSessionCall(user, caller, ChatPolicy.Action.LIST_SESSIONS, null);
     return sessions.list(user, limit, cursor);
   }
 
@@ -555,6 +566,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param sessionId the session
    * @return the session with its messages
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
@@ -572,13 +584,14 @@ public final class ChatGateway implements AutoCloseable {
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @return the session with its messages
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws LlmGatewayException for failures of the call
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public Session getSession(UserContext user, String sessionId, Caller caller) {
-    admitSessionCall(user, caller, Operation.GET_SESSION);
+    admitSessionCall(user, caller, ChatPolicy.Action.GET_SESSION, sessionId);
     try {
       return sessions.get(sessionId, user);
     } catch (PermissionDeniedException e) {
@@ -594,6 +607,7 @@ public final class ChatGateway implements AutoCloseable {
    * @param user the authenticated end user
    * @param sessionId the session
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if the user is over the rate limit
    * @throws LlmGatewayException for failures of the call
@@ -610,13 +624,14 @@ public final class ChatGateway implements AutoCloseable {
    * @param sessionId the session
    * @param caller what the host knows of the HTTP request: the client's address, extra keys
    * @throws NotFoundException if the session does not exist or is not the user's
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the user context is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
    * @throws LlmGatewayException for failures of the call
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public void deleteSession(UserContext user, String sessionId, Caller caller) {
-    admitSessionCall(user, caller, Operation.DELETE_SESSION);
+    admitSessionCall(user, caller, ChatPolicy.Action.DELETE_SESSION, sessionId);
     try {
       sessions.delete(sessionId, user);
     } catch (PermissionDeniedException e) {
@@ -637,14 +652,17 @@ public final class ChatGateway implements AutoCloseable {
   }
 
   /**
-   * Validation, the rate limit, then the credit reservation. A refusal (or any failure) is audited
-   * here, once, and told to the client's shared listener ({@link GatewayListener#callRefused}):
-   * nothing was reserved, nothing will be sent, the client never sees the request.
+   * The policy, validation, the rate limit, then the credit reservation. A refusal (or any failure)
+   * is audited here, once, and told to the client's shared listener ({@link
+   * GatewayListener#callRefused}): nothing was reserved, nothing will be sent, the client never
+   * sees the request.
    */
   private CallCredits admitAndReserve(
-      UserContext user, ChatRequest request, Caller caller, Operation operation, String requestId, long start,
+      UserContext user, ChatRequest request, Caller caller, ChatPolicy.Action action, String requestId, long start,
       AuditEvent.Kind kind) {
+    Operation operation = action.operation();
     try {
+      authorize(user, action, Objects.requireNonNull(request, "request").sessionId(), requestId);
       client.validator().validate(request, user);
       limit(user, caller, operation, requestId);
       return new CallCredits(ledger.reserve(user, operation, estimate.applyAsLong(request), requestId), auditSink);
@@ -674,6 +692,7 @@ public final class ChatGateway implements AutoCloseable {
     AuditEvent.Outcome outcome = e instanceof ValidationException ? AuditEvent.Outcome.REJECTED
         : e instanceof RateLimitExceededException ? AuditEvent.Outcome.RATE_LIMITED
         : e instanceof InsufficientCreditsException ? AuditEvent.Outcome.INSUFFICIENT_CREDITS
+        : e instanceof ForbiddenException ? AuditEvent.Outcome.FORBIDDEN
         : AuditEvent.Outcome.FAILURE;
     audit(kind, operation, user, request, requestId, start, outcome, errors.toResponse(e).status(), null, e);
     if (e instanceof LlmGatewayException) {
@@ -723,17 +742,28 @@ public final class ChatGateway implements AutoCloseable {
   private static final int MAX_AUDITED_ID_CHARS = RequestValidator.MAX_HEADER_VALUE_LENGTH;
 
   /**
-   * Checks the user and the rate limit of a session call, auditing a refusal as {@link
+   * Checks the policy, the user and the rate limit of a session call, auditing a refusal as {@link
    * #admitAndReserve} does; the call itself is audited by the client.
    */
-  private void admitSessionCall(UserContext user, Caller caller, Operation operation) {
+  private void admitSessionCall(UserContext user, Caller caller, ChatPolicy.Action action, @Nullable String sessionId) {
     long start = clientConfig.ticker().read();
+    Operation operation = action.operation();
     try {
+      authorize(user, action, sessionId, null);
       checkUser(user);
       limit(user, caller, operation, null);
     } catch (RuntimeException e) {
       refused(AuditEvent.Kind.CALL, operation, user, null, Ids.randomUuid(), start, e);
       throw e;
+    }
+  }
+
+  /** Asks the {@link Builder#policy policy}; a refusal is a {@link ForbiddenException}, a policy that throws a failure. */
+  private void authorize(UserContext user, ChatPolicy.Action action, @Nullable String sessionId,
+      @Nullable String requestId) {
+    Objects.requireNonNull(user, "user");
+    if (!policy.allows(user, action, sessionId)) {
+      throw new ForbiddenException(action, requestId);
     }
   }
 
@@ -933,6 +963,7 @@ public final class ChatGateway implements AutoCloseable {
   public static final class Builder {
     private @Nullable LlmGatewayClient client;
     private @Nullable CreditLedger ledger;
+    private ChatPolicy policy = ChatPolicy.allowAll();
     private RateLimiter rateLimiter = InMemoryRateLimiter.create(RateLimits.ofDefaults());
     private RateLimitKeys rateLimitKeys = RateLimitKeys.perUser();
     private CreditPricing pricing = CreditPricing.perThousandTokens(1, 2);
@@ -958,7 +989,7 @@ public final class ChatGateway implements AutoCloseable {
     /**
      * Sets where the gateway's audit events go: one {@link AuditEvent} per request it handles.
      * The chats and streams it sends are audited by the client's call, to this sink; requests it
-     * refuses before calling the service ({@link AuditEvent.Outcome#REJECTED}, {@link
+     * refuses before calling the service ({@link AuditEvent.Outcome#FORBIDDEN}, {@link AuditEvent.Outcome#REJECTED}, {@link
      * AuditEvent.Outcome#RATE_LIMITED}, {@link AuditEvent.Outcome#INSUFFICIENT_CREDITS}, {@link
      * AuditEvent.Outcome#FAILURE} when a store failed), direct streams' starts ({@link
      * AuditEvent.Kind#DIRECT_STREAM_INIT}) and completion webhooks ({@link
@@ -1130,6 +1161,24 @@ public final class ChatGateway implements AutoCloseable {
      */
     public Builder ledger(CreditLedger ledger) {
       this.ledger = Objects.requireNonNull(ledger, "ledger");
+      return this;
+    }
+
+    /**
+     * Sets who may do what: the gateway asks {@code policy} before anything else on every request a
+     * user makes ({@link ChatGateway#chat chat}, {@link ChatGateway#stream stream}, {@link
+     * ChatGateway#initDirectStream initDirectStream}, {@link ChatGateway#listSessions listSessions},
+     * {@link ChatGateway#getSession getSession}, {@link ChatGateway#deleteSession deleteSession}, each
+     * overload), before validation, the rate limit and the credit reservation. A refusal throws
+     * {@link ForbiddenException} ({@code 403}) with nothing validated, rate limited, reserved or
+     * sent, audited as {@link AuditEvent.Outcome#FORBIDDEN}. The completion webhook, which comes
+     * from the service, is not asked about. Default {@link ChatPolicy#allowAll()}.
+     *
+     * @param policy the policy; called on request threads, must be thread-safe and non-blocking
+     * @return this builder
+     */
+    public Builder policy(ChatPolicy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 

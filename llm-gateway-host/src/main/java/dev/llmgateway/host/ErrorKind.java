@@ -14,6 +14,8 @@ public enum ErrorKind {
   REQUEST_REJECTED(422, "request_rejected", "The request was rejected as invalid."),
   /** The user's credits do not cover the call: {@code 402}. */
   INSUFFICIENT_CREDITS(402, "insufficient_credits", "You do not have enough credits for this request."),
+  /** The host's {@link ChatPolicy} does not allow the user this request: {@code 403}. */
+  FORBIDDEN(403, "forbidden", "You are not allowed to use the assistant for this request."),
   /** The session is unknown: {@code 404}. */
   NOT_FOUND(404, "not_found", "The conversation was not found."),
   /** The session is busy with another message: {@code 409}. */

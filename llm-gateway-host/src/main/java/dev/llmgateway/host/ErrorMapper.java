@@ -52,6 +52,8 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@link ServiceRateLimitedException} (the service's {@code 429})</td><td>429</td>
  *       <td>as above when the service said how long; otherwise nothing</td></tr>
  *   <tr><td>{@link InsufficientCreditsException}</td><td>402</td><td>{@code {needed, available}}</td></tr>
+ *   <tr><td>{@link ForbiddenException} (the host's {@link ChatPolicy} refused the user)</td><td>403</td>
+ *       <td>—</td></tr>
  *   <tr><td>{@link CircuitOpenException}</td><td>503</td>
  *       <td>{@code {retry_after_seconds}}; {@code Retry-After}</td></tr>
  *   <tr><td>{@link ConcurrencyLimitExceededException} (the client's calls in flight are at their
@@ -179,6 +181,9 @@ public final class ErrorMapper {
       data.put("needed", credits.needed());
       data.put("available", credits.balance());
       return respond(ErrorKind.INSUFFICIENT_CREDITS, data, null, requestId);
+    }
+    if (e instanceof ForbiddenException) {
+      return respond(ErrorKind.FORBIDDEN, null, null, requestId);
     }
     if (e instanceof CircuitOpenException) {
       return withWait(ErrorKind.SERVICE_UNAVAILABLE, ((CircuitOpenException) e).retryAfter(), requestId);

@@ -4,6 +4,11 @@
  * reaches the browser.
  *
  * <ul>
+ *   <li><b>Authorization.</b> A {@link dev.llmgateway.host.ChatPolicy} says which user may do what
+ *       (chat, stream, start a direct stream, list, read or delete sessions); {@link
+ *       dev.llmgateway.host.ChatPolicy#allowAll()} by default, {@link
+ *       dev.llmgateway.host.ChatPolicy#denyByDefault()} for rules. A refusal is a {@link
+ *       dev.llmgateway.host.ForbiddenException} ({@code 403}).
  *   <li><b>Credits.</b> A {@link dev.llmgateway.host.CreditLedger} holds an estimate of a call's
  *       cost as a {@link dev.llmgateway.host.Reservation} before anything is sent, then settles it
  *       exactly once: {@link dev.llmgateway.host.CreditLedger#commit commit} the real cost (priced
@@ -26,8 +31,9 @@
  *       it and settles the call's credits from the result.
  * </ul>
  *
- * <p>The order a host applies them in: rate limiter, then ledger, then the call; a refusal at
- * either step means nothing was reserved and nothing was sent.
+ * <p>The order {@link dev.llmgateway.host.ChatGateway} applies them in: the policy, validation,
+ * the rate limiter, then the ledger, then the call; a refusal at any step means nothing was
+ * reserved and nothing was sent (and a policy refusal takes no rate limit permit).
  */
 @NullMarked
 package dev.llmgateway.host;

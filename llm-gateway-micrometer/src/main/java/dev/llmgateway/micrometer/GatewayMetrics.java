@@ -78,7 +78,7 @@ public final class GatewayMetrics {
   public static final String CREDITS_RESERVED = "llm.gateway.credits.reserved";
   /**
    * Counter of requests refused before any call was made for them, counted by {@link #listener()}.
-   * Tags: operation, reason (invalid, rate_limited, insufficient_credits, store_failure, other).
+   * Tags: operation, reason (forbidden, invalid, rate_limited, insufficient_credits, store_failure, other).
    */
   public static final String REFUSALS = "llm.gateway.refusals";
   /** Counter of relayed streams whose browser went away before the stream ended. */
@@ -103,6 +103,7 @@ public final class GatewayMetrics {
   static final String RATE_LIMIT_EXCEEDED = "dev.llmgateway.host.RateLimitExceededException";
   static final String INSUFFICIENT_CREDITS = "dev.llmgateway.host.InsufficientCreditsException";
   static final String STATE_STORE_FAILED = "dev.llmgateway.host.StateStoreException";
+  static final String FORBIDDEN = "dev.llmgateway.host.ForbiddenException";
 
   private static final String[] STATUS_CLASSES = {NONE, "1xx", "2xx", "3xx", "4xx", "5xx"};
 
@@ -377,8 +378,8 @@ public final class GatewayMetrics {
 
   /**
    * The {@code reason} tag of a refused request, a fixed set whatever the exception: {@code
-   * invalid} ({@link ValidationException}), {@code rate_limited}, {@code insufficient_credits},
-   * {@code store_failure} (a {@code StateStoreException} or a store's subclass of it), {@code
+   * invalid} ({@link ValidationException}), {@code forbidden} (the host's {@code ChatPolicy}),
+   * {@code rate_limited}, {@code insufficient_credits}, {@code store_failure} (a {@code StateStoreException} or a store's subclass of it), {@code
    * other}. The host's classes are matched by name, so this never loads them (llm-gateway-host
    * is optional).
    */
@@ -392,6 +393,8 @@ public final class GatewayMetrics {
           return "rate_limited";
         case INSUFFICIENT_CREDITS:
           return "insufficient_credits";
+        case FORBIDDEN:
+          return "forbidden";
         case STATE_STORE_FAILED:
           return "store_failure";
         default:

@@ -23,7 +23,9 @@ import dev.llmgateway.StreamEvent;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
+import dev.llmgateway.host.ForbiddenException;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.InMemoryRateLimiter;
 import dev.llmgateway.host.InsufficientCreditsException;
@@ -90,7 +92,7 @@ class GatewayMetricsTest {
       "from", Set.of("closed", "open", "half_open", "disabled"),
       "to", Set.of("closed", "open", "half_open", "disabled"),
       "state", Set.of("closed", "open", "half_open", "disabled"),
-      "reason", Set.of("invalid", "rate_limited", "insufficient_credits", "store_failure", "other"),
+      "reason", Set.of("forbidden", "invalid", "rate_limited", "insufficient_credits", "store_failure", "other"),
       "result", Set.of("committed", "released", "already_committed", "expired", "unknown", "abandoned"));
 
   private final MockWebServer service = new MockWebServer();
@@ -299,6 +301,18 @@ class GatewayMetricsTest {
     assertThat(registry.find(GatewayMetrics.CALLS).timer()).isNull();
     assertThat(gauge(GatewayMetrics.ACTIVE_STREAMS)).isZero();
     assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aRequestTheHostsPolicyRefusesIsCountedAsAForbiddenRefusal() {
+    gateway.close();
+    gateway = gateway(ledger, 100).policy(ChatPolicy.denyByDefault()).build();
+
+    assertThatThrownBy(() -> gateway.listSessions(USER, 10, null)).isInstanceOf(ForbiddenException.class);
+
+    assertThat(count(GatewayMetrics.REFUSALS, "operation", "list_sessions", "reason", "forbidden")).isEqualTo(1);
+    assertThat(allRefusals()).as("counted once").isEqualTo(1);
+    assertNoCallWasMade();
   }
 
   @Test

@@ -2,11 +2,13 @@ package dev.llmgateway.examples.spring;
 
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.examples.gateway.DemoGateway;
+import dev.llmgateway.examples.gateway.ExamplePolicy;
 import dev.llmgateway.examples.gateway.GatewayExample;
 import dev.llmgateway.examples.gateway.GatewayRoutes;
 import dev.llmgateway.examples.gateway.SandboxService;
 import dev.llmgateway.examples.gateway.UserTokens;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
@@ -44,7 +46,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * the {@code ChatGateway}, stream tokens, the webhook verifier, Redis rate limits and replay stores
  * and the JDBC ledger are the starter's, configured in {@code application.properties} from the same
  * environment variables as the JDK example. This class adds what is the host's own: its users'
- * authentication ({@link UserTokens}), the demo's starting credits, the relay's threads, and the
+ * authentication ({@link UserTokens}), its authorization policy ({@link ExamplePolicy}), the demo's starting credits, the relay's threads, and the
  * sandbox's side of direct streaming.
  *
  * <p>{@code mvn -q -pl examples-spring -am compile exec:java} then open http://localhost:8080/.
@@ -71,6 +73,11 @@ public class SpringGatewayApplication {
   public static final String USER_TOKEN_SECRET_PROPERTY = "example.user-token-secret";
   /** The property of the credits the demo user's account opens with (0: none, the ledger is the host's). */
   public static final String STARTING_CREDITS_PROPERTY = "example.starting-credits";
+  /**
+   * The property of the companies the assistant is off for, comma-separated company ids (env
+   * LLM_DISABLED_COMPANIES, as the JDK example's {@link GatewayExample#ENV_DISABLED_COMPANIES}).
+   */
+  public static final String DISABLED_COMPANIES_PROPERTY = "example.disabled-companies";
 
   /**
    * Starts the gateway. Without both {@value LlmGatewayClient#ENV_BASE_URL} and {@value
@@ -148,6 +155,20 @@ public class SpringGatewayApplication {
           + GatewayExample.MIN_USER_TOKEN_SECRET_BYTES + " bytes");
     }
     return new UserTokens(bytes, Clock.systemUTC(), Map.of(DemoGateway.demoUser().userId(), DemoGateway.demoUser()));
+  }
+
+  /**
+   * The example's authorization policy ({@link ExamplePolicy}, as the JDK example's): only the
+   * roles {@link ExamplePolicy#CHAT_ROLES} may use the assistant, and not for the companies of
+   * {@value #DISABLED_COMPANIES_PROPERTY}. The starter's {@code ChatGateway} asks it first.
+   *
+   * @param disabledCompanies {@value #DISABLED_COMPANIES_PROPERTY}, comma-separated; empty for none
+   * @return the policy
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  ChatPolicy chatPolicy(@Value("${" + DISABLED_COMPANIES_PROPERTY + ":}") String disabledCompanies) {
+    return ExamplePolicy.of(ExamplePolicy.companies(disabledCompanies));
   }
 
   /**

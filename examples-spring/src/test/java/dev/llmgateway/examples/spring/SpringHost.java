@@ -59,6 +59,9 @@ final class SpringHost {
     if (settings.relayHeartbeat() != null) {
       args.add("--llm-gateway.relay.heartbeat=" + settings.relayHeartbeat().toMillis() + "ms");
     }
+    if (settings.disabledCompanies() != null) {
+      args.add("--" + SpringGatewayApplication.DISABLED_COMPANIES_PROPERTY + "=" + settings.disabledCompanies());
+    }
     properties.forEach((name, value) -> args.add("--" + name + "=" + value));
     SpringApplication application = new SpringApplication(SpringGatewayApplication.class);
     application.addInitializers(context -> register(context.getBeanFactory(), settings));

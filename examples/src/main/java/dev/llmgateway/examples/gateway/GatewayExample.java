@@ -7,6 +7,7 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.JwtKeySet;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.InMemoryRateLimiter;
@@ -39,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -115,6 +117,12 @@ public final class GatewayExample {
   /** How long a relayed stream waits for its first event ({@link Builder#relayFirstEventTimeout}). */
   public static final String ENV_RELAY_FIRST_EVENT_TIMEOUT = "LLM_RELAY_FIRST_EVENT_TIMEOUT";
 
+  /**
+   * The companies the assistant is off for ({@link Builder#disabledCompanies}), comma-separated
+   * company ids, e.g. {@code 456,789}. Default: none.
+   */
+  public static final String ENV_DISABLED_COMPANIES = "LLM_DISABLED_COMPANIES";
+
   static final UserContext DEMO_USER = DemoGateway.DEMO_USER;
 
   private GatewayExample() {}
@@ -156,7 +164,8 @@ public final class GatewayExample {
    * else keys made up at start; instances of one deployment set the same ones); the shared state
    * from {@value #ENV_REDIS_URL} (with {@value #ENV_RATE_LIMIT_FAILURE}) and {@value
    * #ENV_DATABASE_URL} (with {@value #ENV_DATABASE_USER} and {@value #ENV_DATABASE_PASSWORD}); the
-   * user-token secret from {@value #ENV_USER_TOKEN_SECRET}.
+   * user-token secret from {@value #ENV_USER_TOKEN_SECRET}; the companies the assistant is off for
+   * from {@value #ENV_DISABLED_COMPANIES}.
    * Redis and the database are connected to when the gateway starts ({@link Builder#start} or
    * {@link Builder#wiring}); the gateway owns those connections and closes them when it stops.
    *
@@ -199,6 +208,7 @@ public final class GatewayExample {
       builder.rateLimitFailure(failurePolicy(failure));
     }
     builder.databaseSettings = DatabaseSettings.of(environment);
+    builder.disabledCompanies(ExamplePolicy.companies(environment.apply(ENV_DISABLED_COMPANIES)));
     boolean real = environment.apply(LlmGatewayClient.ENV_BASE_URL) != null
         && environment.apply(LlmGatewayClient.ENV_SERVICE_TOKEN) != null;
     // Read in sandbox mode too: instances that share state must verify each other's stream tokens.
@@ -381,6 +391,7 @@ public final class GatewayExample {
     private RateLimits rateLimits = RateLimits.ofDefaults();
     private SettlementListener settlementListener = event -> {};
     private Consumer<ChatGateway.Builder> gateway = settings -> {};
+    private Set<String> disabledCompanies = Set.of();
     private @Nullable Duration relayHeartbeat;
     private @Nullable Duration relayReconnectDelay;
     private @Nullable Duration relayFirstEventTimeout;
@@ -609,6 +620,20 @@ public final class GatewayExample {
     }
 
     /**
+     * Sets the companies the assistant is off for: every request of their users is refused with
+     * {@code 403} by the example's policy ({@link ExamplePolicy}), which also lets only the roles
+     * {@link ExamplePolicy#CHAT_ROLES} use it. Env {@value GatewayExample#ENV_DISABLED_COMPANIES}.
+     * Default: none.
+     *
+     * @param companyIds the company ids; may be empty
+     * @return this builder
+     */
+    public Builder disabledCompanies(Collection<String> companyIds) {
+      this.disabledCompanies = Set.copyOf(Objects.requireNonNull(companyIds, "companyIds"));
+      return this;
+    }
+
+    /**
      * Adds settings of the {@link ChatGateway} (rate limiter, pricing, estimate, relay settings...),
      * applied after the example's own (client, ledger, stream tokens, webhooks, settlement
      * listener), in the order added; a customizer may override those too.
@@ -660,6 +685,12 @@ public final class GatewayExample {
       return this;
     }
 
+    /** The example's policy with {@link #disabledCompanies}: set first, so a customizer may replace it. */
+    private Consumer<ChatGateway.Builder> policy() {
+      ChatPolicy policy = ExamplePolicy.of(disabledCompanies);
+      return settings -> settings.policy(policy);
+    }
+
     /**
      * Builds the wiring for a host that listens on {@code port} (the Spring example uses this):
      * the routes, the user authentication and, with the sandbox, the service's side of direct
@@ -692,7 +723,7 @@ public final class GatewayExample {
         return DemoGateway.create(given, stores, tokens, users.get(0).userId(),
             streamTokenKeys != null ? streamTokenKeys : JwtKeySet.of("demo", DemoGateway.secret(random)),
             webhookSecret != null ? webhookSecret : WebhookSecret.ofBytes(DemoGateway.secret(random)),
-            port, settlementListener, relaySettings().andThen(gateway));
+            port, settlementListener, policy().andThen(relaySettings()).andThen(gateway));
       } catch (RuntimeException e) {
         owned.close();
         throw e;

@@ -576,6 +576,49 @@ public abstract class GatewayApiTest {
   }
 
   @Test
+  void theExamplePolicyRefusesOtherRolesAndDisabledCompaniesWith403BeforeAnythingIsSpent() throws Exception {
+    UserContext recruiter = GatewayExample.DEMO_USER;
+    UserContext candidate = recruiter.toBuilder().userId("124").role("client").build();
+    UserContext adminOfDisabled = recruiter.toBuilder().userId("125").companyId("789").role("admin").build();
+    ledger.deposit("124", 100);
+    ledger.deposit("125", 100);
+    try (GatewayHost host = start(HostSettings.builder().client(client).ledger(ledger).webhookSecret(WHSEC)
+        .users(List.of(recruiter, candidate, adminOfDisabled)).disabledCompanies(" 789, 999 ,"))) {
+      String api = "http://127.0.0.1:" + host.port() + GatewayRoutes.API;
+      RequestBody hi = RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON);
+      for (UserContext refused : List.of(candidate, adminOfDisabled)) {
+        String bearer = "Bearer " + host.users().issue(refused.userId());
+        List<Request> requests = List.of(
+            new Request.Builder().url(api + "/chat").post(hi).header("Authorization", bearer).build(),
+            new Request.Builder().url(api + "/chat/stream").post(hi).header("Authorization", bearer).build(),
+            new Request.Builder().url(api + "/chat/init").post(hi).header("Authorization", bearer).build(),
+            new Request.Builder().url(api + "/sessions").get().header("Authorization", bearer).build(),
+            new Request.Builder().url(api + "/sessions/sess_1").get().header("Authorization", bearer).build(),
+            new Request.Builder().url(api + "/sessions/sess_1").delete().header("Authorization", bearer).build());
+        for (Request request : requests) {
+          try (Response response = browser.newCall(request).execute()) {
+            String what = refused.role() + "@" + refused.companyId() + " " + request.method() + " " + request.url();
+            assertThat(response.code()).as(what).isEqualTo(403);
+            JsonNode body = envelope(response);
+            assertThat(body.get("success").asBoolean()).as(what).isFalse();
+            assertThat(body.get("meta").get("error_code").asText()).as(what).isEqualTo("forbidden");
+          }
+        }
+      }
+      assertThat(service.getRequestCount()).isZero();
+      assertThat(ledger.balance("124")).isEqualTo(100);
+      assertThat(ledger.balance("125")).isEqualTo(100);
+      assertThat(ledger.pendingCount()).isZero();
+
+      service.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(CHAT_JSON).build());
+      try (Response response = browser.newCall(new Request.Builder().url(api + "/chat").post(hi)
+          .header("Authorization", "Bearer " + host.users().issue(recruiter.userId())).build()).execute()) {
+        assertThat(response.code()).as("a recruiter of a company that is not disabled").isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
   void theHostCountsCallsAgainstTheConnectionsAddress() throws Exception {
     List<String> keys = new java.util.concurrent.CopyOnWriteArrayList<>();
     InMemoryRateLimiter limits = InMemoryRateLimiter.builder()

@@ -25,6 +25,7 @@ public final class HostSettings {
   private @Nullable Duration relayHeartbeat;
   private @Nullable List<UserContext> users;
   private @Nullable Consumer<ChatGateway.Builder> gateway;
+  private @Nullable String disabledCompanies;
 
   private HostSettings() {}
 
@@ -67,6 +68,21 @@ public final class HostSettings {
   public HostSettings users(List<UserContext> users) {
     this.users = List.copyOf(users);
     return this;
+  }
+
+  /**
+   * @param commaSeparated the companies the assistant is off for, as {@value
+   *     GatewayExample#ENV_DISABLED_COMPANIES} holds them
+   * @return this
+   */
+  public HostSettings disabledCompanies(String commaSeparated) {
+    this.disabledCompanies = Objects.requireNonNull(commaSeparated, "commaSeparated");
+    return this;
+  }
+
+  /** @return the companies the assistant is off for, comma-separated, or null for none */
+  public @Nullable String disabledCompanies() {
+    return disabledCompanies;
   }
 
   /** @param customizer more settings of the {@link ChatGateway}, applied last @return this */
@@ -127,6 +143,9 @@ public final class HostSettings {
     }
     if (users != null) {
       example.users(users);
+    }
+    if (disabledCompanies != null) {
+      example.disabledCompanies(ExamplePolicy.companies(disabledCompanies));
     }
     if (gateway != null) {
       example.gateway(gateway);

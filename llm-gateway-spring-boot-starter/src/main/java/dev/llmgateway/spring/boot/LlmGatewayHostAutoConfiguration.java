@@ -3,6 +3,7 @@ package dev.llmgateway.spring.boot;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.CreditPricing;
 import dev.llmgateway.host.InMemoryCreditLedger;
@@ -31,7 +32,8 @@ import org.springframework.context.annotation.Configuration;
  * client, with the context's {@link CreditLedger} (the JDBC one when there is a {@code
  * DataSource}, else one in memory, for a single instance), {@link RateLimiter} (Redis when
  * configured, else one in memory, at {@code llm-gateway.rate-limits.*}), {@link StreamTokenIssuer}
- * and {@link WebhookVerifier} when defined; its pricing, estimate and relay from {@code
+ * and {@link WebhookVerifier} when defined, the context's {@link ChatPolicy} when it has one (else
+ * {@link ChatPolicy#allowAll()}; two without a {@code @Primary} one fail the start); its pricing, estimate and relay from {@code
  * llm-gateway.credits.*} and {@code llm-gateway.relay.*}; then every {@link
  * ChatGatewayBuilderCustomizer}.
  */
@@ -60,6 +62,8 @@ public class LlmGatewayHostAutoConfiguration {
    * @param rateLimiter the rate limiter, if any
    * @param streamTokens the stream-token issuer, if any
    * @param webhooks the webhook verifier, if any
+   * @param policy who may do what ({@link ChatGateway.Builder#policy}), if the context has one;
+   *     several without a primary one fail the start (an authorization policy is never guessed)
    * @param settlementListeners told of every settlement (the metrics' among them), in order
    * @param properties the properties ({@code rate-limits}, {@code credits}, {@code relay})
    * @param customizers applied last, in order
@@ -71,13 +75,18 @@ public class LlmGatewayHostAutoConfiguration {
   @ConditionalOnBean(LlmGatewayClient.class)
   public ChatGateway llmGatewayChatGateway(LlmGatewayClient client, CreditLedger ledger,
       ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<StreamTokenIssuer> streamTokens,
-      ObjectProvider<WebhookVerifier> webhooks, ObjectProvider<SettlementListener> settlementListeners,
-      LlmGatewayProperties properties, ObjectProvider<ChatGatewayBuilderCustomizer> customizers) {
+      ObjectProvider<WebhookVerifier> webhooks, ObjectProvider<ChatPolicy> policy,
+      ObjectProvider<SettlementListener> settlementListeners, LlmGatewayProperties properties, ObjectProvider<ChatGatewayBuilderCustomizer> customizers) {
     ChatGateway.Builder gateway = ChatGateway.builder().client(client).ledger(ledger);
     RateLimiter limiter = rateLimiter.getIfUnique();
     gateway.rateLimiter(limiter != null ? limiter : InMemoryRateLimiter.create(rateLimits(properties.getRateLimits())));
     streamTokens.ifUnique(gateway::streamTokens);
     webhooks.ifUnique(gateway::webhooks);
+    // Not ifUnique: two policies and no @Primary fail the start rather than silently allowing everything.
+    ChatPolicy chatPolicy = policy.getIfAvailable();
+    if (chatPolicy != null) {
+      gateway.policy(chatPolicy);
+    }
     List<SettlementListener> settled = settlementListeners.orderedStream().distinct().toList();
     if (!settled.isEmpty()) {
       gateway.settlementListener(settled.size() == 1 ? settled.get(0) : new SettlementListeners(settled));

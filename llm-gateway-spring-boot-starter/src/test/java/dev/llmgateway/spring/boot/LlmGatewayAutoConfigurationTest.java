@@ -16,6 +16,8 @@ import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.ServiceJwtAuth;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.host.ChatGateway;
+import dev.llmgateway.host.ChatPolicy;
+import dev.llmgateway.host.ForbiddenException;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.jdbc.CreditStoreException;
@@ -26,6 +28,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
@@ -199,6 +202,36 @@ class LlmGatewayAutoConfigurationTest {
           assertThat(context.getBean(StreamTokenIssuer.class).streamUrl()).startsWith(server.url("/").toString());
           assertThat(context).hasSingleBean(WebhookVerifier.class).hasSingleBean(ChatGateway.class);
         });
+  }
+
+  @Test
+  void aChatPolicyBeanIsAskedByTheGatewayBeforeTheServiceIsCalled() {
+    UserContext candidate = USER.toBuilder().role("candidate").build();
+    runner.withBean(ChatPolicy.class, () -> ChatPolicy.denyByDefault().allowRoles(Set.of("recruiter"), ChatPolicy.Action.ALL))
+        .run(context -> {
+          ChatGateway gateway = context.getBean(ChatGateway.class);
+          assertThatThrownBy(() -> gateway.chat(candidate, ChatRequest.of("hello")))
+              .isInstanceOf(ForbiddenException.class);
+          assertThatThrownBy(() -> gateway.listSessions(candidate, 10, null)).isInstanceOf(ForbiddenException.class);
+          assertThat(server.getRequestCount()).isZero();
+        });
+  }
+
+  @Test
+  void withoutAChatPolicyBeanTheGatewayAllowsEveryRole() {
+    server.enqueue(chatOk());
+    runner.run(context -> {
+      context.getBean(InMemoryCreditLedger.class).deposit(USER.userId(), 100);
+      context.getBean(ChatGateway.class).chat(USER.toBuilder().role("candidate").build(), ChatRequest.of("hello"));
+      assertThat(server.getRequestCount()).isEqualTo(1);
+    });
+  }
+
+  @Test
+  void twoChatPoliciesWithoutAPrimaryFailTheStartRatherThanAllowEverything() {
+    runner.withBean("one", ChatPolicy.class, ChatPolicy::denyByDefault)
+        .withBean("two", ChatPolicy.class, ChatPolicy::denyByDefault)
+        .run(context -> assertThat(context).hasFailed());
   }
 
   @Test
