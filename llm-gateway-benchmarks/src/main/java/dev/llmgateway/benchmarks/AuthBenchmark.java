@@ -41,7 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       HS256) against {@link #rawMint} ({@code JWT.create()} with the same claims, {@code
  *       UUID.randomUUID()} for the {@code jti}, {@code sign});
  *   <li>{@link #sdkCachedAuth}: {@code ServiceJwtAuth.authenticate} when the user's token is
- *       cached (what each request of a client with service-JWT auth pays);
+ *       cached (what each request of a client with service-JWT auth pays), beside {@link
+ *       #rawHeader}: OkHttp setting the same header, which is part of it;
  *   <li>{@link #sdkVerify} ({@code ServiceJwtVerifier.verify(token, Operation.CHAT)}: signature,
  *       claims, lifetime, scope) against {@link #rawVerify} (a prebuilt java-jwt {@code
  *       JWTVerifier} with audience, issuer and leeway, then the {@code scopes} claim checked);
@@ -73,6 +74,7 @@ public class AuthBenchmark {
   private Algorithm algorithm;
   private JWTVerifier rawVerifier;
   private String token;
+  private String bearer;
   private final Request.Builder request = new Request.Builder().url("http://127.0.0.1/");
   private WebhookVerifier webhooks;
   private byte[] webhookBody;
@@ -91,6 +93,7 @@ public class AuthBenchmark {
     rawVerifier = JWT.require(algorithm).withAudience(ServiceJwtMinter.DEFAULT_AUDIENCE)
         .withIssuer(ServiceJwtMinter.DEFAULT_ISSUER).acceptLeeway(30).build();
     token = minter.mint(user, SCOPES).token();
+    bearer = "Bearer " + token;
 
     WebhookSecret secret = WebhookSecret.ofBytes("benchmark-only-webhook-secret-bytes".getBytes(StandardCharsets.UTF_8));
     webhooks = WebhookVerifier.builder().secret(secret).build();
@@ -126,6 +129,16 @@ public class AuthBenchmark {
   public Request.Builder sdkCachedAuth() {
     auth.authenticate(request, user, Operation.CHAT);
     return request;
+  }
+
+  /**
+   * Baseline of {@link #sdkCachedAuth}: OkHttp's {@code Request.Builder.header} with a token the
+   * caller already holds, what a hand-written client pays per request for the same header (OkHttp
+   * checks every character of the value).
+   */
+  @Benchmark
+  public Request.Builder rawHeader() {
+    return request.header("Authorization", bearer);
   }
 
   /** The SDK: verify a service JWT and its scope. */
