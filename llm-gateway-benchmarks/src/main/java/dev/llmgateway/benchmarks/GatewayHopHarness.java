@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +60,12 @@ public final class GatewayHopHarness {
   private static final int CALLS = 3_000;
   private static final int WARMUP_ROUND = 1_000;
   private static final int MAX_WARMUP_ROUNDS = 15;
-  private static final int WARMUP_STREAMS = 3;
-  private static final int STREAMS = 6;
+  private static final int WARMUP_STREAMS = 5;
+  // 2,400 tokens each way: one young-collection pause of this JVM (about 10 ms on the 2-core build
+  // machine: it stops the service, the host and the browser alike) delays about ten tokens, which
+  // with 1,200 tokens was the whole p99 of whichever side it fell on; the GC figures say how many fell
+  // on each side.
+  private static final int STREAMS = 12;
   private static final java.util.regex.Pattern SENT = java.util.regex.Pattern.compile("t(\\d+);");
 
   /** One permit per nanosecond with a burst of about two seconds: the harness measures, never refused. */
@@ -174,11 +179,36 @@ public final class GatewayHopHarness {
     }
     long[] relay = new long[0];
     long[] straightTokens = new long[0];
+    // Each stream's last token is sent just before the service's done event and the end of its
+    // answer, so the host's end-of-stream work (settlement, audit, the complete event) runs while it
+    // is on its way to the browser: the same figures without it show what that costs per token.
+    long[] relayButLast = new long[0];
+    long[] straightButLast = new long[0];
+    long[] relayGc = new long[2];
+    long[] directGc = new long[2];
     for (int i = 0; i < STREAMS; i++) {
-      relay = concat(relay, tokenLatencies(relayed));
-      straightTokens = concat(straightTokens, tokenLatencies(directStream));
+      long[] before = gc();
+      long[] relayStream = tokenLatencies(relayed);
+      long[] between = gc();
+      long[] directStreamTokens = tokenLatencies(directStream);
+      long[] after = gc();
+      relay = concat(relay, relayStream);
+      straightTokens = concat(straightTokens, directStreamTokens);
+      relayButLast = concat(relayButLast, Arrays.copyOf(relayStream, relayStream.length - 1));
+      straightButLast = concat(straightButLast, Arrays.copyOf(directStreamTokens, directStreamTokens.length - 1));
+      for (int k = 0; k < 2; k++) {
+        relayGc[k] += between[k] - before[k];
+        directGc[k] += after[k] - between[k];
+      }
     }
     results.put(name + ".relay.tokens", relay.length);
+    latencies(results, name + ".relay_but_last", straightButLast, relayButLast);
+    // Collections of this JVM (the service and the browser; for the HttpServer example the host too)
+    // while each side's streams ran, and their total time.
+    results.put(name + ".relay.host.gc_count", relayGc[0]);
+    results.put(name + ".relay.host.gc_ms", relayGc[1]);
+    results.put(name + ".relay.direct.gc_count", directGc[0]);
+    results.put(name + ".relay.direct.gc_ms", directGc[1]);
     latencies(results, name + ".relay", straightTokens, relay);
   }
 
@@ -267,8 +297,20 @@ public final class GatewayHopHarness {
     return delays;
   }
 
+  /** This JVM's garbage collections so far: their number and their total time in milliseconds. */
+  private static long[] gc() {
+    long count = 0;
+    long millis = 0;
+    for (java.lang.management.GarbageCollectorMXBean bean : java.lang.management.ManagementFactory
+        .getGarbageCollectorMXBeans()) {
+      count += Math.max(0, bean.getCollectionCount());
+      millis += Math.max(0, bean.getCollectionTime());
+    }
+    return new long[] {count, millis};
+  }
+
   private static long[] concat(long[] a, long[] b) {
-    long[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    long[] all = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
   }

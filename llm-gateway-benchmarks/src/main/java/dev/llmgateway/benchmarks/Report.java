@@ -277,6 +277,13 @@ public final class Report {
     latencyRow("gateway hop, sync chat through the " + name + ", p99", host + ".hop", 99, 2000);
     latencyRow("relayed token service → SDK → `SseWriter` → browser (" + name + "), median", host + ".relay", 50, 200);
     latencyRow("relayed token (" + name + "), p99", host + ".relay", 99, 1000);
+    String p99 = ".p99_us";
+    String but = host + ".relay_but_last";
+    if (figures.containsKey(but + ".added" + p99)) {
+      row("relayed token (" + name + "), p99 without each stream's last token (sent as the host ends the stream)",
+          us(figure(but + ".direct" + p99)), us(figure(but + ".host" + p99)), "+" + us(figure(but + ".added" + p99)),
+          "(for comparison)", "—", "");
+    }
   }
 
   /** A harness's direct and hosted percentile, and what the host added against its limit in µs. */
