@@ -215,7 +215,8 @@ class GatewayController {
 
   private static byte[] body(HttpServletRequest request) throws IOException {
     try (InputStream in = request.getInputStream()) {
-      return GatewayRoutes.readBody(in);
+      // -1 when the request has no Content-Length (chunked): then read in 8 KiB steps.
+      return GatewayRoutes.readBody(in, request.getContentLengthLong());
     }
   }
 }
