@@ -191,9 +191,10 @@ public final class GatewayHopHarness {
 
   /**
    * More warm-up for a host in a JVM of its own, until its JIT is done: rounds of {@link
-   * #WARMUP_ROUND} calls until its JIT compilers use less than {@link #JIT_DONE} of its CPU in a
-   * round (where {@code hostJitCpu} cannot tell: until its CPU per call stops falling by a tenth
-   * from one round to the next), at most {@link #MAX_WARMUP_ROUNDS}. The Spring example has far
+   * #WARMUP_ROUND} calls until its JIT compilers use less than {@link #JIT_DONE} of its CPU in two
+   * rounds in a row (a single quiet round happens while C2 is still far from done), or, where {@code
+   * hostJitCpu} cannot tell, until its CPU per call stops falling by a tenth from one round to the
+   * next; at most {@link #MAX_WARMUP_ROUNDS}. The Spring example has far
    * more code to compile than the {@code HttpServer} one, and much of it runs once per request:
    * C2 compiles such a method after about 15,000 calls (HotSpot's {@code Tier4CompileThreshold}),
    * so after the fixed warm-up its compilers were still using a third to a half of its CPU, and
@@ -204,6 +205,7 @@ public final class GatewayHopHarness {
   private int settle(Request viaHost, String direct, LongSupplier hostCpu, @Nullable LongSupplier hostJitCpu)
       throws IOException {
     double previous = Double.MAX_VALUE;
+    int quietRounds = 0;
     for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
       long before = hostCpu.getAsLong();
       long jitBefore = hostJitCpu == null ? -1 : hostJitCpu.getAsLong();
@@ -216,7 +218,8 @@ public final class GatewayHopHarness {
       double jitPerCall = jitBefore < 0 || jitAfter < 0 ? -1 : (jitAfter - jitBefore) / 1_000.0 / WARMUP_ROUND;
       System.out.printf(java.util.Locale.ROOT, "# warm-up round %d: the host's CPU %.0f µs per call, its JIT's %.0f µs%n",
           round, perCall, jitPerCall);
-      if (jitPerCall >= 0 ? jitPerCall < perCall * JIT_DONE : perCall > previous * 0.9) {
+      quietRounds = jitPerCall >= 0 && jitPerCall < perCall * JIT_DONE ? quietRounds + 1 : 0;
+      if (jitPerCall >= 0 ? quietRounds == 2 : perCall > previous * 0.9) {
         return round * WARMUP_ROUND;
       }
       previous = perCall;
