@@ -59,12 +59,13 @@ public final class GatewayHopHarness {
   private static final int WARMUP_CALLS = 3_000;
   private static final int CALLS = 3_000;
   private static final int WARMUP_ROUND = 1_000;
-  private static final int MAX_WARMUP_ROUNDS = 15;
+  private static final int MAX_WARMUP_ROUNDS = 40;
+  /** The share of a host's CPU below which its JIT counts as done ({@link #settle}). */
+  private static final double JIT_DONE = 0.05;
   private static final int WARMUP_STREAMS = 5;
-  // 2,400 tokens each way: one young-collection pause of this JVM (about 10 ms on the 2-core build
-  // machine: it stops the service, the host and the browser alike) delays about ten tokens, which
-  // with 1,200 tokens was the whole p99 of whichever side it fell on; the GC figures say how many fell
-  // on each side.
+  // 2,400 tokens each way, so that one stall (a collection pause of this JVM, which stops the
+  // service, the host and the browser alike, or a time slice lost on two cores) moves the p99 less
+  // than it did with 1,200; the GC figures say how many collections fell on each side.
   private static final int STREAMS = 12;
   private static final java.util.regex.Pattern SENT = java.util.regex.Pattern.compile("t(\\d+);");
 
@@ -116,7 +117,7 @@ public final class GatewayHopHarness {
           .rateLimits(UNLIMITED).port(0).start()) {
         String host = "http://127.0.0.1:" + server.port() + GatewayRoutes.API;
         String authorization = "Bearer " + server.users().issue(user.userId());
-        measure("httpserver", service, host, authorization, results, null);
+        measure("httpserver", service, host, authorization, results, null, null);
       } finally {
         client.close();
       }
@@ -137,7 +138,7 @@ public final class GatewayHopHarness {
     try (SpringExampleProcess spring = SpringExampleProcess.start(springClasspath, service.url() + "timed/", TOKEN,
         secret)) {
       measure("spring", service, "http://127.0.0.1:" + spring.port() + GatewayRoutes.API,
-          "Bearer " + users.issue(DemoGateway.demoUser().userId()), results, spring::cpuNanos);
+          "Bearer " + users.issue(DemoGateway.demoUser().userId()), results, spring::cpuNanos, spring::jitCpuNanos);
     }
   }
 
@@ -145,10 +146,11 @@ public final class GatewayHopHarness {
    * The hop's and the relay's figures of one host. {@code hostCpu}, for a host in a JVM of its own,
    * gives that JVM's CPU time: its CPU per hop ({@code <name>.hop.host_cpu_us}, every thread of it,
    * the JIT's and GC's too) is less at the mercy of a loaded machine than the latencies, though not
-   * free of it.
+   * free of it. {@code hostJitCpu} gives the part of it its JIT compilers used ({@code
+   * <name>.hop.host_jit_cpu_us} per hop; -1 when unknown), which the warm-up waits for.
    */
   private void measure(String name, LoopbackService service, String host, String authorization,
-      HarnessResults results, @Nullable LongSupplier hostCpu) throws IOException {
+      HarnessResults results, @Nullable LongSupplier hostCpu, @Nullable LongSupplier hostJitCpu) throws IOException {
     String direct = service.url() + "timed/" + LoopbackChatBenchmark.CHAT_PATH;
     Request viaHost = post(host + "/chat", authorization).build();
     long[] hop = new long[CALLS];
@@ -158,15 +160,19 @@ public final class GatewayHopHarness {
       call(directRequest(direct));
     }
     if (hostCpu != null) {
-      results.put(name + ".hop.warmup_calls", WARMUP_CALLS + settle(viaHost, direct, hostCpu));
+      results.put(name + ".hop.warmup_calls", WARMUP_CALLS + settle(viaHost, direct, hostCpu, hostJitCpu));
     }
     long cpuBefore = hostCpu == null ? -1 : hostCpu.getAsLong();
+    long jitBefore = hostJitCpu == null ? -1 : hostJitCpu.getAsLong();
     for (int i = 0; i < CALLS; i++) {
       hop[i] = call(viaHost);
       straight[i] = call(directRequest(direct));
     }
     if (hostCpu != null && cpuBefore >= 0) {
       results.put(name + ".hop.host_cpu_us", (hostCpu.getAsLong() - cpuBefore) / 1_000.0 / CALLS);
+    }
+    if (hostJitCpu != null && jitBefore >= 0) {
+      results.put(name + ".hop.host_jit_cpu_us", (hostJitCpu.getAsLong() - jitBefore) / 1_000.0 / CALLS);
     }
     latencies(results, name + ".hop", straight, hop);
 
@@ -214,24 +220,35 @@ public final class GatewayHopHarness {
 
   /**
    * More warm-up for a host in a JVM of its own, until its JIT is done: rounds of {@link
-   * #WARMUP_ROUND} calls until the host's CPU per call stops falling by a tenth from one round to
-   * the next (its compiler threads' CPU is counted), at most {@link #MAX_WARMUP_ROUNDS}. The Spring
-   * example has far more code to compile than the {@code HttpServer} one: on a loaded 2-core
-   * machine its C2 compiler was still busy after the fixed warm-up, and measured with it.
+   * #WARMUP_ROUND} calls until its JIT compilers use less than {@link #JIT_DONE} of its CPU in two
+   * rounds in a row (a single quiet round happens while C2 is still far from done), or, where {@code
+   * hostJitCpu} cannot tell, until its CPU per call stops falling by a tenth from one round to the
+   * next; at most {@link #MAX_WARMUP_ROUNDS}. The Spring example has far
+   * more code to compile than the {@code HttpServer} one, and much of it runs once per request:
+   * C2 compiles such a method after about 15,000 calls (HotSpot's {@code Tier4CompileThreshold}),
+   * so after the fixed warm-up its compilers were still using a third to a half of its CPU, and
+   * Spring's request path still ran in C1's profiling code, measured with it.
    *
    * @return the calls made
    */
-  private int settle(Request viaHost, String direct, LongSupplier hostCpu) throws IOException {
+  private int settle(Request viaHost, String direct, LongSupplier hostCpu, @Nullable LongSupplier hostJitCpu)
+      throws IOException {
     double previous = Double.MAX_VALUE;
+    int quietRounds = 0;
     for (int round = 1; round <= MAX_WARMUP_ROUNDS; round++) {
       long before = hostCpu.getAsLong();
+      long jitBefore = hostJitCpu == null ? -1 : hostJitCpu.getAsLong();
       for (int i = 0; i < WARMUP_ROUND; i++) {
         call(viaHost);
         call(directRequest(direct));
       }
       double perCall = (hostCpu.getAsLong() - before) / 1_000.0 / WARMUP_ROUND;
-      System.out.printf(java.util.Locale.ROOT, "# warm-up round %d: the host's CPU %.0f µs per call%n", round, perCall);
-      if (perCall > previous * 0.9) {
+      long jitAfter = hostJitCpu == null ? -1 : hostJitCpu.getAsLong();
+      double jitPerCall = jitBefore < 0 || jitAfter < 0 ? -1 : (jitAfter - jitBefore) / 1_000.0 / WARMUP_ROUND;
+      System.out.printf(java.util.Locale.ROOT, "# warm-up round %d: the host's CPU %.0f µs per call, its JIT's %.0f µs%n",
+          round, perCall, jitPerCall);
+      quietRounds = jitPerCall >= 0 && jitPerCall < perCall * JIT_DONE ? quietRounds + 1 : 0;
+      if (jitPerCall >= 0 ? quietRounds == 2 : perCall > previous * 0.9) {
         return round * WARMUP_ROUND;
       }
       previous = perCall;

@@ -104,7 +104,8 @@ public final class RunAll {
     command.addAll(List.of(args));
     System.out.println("# Harness: " + main.getName() + " " + String.join(" ", args));
     Process p = new ProcessBuilder(command).inheritIO().start();
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+    // 10 minutes: GatewayHopHarness warms the Spring host until its JIT is done (up to 40,000 calls).
+    if (!p.waitFor(10, TimeUnit.MINUTES)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly); // a host the harness started
       p.destroyForcibly();
       failed.add(main.getSimpleName() + " (timed out)");

@@ -37,7 +37,6 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -78,47 +77,51 @@ class GatewayController {
   }
 
   @PostMapping(API + "/chat")
-  void chat(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      HttpServletRequest request, HttpServletResponse response) throws IOException {
-    send(routes.chat(authorization, caller(request), body(request)), response);
+  void chat(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.chat(authorization(request), caller(request), body(request)), response);
   }
 
   @PostMapping(API + "/chat/stream")
-  StreamingResponseBody stream(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      HttpServletRequest request, HttpServletResponse response) throws IOException {
+  StreamingResponseBody stream(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    String authorization = authorization(request);
     byte[] body = body(request);
     Caller caller = caller(request);
     return sse(response, started -> routes.stream(authorization, caller, body, started));
   }
 
   @PostMapping(API + "/chat/init")
-  void init(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      HttpServletRequest request, HttpServletResponse response) throws IOException {
-    send(routes.initDirectStream(authorization, caller(request), body(request)), response);
+  void init(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.initDirectStream(authorization(request), caller(request), body(request)), response);
   }
 
   @GetMapping(API + "/sessions")
-  void sessions(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @RequestParam MultiValueMap<String, String> query, HttpServletRequest request, HttpServletResponse response)
+  void sessions(@RequestParam MultiValueMap<String, String> query, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    send(routes.listSessions(authorization, caller(request), query), response);
+    send(routes.listSessions(authorization(request), caller(request), query), response);
   }
 
   @GetMapping(API + "/sessions/{id}")
-  void session(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @PathVariable("id") String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
-    send(routes.getSession(authorization, caller(request), id), response);
+  void session(@PathVariable("id") String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.getSession(authorization(request), caller(request), id), response);
   }
 
   @DeleteMapping(API + "/sessions/{id}")
-  void deleteSession(@RequestHeader(name = AUTHORIZATION, required = false) String authorization,
-      @PathVariable("id") String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
-    send(routes.deleteSession(authorization, caller(request), id), response);
+  void deleteSession(@PathVariable("id") String id, HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.deleteSession(authorization(request), caller(request), id), response);
   }
 
   @PostMapping(GatewayRoutes.WEBHOOK)
   void webhook(HttpServletRequest request, HttpServletResponse response) throws IOException {
     send(routes.webhook(headers(request), body(request)), response);
+  }
+
+  /**
+   * The request's {@code Authorization} header, or null: read from the request, not bound with
+   * {@code @RequestHeader}, whose resolver resolves placeholders and expressions in the header's
+   * name and converts the value on every request.
+   */
+  private static String authorization(HttpServletRequest request) {
+    return request.getHeader(AUTHORIZATION);
   }
 
   /** Every value of every header: {@code getHeader} gives the first only, hiding a repeated one. */
@@ -215,7 +218,8 @@ class GatewayController {
 
   private static byte[] body(HttpServletRequest request) throws IOException {
     try (InputStream in = request.getInputStream()) {
-      return GatewayRoutes.readBody(in);
+      // -1 when the request has no Content-Length (chunked): then read in 8 KiB steps.
+      return GatewayRoutes.readBody(in, request.getContentLengthLong());
     }
   }
 }

@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -389,6 +390,49 @@ public final class GatewayRoutes {
       throw new RequestTooLargeException();
     }
     return bytes;
+  }
+
+  /**
+   * Reads a request body of at most 64 KiB into one array of the size its request declares ({@code
+   * Content-Length}), where {@link #readBody(InputStream)} reads through 8 KiB buffers whatever the
+   * body's size. The declared length only sizes the array: the answer is {@link
+   * #readBody(InputStream)}'s for every body, one shorter or longer than declared too; without a
+   * declared length ({@code -1}: a chunked body), or with one over the limit, it reads as that does.
+   *
+   * @param in the body
+   * @param declaredLength the request's {@code Content-Length}, or {@code -1} when it has none
+   * @return its bytes
+   * @throws RequestTooLargeException if it is larger ({@link #error} answers 413)
+   * @throws UnreadableBodyException if it cannot be read to its end ({@link #error} answers 400)
+   */
+  public static byte[] readBody(InputStream in, long declaredLength) throws IOException {
+    if (declaredLength < 0 || declaredLength > MAX_BODY_BYTES) {
+      return readBody(in);
+    }
+    byte[] declared = new byte[(int) declaredLength];
+    int read;
+    int next;
+    try {
+      read = in.readNBytes(declared, 0, declared.length);
+      next = read < declared.length ? -1 : in.read();
+    } catch (IOException e) {
+      throw new UnreadableBodyException(e);
+    }
+    if (read < declared.length) {
+      return Arrays.copyOf(declared, read);
+    }
+    if (next == -1) {
+      return declared;
+    }
+    // Longer than declared (never from an HTTP server that frames by Content-Length): read on to the limit.
+    byte[] rest = readBody(in);
+    if (declared.length + 1 + rest.length > MAX_BODY_BYTES) {
+      throw new RequestTooLargeException();
+    }
+    byte[] body = Arrays.copyOf(declared, declared.length + 1 + rest.length);
+    body[declared.length] = (byte) next;
+    System.arraycopy(rest, 0, body, declared.length + 1, rest.length);
+    return body;
   }
 
   /**

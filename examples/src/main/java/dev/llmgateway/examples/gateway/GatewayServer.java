@@ -283,7 +283,24 @@ public final class GatewayServer implements AutoCloseable {
 
   static byte[] readBody(HttpExchange exchange) throws IOException {
     try (InputStream in = exchange.getRequestBody()) {
-      return GatewayRoutes.readBody(in);
+      return GatewayRoutes.readBody(in, declaredLength(exchange));
+    }
+  }
+
+  /**
+   * The body's {@code Content-Length}, as the server framed the body by it: -1 when the body is
+   * chunked ({@code Transfer-Encoding} wins) or the header is missing or not one whole number.
+   */
+  static long declaredLength(HttpExchange exchange) {
+    var headers = exchange.getRequestHeaders();
+    List<String> lengths = headers.get("Content-Length");
+    if (headers.containsKey("Transfer-Encoding") || lengths == null || lengths.size() != 1) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(lengths.get(0).strip());
+    } catch (NumberFormatException e) {
+      return -1;
     }
   }
 
