@@ -8,7 +8,7 @@
 #   JAVA_HOME=/path/to/jdk-25 llm-gateway-benchmarks/run-all.sh   # the JDK 25 column
 # JAVA_HOME (or the java on PATH) runs; Maven builds with BUILD_JAVA_HOME if set, else JAVA_HOME.
 # Extra Maven flags: MVN_FLAGS="-o".
-# About 8-9 minutes on 2 cores, build included (the Spring example host is built and measured too:
+# About 9-10 minutes on 2 cores, build included (the Spring example host is built and measured too:
 # its JVM is warmed until its JIT is done). The JMH JSON files and the harnesses' figures stay in the
 # results directory; `java -cp … dev.llmgateway.benchmarks.Report <dir> [<dir of a JDK 25 run>]` prints
 # the table again (with a second directory, one table with both runs side by side).

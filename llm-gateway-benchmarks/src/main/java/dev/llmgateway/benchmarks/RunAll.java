@@ -19,7 +19,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 /**
  * Runs issue 16's whole suite and prints its table ({@link Report}): the JMH benchmarks, each with
  * its baseline in the same run and JMH's GC profiler, then the harnesses, each in a JVM of its own.
- * Run by {@code llm-gateway-benchmarks/run-all.sh}; about 7 minutes on 2 cores, the build included.
+ * Run by {@code llm-gateway-benchmarks/run-all.sh}; about 9-10 minutes on 2 cores, the build included.
  */
 public final class RunAll {
   private RunAll() {}
