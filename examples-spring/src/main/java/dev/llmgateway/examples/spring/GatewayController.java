@@ -148,6 +148,12 @@ class GatewayController {
         : Optional.of(GatewayRoutes.notFound()));
   }
 
+  @GetMapping(GatewayRoutes.OPENAPI)
+  ResponseEntity<byte[]> openApi() throws IOException {
+    GatewayRoutes.StaticFile file = GatewayRoutes.openApi();
+    return ResponseEntity.ok().header(HttpHeaders.CONTENT_TYPE, file.contentType()).body(file.bytes());
+  }
+
   @GetMapping({"/", "/{name:[a-z]+\\.(?:html|js)}"})
   ResponseEntity<byte[]> page(HttpServletRequest request) throws IOException {
     Optional<GatewayRoutes.StaticFile> file = GatewayRoutes.staticFile(request.getRequestURI());

@@ -59,6 +59,11 @@ public final class GatewayRoutes {
   public static final String API = "/api/v1/llm-chat/recruiter";
   /** The path of the service's completion webhook. */
   public static final String WEBHOOK = "/webhooks/llm-chat/completion";
+  /**
+   * The path at which both example hosts serve the OpenAPI 3.1 description of these routes ({@code
+   * GET}, JSON, the same bytes from the {@code openapi.json} resource).
+   */
+  public static final String OPENAPI = "/api/openapi.json";
   /** The page size of {@code GET /sessions} without {@code ?limit=}. */
   public static final int DEFAULT_LIST_LIMIT = Sessions.DEFAULT_LIMIT;
   /**
@@ -73,7 +78,7 @@ public final class GatewayRoutes {
   private static final Pattern LIMIT = Pattern.compile("[0-9]{1,3}");
   private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x21-\\x7e]+");
   private static final Pattern STATIC_NAME = Pattern.compile("[a-z]+\\.(html|js)");
-  /** The chat page's files, read once (not from the jar on every request); the callers only read the bytes. */
+  /** The chat page's files and the OpenAPI document, read once (not from the jar on every request); the callers only read the bytes. */
   private static final Map<String, StaticFile> STATIC_FILES = new ConcurrentHashMap<>();
   private static final List<String> CHAT_FIELDS = List.of("query", "session_id", "user_intent", "profile_id");
 
@@ -356,17 +361,33 @@ public final class GatewayRoutes {
     if (!STATIC_NAME.matcher(name).matches()) {
       return Optional.empty();
     }
-    StaticFile cached = STATIC_FILES.get(name);
+    return resource("/static/" + name,
+        name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8");
+  }
+
+  /**
+   * The OpenAPI 3.1 description of these routes, served at {@value #OPENAPI} by both hosts.
+   *
+   * @return the document ({@code application/json})
+   * @throws IOException if it cannot be read
+   */
+  public static StaticFile openApi() throws IOException {
+    return resource("/openapi.json", Reply.CONTENT_TYPE)
+        .orElseThrow(() -> new IOException("openapi.json is missing from the classpath"));
+  }
+
+  /** A classpath resource, read once and then served from memory; empty if there is none. */
+  private static Optional<StaticFile> resource(String resource, String contentType) throws IOException {
+    StaticFile cached = STATIC_FILES.get(resource);
     if (cached != null) {
       return Optional.of(cached);
     }
-    try (InputStream in = GatewayRoutes.class.getResourceAsStream("/static/" + name)) {
+    try (InputStream in = GatewayRoutes.class.getResourceAsStream(resource)) {
       if (in == null) {
         return Optional.empty(); // not cached: the cache holds only the page's few files
       }
-      StaticFile file = new StaticFile(
-          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8", in.readAllBytes());
-      STATIC_FILES.putIfAbsent(name, file);
+      StaticFile file = new StaticFile(contentType, in.readAllBytes());
+      STATIC_FILES.putIfAbsent(resource, file);
       return Optional.of(file);
     }
   }

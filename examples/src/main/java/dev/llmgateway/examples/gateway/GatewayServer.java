@@ -130,6 +130,7 @@ public final class GatewayServer implements AutoCloseable {
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
     server.createContext(API + "/sessions", exchange -> handle(exchange, this::route));
     server.createContext(GatewayRoutes.WEBHOOK, exchange -> handle(exchange, this::webhook));
+    server.createContext(GatewayRoutes.OPENAPI, exchange -> handle(exchange, GatewayServer::openApi));
     server.createContext("/", exchange -> handle(exchange, this::staticFile));
   }
 
@@ -273,8 +274,23 @@ public final class GatewayServer implements AutoCloseable {
       send(exchange, GatewayRoutes.notFound());
       return;
     }
-    byte[] bytes = file.get().bytes();
-    exchange.getResponseHeaders().set("Content-Type", file.get().contentType());
+    sendFile(exchange, file.get());
+  }
+
+  /** {@code GET /api/openapi.json}: the routes' OpenAPI document (the context also matches longer paths: 404). */
+  private static void openApi(HttpExchange exchange) throws IOException {
+    if (!exchange.getRequestURI().getPath().equals(GatewayRoutes.OPENAPI)) {
+      send(exchange, GatewayRoutes.notFound());
+    } else if (!exchange.getRequestMethod().equals("GET")) {
+      send(exchange, GatewayRoutes.methodNotAllowed());
+    } else {
+      sendFile(exchange, GatewayRoutes.openApi());
+    }
+  }
+
+  private static void sendFile(HttpExchange exchange, GatewayRoutes.StaticFile file) throws IOException {
+    byte[] bytes = file.bytes();
+    exchange.getResponseHeaders().set("Content-Type", file.contentType());
     exchange.sendResponseHeaders(200, bytes.length);
     try (OutputStream out = exchange.getResponseBody()) {
       out.write(bytes);

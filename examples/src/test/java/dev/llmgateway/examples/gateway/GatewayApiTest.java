@@ -660,4 +660,189 @@ public abstract class GatewayApiTest {
     assertThat(keys).containsExactly("user:123", "ip:127.0.0.1", "user:124", "ip:127.0.0.1");
     assertThat(service.getRequestCount()).isZero();
   }
+
+  @Test
+  void theOpenApiDocumentDescribesEveryRealAnswerAndEveryDocumentedStatusAndFieldOccurs() throws Exception {
+    UserContext recruiter = GatewayExample.DEMO_USER; // 123, 100 credits
+    UserContext candidate = recruiter.toBuilder().userId("124").role("client").build(); // 403
+    UserContext limited = recruiter.toBuilder().userId("125").build(); // 429
+    UserContext broke = recruiter.toBuilder().userId("126").build(); // 402
+    ledger.deposit("125", 100);
+    ledger.deposit("126", 1);
+    ledger.reserve(broke, dev.llmgateway.Operation.CHAT, 1);
+    RateLimiter refusing125 = new RateLimiter() {
+      @Override
+      public Decision tryAcquire(String key, dev.llmgateway.Operation operation) {
+        return key.equals("user:125") ? Decision.deny("calls", Duration.ofSeconds(7)) : Decision.allow();
+      }
+
+      @Override
+      public Decision tryAcquireAll(List<String> keys, dev.llmgateway.Operation operation) {
+        return keys.contains("user:125") ? Decision.deny("calls", Duration.ofSeconds(7)) : Decision.allow();
+      }
+    };
+    try (LlmGatewayClient noBreaker = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
+            .environment(name -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none())
+            .circuitBreaker(dev.llmgateway.CircuitBreaker.disabled()).build();
+        GatewayHost host = start(HostSettings.builder().client(noBreaker).ledger(ledger).webhookSecret(WHSEC)
+            .users(List.of(recruiter, candidate, limited, broke))
+            .gateway(settings -> settings.rateLimiter(refusing125)))) {
+      String base = "http://127.0.0.1:" + host.port();
+      Map<String, String> bearer = new LinkedHashMap<>();
+      for (UserContext user : List.of(recruiter, candidate, limited, broke)) {
+        bearer.put(user.userId(), "Bearer " + host.users().issue(user.userId()));
+      }
+      OpenApiDocument doc;
+      try (Response response = browser.newCall(new Request.Builder().url(base + GatewayRoutes.OPENAPI).build()).execute()) {
+        assertThat(response.code()).isEqualTo(200);
+        assertThat(response.header("Content-Type")).startsWith("application/json");
+        String text = response.body().string();
+        doc = OpenApiDocument.parse(text);
+        doc.checkJson("GET", GatewayRoutes.OPENAPI, 200, text);
+      }
+      assertThat(doc.tree().get("openapi").asText()).isEqualTo("3.1.0");
+      OpenApiCalls calls = new OpenApiCalls(browser, base, doc);
+      String api = GatewayRoutes.API;
+      String hi = "{\"query\":\"hi\"}";
+      List<String> chats = List.of(api + "/chat", api + "/chat/stream", api + "/chat/init");
+      List<String[]> sessionCalls = List.of(new String[] {"GET", api + "/sessions"},
+          new String[] {"GET", api + "/sessions/sess_1"}, new String[] {"DELETE", api + "/sessions/sess_1"});
+
+      // Successes.
+      service.enqueue(json(200, CHAT_JSON.replace("\"candidates\":[]",
+          "\"candidates\":[{\"profile_id\":\"p1\",\"name\":\"Ann\",\"headline\":\"Rails\",\"score\":0.9}]")));
+      calls.call("POST", api + "/chat", hi, bearer.get("123"));
+      service.enqueue(SseResponses.sse("data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_1\"}\n\n"
+          + "data: {\"type\":\"intent\",\"intent\":\"search\"}\n\n"
+          + "data: {\"type\":\"token\",\"content\":\"Hello\"}\n\n"
+          + "data: {\"type\":\"candidates\",\"candidates\":[{\"profile_id\":\"p1\"}]}\n\n"
+          + "data: {\"type\":\"action\",\"action\":{\"kind\":\"open_profile\"}}\n\n"
+          + "data: {\"type\":\"done\",\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}\n\n"
+          + "data: [DONE]\n\n"));
+      calls.call("POST", api + "/chat/stream", hi, bearer.get("123"));
+      service.enqueue(SseResponses.sse("data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_1\"}\n\n"
+          + "data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+      calls.call("POST", api + "/chat/stream", hi, bearer.get("123")); // chunk, then an error event
+      service.enqueue(json(200, CHAT_JSON.replaceFirst(",\"usage\":\\{[^}]*}", ""))); // no usage reported
+      calls.call("POST", api + "/chat", hi, bearer.get("123"));
+      service.enqueue(SseResponses.sse("data: {\"type\":\"session\",\"session_id\":\"sess_1\",\"message_id\":\"msg_1\"}\n\n"
+          + "data: {\"type\":\"done\",\"finish_reason\":\"stop\"}\n\n"
+          + "data: [DONE]\n\n"));
+      calls.call("POST", api + "/chat/stream", hi, bearer.get("123")); // no usage reported
+      JsonNode init = calls.call("POST", api + "/chat/init", hi, bearer.get("123"));
+      String summary = "\"session_id\":\"sess_1\",\"title\":\"Rails engineers\",\"created_at\":\"2026-11-20T10:00:00Z\","
+          + "\"last_activity_at\":\"2026-11-20T10:05:00Z\",\"message_count\":1";
+      service.enqueue(json(200, "{\"sessions\":[{" + summary + "}],\"next_cursor\":\"c2\"}"));
+      calls.call("GET", api + "/sessions", null, bearer.get("123"));
+      service.enqueue(json(200, "{" + summary + ",\"messages\":[{\"message_id\":\"msg_1\",\"role\":\"user\","
+          + "\"content\":\"hi\",\"created_at\":\"2026-11-20T10:00:00Z\"}]}"));
+      calls.call("GET", api + "/sessions/sess_1", null, bearer.get("123"));
+      service.enqueue(new MockResponse.Builder().code(204).build());
+      calls.call("DELETE", api + "/sessions/sess_1", null, bearer.get("123"));
+      byte[] completed = ("{\"type\":\"chat.completed\",\"data\":{\"request_id\":\"" + init.get("data").get("request_id").asText()
+          + "\",\"session_id\":\"s\",\"message_id\":\"m\",\"user_id\":\"123\",\"company_id\":\"456\",\"status\":\"completed\","
+          + "\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2},"
+          + "\"completed_at\":\"2026-11-28T12:00:00Z\"}}").getBytes(StandardCharsets.UTF_8);
+      calls.webhook(WebhookSigner.of(webhookSecret).headers("msg_1", Instant.now(), completed), completed);
+      calls.webhook(Map.of(), completed); // unsigned: 400
+
+      // Refusals before anything is sent.
+      for (String path : chats) {
+        calls.call("POST", path, hi, null);
+        calls.call("POST", path, hi, bearer.get("124"));
+        calls.call("POST", path, hi, bearer.get("125"));
+        calls.call("POST", path, hi, bearer.get("126"));
+        calls.call("POST", path, "{\"query\":\"" + "x".repeat(70 * 1024) + "\"}", bearer.get("123"));
+        calls.call("POST", path, "{\"query\":\" \"}", bearer.get("123"));
+      }
+      for (String[] call : sessionCalls) {
+        calls.call(call[0], call[1], null, null);
+        calls.call(call[0], call[1], null, bearer.get("124"));
+        calls.call(call[0], call[1], null, bearer.get("125"));
+      }
+      calls.call("GET", api + "/sessions?limit=0", null, bearer.get("123"));
+      calls.call("GET", api + "/sessions/" + "x".repeat(300), null, bearer.get("123"));
+      calls.call("DELETE", api + "/sessions/" + "x".repeat(300), null, bearer.get("123"));
+      assertThat(service.getRequestCount()).as("requests that reached the service").isEqualTo(8);
+
+      // The service's failures, as each route maps them.
+      Map<String, List<Integer>> upstream = new LinkedHashMap<>();
+      upstream.put("POST " + api + "/chat", List.of(400, 404, 409, 500, 503, 504));
+      upstream.put("POST " + api + "/chat/stream", List.of(400, 404, 409, 500, 503, 504));
+      upstream.put("GET " + api + "/sessions", List.of(500, 503, 504));
+      upstream.put("GET " + api + "/sessions/sess_1", List.of(404, 500, 503, 504));
+      upstream.put("DELETE " + api + "/sessions/sess_1", List.of(404, 409, 500, 503, 504));
+      upstream.forEach((route, statuses) -> {
+        String[] methodAndPath = route.split(" ");
+        for (int status : statuses) {
+          service.enqueue(json(status, status == 404 || status == 409 ? "{\"detail\":\"no\"}" : "{}"));
+          try {
+            calls.call(methodAndPath[0], methodAndPath[1], methodAndPath[0].equals("POST") ? hi : null, bearer.get("123"));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      });
+      service.enqueue(SseResponses.sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\",\"retryable\":true}\n\n"));
+      calls.call("POST", api + "/chat/stream", hi, bearer.get("123")); // an error event first: 502 with {code, retryable}
+
+      assertThat(doc.problems()).as("real answers the document does not describe").isEmpty();
+      assertThat(doc.unseenStatuses()).as("documented statuses no real answer had").isEmpty();
+      assertThat(doc.unseenMembers()).as("documented fields no real answer had").isEmpty();
+    }
+  }
+
+  private static MockResponse json(int status, String body) {
+    return new MockResponse.Builder().code(status).setHeader("Content-Type", "application/json").body(body).build();
+  }
+
+  /** Sends requests to a host and checks each answer against the OpenAPI document. */
+  private static final class OpenApiCalls {
+    private final OkHttpClient browser;
+    private final String base;
+    private final OpenApiDocument doc;
+
+    OpenApiCalls(OkHttpClient browser, String base, OpenApiDocument doc) {
+      this.browser = browser;
+      this.base = base;
+      this.doc = doc;
+    }
+
+    /** @return the JSON answer, or null for an event stream */
+    @Nullable JsonNode call(String method, String pathAndQuery, @Nullable String json, @Nullable String authorization)
+        throws IOException {
+      Request.Builder request = new Request.Builder().url(base + pathAndQuery)
+          .method(method, json == null ? null : RequestBody.create(json, APPLICATION_JSON));
+      if (authorization != null) {
+        request.header("Authorization", authorization);
+      }
+      return check(request.build());
+    }
+
+    void webhook(Map<String, String> headers, byte[] body) throws IOException {
+      Request.Builder request = new Request.Builder().url(base + GatewayRoutes.WEBHOOK).post(RequestBody.create(body, APPLICATION_JSON));
+      headers.forEach(request::header);
+      check(request.build());
+    }
+
+    private @Nullable JsonNode check(Request request) throws IOException {
+      String path = request.url().encodedPath();
+      try (Response response = browser.newCall(request).execute()) {
+        String contentType = String.valueOf(response.header("Content-Type"));
+        if (contentType.startsWith("text/event-stream")) {
+          List<Map.Entry<String, String>> events = new ArrayList<>();
+          SseReader reader = SseReader.create(response.body().source());
+          for (ServerSentEvent e = reader.next(); e != null; e = reader.next()) {
+            events.add(Map.entry(e.type(), e.data()));
+          }
+          doc.checkEvents(request.method(), path, response.code(), events);
+          return null;
+        }
+        assertThat(contentType).as(request.method() + " " + path).startsWith("application/json");
+        String body = response.body().string();
+        doc.checkJson(request.method(), path, response.code(), body);
+        return JSON.readTree(body);
+      }
+    }
+  }
 }
