@@ -17,6 +17,7 @@ import dev.llmgateway.PermissionDeniedException;
 import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
 import dev.llmgateway.SessionPage;
+import dev.llmgateway.SessionSummary;
 import dev.llmgateway.Sessions;
 import dev.llmgateway.StreamCompletion;
 import dev.llmgateway.StreamOptions;
@@ -43,6 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -118,6 +120,10 @@ public final class ChatGateway implements AutoCloseable {
   private final ClientConfig clientConfig;
   /** The client's session calls, audited to {@link #auditSink}. */
   private final Sessions sessions;
+  /** The host's session records, or null when the host keeps none (the service is asked directly). */
+  private final @Nullable SessionStore sessionStore;
+  /** Each user's recent sessions as last read from {@link #sessionStore}, for {@link #DEFAULT_RECENT_SESSIONS_TTL}. */
+  private final ConcurrentHashMap<String, RecentSessions> recentSessions = new ConcurrentHashMap<>();
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -133,6 +139,7 @@ public final class ChatGateway implements AutoCloseable {
     this.clientConfig = HostAccess.get().config(client);
     this.auditSink = b.auditSink != null ? b.auditSink : clientConfig.auditSink();
     this.sessions = HostAccess.get().sessions(client, auditSink);
+    this.sessionStore = b.sessionStore;
     if (b.relay != null && b.relaySettingsSet) {
       throw new IllegalStateException("heartbeat and reconnectDelay configure the default relay: set them on the "
           + "SseRelay given to ChatGateway.Builder.relay(...), or leave relay(...) unset");
@@ -229,7 +236,9 @@ public final class ChatGateway implements AutoCloseable {
       releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
       throw e;
     }
-    commitOrRetry(reservation, settlement.usageFor(Delivery.completed(request.query(), response)));
+    Usage usage = settlement.usageFor(Delivery.completed(request.query(), response));
+    recordExchange(user, request, response.sessionId(), usage, reservation);
+    commitOrRetry(reservation, usage);
     return response;
   }
 
@@ -553,7 +562,8 @@ public final class ChatGateway implements AutoCloseable {
    */
   public SessionPage listSessions(UserContext user, int limit, @Nullable String cursor, Caller caller) {
     admitSessionCall(user, caller, ChatPolicy.Action.LIST_SESSIONS, null);
-    return sessions.list(user, limit, cursor);
+    SessionStore store = sessionStore;
+    return store == null ? sessions.list(user, limit, cursor) : listRecorded(store, user, limit, cursor);
   }
 
   /**
@@ -592,10 +602,14 @@ public final class ChatGateway implements AutoCloseable {
    */
   public Session getSession(UserContext user, String sessionId, Caller caller) {
     admitSessionCall(user, caller, ChatPolicy.Action.GET_SESSION, sessionId);
+    checkRecordedOwner(user, sessionId, Operation.GET_SESSION);
     try {
       return sessions.get(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
+    } catch (NotFoundException e) {
+      forgetGoneSession(user, sessionId);
+      throw e;
     }
   }
 
@@ -632,12 +646,170 @@ public final class ChatGateway implements AutoCloseable {
    */
   public void deleteSession(UserContext user, String sessionId, Caller caller) {
     admitSessionCall(user, caller, ChatPolicy.Action.DELETE_SESSION, sessionId);
+    boolean recorded = checkRecordedOwner(user, sessionId, Operation.DELETE_SESSION);
     try {
       sessions.delete(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
+    } catch (NotFoundException e) {
+      if (!recorded) {
+        throw e;
+      }
+      // The service's session is gone already (an earlier delete failed before the host's record was): repair.
+      LOG.info("Session {} was gone from the service; deleting the host's record", sessionId);
+    }
+    forgetGoneSession(user, sessionId);
+  }
+
+  /**
+   * Removes the host's records of idle sessions the service no longer has (it expired or deleted
+   * them): each record whose last activity is older than {@code idleFor} is checked with the
+   * service on its owner's behalf ({@link Sessions#get}), and deleted when the service answers
+   * {@code 404}. Not rate limited, not asked of the {@link Builder#policy policy}: the host
+   * schedules it (for example hourly on its own executor); it blocks on one service call per
+   * record checked. Without a {@link Builder#sessionStore session store} it does nothing.
+   *
+   * @param idleFor how long a record must have been idle to be checked, positive
+   * @param maxChecked at most this many records are checked, at least 1
+   * @return the records deleted
+   * @throws IllegalArgumentException if {@code idleFor} is not positive or {@code maxChecked} below 1
+   * @throws StateStoreException if the session store fails
+   */
+  public int removeSessionsGoneFromService(Duration idleFor, int maxChecked) {
+    Builder.positive(idleFor, "idleFor");
+    if (maxChecked < 1) {
+      throw new IllegalArgumentException("maxChecked must be >= 1, was " + maxChecked);
+    }
+    SessionStore store = sessionStore;
+    if (store == null) {
+      return 0;
+    }
+    int removed = 0;
+    for (SessionRecord r : store.idleSince(clientConfig.clock().instant().minus(idleFor), maxChecked)) {
+      UserContext owner = UserContext.builder().userId(r.userId()).companyId(r.companyId()).role(r.ownerRole())
+          .build();
+      try {
+        sessions.get(r.sessionId(), owner);
+      } catch (NotFoundException gone) {
+        if (store.delete(r.sessionId())) {
+          removed++;
+        }
+        recentSessions.remove(recentKey(owner));
+      } catch (LlmGatewayException e) {
+        LOG.warn("Session cleanup could not check session {} with the service: {}; kept", r.sessionId(),
+            e.getClass().getSimpleName());
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * With a session store, refuses a session that has no record or is another user's as not found,
+   * before the service is asked (audited as a failure with status 404).
+   *
+   * @return whether the session store checked it (false without a store)
+   */
+  private boolean checkRecordedOwner(UserContext user, String sessionId, Operation operation) {
+    SessionStore store = sessionStore;
+    if (store == null) {
+      return false;
+    }
+    Objects.requireNonNull(sessionId, "sessionId");
+    long start = clientConfig.ticker().read();
+    Optional<SessionRecord> record = store.find(sessionId);
+    if (record.isEmpty() || !record.get().isOwnedBy(user.userId(), user.companyId())) {
+      NotFoundException e = new NotFoundException("Session not found for this user (the host has no record of it "
+          + "for this user; the service was not asked)", 404, null, List.of(), "", null, Map.of(), null, 0, false);
+      refused(AuditEvent.Kind.CALL, operation, user, null, Ids.randomUuid(), start, e);
+      throw e;
+    }
+    return true;
+  }
+
+  /** Deletes the host's record of a session the service no longer has, and the user's cached list. */
+  private void forgetGoneSession(UserContext user, String sessionId) {
+    SessionStore store = sessionStore;
+    if (store != null) {
+      recentSessions.remove(recentKey(user));
+      store.delete(sessionId);
+      recentSessions.remove(recentKey(user));
     }
   }
+
+  /**
+   * Records an exchange in the session store (when there is one) and forgets the user's cached
+   * list. A store failure is logged, not thrown: the user got the answer.
+   */
+  private void recordExchange(UserContext user, ChatRequest request, String sessionId, Usage usage,
+      CallCredits call) {
+    SessionStore store = sessionStore;
+    if (store == null) {
+      return;
+    }
+    call.sessionId = sessionId;
+    try {
+      store.recordExchange(sessionId, user, Text.preview(request.query(), SessionRecord.MAX_TITLE_CHARS),
+          clientConfig.clock().instant(), 2, usage.totalTokens());
+    } catch (RuntimeException e) {
+      LOG.warn("SessionStore.recordExchange failed for request {}: {}", call.reservation.requestId(), e.toString());
+    }
+    recentSessions.remove(recentKey(user));
+  }
+
+  /** A page of the user's recent sessions from the host's records, cached per user. */
+  private SessionPage listRecorded(SessionStore store, UserContext user, int limit, @Nullable String cursor) {
+    int from = 0;
+    List<ValidationException.Violation> violations = new ArrayList<>(0);
+    if (limit < 1 || limit > MAX_LISTED_SESSIONS) {
+      violations.add(new ValidationException.Violation("limit", "must be 1 to " + MAX_LISTED_SESSIONS));
+    }
+    if (cursor != null) {
+      try {
+        from = Integer.parseInt(cursor);
+      } catch (NumberFormatException e) {
+        from = -1;
+      }
+      if (from < 0) {
+        violations.add(new ValidationException.Violation("cursor", "is not a cursor this gateway gave"));
+      }
+    }
+    RequestValidator.throwIfAny(violations, null);
+    String key = recentKey(user);
+    long now = clientConfig.ticker().read();
+    RecentSessions cached = recentSessions.get(key);
+    if (cached == null || now - cached.readAt >= DEFAULT_RECENT_SESSIONS_TTL.toNanos()) {
+      if (recentSessions.size() >= MAX_CACHED_USERS) {
+        recentSessions.clear(); // bounded: a host with more active users re-reads the store
+      }
+      cached = new RecentSessions(store.recent(user.userId(), user.companyId(), MAX_RECENT_SESSIONS), now);
+      recentSessions.put(key, cached);
+    }
+    List<SessionRecord> all = cached.records;
+    int to = Math.min(all.size(), from + limit);
+    List<SessionSummary> page = new ArrayList<>(Math.max(0, to - from));
+    for (int i = from; i < to; i++) {
+      SessionRecord r = all.get(i);
+      page.add(new SessionSummary(r.sessionId(), r.title(), r.createdAt(), r.lastActivityAt(), r.messageCount(),
+          Map.of("tokens", r.tokens(), "credits", r.credits())));
+    }
+    return new SessionPage(page, to < all.size() ? Integer.toString(to) : null, Ids.randomUuid());
+  }
+
+  private static String recentKey(UserContext user) {
+    return user.userId() + '\u0000' + user.companyId();
+  }
+
+  /** One user's recent sessions and when ({@link Ticker} nanos) they were read. */
+  private record RecentSessions(List<SessionRecord> records, long readAt) {}
+
+  /** How long a user's list of recent sessions is served from the cache unless the user chats or deletes. */
+  public static final Duration DEFAULT_RECENT_SESSIONS_TTL = Duration.ofMinutes(5);
+  /** Most sessions a page of {@link #listSessions} holds. */
+  private static final int MAX_LISTED_SESSIONS = 100;
+  /** Most of a user's sessions the host's list reaches (most recent first). */
+  private static final int MAX_RECENT_SESSIONS = 1000;
+  /** Most users whose lists are cached at once. */
+  private static final int MAX_CACHED_USERS = 10_000;
 
   /**
    * The service answers {@code 403} both for another user's session and for host credentials that
@@ -830,6 +1002,16 @@ public final class ChatGateway implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("Settlement listener threw; ignored", e);
     }
+    String sessionId = call.sessionId;
+    SessionStore store = sessionStore;
+    if (store != null && sessionId != null && creditsCharged > 0) {
+      try {
+        store.addCredits(sessionId, creditsCharged);
+      } catch (RuntimeException e) {
+        LOG.warn("SessionStore.addCredits failed for request {}; the session's record misses {} credits: {}",
+            call.reservation.requestId(), creditsCharged, e.toString());
+      }
+    }
     call.settled(settlement, creditsCharged);
     return settlement;
   }
@@ -846,6 +1028,11 @@ public final class ChatGateway implements AutoCloseable {
       delivery = Delivery.ended(request.query(), result.text(), Objects.requireNonNull(result.failure()));
     }
     Usage usage = settlement.usageFor(delivery);
+    String sessionId = completion != null && completion.sessionId() != null ? completion.sessionId()
+        : request.sessionId();
+    if (sessionId != null && usage.totalTokens() > 0) {
+      recordExchange(reservation.reservation.user(), request, sessionId, usage, reservation);
+    }
     if (usage.totalTokens() == 0) {
       releaseOrRetry(reservation, "stream " + result.outcome().name().toLowerCase(java.util.Locale.ROOT)
           + " with nothing delivered");
@@ -869,6 +1056,8 @@ public final class ChatGateway implements AutoCloseable {
     // Set on the thread starting the call; read there or on the retry thread (scheduling orders it).
     private volatile @Nullable CallInfo call;
     private volatile @Nullable GatewayListener listener;
+    /** The session the call's credits are added to, once known ({@link SessionStore#addCredits}). */
+    volatile @Nullable String sessionId;
 
     CallCredits(Reservation reservation, AuditSink auditSink) {
       this.reservation = reservation;
@@ -964,6 +1153,7 @@ public final class ChatGateway implements AutoCloseable {
     private @Nullable LlmGatewayClient client;
     private @Nullable CreditLedger ledger;
     private ChatPolicy policy = ChatPolicy.allowAll();
+    private @Nullable SessionStore sessionStore;
     private RateLimiter rateLimiter = InMemoryRateLimiter.create(RateLimits.ofDefaults());
     private RateLimitKeys rateLimitKeys = RateLimitKeys.perUser();
     private CreditPricing pricing = CreditPricing.perThousandTokens(1, 2);
@@ -1179,6 +1369,27 @@ public final class ChatGateway implements AutoCloseable {
      */
     public Builder policy(ChatPolicy policy) {
       this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Keeps the host's own records of its users' conversations ({@link SessionStore}): the gateway
+     * records each chat and each stream that delivered something (title from the first query,
+     * message count, tokens, then the credits committed), lists a user's sessions from the store
+     * (cached per user for {@link ChatGateway#DEFAULT_RECENT_SESSIONS_TTL}, forgotten when the user
+     * chats or deletes; the page's cursor is an offset in that list), and answers another user's
+     * session, or one it has no record of, as not found without asking the service. Deleting a
+     * session deletes the service's session first, then the host's record: when the second step
+     * fails the record stays, and the next read or delete of it (the service answers 404) deletes
+     * it. {@link ChatGateway#removeSessionsGoneFromService} removes records of sessions the service
+     * dropped. Sessions started before the store was set have no record and are not reachable
+     * through the gateway. Default: none (every session call goes to the service).
+     *
+     * @param sessionStore the store; called on request threads, must be thread-safe
+     * @return this builder
+     */
+    public Builder sessionStore(SessionStore sessionStore) {
+      this.sessionStore = Objects.requireNonNull(sessionStore, "sessionStore");
       return this;
     }
 

@@ -1,0 +1,83 @@
+package dev.llmgateway.host;
+
+import dev.llmgateway.UserContext;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The host's records of its users' conversations ({@link SessionRecord}), kept beside the
+ * service's sessions for ownership, listing and billing. {@link ChatGateway} updates the store as
+ * conversations happen ({@link ChatGateway.Builder#sessionStore}); {@link InMemorySessionStore}
+ * keeps them in memory, {@code JdbcSessionStore} (llm-gateway-jdbc) in PostgreSQL.
+ *
+ * <p>Implementations must be thread-safe: the gateway calls them from request threads and from
+ * its settlement retries. A store failure is a {@link StateStoreException}.
+ */
+public interface SessionStore {
+  /**
+   * Records one exchange (a query and its answer, or what a stream delivered) in a session:
+   * creates the record on the session's first exchange, with {@code title} and {@code owner};
+   * otherwise adds to its counts and moves its last activity to {@code at}. An exchange for a
+   * session another user owns is ignored (the first owner keeps it).
+   *
+   * @param sessionId the service's session id
+   * @param owner who chatted: user, company and role
+   * @param title the title to give a new record (at most {@link SessionRecord#MAX_TITLE_CHARS})
+   * @param at when the exchange ended
+   * @param messages messages the exchange added
+   * @param tokens tokens the service reported for it
+   * @throws StateStoreException if the store fails
+   */
+  void recordExchange(
+      String sessionId, UserContext owner, String title, Instant at, int messages, long tokens);
+
+  /**
+   * Adds committed credits to a session's record; nothing when there is no record.
+   *
+   * @param sessionId the session
+   * @param credits credits committed for one of its exchanges, at least 0
+   * @throws StateStoreException if the store fails
+   */
+  void addCredits(String sessionId, long credits);
+
+  /**
+   * Finds a session's record.
+   *
+   * @param sessionId the session
+   * @return the record, or empty when there is none
+   * @throws StateStoreException if the store fails
+   */
+  Optional<SessionRecord> find(String sessionId);
+
+  /**
+   * The user's sessions, most recent activity first (ties by session id).
+   *
+   * @param userId the user
+   * @param companyId the user's company
+   * @param limit at most this many, at least 1
+   * @return the records
+   * @throws StateStoreException if the store fails
+   */
+  List<SessionRecord> recent(String userId, String companyId, int limit);
+
+  /**
+   * Deletes a session's record.
+   *
+   * @param sessionId the session
+   * @return whether there was one
+   * @throws StateStoreException if the store fails
+   */
+  boolean delete(String sessionId);
+
+  /**
+   * Records whose last activity is before {@code before}, oldest first: the candidates of a
+   * cleanup ({@link ChatGateway#removeSessionsGoneFromService}).
+   *
+   * @param before the bound (exclusive)
+   * @param limit at most this many, at least 1
+   * @return the records
+   * @throws StateStoreException if the store fails
+   */
+  List<SessionRecord> idleSince(Instant before, int limit);
+}

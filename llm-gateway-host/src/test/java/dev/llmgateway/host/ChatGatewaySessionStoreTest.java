@@ -1,0 +1,296 @@
+package dev.llmgateway.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.llmgateway.AuditEvent;
+import dev.llmgateway.ChatRequest;
+import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.NotFoundException;
+import dev.llmgateway.RetryPolicy;
+import dev.llmgateway.SessionPage;
+import dev.llmgateway.SessionSummary;
+import dev.llmgateway.UserContext;
+import dev.llmgateway.ValidationException;
+import dev.llmgateway.testkit.MutableClock;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With a {@link SessionStore}, the gateway keeps the host's record of each conversation, checks
+ * ownership before the service is asked, lists from the store through a per-user cache, deletes
+ * both records (repairing a half-done delete on the next call) and cleans up records of sessions
+ * the service dropped.
+ */
+class ChatGatewaySessionStoreTest {
+  private static final UserContext USER = ChatGatewayTest.USER;
+  private static final UserContext OTHER = USER.toBuilder().userId("u2").build();
+  private static final String CHAT = ChatGatewayTest.CHAT; // session "s", 2000 tokens: 3 credits
+  private static final String SESSION_JSON = "{\"session_id\":\"s\",\"title\":\"t\",\"message_count\":2,"
+      + "\"messages\":[]}";
+
+  private final MockWebServer service = new MockWebServer();
+  private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
+  private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
+  private final FakeTicker ticker = new FakeTicker();
+  private final MutableClock clock = MutableClock.at("2026-12-01T10:00:00Z");
+  private final FailingStore store = new FailingStore();
+  private LlmGatewayClient client;
+  private ChatGateway gateway;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    service.start();
+    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
+        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(audit::add).ticker(ticker).clock(clock)
+        .build();
+    ledger.deposit("u1", 100);
+    gateway = ChatGateway.builder().client(client).ledger(ledger).sessionStore(store).build();
+  }
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    service.close();
+  }
+
+  private void chat(String query, String sessionId) {
+    service.enqueue(new MockResponse.Builder().body(CHAT).build());
+    gateway.chat(USER, ChatRequest.builder().query(query).sessionId(sessionId).build());
+  }
+
+  private SessionRecord record(String sessionId) {
+    return store.find(sessionId).orElseThrow();
+  }
+
+  @Test
+  void aChatCreatesTheRecordWithABoundedTitleAndTheNextAddsToIt() {
+    chat("x".repeat(300), null);
+    clock.advance(Duration.ofMinutes(1));
+    chat("second question", "s");
+
+    SessionRecord r = record("s");
+    assertThat(r.userId()).isEqualTo("u1");
+    assertThat(r.companyId()).isEqualTo("c1");
+    assertThat(r.ownerRole()).isEqualTo("recruiter");
+    assertThat(r.title()).hasSize(SessionRecord.MAX_TITLE_CHARS).startsWith("xxx").endsWith("\u2026");
+    assertThat(r.createdAt()).isEqualTo(Instant.parse("2026-12-01T10:00:00Z"));
+    assertThat(r.lastActivityAt()).isEqualTo(Instant.parse("2026-12-01T10:01:00Z"));
+    assertThat(r.messageCount()).isEqualTo(4);
+    assertThat(r.tokens()).isEqualTo(4000);
+    assertThat(r.credits()).isEqualTo(6);
+    assertThat(ledger.balance("u1")).isEqualTo(94);
+  }
+
+  @Test
+  void aStreamIsRecordedWhenItEndsWithItsCredits() {
+    service.enqueue(RelayFixtures.sse(ChatGatewayTest.SESSION + ChatGatewayTest.TOKEN + ChatGatewayTest.DONE));
+
+    gateway.stream(USER, ChatRequest.of("stream me"), headers -> new ByteArrayOutputStream());
+
+    SessionRecord r = record("s");
+    assertThat(r.title()).isEqualTo("stream me");
+    assertThat(r.messageCount()).isEqualTo(2);
+    assertThat(r.tokens()).isEqualTo(2000);
+    assertThat(r.credits()).isEqualTo(3);
+  }
+
+  @Test
+  void anotherUsersSessionIsNotFoundWithoutAskingTheService() {
+    chat("hello", null);
+    int before = service.getRequestCount();
+
+    Throwable read = catchThrowable(() -> gateway.getSession(OTHER, "s"));
+    Throwable deleted = catchThrowable(() -> gateway.deleteSession(OTHER, "s"));
+    Throwable unknown = catchThrowable(() -> gateway.getSession(USER, "never-recorded"));
+
+    assertThat(List.of(read, deleted, unknown)).allSatisfy(e -> {
+      assertThat(e).isInstanceOf(NotFoundException.class);
+      assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
+    });
+    assertThat(service.getRequestCount()).isEqualTo(before);
+    assertThat(store.find("s")).isPresent();
+    assertThat(audit.subList(audit.size() - 3, audit.size()))
+        .allSatisfy(e -> assertThat(e.status()).isEqualTo(404));
+  }
+
+  @Test
+  void theOwnerReadsTheSessionFromTheService() throws InterruptedException {
+    chat("hello", null);
+    service.takeRequest();
+    service.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
+
+    assertThat(gateway.getSession(USER, "s").sessionId()).isEqualTo("s");
+    assertThat(service.takeRequest().getTarget()).endsWith("/sessions/s");
+  }
+
+  @Test
+  void theListComesFromTheStoreCachedForFiveMinutesUnlessTheUserChats() {
+    chat("first", null);
+    int afterChat = service.getRequestCount();
+
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
+    store.recordExchange("s2", USER, "elsewhere", clock.instant().plusSeconds(5), 2, 10); // another host instance
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
+    ticker.advance(ChatGateway.DEFAULT_RECENT_SESSIONS_TTL.minusNanos(1));
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
+    ticker.advance(Duration.ofNanos(1));
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s2", "s");
+    assertThat(service.getRequestCount()).isEqualTo(afterChat);
+
+    store.recordExchange("s3", USER, "third", clock.instant().plusSeconds(10), 2, 10);
+    clock.advance(Duration.ofMinutes(1));
+    chat("again", "s");
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s", "s3", "s2");
+    assertThat(ids(gateway.listSessions(OTHER, 10, null))).isEmpty();
+  }
+
+  @Test
+  void theListPagesWithTheGatewaysCursorAndRefusesABadOne() {
+    for (int i = 0; i < 3; i++) {
+      store.recordExchange("s" + i, USER, "t" + i, clock.instant().plusSeconds(i), 2, 1);
+    }
+
+    SessionPage first = gateway.listSessions(USER, 2, null);
+    SessionPage second = gateway.listSessions(USER, 2, first.nextCursor());
+
+    assertThat(ids(first)).containsExactly("s2", "s1");
+    assertThat(ids(second)).containsExactly("s0");
+    assertThat(second.nextCursor()).isNull();
+    assertThat(first.sessions().get(0).extra()).containsEntry("tokens", 1L).containsEntry("credits", 0L);
+    assertThatThrownBy(() -> gateway.listSessions(USER, 2, "-1")).isInstanceOf(ValidationException.class);
+    assertThatThrownBy(() -> gateway.listSessions(USER, 2, "abc")).isInstanceOf(ValidationException.class);
+    assertThatThrownBy(() -> gateway.listSessions(USER, 0, null)).isInstanceOf(ValidationException.class);
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void deletingDeletesTheServicesSessionThenTheRecordAndForgetsTheCachedList() throws InterruptedException {
+    chat("hello", null);
+    service.takeRequest();
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
+    service.enqueue(new MockResponse.Builder().code(204).build());
+
+    gateway.deleteSession(USER, "s");
+
+    RecordedRequest delete = service.takeRequest();
+    assertThat(delete.getMethod()).isEqualTo("DELETE");
+    assertThat(store.find("s")).isEmpty();
+    assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty();
+  }
+
+  @Test
+  void aDeleteThatFailedBetweenTheTwoRecordsIsRepairedByTheNextDelete() {
+    chat("hello", null);
+    service.enqueue(new MockResponse.Builder().code(204).build());
+    store.failDeletes.set(true);
+
+    assertThatThrownBy(() -> gateway.deleteSession(USER, "s")).isInstanceOf(StateStoreException.class);
+    assertThat(store.find("s")).isPresent();
+
+    store.failDeletes.set(false);
+    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    gateway.deleteSession(USER, "s");
+
+    assertThat(store.find("s")).isEmpty();
+    assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty();
+  }
+
+  @Test
+  void aReadOfASessionTheServiceNoLongerHasDeletesTheRecord() {
+    chat("hello", null);
+    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+
+    assertThatThrownBy(() -> gateway.getSession(USER, "s")).isInstanceOf(NotFoundException.class);
+
+    assertThat(store.find("s")).isEmpty();
+  }
+
+  @Test
+  void theCleanupChecksIdleRecordsOnlyAndDeletesThoseTheServiceDropped() throws InterruptedException {
+    store.recordExchange("kept", USER, "a", clock.instant(), 2, 1);
+    store.recordExchange("gone", OTHER, "b", clock.instant().plusSeconds(1), 2, 1);
+    store.recordExchange("recent", USER, "c", clock.instant().plus(Duration.ofHours(2)), 2, 1);
+    clock.advance(Duration.ofHours(2).plusMinutes(30));
+    service.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
+    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+
+    int removed = gateway.removeSessionsGoneFromService(Duration.ofHours(1), 10);
+
+    assertThat(removed).isEqualTo(1);
+    assertThat(store.find("kept")).isPresent();
+    assertThat(store.find("gone")).isEmpty();
+    assertThat(store.find("recent")).isPresent();
+    assertThat(service.getRequestCount()).isEqualTo(2);
+    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
+    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u2");
+  }
+
+  @Test
+  void theCleanupRefusesBadBoundsAndIsANoOpWithoutAStore() {
+    assertThatThrownBy(() -> gateway.removeSessionsGoneFromService(Duration.ZERO, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idleFor");
+    assertThatThrownBy(() -> gateway.removeSessionsGoneFromService(Duration.ofHours(1), 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxChecked");
+    ChatGateway without = ChatGateway.builder().client(client).ledger(ledger).build();
+    assertThat(without.removeSessionsGoneFromService(Duration.ofHours(1), 10)).isZero();
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  private static List<String> ids(SessionPage page) {
+    return page.sessions().stream().map(SessionSummary::sessionId).toList();
+  }
+
+  /** An in-memory store whose deletes fail while {@link #failDeletes} is set. */
+  private static final class FailingStore implements SessionStore {
+    final AtomicBoolean failDeletes = new AtomicBoolean();
+    private final InMemorySessionStore delegate = InMemorySessionStore.create();
+
+    @Override
+    public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+        long tokens) {
+      delegate.recordExchange(sessionId, owner, title, at, messages, tokens);
+    }
+
+    @Override
+    public void addCredits(String sessionId, long credits) {
+      delegate.addCredits(sessionId, credits);
+    }
+
+    @Override
+    public Optional<SessionRecord> find(String sessionId) {
+      return delegate.find(sessionId);
+    }
+
+    @Override
+    public List<SessionRecord> recent(String userId, String companyId, int limit) {
+      return delegate.recent(userId, companyId, limit);
+    }
+
+    @Override
+    public boolean delete(String sessionId) {
+      if (failDeletes.get()) {
+        throw new StateStoreException("session store: delete failed (test)", null, null);
+      }
+      return delegate.delete(sessionId);
+    }
+
+    @Override
+    public List<SessionRecord> idleSince(Instant before, int limit) {
+      return delegate.idleSince(before, limit);
+    }
+  }
+}
