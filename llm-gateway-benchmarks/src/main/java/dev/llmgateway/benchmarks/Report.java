@@ -257,7 +257,7 @@ public final class Report {
     @Nullable Double header = score("AuthBenchmark.rawHeader");
     row("service-JWT, cached: beside OkHttp's `Request.Builder.header` with the same value (by hand)",
         header == null ? NOT_RUN : fmt(header / 1000) + " µs", cached == null ? NOT_RUN : fmt(cached / 1000) + " µs",
-        header == null || cached == null ? NOT_RUN : "SDK's own +" + fmt((cached - header) / 1000) + " µs", "—", "—",
+        header == null || cached == null ? NOT_RUN : "SDK's own " + signed((cached - header) / 1000) + " µs", "—", "—",
         alloc("AuthBenchmark.rawHeader") + " → " + alloc("AuthBenchmark.sdkCachedAuth"));
     ratioRow("service-JWT verify with scope check", score("AuthBenchmark.rawVerify"), score("AuthBenchmark.sdkVerify"),
         "ns", 1.2, alloc("AuthBenchmark.rawVerify"), alloc("AuthBenchmark.sdkVerify"));
@@ -281,7 +281,7 @@ public final class Report {
     String but = host + ".relay_but_last";
     if (figures.containsKey(but + ".added" + p99)) {
       row("relayed token (" + name + "), p99 without each stream's last token (sent as the host ends the stream)",
-          us(figure(but + ".direct" + p99)), us(figure(but + ".host" + p99)), "+" + us(figure(but + ".added" + p99)),
+          us(figure(but + ".direct" + p99)), us(figure(but + ".host" + p99)), signedUs(figure(but + ".added" + p99)),
           "(for comparison)", "—", "");
     }
   }
@@ -290,7 +290,7 @@ public final class Report {
   private void latencyRow(String what, String prefix, int percentile, double limitMicros) {
     String p = ".p" + percentile + "_us";
     row(what, us(figure(prefix + ".direct" + p)), us(figure(prefix + ".host" + p)),
-        "+" + us(figure(prefix + ".added" + p)), "≤ +" + fmt(limitMicros) + " µs",
+        signedUs(figure(prefix + ".added" + p)), "≤ +" + fmt(limitMicros) + " µs",
         met(figure(prefix + ".added" + p), limitMicros), "");
   }
 
@@ -363,6 +363,15 @@ public final class Report {
 
   private static String micros(@Nullable Double value) {
     return value == null ? NOT_RUN : fmt(value) + " µs";
+  }
+
+  /** A difference with its sign: "+12.0" or "−3.40". */
+  private static String signed(double value) {
+    return (value < 0 ? "−" : "+") + fmt(Math.abs(value));
+  }
+
+  private static String signedUs(@Nullable Double value) {
+    return value == null ? NOT_RUN : signed(value) + " µs";
   }
 
   private static String us(@Nullable Double value) {
