@@ -63,6 +63,13 @@ public final class GatewayHopHarness {
   /** The share of a host's CPU below which its JIT counts as done ({@link #settle}). */
   private static final double JIT_DONE = 0.05;
   private static final int WARMUP_STREAMS = 5;
+  private static final int MAX_WARMUP_STREAMS = 40;
+  /** Compilation time per pair of warm-up streams (0.4 s) below which the JIT counts as done. */
+  private static final long QUIET_COMPILE_MILLIS = 2;
+  private static final java.lang.management.CompilationMXBean COMPILATION =
+      java.lang.management.ManagementFactory.getCompilationMXBean();
+  private static final List<java.lang.management.GarbageCollectorMXBean> COLLECTORS =
+      java.lang.management.ManagementFactory.getGarbageCollectorMXBeans();
   // 2,400 tokens each way, so that one stall (a collection pause of this JVM, which stops the
   // service, the host and the browser alike, or a time slice lost on two cores) moves the p99 less
   // than it did with 1,200; the GC figures say how many collections fell on each side.
@@ -179,10 +186,7 @@ public final class GatewayHopHarness {
     Request relayed = post(host + "/chat/stream", authorization).header("Accept", "text/event-stream").build();
     Request directStream = directRequest(service.url() + "timed/" + LoopbackChatBenchmark.STREAM_PATH)
         .newBuilder().header("Accept", "text/event-stream").build();
-    for (int i = 0; i < WARMUP_STREAMS; i++) {
-      tokenLatencies(relayed);
-      tokenLatencies(directStream);
-    }
+    results.put(name + ".relay.warmup_streams", settleStreams(relayed, directStream, hostJitCpu));
     long[] relay = new long[0];
     long[] straightTokens = new long[0];
     // Each stream's last token is sent just before the service's done event and the end of its
@@ -216,6 +220,35 @@ public final class GatewayHopHarness {
     results.put(name + ".relay.direct.gc_count", directGc[0]);
     results.put(name + ".relay.direct.gc_ms", directGc[1]);
     latencies(results, name + ".relay", straightTokens, relay);
+  }
+
+  /**
+   * Warms the relay and the direct stream until the JIT is done with them: pairs of streams, at least
+   * {@link #WARMUP_STREAMS}, until two pairs in a row cost this JVM's compilers (the service's, the
+   * browser's and an in-process host's) less than {@link #QUIET_COMPILE_MILLIS} and a host in a JVM of
+   * its own less than that of JIT CPU; at most {@link #MAX_WARMUP_STREAMS}. With a fixed warm-up, C2
+   * was still compiling the relay's path (Okio's buffer reads, the response body's close) during the
+   * measured streams, and the relayed tokens' stalls of 1-4 ms fell at the same moments as those
+   * compilations.
+   *
+   * @return the pairs of streams made
+   */
+  private int settleStreams(Request relayed, Request directStream, @Nullable LongSupplier hostJitCpu)
+      throws IOException {
+    int quietPairs = 0;
+    for (int pair = 1; pair <= MAX_WARMUP_STREAMS; pair++) {
+      long compileBefore = COMPILATION.getTotalCompilationTime();
+      long hostJitBefore = hostJitCpu == null ? -1 : hostJitCpu.getAsLong();
+      tokenLatencies(relayed);
+      tokenLatencies(directStream);
+      boolean quiet = COMPILATION.getTotalCompilationTime() - compileBefore < QUIET_COMPILE_MILLIS
+          && (hostJitBefore < 0 || hostJitCpu.getAsLong() - hostJitBefore < QUIET_COMPILE_MILLIS * 1_000_000L);
+      quietPairs = quiet ? quietPairs + 1 : 0;
+      if (pair >= WARMUP_STREAMS && quietPairs >= 2) {
+        return pair;
+      }
+    }
+    return MAX_WARMUP_STREAMS;
   }
 
   /**
@@ -318,8 +351,7 @@ public final class GatewayHopHarness {
   private static long[] gc() {
     long count = 0;
     long millis = 0;
-    for (java.lang.management.GarbageCollectorMXBean bean : java.lang.management.ManagementFactory
-        .getGarbageCollectorMXBeans()) {
+    for (java.lang.management.GarbageCollectorMXBean bean : COLLECTORS) {
       count += Math.max(0, bean.getCollectionCount());
       millis += Math.max(0, bean.getCollectionTime());
     }
