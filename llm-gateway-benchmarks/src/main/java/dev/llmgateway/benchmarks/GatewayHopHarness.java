@@ -215,10 +215,10 @@ public final class GatewayHopHarness {
     latencies(results, name + ".relay_but_last", straightButLast, relayButLast);
     // Collections of this JVM (the service and the browser; for the HttpServer example the host too)
     // while each side's streams ran, and their total time.
-    results.put(name + ".relay.host.gc_count", relayGc[0]);
-    results.put(name + ".relay.host.gc_ms", relayGc[1]);
-    results.put(name + ".relay.direct.gc_count", directGc[0]);
-    results.put(name + ".relay.direct.gc_ms", directGc[1]);
+    results.put(name + ".relay.host.gc_count", (double) relayGc[0]);
+    results.put(name + ".relay.host.gc_ms", (double) relayGc[1]);
+    results.put(name + ".relay.direct.gc_count", (double) directGc[0]);
+    results.put(name + ".relay.direct.gc_ms", (double) directGc[1]);
     latencies(results, name + ".relay", straightTokens, relay);
   }
 
@@ -241,8 +241,9 @@ public final class GatewayHopHarness {
       long hostJitBefore = hostJitCpu == null ? -1 : hostJitCpu.getAsLong();
       tokenLatencies(relayed);
       tokenLatencies(directStream);
-      boolean quiet = COMPILATION.getTotalCompilationTime() - compileBefore < QUIET_COMPILE_MILLIS
-          && (hostJitBefore < 0 || hostJitCpu.getAsLong() - hostJitBefore < QUIET_COMPILE_MILLIS * 1_000_000L);
+      boolean hostQuiet = hostJitCpu == null || hostJitBefore < 0
+          || hostJitCpu.getAsLong() - hostJitBefore < QUIET_COMPILE_MILLIS * 1_000_000L;
+      boolean quiet = COMPILATION.getTotalCompilationTime() - compileBefore < QUIET_COMPILE_MILLIS && hostQuiet;
       quietPairs = quiet ? quietPairs + 1 : 0;
       if (pair >= WARMUP_STREAMS && quietPairs >= 2) {
         return pair;
