@@ -166,7 +166,8 @@ public final class LlmGatewayClient implements AutoCloseable {
     CircuitBreaker breaker = b.circuitBreaker != null ? b.circuitBreaker : CircuitBreaker.builder().ticker(b.ticker).build();
     this.breaker = breaker;
     OkHttpClient jsonHttp = http.build();
-    OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(b.streamTimeout).build();
+    // A stream's limits (first event, idle, total) are timed by the SDK's watchdog, not by OkHttp.
+    OkHttpClient streamHttp = jsonHttp.newBuilder().callTimeout(Duration.ZERO).readTimeout(Duration.ZERO).build();
     this.config = new ClientConfig(
         jsonHttp, streamHttp, baseUrl, auth, b.retryPolicy,
         breaker instanceof DefaultCircuitBreaker ? breaker : new GuardedCircuitBreaker(breaker), b.listener,
@@ -319,7 +320,7 @@ public final class LlmGatewayClient implements AutoCloseable {
       ChatRequest request, UserContext user, StreamOptions options, HostAccess.@Nullable ListenerHook hook,
       AuditSink auditSink) {
     StreamCall call = new StreamCall(
-        config, requests.chatStream(request, user, options, auditSink), streamHttp(options), limits(options), hook);
+        config, requests.chatStream(request, user, options, auditSink), config.streamHttp(), limits(options), hook);
     call.open();
     return new ChatStream(call);
   }
@@ -430,7 +431,7 @@ public final class LlmGatewayClient implements AutoCloseable {
    */
   public Flow.Publisher<StreamEvent> chatPublisher(ChatRequest request, UserContext user, StreamOptions options) {
     CallSpec<Void> spec = requests.chatStream(request, user, options);
-    OkHttpClient http = streamHttp(options);
+    OkHttpClient http = config.streamHttp();
     StreamCall.Limits limits = limits(options);
     return new StreamPublisher(() -> {
       requests.checkOpen();
@@ -456,16 +457,9 @@ public final class LlmGatewayClient implements AutoCloseable {
    */
   public ChatStream chatStreamFromUrl(String streamUrl, UserContext user, StreamOptions options) {
     CallSpec<Void> spec = requests.directStream(streamUrl, user, options);
-    StreamCall call = new StreamCall(config, spec, streamHttp(options), limits(options));
+    StreamCall call = new StreamCall(config, spec, config.streamHttp(), limits(options));
     call.open();
     return new ChatStream(call);
-  }
-
-  private OkHttpClient streamHttp(StreamOptions options) {
-    Duration idle = options.idleTimeout() == null ? config.streamTimeout() : options.idleTimeout();
-    return idle.equals(config.streamTimeout())
-        ? config.streamHttp()
-        : config.streamHttp().newBuilder().readTimeout(idle).build();
   }
 
   private StreamCall.Limits limits(StreamOptions options) {
@@ -476,7 +470,7 @@ public final class LlmGatewayClient implements AutoCloseable {
   }
 
   private StreamCall streamCall(ChatRequest request, UserContext user, StreamOptions options) {
-    return new StreamCall(config, requests.chatStream(request, user, options), streamHttp(options), limits(options));
+    return new StreamCall(config, requests.chatStream(request, user, options), config.streamHttp(), limits(options));
   }
 
   /**

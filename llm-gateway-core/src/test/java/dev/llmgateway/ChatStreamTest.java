@@ -347,6 +347,31 @@ class ChatStreamTest extends MockServerTest {
   }
 
   @Test
+  void idleTimeoutIsTheSilenceBetweenBytesNotTheStreamsLength() {
+    // 60 pings, 7 bytes each, 8 bytes every 20 ms: about a second of bytes that never stop for 300 ms.
+    server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
+        .body(SESSION + ": ping\n".repeat(60) + HELLO + DONE + END).throttleBody(8, 20, TimeUnit.MILLISECONDS).build());
+    StreamOptions options = StreamOptions.builder().idleTimeout(Duration.ofMillis(300)).build();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
+      assertThat(stream.completion().text()).isEqualTo("Hello");
+    }
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void idleTimeoutCountsTheWaitForTheAnswersHeaders() {
+    server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
+        .headersDelay(3, TimeUnit.SECONDS).body(SESSION + HELLO + DONE + END).build());
+    useClient(clientBuilder().retryPolicy(RetryPolicy.none()));
+    StreamOptions options = StreamOptions.builder().idleTimeout(Duration.ofMillis(200))
+        .firstEventTimeout(Duration.ofSeconds(30)).build();
+    // The stream fails while it opens: before its first event, nothing was delivered.
+    CallTimeoutException e = catchThrowableOfType(CallTimeoutException.class,
+        () -> client.chatStream(ChatRequest.of("hi"), USER, options).close());
+    assertThat(e.limit()).isEqualTo(CallTimeoutException.Limit.IDLE);
+  }
+
+  @Test
   void totalTimeoutBoundsAStreamThatKeepsDripping() {
     server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
         .body(SESSION + ": ping\n".repeat(10_000)).throttleBody(8, 20, TimeUnit.MILLISECONDS).build());

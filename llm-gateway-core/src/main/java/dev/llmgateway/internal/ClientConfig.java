@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * streaming machinery.
  *
  * @param http for JSON calls: the client's timeouts, a per-attempt call timeout
- * @param streamHttp for streams: no call timeout, read timeout = {@code streamTimeout}
+ * @param streamHttp for streams: no call timeout, no read timeout ({@code StreamCall} times the
+ *     silence between bytes, {@code streamTimeout}, itself)
  * @param limiter the limit on calls in flight (shared with derived clients)
  * @param maxQueueWait how long a call waits for a free slot of the {@code limiter}
  * @param executor runs callback streams, and starts asynchronous calls that waited for a slot

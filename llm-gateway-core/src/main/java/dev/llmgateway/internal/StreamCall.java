@@ -19,11 +19,15 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.OkHttpClient;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.ForwardingSource;
+import okio.Okio;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +62,14 @@ public final class StreamCall {
   private long totalDeadlineNanos;
   private @Nullable ScheduledFuture<?> firstEventTimer;
   private @Nullable ScheduledFuture<?> totalTimer;
+  // The idle limit (silence between bytes) is timed here, on the watchdog, not by a read timeout on
+  // the socket: each read under an Okio read timeout enters a queue that all of the JVM's sockets
+  // share, under one lock, and wakes Okio's watchdog thread. Here a read costs a clock read and a
+  // field write, and the watchdog runs once per idle limit of a stream.
+  private volatile long lastReadNanos;
+  private volatile @Nullable ScheduledFuture<?> idleTimer;
+  // Which attempt's idle checks may still run; stopping them moves it on.
+  private final AtomicInteger idleGeneration = new AtomicInteger();
   private @Nullable Response response;
   private @Nullable SseReader reader;
   private boolean delivered;
@@ -169,6 +181,7 @@ public final class StreamCall {
         fired = null;
       }
       firstEventTimer = Watchdog.schedule(limits.firstEvent(), () -> fire(CallTimeoutException.Limit.FIRST_EVENT));
+      startIdleTimer();
       if (cancelled) {
         attempt.cancel();
       }
@@ -189,6 +202,7 @@ public final class StreamCall {
         }
       }
       stopTimer(firstEventTimer);
+      stopIdleTimer();
       retryOrThrow(outcome.failure);
     }
   }
@@ -208,7 +222,15 @@ public final class StreamCall {
     call.lastStatus = opened.code();
     ResponseBody body = opened.body();
     response = opened;
-    reader = SseReader.builder().maxEventSize(limits.maxEventBytes()).build(body.source());
+    lastReadNanos = System.nanoTime();
+    reader = SseReader.builder().maxEventSize(limits.maxEventBytes()).build(Okio.buffer(new ForwardingSource(body.source()) {
+      @Override
+      public long read(Buffer sink, long byteCount) throws IOException {
+        long read = super.read(sink, byteCount);
+        lastReadNanos = System.nanoTime();
+        return read;
+      }
+    }));
     return new LogicalCall.Outcome<>(null, null);
   }
 
@@ -380,6 +402,7 @@ public final class StreamCall {
   private void reopenAfter(@Nullable LlmGatewayException failure) {
     closeResponse();
     stopTimer(firstEventTimer);
+    stopIdleTimer();
     retryOrThrow(failure);
     connect();
   }
@@ -567,6 +590,7 @@ public final class StreamCall {
   private void release() {
     stopTimer(firstEventTimer);
     stopTimer(totalTimer);
+    stopIdleTimer();
     closeResponse();
   }
 
@@ -583,6 +607,41 @@ public final class StreamCall {
       }
       r.close();
     }
+  }
+
+  /** Starts timing the silence of an attempt: from now, until its bytes arrive (headers included). */
+  private void startIdleTimer() {
+    lastReadNanos = System.nanoTime();
+    int generation = idleGeneration.get();
+    armIdleCheck(generation, limits.idle().toNanos());
+  }
+
+  private void armIdleCheck(int generation, long delayNanos) {
+    ScheduledFuture<?> check = Watchdog.schedule(Duration.ofNanos(delayNanos), () -> checkIdle(generation));
+    idleTimer = check;
+    // A stop that came meanwhile may have cancelled the check before this one: cancel this one.
+    if (generation != idleGeneration.get()) {
+      check.cancel(false);
+    }
+  }
+
+  /** On the watchdog: fires the idle limit after that much silence, else checks again when it would be due. */
+  private void checkIdle(int generation) {
+    if (generation != idleGeneration.get()) {
+      return;
+    }
+    long limit = limits.idle().toNanos();
+    long silent = System.nanoTime() - lastReadNanos;
+    if (silent >= limit) {
+      fire(CallTimeoutException.Limit.IDLE);
+    } else {
+      armIdleCheck(generation, limit - silent);
+    }
+  }
+
+  private void stopIdleTimer() {
+    idleGeneration.incrementAndGet();
+    stopTimer(idleTimer);
   }
 
   private static void stopTimer(@Nullable ScheduledFuture<?> timer) {
