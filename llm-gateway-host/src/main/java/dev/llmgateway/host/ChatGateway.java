@@ -498,11 +498,14 @@ public final class ChatGateway implements AutoCloseable {
         throw e;
       }
       ChatEvent event = last.apply(reservation.creditsCharged);
-      publish(event);
+      try {
+        publish(event);
+      } finally { // an Error the publisher throws still ends the chat
+        chat.complete(event);
+      }
       if (publishFailures > 1) {
         LOG.warn("ChatEventPublisher threw on {} events of background chat {}", publishFailures, chat.id());
       }
-      chat.complete(event);
     }
 
     private void startOnce() {
