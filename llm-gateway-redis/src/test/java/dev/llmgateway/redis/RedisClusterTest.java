@@ -25,7 +25,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The limiter, the stores and the chat event publisher over a cluster connection (a one-node cluster, which checks slots). */
+/**
+ * The limiter, the stores and the chat event publisher over a cluster connection (a one-node
+ * cluster, which checks slots).
+ */
 class RedisClusterTest {
   @RegisterExtension static final RedisServerExtension REDIS = RedisServerExtension.cluster();
 
