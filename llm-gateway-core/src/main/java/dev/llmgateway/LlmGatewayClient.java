@@ -111,7 +111,7 @@ public final class LlmGatewayClient implements AutoCloseable {
           LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options,
           StreamListener listener, ListenerHook hook, AuditSink auditSink) {
         return client.beginStream(new StreamCall(client.config, client.requests.chatStream(request, user, options,
-            auditSink), client.streamHttp(options), client.limits(options), hook), listener);
+            auditSink), client.config.streamHttp(), client.limits(options), hook), listener);
       }
 
       @Override
