@@ -31,7 +31,7 @@ public final class InMemorySessionStore implements SessionStore {
   }
 
   @Override
-  public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+  public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
       long tokens) {
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(owner, "owner");
@@ -40,7 +40,7 @@ public final class InMemorySessionStore implements SessionStore {
     if (messages < 0 || tokens < 0) {
       throw new IllegalArgumentException("messages and tokens must be >= 0, were " + messages + ", " + tokens);
     }
-    records.compute(sessionId, (id, old) -> {
+    SessionRecord held = records.compute(sessionId, (id, old) -> {
       if (old == null) {
         return new SessionRecord(id, owner.userId(), owner.companyId(), owner.role(), title, at, at, messages,
             tokens, 0);
@@ -52,6 +52,14 @@ public final class InMemorySessionStore implements SessionStore {
       return new SessionRecord(id, old.userId(), old.companyId(), old.ownerRole(), old.title(), old.createdAt(),
           last, old.messageCount() + messages, old.tokens() + tokens, old.credits());
     });
+    return held.isOwnedBy(owner.userId(), owner.companyId());
+  }
+
+  @Override
+  public SessionRecord adopt(SessionRecord record) {
+    Objects.requireNonNull(record, "record");
+    SessionRecord held = records.putIfAbsent(record.sessionId(), record);
+    return held == null ? record : held;
   }
 
   @Override

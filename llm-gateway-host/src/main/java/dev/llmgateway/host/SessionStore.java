@@ -27,10 +27,25 @@ public interface SessionStore {
    * @param at when the exchange ended
    * @param messages messages the exchange added
    * @param tokens tokens the service reported for it
+   * @return whether the exchange was recorded: false when the session is another user's (the
+   *     gateway then adds the exchange's credits to no record)
    * @throws StateStoreException if the store fails
    */
-  void recordExchange(
+  boolean recordExchange(
       String sessionId, UserContext owner, String title, Instant at, int messages, long tokens);
+
+  /**
+   * Keeps {@code record} when the session has no record yet, as it is (its owner, title, times and
+   * counts): the gateway adopts a session that began before the host kept records (or elsewhere)
+   * when its owner first reads it through the gateway and the service confirms it is theirs. When
+   * the session has a record already, that record is kept unchanged. Atomic: of concurrent calls
+   * for one session, one record wins and every call returns it.
+   *
+   * @param record the record to keep
+   * @return the record the store now holds for the session: {@code record}, or the one it had
+   * @throws StateStoreException if the store fails
+   */
+  SessionRecord adopt(SessionRecord record);
 
   /**
    * Adds committed credits to a session's record; nothing when there is no record.

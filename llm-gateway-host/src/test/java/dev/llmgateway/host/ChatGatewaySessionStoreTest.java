@@ -13,12 +13,20 @@ import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
+import dev.llmgateway.auth.JwtKeySet;
+import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.host.ChatGateway.WebhookOutcome;
 import dev.llmgateway.testkit.MutableClock;
+import dev.llmgateway.webhooks.WebhookSecret;
+import dev.llmgateway.webhooks.WebhookSigner;
+import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,8 +47,17 @@ class ChatGatewaySessionStoreTest {
   private static final UserContext USER = ChatGatewayTest.USER;
   private static final UserContext OTHER = USER.toBuilder().userId("u2").build();
   private static final String CHAT = ChatGatewayTest.CHAT; // session "s", 2000 tokens: 3 credits
+  private static final String USAGE_2000 = "{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}";
+  private static final WebhookSecret WEBHOOK_SECRET =
+      WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
   private static final String SESSION_JSON = "{\"session_id\":\"s\",\"title\":\"t\",\"message_count\":2,"
       + "\"messages\":[]}";
+  /** A session begun before the host kept records: its first message is the assistant's greeting. */
+  private static final String OLD_SESSION_JSON = "{\"session_id\":\"old\",\"title\":\"Rails engineers Berlin\","
+      + "\"created_at\":\"2026-11-20T10:00:00Z\",\"last_activity_at\":\"2026-11-20T10:05:00Z\",\"message_count\":4,"
+      + "\"messages\":[{\"message_id\":\"m0\",\"role\":\"assistant\",\"content\":\"Hello\"},"
+      + "{\"message_id\":\"m1\",\"role\":\"user\",\"content\":\"Find Rails engineers in Berlin\"},"
+      + "{\"message_id\":\"m2\",\"role\":\"assistant\",\"content\":\"I found 3\"}]}";
 
   private final MockWebServer service = new MockWebServer();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
@@ -115,16 +132,133 @@ class ChatGatewaySessionStoreTest {
 
     Throwable read = catchThrowable(() -> gateway.getSession(OTHER, "s"));
     Throwable deleted = catchThrowable(() -> gateway.deleteSession(OTHER, "s"));
-    Throwable unknown = catchThrowable(() -> gateway.getSession(USER, "never-recorded"));
 
-    assertThat(List.of(read, deleted, unknown)).allSatisfy(e -> {
+    assertThat(List.of(read, deleted)).allSatisfy(e -> {
       assertThat(e).isInstanceOf(NotFoundException.class);
       assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
     });
     assertThat(service.getRequestCount()).isEqualTo(before);
     assertThat(store.find("s")).isPresent();
-    assertThat(audit.subList(audit.size() - 3, audit.size()))
+    assertThat(audit.subList(audit.size() - 2, audit.size()))
         .allSatisfy(e -> assertThat(e.status()).isEqualTo(404));
+  }
+
+  @Test
+  void aBadSessionIdIsRefusedBeforeItReachesTheStore() {
+    store.failFinds.set(true);
+
+    Throwable read = catchThrowable(() -> gateway.getSession(USER, "x".repeat(10_000)));
+    Throwable deleted = catchThrowable(() -> gateway.deleteSession(USER, "../s"));
+
+    assertThat(List.of(read, deleted)).allSatisfy(e -> assertThat(e).isInstanceOf(ValidationException.class));
+    assertThat(service.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aSessionWithNoRecordIsAskedOfTheServiceAndAdoptedAsTheUsers() throws InterruptedException {
+    assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty(); // cached empty
+    service.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+
+    assertThat(gateway.getSession(USER, "old").messages()).hasSize(3);
+
+    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
+    assertThat(store.find("old")).contains(new SessionRecord("old", "u1", "c1", "recruiter",
+        "Find Rails engineers in Berlin", Instant.parse("2026-11-20T10:00:00Z"), Instant.parse("2026-11-20T10:05:00Z"),
+        4, 0, 0));
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("old");
+    assertThat(catchThrowable(() -> gateway.getSession(OTHER, "old"))).isInstanceOf(NotFoundException.class);
+    assertThat(service.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void anAdoptedSessionWithoutTimesOrUserMessagesGetsTheServicesTitleAndTheHostsClock() {
+    service.enqueue(new MockResponse.Builder().body("{\"session_id\":\"old\",\"title\":\"From the service\","
+        + "\"message_count\":0,\"messages\":[]}").build());
+
+    gateway.getSession(USER, "old");
+
+    assertThat(store.find("old")).contains(new SessionRecord("old", "u1", "c1", "recruiter", "From the service",
+        clock.instant(), clock.instant(), 0, 0, 0));
+  }
+
+  @Test
+  void aSessionWithNoRecordTheServiceRefusesOrDoesNotKnowIsNotFoundAndNotRecorded() {
+    service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+
+    Throwable others = catchThrowable(() -> gateway.getSession(USER, "old"));
+    Throwable unknown = catchThrowable(() -> gateway.getSession(USER, "old"));
+
+    assertThat(List.of(others, unknown)).allSatisfy(e -> assertThat(e).isInstanceOf(NotFoundException.class));
+    assertThat(store.find("old")).isEmpty();
+    assertThat(service.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aStoreFailingToAdoptStillAnswersTheSessionAndTheNextReadAdoptsIt() {
+    service.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    service.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    store.failAdopts.set(true);
+
+    assertThat(gateway.getSession(USER, "old").sessionId()).isEqualTo("old");
+    assertThat(store.find("old")).isEmpty();
+
+    store.failAdopts.set(false);
+    gateway.getSession(USER, "old");
+    assertThat(store.find("old")).isPresent();
+  }
+
+  @Test
+  void aDeleteOfASessionWithNoRecordIsTheServicesToRefuse() throws InterruptedException {
+    service.enqueue(new MockResponse.Builder().code(204).build());
+    service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+
+    gateway.deleteSession(USER, "old");
+    Throwable others = catchThrowable(() -> gateway.deleteSession(USER, "theirs"));
+
+    assertThat(service.takeRequest().getMethod()).isEqualTo("DELETE");
+    assertThat(others).isInstanceOf(NotFoundException.class);
+    assertThat(store.find("old")).isEmpty();
+  }
+
+  @Test
+  void aChatOrStreamContinuingAnotherUsersSessionIsNotFoundWithNothingReservedOrSent() {
+    chat("hello", null);
+    ledger.deposit("u2", 100);
+    int before = service.getRequestCount();
+    int audited = audit.size();
+    AtomicBoolean started = new AtomicBoolean();
+
+    Throwable chat = catchThrowable(() -> gateway.chat(OTHER, ChatRequest.builder().query("q").sessionId("s").build()));
+    Throwable stream = catchThrowable(() -> gateway.stream(OTHER, ChatRequest.builder().query("q").sessionId("s")
+        .build(), headers -> {
+          started.set(true);
+          return new ByteArrayOutputStream();
+        }));
+
+    assertThat(List.of(chat, stream)).allSatisfy(e -> {
+      assertThat(e).isInstanceOf(NotFoundException.class);
+      assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
+    });
+    assertThat(started).isFalse();
+    assertThat(service.getRequestCount()).isEqualTo(before);
+    assertThat(ledger.balance("u2")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(audit.subList(audited, audit.size())).hasSize(2).allSatisfy(e -> {
+      assertThat(e.status()).isEqualTo(404);
+      assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.FAILURE);
+    });
+    assertThat(record("s").messageCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aChatContinuingASessionWithNoRecordOrWhileTheStoreFailsIsLeftToTheService() {
+    chat("continues an old session", "old");
+    store.failFinds.set(true);
+    chat("the store is down", "old");
+
+    assertThat(service.getRequestCount()).isEqualTo(2);
+    assertThat(ledger.pendingCount()).isZero();
   }
 
   @Test
@@ -250,19 +384,88 @@ class ChatGatewaySessionStoreTest {
     assertThat(service.getRequestCount()).isZero();
   }
 
+  /** A gateway that starts direct streams and takes their completion webhooks, on {@link #store}. */
+  private ChatGateway directStreams() {
+    return ChatGateway.builder().client(client).ledger(ledger).sessionStore(store)
+        .streamTokens(StreamTokenIssuer.builder().keys(JwtKeySet.of("k1", "stream-token-secret-of-32-bytes-at-least"))
+            .serviceBaseUrl("http://service.test").clock(clock).environment(n -> null).build())
+        .webhooks(WebhookVerifier.builder().secret(WEBHOOK_SECRET).clock(clock).build())
+        .build();
+  }
+
+  private WebhookOutcome deliver(ChatGateway direct, String webhookId, byte[] body) {
+    Map<String, String> headers = WebhookSigner.of(WEBHOOK_SECRET).headers(webhookId, clock.instant(), body);
+    return direct.handleCompletionWebhook(headers::get, body);
+  }
+
+  @Test
+  void aDirectStreamIsRecordedWithoutATitleWhenItsWebhookCommitsAndOnlyThen() {
+    ChatGateway direct = directStreams();
+    String committed = direct.initDirectStream(USER, ChatRequest.of("Find Rails engineers")).requestId();
+    String released = direct.initDirectStream(USER, ChatRequest.of("q")).requestId();
+    byte[] completed = ChatGatewayDirectStreamTest.completion(committed, "completed", USAGE_2000);
+
+    assertThat(deliver(direct, "msg_a", completed)).isEqualTo(WebhookOutcome.COMMITTED);
+    assertThat(deliver(direct, "msg_a", completed)).isEqualTo(WebhookOutcome.DUPLICATE);
+    assertThat(deliver(direct, "msg_b", ChatGatewayDirectStreamTest.completion(committed, "failed", USAGE_2000)))
+        .isEqualTo(WebhookOutcome.ALREADY_SETTLED);
+    assertThat(deliver(direct, "msg_c", ChatGatewayDirectStreamTest.completion(released, "failed", null)))
+        .isEqualTo(WebhookOutcome.RELEASED);
+
+    assertThat(store.find("sess_1")).contains(new SessionRecord("sess_1", "u1", "c1", "recruiter", "",
+        clock.instant(), clock.instant(), 2, 2000, 3));
+    assertThat(ids(direct.listSessions(USER, 10, null))).containsExactly("sess_1");
+  }
+
+  @Test
+  void aDirectStreamContinuingAnotherUsersSessionIsNotFoundWithNothingReserved() {
+    ChatGateway direct = directStreams();
+    store.recordExchange("theirs", OTHER, "t", clock.instant(), 2, 1);
+
+    assertThatThrownBy(() -> direct.initDirectStream(USER, ChatRequest.builder().query("q").sessionId("theirs")
+        .build())).isInstanceOf(NotFoundException.class);
+
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void aWebhookForASessionAnotherUserOwnsAddsNeitherTheExchangeNorTheCreditsToTheirRecord() {
+    ChatGateway direct = directStreams();
+    String requestId = direct.initDirectStream(USER, ChatRequest.of("q")).requestId();
+    store.recordExchange("sess_1", OTHER, "theirs", clock.instant(), 2, 1); // the service named their session
+
+    assertThat(deliver(direct, "msg_a", ChatGatewayDirectStreamTest.completion(requestId, "completed", USAGE_2000)))
+        .isEqualTo(WebhookOutcome.COMMITTED);
+
+    assertThat(store.find("sess_1")).contains(new SessionRecord("sess_1", "u2", "c1", "recruiter", "theirs",
+        clock.instant(), clock.instant(), 2, 1, 0));
+    assertThat(ledger.balance("u1")).isEqualTo(97);
+  }
+
   private static List<String> ids(SessionPage page) {
     return page.sessions().stream().map(SessionSummary::sessionId).toList();
   }
 
-  /** An in-memory store whose deletes fail while {@link #failDeletes} is set. */
+  /** An in-memory store whose deletes, adoptions or lookups fail while the flag says so. */
   private static final class FailingStore implements SessionStore {
     final AtomicBoolean failDeletes = new AtomicBoolean();
+    final AtomicBoolean failAdopts = new AtomicBoolean();
+    final AtomicBoolean failFinds = new AtomicBoolean();
     private final InMemorySessionStore delegate = InMemorySessionStore.create();
 
     @Override
-    public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+    public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
         long tokens) {
-      delegate.recordExchange(sessionId, owner, title, at, messages, tokens);
+      return delegate.recordExchange(sessionId, owner, title, at, messages, tokens);
+    }
+
+    @Override
+    public SessionRecord adopt(SessionRecord record) {
+      if (failAdopts.get()) {
+        throw new StateStoreException("session store: adopt failed (test)", null, null);
+      }
+      return delegate.adopt(record);
     }
 
     @Override
@@ -272,6 +475,9 @@ class ChatGatewaySessionStoreTest {
 
     @Override
     public Optional<SessionRecord> find(String sessionId) {
+      if (failFinds.get()) {
+        throw new StateStoreException("session store: find failed (test)", null, null);
+      }
       return delegate.find(sessionId);
     }
 

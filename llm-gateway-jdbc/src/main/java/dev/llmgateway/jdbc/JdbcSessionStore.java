@@ -40,6 +40,9 @@ public final class JdbcSessionStore implements SessionStore {
       + " message_count = " + TABLE + ".message_count + EXCLUDED.message_count,"
       + " tokens = " + TABLE + ".tokens + EXCLUDED.tokens"
       + " WHERE " + TABLE + ".user_id = EXCLUDED.user_id AND " + TABLE + ".company_id = EXCLUDED.company_id";
+  /** Inserts the record unless the session has one; the no-op update returns the row the table holds. */
+  private static final String ADOPT = "INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      + " ON CONFLICT (session_id) DO UPDATE SET session_id = " + TABLE + ".session_id RETURNING " + COLUMNS;
   private static final String ADD_CREDITS = "UPDATE " + TABLE + " SET credits = credits + ? WHERE session_id = ?";
   private static final String FIND = "SELECT " + COLUMNS + " FROM " + TABLE + " WHERE session_id = ?";
   private static final String RECENT = "SELECT " + COLUMNS + " FROM " + TABLE
@@ -122,7 +125,7 @@ public final class JdbcSessionStore implements SessionStore {
   }
 
   @Override
-  public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+  public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
       long tokens) {
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(owner, "owner");
@@ -134,7 +137,7 @@ public final class JdbcSessionStore implements SessionStore {
     if (title.length() > SessionRecord.MAX_TITLE_CHARS) {
       throw new IllegalArgumentException("title must be at most " + SessionRecord.MAX_TITLE_CHARS + " chars");
     }
-    update("recordExchange", RECORD, ps -> {
+    return update("recordExchange", RECORD, ps -> {
       Timestamp time = Timestamp.from(at);
       ps.setString(1, sessionId);
       ps.setString(2, owner.userId());
@@ -145,7 +148,25 @@ public final class JdbcSessionStore implements SessionStore {
       ps.setTimestamp(7, time);
       ps.setInt(8, messages);
       ps.setLong(9, tokens);
+    }) > 0;
+  }
+
+  @Override
+  public SessionRecord adopt(SessionRecord record) {
+    Objects.requireNonNull(record, "record");
+    List<SessionRecord> held = query("adopt", ADOPT, ps -> {
+      ps.setString(1, record.sessionId());
+      ps.setString(2, record.userId());
+      ps.setString(3, record.companyId());
+      ps.setString(4, record.ownerRole());
+      ps.setString(5, record.title());
+      ps.setTimestamp(6, Timestamp.from(record.createdAt()));
+      ps.setTimestamp(7, Timestamp.from(record.lastActivityAt()));
+      ps.setInt(8, record.messageCount());
+      ps.setLong(9, record.tokens());
+      ps.setLong(10, record.credits());
     });
+    return held.get(0);
   }
 
   @Override
