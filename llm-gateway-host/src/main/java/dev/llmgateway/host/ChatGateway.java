@@ -240,6 +240,7 @@ public final class ChatGateway implements AutoCloseable {
     } catch (RuntimeException | Error e) { // an Error too: the reservation is released now, not at its lease's end
       notAuditedByTheClient(reservation, Operation.CHAT, user, request, requestId, start, e);
       releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
+      throwIfAnotherUsersSession(request, e);
       throw e;
     }
     Usage usage = settlement.usageFor(Delivery.completed(request.query(), response));
@@ -318,6 +319,7 @@ public final class ChatGateway implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
       releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
+      throwIfAnotherUsersSession(request, e);
       throw e;
     }
     RelayResult result;
@@ -327,6 +329,7 @@ public final class ChatGateway implements AutoCloseable {
       } catch (LlmGatewayException beforeTheFirstEvent) {
         releaseOrRetry(reservation, "stream failed before its first event: "
             + beforeTheFirstEvent.getClass().getSimpleName());
+        throwIfAnotherUsersSession(request, beforeTheFirstEvent);
         throw beforeTheFirstEvent;
       } catch (RuntimeException | Error unexpected) {
         settle(reservation, request, new RelayResult(RelayResult.Outcome.FAILED, null,
@@ -958,13 +961,24 @@ public final class ChatGateway implements AutoCloseable {
   private static final int MAX_CACHED_USERS = 10_000;
 
   /**
+   * Throws a chat's or stream's refusal as not found ({@link #notTheUsers}), as a read of the
+   * session would be, when the request continues a session and the service refused it with {@code
+   * 403}; returns otherwise.
+   */
+  private static void throwIfAnotherUsersSession(ChatRequest request, Throwable failure) {
+    if (failure instanceof PermissionDeniedException && request.sessionId() != null) {
+      throw notTheUsers((PermissionDeniedException) failure);
+    }
+  }
+
+  /**
    * The service answers {@code 403} both for another user's session and for host credentials that
-   * lack the session scope (CONTRACT section 1). The end user learns only "not found"; the host's
-   * operators see the refusal in the log, where a missing scope shows on every session call.
+   * lack the scope (CONTRACT section 1). The end user learns only "not found"; the host's
+   * operators see the refusal in the log, where a missing scope shows on every call of the kind.
    */
   private static NotFoundException notTheUsers(PermissionDeniedException e) {
-    LOG.warn("The service refused a session call with 403 (request {}): another user's session, or the host's "
-        + "credentials lack the session scope; answered as not found", e.requestId());
+    LOG.warn("The service refused a call on a session with 403 (request {}): another user's session, or the host's "
+        + "credentials lack the scope; answered as not found", e.requestId());
     return new NotFoundException("Session not found for this user (the service answered 403)", e.status(),
         e.detail(), e.fieldErrors(), e.body(), null, e.headers(), e.requestId(), e.attempts(), e.isRetryable());
   }

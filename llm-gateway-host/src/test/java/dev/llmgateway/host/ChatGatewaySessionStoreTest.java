@@ -252,6 +252,34 @@ class ChatGatewaySessionStoreTest {
   }
 
   @Test
+  void aChatOrStreamContinuingASessionTheServiceRefusesWith403IsNotFoundAndReleased() {
+    for (int i = 0; i < 2; i++) {
+      service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+    }
+    ChatRequest theirs = ChatRequest.builder().query("q").sessionId("theirs").build();
+
+    Throwable chat = catchThrowable(() -> gateway.chat(USER, theirs));
+    Throwable stream = catchThrowable(() -> gateway.stream(USER, theirs, headers -> new ByteArrayOutputStream()));
+
+    assertThat(List.of(chat, stream)).allSatisfy(e -> {
+      assertThat(e).isInstanceOf(NotFoundException.class);
+      assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
+    });
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(store.find("theirs")).isEmpty();
+  }
+
+  @Test
+  void aNewChatTheServiceRefusesWith403StaysTheHostsCredentialsProblem() {
+    service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Missing scope\"}").build());
+
+    Throwable chat = catchThrowable(() -> gateway.chat(USER, ChatRequest.of("q")));
+
+    assertThat(ErrorMapper.ofDefaults().toResponse(chat).status()).isEqualTo(502);
+  }
+
+  @Test
   void aChatContinuingASessionWithNoRecordOrWhileTheStoreFailsIsLeftToTheService() {
     chat("continues an old session", "old");
     store.failFinds.set(true);
