@@ -1133,7 +1133,7 @@ public final class ChatGateway implements AutoCloseable {
     return reported(call, ledger.release(call.reservation, reason), 0);
   }
 
-  /** Commits as {@link #commit} does; a store failure is logged and retried, not thrown. */
+  /** Prices the usage and commits exactly that; a store failure is logged and retried, not thrown. */
   private void commitOrRetry(CallCredits call, Usage usage) {
     long credits = pricing.credits(call.reservation.operation(), usage);
     settleOrRetry(call, () -> ledger.commit(call.reservation, credits), credits);
