@@ -977,7 +977,7 @@ public final class ChatGateway implements AutoCloseable {
    * operators see the refusal in the log, where a missing scope shows on every call of the kind.
    */
   private static NotFoundException notTheUsers(PermissionDeniedException e) {
-    LOG.warn("The service refused a call on a session with 403 (request {}): another user's session, or the host's "
+    LOG.warn("The service refused a session call with 403 (request {}): another user's session, or the host's "
         + "credentials lack the scope; answered as not found", e.requestId());
     return new NotFoundException("Session not found for this user (the service answered 403)", e.status(),
         e.detail(), e.fieldErrors(), e.body(), null, e.headers(), e.requestId(), e.attempts(), e.isRetryable());
