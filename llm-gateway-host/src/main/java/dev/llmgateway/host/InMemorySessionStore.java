@@ -33,13 +33,7 @@ public final class InMemorySessionStore implements SessionStore {
   @Override
   public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
       long tokens) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(title, "title");
-    Objects.requireNonNull(at, "at");
-    if (messages < 0 || tokens < 0) {
-      throw new IllegalArgumentException("messages and tokens must be >= 0, were " + messages + ", " + tokens);
-    }
+    SessionStore.checkExchange(sessionId, owner, title, at, messages, tokens);
     SessionRecord held = records.compute(sessionId, (id, old) -> {
       if (old == null) {
         return new SessionRecord(id, owner.userId(), owner.companyId(), owner.role(), title, at, at, messages,
@@ -64,10 +58,7 @@ public final class InMemorySessionStore implements SessionStore {
 
   @Override
   public void addCredits(String sessionId, long credits) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    if (credits < 0) {
-      throw new IllegalArgumentException("credits must be >= 0, was " + credits);
-    }
+    SessionStore.checkCredits(sessionId, credits);
     records.computeIfPresent(sessionId, (id, old) -> new SessionRecord(id, old.userId(), old.companyId(),
         old.ownerRole(), old.title(), old.createdAt(), old.lastActivityAt(), old.messageCount(), old.tokens(),
         old.credits() + credits));
@@ -82,7 +73,7 @@ public final class InMemorySessionStore implements SessionStore {
   public List<SessionRecord> recent(String userId, String companyId, int limit) {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(companyId, "companyId");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return records.values().stream().filter(r -> r.isOwnedBy(userId, companyId)).sorted(RECENT_FIRST)
         .limit(limit).toList();
   }
@@ -95,16 +86,10 @@ public final class InMemorySessionStore implements SessionStore {
   @Override
   public List<SessionRecord> idleSince(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return records.values().stream().filter(r -> r.lastActivityAt().isBefore(before))
         .sorted(Comparator.comparing(SessionRecord::lastActivityAt).thenComparing(SessionRecord::sessionId))
         .limit(limit).toList();
-  }
-
-  private static void positive(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be >= 1, was " + limit);
-    }
   }
 
   @Override

@@ -127,16 +127,7 @@ public final class JdbcSessionStore implements SessionStore {
   @Override
   public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
       long tokens) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(title, "title");
-    Objects.requireNonNull(at, "at");
-    if (messages < 0 || tokens < 0) {
-      throw new IllegalArgumentException("messages and tokens must be >= 0, were " + messages + ", " + tokens);
-    }
-    if (title.length() > SessionRecord.MAX_TITLE_CHARS) {
-      throw new IllegalArgumentException("title must be at most " + SessionRecord.MAX_TITLE_CHARS + " chars");
-    }
+    SessionStore.checkExchange(sessionId, owner, title, at, messages, tokens);
     return update("recordExchange", RECORD, ps -> {
       Timestamp time = Timestamp.from(at);
       ps.setString(1, sessionId);
@@ -171,10 +162,7 @@ public final class JdbcSessionStore implements SessionStore {
 
   @Override
   public void addCredits(String sessionId, long credits) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    if (credits < 0) {
-      throw new IllegalArgumentException("credits must be >= 0, was " + credits);
-    }
+    SessionStore.checkCredits(sessionId, credits);
     update("addCredits", ADD_CREDITS, ps -> {
       ps.setLong(1, credits);
       ps.setString(2, sessionId);
@@ -191,7 +179,7 @@ public final class JdbcSessionStore implements SessionStore {
   public List<SessionRecord> recent(String userId, String companyId, int limit) {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(companyId, "companyId");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return query("recent", RECENT, ps -> {
       ps.setString(1, userId);
       ps.setString(2, companyId);
@@ -208,7 +196,7 @@ public final class JdbcSessionStore implements SessionStore {
   @Override
   public List<SessionRecord> idleSince(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return query("idleSince", IDLE, ps -> {
       ps.setTimestamp(1, Timestamp.from(before));
       ps.setInt(2, limit);
@@ -218,12 +206,6 @@ public final class JdbcSessionStore implements SessionStore {
   @Override
   public String toString() {
     return "JdbcSessionStore[" + TABLE + "]";
-  }
-
-  private static void positive(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be >= 1, was " + limit);
-    }
   }
 
   private int update(String operation, String sql, Binder binder) {
