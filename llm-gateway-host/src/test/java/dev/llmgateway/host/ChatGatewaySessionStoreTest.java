@@ -21,19 +21,15 @@ import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookSigner;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * both records (repairing a half-done delete on the next call) and cleans up records of sessions
  * the service dropped.
  */
-class ChatGatewaySessionStoreTest {
+class ChatGatewaySessionStoreTest extends MockServerTest {
   private static final UserContext USER = ChatGatewayTest.USER;
   private static final UserContext OTHER = USER.toBuilder().userId("u2").build();
   private static final String CHAT = ChatGatewayTest.CHAT; // session "s", 2000 tokens: 3 credits
@@ -59,33 +55,25 @@ class ChatGatewaySessionStoreTest {
       + "{\"message_id\":\"m1\",\"role\":\"user\",\"content\":\"Find Rails engineers in Berlin\"},"
       + "{\"message_id\":\"m2\",\"role\":\"assistant\",\"content\":\"I found 3\"}]}";
 
-  private final MockWebServer service = new MockWebServer();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
-  private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
   private final FakeTicker ticker = new FakeTicker();
   private final MutableClock clock = MutableClock.at("2026-12-01T10:00:00Z");
   private final FailingStore store = new FailingStore();
-  private LlmGatewayClient client;
   private ChatGateway gateway;
 
+  @Override
+  LlmGatewayClient.Builder clientBuilder() {
+    return super.clientBuilder().retryPolicy(RetryPolicy.none()).ticker(ticker).clock(clock);
+  }
+
   @BeforeEach
-  void setUp() throws IOException {
-    service.start();
-    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
-        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(audit::add).ticker(ticker).clock(clock)
-        .build();
+  void setUp() {
     ledger.deposit("u1", 100);
     gateway = ChatGateway.builder().client(client).ledger(ledger).sessionStore(store).build();
   }
 
-  @AfterEach
-  void tearDown() {
-    client.close();
-    service.close();
-  }
-
   private void chat(String query, String sessionId) {
-    service.enqueue(new MockResponse.Builder().body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().body(CHAT).build());
     gateway.chat(USER, ChatRequest.builder().query(query).sessionId(sessionId).build());
   }
 
@@ -114,7 +102,7 @@ class ChatGatewaySessionStoreTest {
 
   @Test
   void aStreamIsRecordedWhenItEndsWithItsCredits() {
-    service.enqueue(RelayFixtures.sse(ChatGatewayTest.SESSION + ChatGatewayTest.TOKEN + ChatGatewayTest.DONE));
+    server.enqueue(RelayFixtures.sse(ChatGatewayTest.SESSION + ChatGatewayTest.TOKEN + ChatGatewayTest.DONE));
 
     gateway.stream(USER, ChatRequest.of("stream me"), headers -> new ByteArrayOutputStream());
 
@@ -128,7 +116,7 @@ class ChatGatewaySessionStoreTest {
   @Test
   void anotherUsersSessionIsNotFoundWithoutAskingTheService() {
     chat("hello", null);
-    int before = service.getRequestCount();
+    int before = server.getRequestCount();
 
     Throwable read = catchThrowable(() -> gateway.getSession(OTHER, "s"));
     Throwable deleted = catchThrowable(() -> gateway.deleteSession(OTHER, "s"));
@@ -137,7 +125,7 @@ class ChatGatewaySessionStoreTest {
       assertThat(e).isInstanceOf(NotFoundException.class);
       assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
     });
-    assertThat(service.getRequestCount()).isEqualTo(before);
+    assertThat(server.getRequestCount()).isEqualTo(before);
     assertThat(store.find("s")).isPresent();
     assertThat(audit.subList(audit.size() - 2, audit.size()))
         .allSatisfy(e -> assertThat(e.status()).isEqualTo(404));
@@ -151,28 +139,28 @@ class ChatGatewaySessionStoreTest {
     Throwable deleted = catchThrowable(() -> gateway.deleteSession(USER, "../s"));
 
     assertThat(List.of(read, deleted)).allSatisfy(e -> assertThat(e).isInstanceOf(ValidationException.class));
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void aSessionWithNoRecordIsAskedOfTheServiceAndAdoptedAsTheUsers() throws InterruptedException {
     assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty(); // cached empty
-    service.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    server.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
 
     assertThat(gateway.getSession(USER, "old").messages()).hasSize(3);
 
-    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
+    assertThat(server.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
     assertThat(store.find("old")).contains(new SessionRecord("old", "u1", "c1", "recruiter",
         "Find Rails engineers in Berlin", Instant.parse("2026-11-20T10:00:00Z"), Instant.parse("2026-11-20T10:05:00Z"),
         4, 0, 0));
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("old");
     assertThat(catchThrowable(() -> gateway.getSession(OTHER, "old"))).isInstanceOf(NotFoundException.class);
-    assertThat(service.getRequestCount()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(1);
   }
 
   @Test
   void anAdoptedSessionWithoutTimesOrUserMessagesGetsTheServicesTitleAndTheHostsClock() {
-    service.enqueue(new MockResponse.Builder().body("{\"session_id\":\"old\",\"title\":\"From the service\","
+    server.enqueue(new MockResponse.Builder().body("{\"session_id\":\"old\",\"title\":\"From the service\","
         + "\"message_count\":0,\"messages\":[]}").build());
 
     gateway.getSession(USER, "old");
@@ -183,21 +171,21 @@ class ChatGatewaySessionStoreTest {
 
   @Test
   void aSessionWithNoRecordTheServiceRefusesOrDoesNotKnowIsNotFoundAndNotRecorded() {
-    service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
 
     Throwable others = catchThrowable(() -> gateway.getSession(USER, "old"));
     Throwable unknown = catchThrowable(() -> gateway.getSession(USER, "old"));
 
     assertThat(List.of(others, unknown)).allSatisfy(e -> assertThat(e).isInstanceOf(NotFoundException.class));
     assertThat(store.find("old")).isEmpty();
-    assertThat(service.getRequestCount()).isEqualTo(2);
+    assertThat(server.getRequestCount()).isEqualTo(2);
   }
 
   @Test
   void aStoreFailingToAdoptStillAnswersTheSessionAndTheNextReadAdoptsIt() {
-    service.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
-    service.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    server.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    server.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
     store.failAdopts.set(true);
 
     assertThat(gateway.getSession(USER, "old").sessionId()).isEqualTo("old");
@@ -210,13 +198,13 @@ class ChatGatewaySessionStoreTest {
 
   @Test
   void aDeleteOfASessionWithNoRecordIsTheServicesToRefuse() throws InterruptedException {
-    service.enqueue(new MockResponse.Builder().code(204).build());
-    service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
 
     gateway.deleteSession(USER, "old");
     Throwable others = catchThrowable(() -> gateway.deleteSession(USER, "theirs"));
 
-    assertThat(service.takeRequest().getMethod()).isEqualTo("DELETE");
+    assertThat(server.takeRequest().getMethod()).isEqualTo("DELETE");
     assertThat(others).isInstanceOf(NotFoundException.class);
     assertThat(store.find("old")).isEmpty();
   }
@@ -225,7 +213,7 @@ class ChatGatewaySessionStoreTest {
   void aChatOrStreamContinuingAnotherUsersSessionIsNotFoundWithNothingReservedOrSent() {
     chat("hello", null);
     ledger.deposit("u2", 100);
-    int before = service.getRequestCount();
+    int before = server.getRequestCount();
     int audited = audit.size();
     AtomicBoolean started = new AtomicBoolean();
 
@@ -241,7 +229,7 @@ class ChatGatewaySessionStoreTest {
       assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
     });
     assertThat(started).isFalse();
-    assertThat(service.getRequestCount()).isEqualTo(before);
+    assertThat(server.getRequestCount()).isEqualTo(before);
     assertThat(ledger.balance("u2")).isEqualTo(100);
     assertThat(ledger.pendingCount()).isZero();
     assertThat(audit.subList(audited, audit.size())).hasSize(2).allSatisfy(e -> {
@@ -254,7 +242,7 @@ class ChatGatewaySessionStoreTest {
   @Test
   void aChatOrStreamContinuingASessionTheServiceRefusesWith403IsNotFoundAndReleased() {
     for (int i = 0; i < 2; i++) {
-      service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+      server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
     }
     ChatRequest theirs = ChatRequest.builder().query("q").sessionId("theirs").build();
 
@@ -272,7 +260,7 @@ class ChatGatewaySessionStoreTest {
 
   @Test
   void aNewChatTheServiceRefusesWith403StaysTheHostsCredentialsProblem() {
-    service.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Missing scope\"}").build());
+    server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Missing scope\"}").build());
 
     Throwable chat = catchThrowable(() -> gateway.chat(USER, ChatRequest.of("q")));
 
@@ -285,24 +273,24 @@ class ChatGatewaySessionStoreTest {
     store.failFinds.set(true);
     chat("the store is down", "old");
 
-    assertThat(service.getRequestCount()).isEqualTo(2);
+    assertThat(server.getRequestCount()).isEqualTo(2);
     assertThat(ledger.pendingCount()).isZero();
   }
 
   @Test
   void theOwnerReadsTheSessionFromTheService() throws InterruptedException {
     chat("hello", null);
-    service.takeRequest();
-    service.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
+    server.takeRequest();
+    server.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
 
     assertThat(gateway.getSession(USER, "s").sessionId()).isEqualTo("s");
-    assertThat(service.takeRequest().getTarget()).endsWith("/sessions/s");
+    assertThat(server.takeRequest().getTarget()).endsWith("/sessions/s");
   }
 
   @Test
   void theListComesFromTheStoreCachedForFiveMinutesUnlessTheUserChats() {
     chat("first", null);
-    int afterChat = service.getRequestCount();
+    int afterChat = server.getRequestCount();
 
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
     store.recordExchange("s2", USER, "elsewhere", clock.instant().plusSeconds(5), 2, 10); // another host instance
@@ -311,7 +299,7 @@ class ChatGatewaySessionStoreTest {
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
     ticker.advance(Duration.ofNanos(1));
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s2", "s");
-    assertThat(service.getRequestCount()).isEqualTo(afterChat);
+    assertThat(server.getRequestCount()).isEqualTo(afterChat);
 
     store.recordExchange("s3", USER, "third", clock.instant().plusSeconds(10), 2, 10);
     clock.advance(Duration.ofMinutes(1));
@@ -336,19 +324,19 @@ class ChatGatewaySessionStoreTest {
     assertThatThrownBy(() -> gateway.listSessions(USER, 2, "-1")).isInstanceOf(ValidationException.class);
     assertThatThrownBy(() -> gateway.listSessions(USER, 2, "abc")).isInstanceOf(ValidationException.class);
     assertThatThrownBy(() -> gateway.listSessions(USER, 0, null)).isInstanceOf(ValidationException.class);
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void deletingDeletesTheServicesSessionThenTheRecordAndForgetsTheCachedList() throws InterruptedException {
     chat("hello", null);
-    service.takeRequest();
+    server.takeRequest();
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
-    service.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
 
     gateway.deleteSession(USER, "s");
 
-    RecordedRequest delete = service.takeRequest();
+    RecordedRequest delete = server.takeRequest();
     assertThat(delete.getMethod()).isEqualTo("DELETE");
     assertThat(store.find("s")).isEmpty();
     assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty();
@@ -357,14 +345,14 @@ class ChatGatewaySessionStoreTest {
   @Test
   void aDeleteThatFailedBetweenTheTwoRecordsIsRepairedByTheNextDelete() {
     chat("hello", null);
-    service.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
     store.failDeletes.set(true);
 
     assertThatThrownBy(() -> gateway.deleteSession(USER, "s")).isInstanceOf(StateStoreException.class);
     assertThat(store.find("s")).isPresent();
 
     store.failDeletes.set(false);
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
     gateway.deleteSession(USER, "s");
 
     assertThat(store.find("s")).isEmpty();
@@ -374,7 +362,7 @@ class ChatGatewaySessionStoreTest {
   @Test
   void aReadOfASessionTheServiceNoLongerHasDeletesTheRecord() {
     chat("hello", null);
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
 
     assertThatThrownBy(() -> gateway.getSession(USER, "s")).isInstanceOf(NotFoundException.class);
 
@@ -387,8 +375,8 @@ class ChatGatewaySessionStoreTest {
     store.recordExchange("gone", OTHER, "b", clock.instant().plusSeconds(1), 2, 1);
     store.recordExchange("recent", USER, "c", clock.instant().plus(Duration.ofHours(2)), 2, 1);
     clock.advance(Duration.ofHours(2).plusMinutes(30));
-    service.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
 
     int removed = gateway.removeSessionsGoneFromService(Duration.ofHours(1), 10);
 
@@ -396,9 +384,9 @@ class ChatGatewaySessionStoreTest {
     assertThat(store.find("kept")).isPresent();
     assertThat(store.find("gone")).isEmpty();
     assertThat(store.find("recent")).isPresent();
-    assertThat(service.getRequestCount()).isEqualTo(2);
-    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
-    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u2");
+    assertThat(server.getRequestCount()).isEqualTo(2);
+    assertThat(server.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
+    assertThat(server.takeRequest().getHeaders().toMultimap().toString()).contains("u2");
   }
 
   @Test
@@ -409,7 +397,7 @@ class ChatGatewaySessionStoreTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxChecked");
     ChatGateway without = ChatGateway.builder().client(client).ledger(ledger).build();
     assertThat(without.removeSessionsGoneFromService(Duration.ofHours(1), 10)).isZero();
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   /** A gateway that starts direct streams and takes their completion webhooks, on {@link #store}. */
