@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order of checks, and nothing spent on a refusal: the {@linkplain Builder#policy authorization
  * policy} (a {@link ForbiddenException}, 403: nothing validated, no rate limit permit taken), validation
- * (nothing reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
+ * (nothing reserved), rate limit (nothing reserved), with a {@linkplain Builder#sessionStore session
+ * store} the owner of the session a chat continues (another user's is a {@link NotFoundException}, 404:
+ * nothing reserved), credit reservation (nothing sent), then the call.
  * After the reservation, exactly one of commit and release happens on every path: success,
  * failure after retries, a stream that completes, errors, is cut off, is cancelled or whose
  * browser goes away, and direct streams settled by the completion webhook (or by the ledger's
