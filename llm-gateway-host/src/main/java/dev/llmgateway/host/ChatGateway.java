@@ -17,6 +17,7 @@ import dev.llmgateway.Operation;
 import dev.llmgateway.PermissionDeniedException;
 import dev.llmgateway.RequestValidator;
 import dev.llmgateway.Session;
+import dev.llmgateway.SessionMessage;
 import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
 import dev.llmgateway.Sessions;
@@ -43,6 +44,7 @@ import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +68,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order of checks, and nothing spent on a refusal: the {@linkplain Builder#policy authorization
  * policy} (a {@link ForbiddenException}, 403: nothing validated, no rate limit permit taken), validation
- * (nothing reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
+ * (nothing reserved), rate limit (nothing reserved), with a {@linkplain Builder#sessionStore session
+ * store} the owner of the session a chat continues (another user's is a {@link NotFoundException}, 404:
+ * nothing reserved), credit reservation (nothing sent), then the call.
  * After the reservation, exactly one of commit and release happens on every path: success,
  * failure after retries, a stream that completes, errors, is cut off, is cancelled or whose
  * browser goes away, a {@linkplain #chatInBackground background chat} however it ends, and
@@ -206,6 +210,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws NotFoundException if the request continues a session the {@link Builder#sessionStore
+   *     session store} records under another user (nothing reserved or sent)
    * @throws InsufficientCreditsException if the user cannot pay for the call
    * @throws LlmGatewayException for failures of the call (credits released)
    * @throws IllegalStateException if the {@link Builder#rateLimitKeys rate limit keys} need a
@@ -226,6 +232,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws NotFoundException if the request continues a session the {@link Builder#sessionStore
+   *     session store} records under another user (nothing reserved or sent)
    * @throws InsufficientCreditsException if the user cannot pay for the call
    * @throws LlmGatewayException for failures of the call (credits released)
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
@@ -242,6 +250,7 @@ public final class ChatGateway implements AutoCloseable {
     } catch (RuntimeException | Error e) { // an Error too: the reservation is released now, not at its lease's end
       notAuditedByTheClient(reservation, Operation.CHAT, user, request, requestId, start, e);
       releaseOrRetry(reservation, "chat failed: " + e.getClass().getSimpleName());
+      throwIfAnotherUsersSession(request, e);
       throw e;
     }
     Usage usage = settlement.usageFor(Delivery.completed(request.query(), response));
@@ -270,6 +279,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws NotFoundException if the request continues a session the {@link Builder#sessionStore
+   *     session store} records under another user (nothing reserved or sent)
    * @throws InsufficientCreditsException if the user cannot pay for the call
    * @throws LlmGatewayException if the stream could not be opened or failed before its first event
    *     (credits released, {@code response} not started)
@@ -292,6 +303,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws NotFoundException if the request continues a session the {@link Builder#sessionStore
+   *     session store} records under another user (nothing reserved or sent)
    * @throws InsufficientCreditsException if the user cannot pay for the call
    * @throws LlmGatewayException if the stream could not be opened or failed before its first event
    *     (credits released, {@code response} not started)
@@ -308,6 +321,7 @@ public final class ChatGateway implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
       releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
+      throwIfAnotherUsersSession(request, e);
       throw e;
     }
     RelayResult result;
@@ -317,6 +331,7 @@ public final class ChatGateway implements AutoCloseable {
       } catch (LlmGatewayException beforeTheFirstEvent) {
         releaseOrRetry(reservation, "stream failed before its first event: "
             + beforeTheFirstEvent.getClass().getSimpleName());
+        throwIfAnotherUsersSession(request, beforeTheFirstEvent);
         throw beforeTheFirstEvent;
       } catch (RuntimeException | Error unexpected) {
         settle(reservation, request, new RelayResult(RelayResult.Outcome.FAILED, null,
@@ -541,6 +556,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws NotFoundException if the request continues a session the {@link Builder#sessionStore
+   *     session store} records under another user (nothing reserved or sent)
    * @throws InsufficientCreditsException if the user cannot pay for the call
    */
   public StreamToken initDirectStream(UserContext user, ChatRequest request) {
@@ -561,6 +578,8 @@ public final class ChatGateway implements AutoCloseable {
    * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
    * @throws dev.llmgateway.ValidationException if the input is invalid
    * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws NotFoundException if the request continues a session the {@link Builder#sessionStore
+   *     session store} records under another user (nothing reserved or sent)
    * @throws InsufficientCreditsException if the user cannot pay for the call
    */
   public StreamToken initDirectStream(UserContext user, ChatRequest request, Caller caller) {
@@ -719,15 +738,62 @@ public final class ChatGateway implements AutoCloseable {
     }
     if (done.status() == CompletionWebhook.Status.COMPLETED) {
       Usage usage = done.usage() == null ? new Usage(0, 0, 0) : done.usage();
-      return commit(reservation.get(), usage).applied() ? WebhookOutcome.COMMITTED : WebhookOutcome.ALREADY_SETTLED;
+      return commitDirectStream(reservation.get(), usage, done.sessionId());
     }
     Usage partial = done.usage();
     if (partial != null && partial.totalTokens() > 0) {
-      return commit(reservation.get(), partial).applied() ? WebhookOutcome.COMMITTED : WebhookOutcome.ALREADY_SETTLED;
+      return commitDirectStream(reservation.get(), partial, done.sessionId());
     }
     return release(reservation.get(), "direct stream " + done.rawStatus()).applied()
         ? WebhookOutcome.RELEASED
         : WebhookOutcome.ALREADY_SETTLED;
+  }
+
+  /**
+   * Prices the usage and charges exactly that ({@link CreditLedger#commit(Reservation, long)}) for
+   * a direct stream's reservation and, when that commit applied (not on a redelivery or a
+   * second webhook), records the exchange in the session store with its credits.
+   */
+  private WebhookOutcome commitDirectStream(CallCredits call, Usage usage, @Nullable String sessionId) {
+    long credits = pricing.credits(call.reservation.operation(), usage);
+    if (!reported(call, ledger.commit(call.reservation, credits), credits).applied()) {
+      return WebhookOutcome.ALREADY_SETTLED;
+    }
+    if (sessionId != null) {
+      recordDirectStream(call.reservation, sessionId, usage, credits);
+    }
+    return WebhookOutcome.COMMITTED;
+  }
+
+  /**
+   * Records a direct stream's exchange for the reservation's user, without a title: the query
+   * travelled in the stream token, and the reservation the webhook finds (perhaps in another host
+   * instance's ledger row) does not hold it. A store failure, or a session id the validator
+   * refuses, is logged, not thrown: the settlement is done and the webhook must be answered 2xx.
+   */
+  private void recordDirectStream(Reservation reservation, String sessionId, Usage usage, long credits) {
+    SessionStore store = sessionStore;
+    if (store == null) {
+      return;
+    }
+    List<ValidationException.Violation> violations = new ArrayList<>(0);
+    client.validator().checkSessionId("session_id", sessionId, violations);
+    if (!violations.isEmpty()) {
+      LOG.warn("Completion webhook for request {} names an invalid session id; not recorded",
+          reservation.requestId());
+      return;
+    }
+    UserContext user = reservation.user();
+    try {
+      if (store.recordExchange(sessionId, user, "", clientConfig.clock().instant(), 2, usage.totalTokens())
+          && credits > 0) {
+        store.addCredits(sessionId, credits);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("SessionStore failed recording the direct stream of request {}: {}", reservation.requestId(),
+          e.toString());
+    }
+    recentSessions.remove(recentKey(user));
   }
 
   /**
@@ -770,7 +836,10 @@ public final class ChatGateway implements AutoCloseable {
    * Reads one of the user's sessions (rate limited, free).
    *
    * <p>Another user's session is reported as not found: the service answers {@code 403} for it,
-   * and passing that on would tell the end user that the session exists.
+   * and passing that on would tell the end user that the session exists. With a {@link
+   * Builder#sessionStore session store}, a session recorded under another user is not found
+   * without asking the service, and one with no record is asked of the service and, when it
+   * answers, recorded as the user's ({@link SessionStore#adopt}).
    *
    * @param user the authenticated end user
    * @param sessionId the session
@@ -801,22 +870,30 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public Session getSession(UserContext user, String sessionId, Caller caller) {
-    admitSessionCall(user, caller, ChatPolicy.Action.GET_SESSION, sessionId);
-    checkRecordedOwner(user, sessionId, Operation.GET_SESSION);
+    boolean recorded = admitSessionCall(user, caller, ChatPolicy.Action.GET_SESSION, sessionId);
+    Session session;
     try {
-      return sessions.get(sessionId, user);
+      session = sessions.get(sessionId, user);
     } catch (PermissionDeniedException e) {
       throw notTheUsers(e);
     } catch (NotFoundException e) {
-      forgetGoneSession(user, sessionId);
+      if (recorded) {
+        forgetGoneSession(user, sessionId);
+      }
       throw e;
     }
+    if (!recorded) {
+      adopt(user, session);
+    }
+    return session;
   }
 
   /**
    * Deletes one of the user's sessions (rate limited, free).
    *
-   * <p>Another user's session is reported as not found, as by {@link #getSession}.
+   * <p>Another user's session is reported as not found, as by {@link #getSession}. With a {@link
+   * Builder#sessionStore session store}, a session recorded under another user is not found
+   * without asking the service; one with no record is deleted by the service if it is the user's.
    *
    * @param user the authenticated end user
    * @param sessionId the session
@@ -845,8 +922,7 @@ public final class ChatGateway implements AutoCloseable {
    * @throws IllegalStateException if the rate limit keys need what {@code caller} lacks
    */
   public void deleteSession(UserContext user, String sessionId, Caller caller) {
-    admitSessionCall(user, caller, ChatPolicy.Action.DELETE_SESSION, sessionId);
-    boolean recorded = checkRecordedOwner(user, sessionId, Operation.DELETE_SESSION);
+    boolean recorded = admitSessionCall(user, caller, ChatPolicy.Action.DELETE_SESSION, sessionId);
     try {
       sessions.delete(sessionId, user);
     } catch (PermissionDeniedException e) {
@@ -904,26 +980,100 @@ public final class ChatGateway implements AutoCloseable {
   }
 
   /**
-   * With a session store, refuses a session that has no record or is another user's as not found,
-   * before the service is asked (audited as a failure with status 404).
+   * With a session store, refuses a session recorded under another user as not found, before the
+   * service is asked.
    *
-   * @return whether the session store checked it (false without a store)
+   * @return whether the store holds the user's record of the session (false without a store, or
+   *     when it has no record of the session)
+   * @throws NotFoundException if the store's record of the session is another user's
+   * @throws StateStoreException if the store fails
    */
-  private boolean checkRecordedOwner(UserContext user, String sessionId, Operation operation) {
+  private boolean isRecordedAsTheUsers(UserContext user, String sessionId) {
     SessionStore store = sessionStore;
     if (store == null) {
       return false;
     }
-    Objects.requireNonNull(sessionId, "sessionId");
-    long start = clientConfig.ticker().read();
     Optional<SessionRecord> record = store.find(sessionId);
-    if (record.isEmpty() || !record.get().isOwnedBy(user.userId(), user.companyId())) {
-      NotFoundException e = new NotFoundException("Session not found for this user (the host has no record of it "
-          + "for this user; the service was not asked)", 404, null, List.of(), "", null, Map.of(), null, 0, false);
-      refused(AuditEvent.Kind.CALL, operation, user, null, Ids.randomUuid(), start, e);
-      throw e;
+    if (record.isEmpty()) {
+      return false;
+    }
+    if (!record.get().isOwnedBy(user.userId(), user.companyId())) {
+      throw new NotFoundException("Session not found for this user (the host's record of it is another user's; "
+          + "the service was not asked)", 404, null, List.of(), "", null, Map.of(), null, 0, false);
     }
     return true;
+  }
+
+  /**
+   * With a session store, refuses a chat that continues a session recorded under another user, as
+   * not found. A session with no record is left to the service, which refuses another user's with
+   * 403. A store that fails here is logged, not thrown: the service still checks the owner.
+   */
+  private void checkContinuedSession(UserContext user, @Nullable String sessionId, String requestId) {
+    if (sessionId == null || sessionStore == null) {
+      return;
+    }
+    try {
+      isRecordedAsTheUsers(user, sessionId);
+    } catch (StateStoreException e) {
+      LOG.warn("SessionStore.find failed for request {}; the session's owner is left to the service: {}", requestId,
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Keeps a record of a session the store had none of, once the service has answered it on the
+   * user's behalf (so it is the user's): owner the user, title its first user message, times and
+   * message count the service's; no tokens or credits (the host did not pay for them). A store
+   * failure is logged, not thrown: the user gets the session, and the next read adopts it.
+   */
+  private void adopt(UserContext user, Session session) {
+    SessionStore store = sessionStore;
+    if (store == null) {
+      return;
+    }
+    try {
+      SessionRecord held = store.adopt(adoptedRecord(user, session));
+      if (!held.isOwnedBy(user.userId(), user.companyId())) {
+        // Recorded for another user between the lookup and now; the service vouched for this user's read.
+        LOG.warn("Session {} was recorded for another user while being adopted; the record is kept",
+            session.sessionId());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("SessionStore.adopt failed for session {}: {}", session.sessionId(), e.toString());
+      return;
+    }
+    recentSessions.remove(recentKey(user));
+  }
+
+  /** The record of a session the service answered for {@code user}. */
+  private SessionRecord adoptedRecord(UserContext user, Session session) {
+    SessionSummary summary = session.summary();
+    List<SessionMessage> messages = session.messages();
+    String title = summary.title();
+    Instant firstMessageAt = null;
+    Instant lastMessageAt = null;
+    boolean titled = false;
+    for (SessionMessage m : messages) {
+      if (!titled && "user".equals(m.role())) {
+        title = m.content();
+        titled = true;
+      }
+      if (m.createdAt() != null) {
+        firstMessageAt = firstMessageAt == null ? m.createdAt() : firstMessageAt;
+        lastMessageAt = m.createdAt();
+      }
+    }
+    Instant now = clientConfig.clock().instant();
+    Instant created = firstNonNull(summary.createdAt(), firstMessageAt, now);
+    Instant last = firstNonNull(summary.lastActivityAt(), lastMessageAt, created);
+    return new SessionRecord(session.sessionId(), user.userId(), user.companyId(), user.role(),
+        Text.preview(title, SessionRecord.MAX_TITLE_CHARS), created, last.isBefore(created) ? created : last,
+        Math.max(summary.messageCount(), messages.size()), 0, 0);
+  }
+
+  private static Instant firstNonNull(@Nullable Instant first, @Nullable Instant second, Instant otherwise) {
+    return first != null ? first : second != null ? second : otherwise;
   }
 
   /** Deletes the host's record of a session the service no longer has, and the user's cached list. */
@@ -946,10 +1096,11 @@ public final class ChatGateway implements AutoCloseable {
     if (store == null) {
       return;
     }
-    call.sessionId = sessionId;
     try {
-      store.recordExchange(sessionId, user, Text.preview(request.query(), SessionRecord.MAX_TITLE_CHARS),
-          clientConfig.clock().instant(), 2, usage.totalTokens());
+      if (store.recordExchange(sessionId, user, Text.preview(request.query(), SessionRecord.MAX_TITLE_CHARS),
+          clientConfig.clock().instant(), 2, usage.totalTokens())) {
+        call.sessionId = sessionId; // the commit's credits go to this record, never to another user's
+      }
     } catch (RuntimeException e) {
       LOG.warn("SessionStore.recordExchange failed for request {}: {}", call.reservation.requestId(), e.toString());
     }
@@ -1012,22 +1163,34 @@ public final class ChatGateway implements AutoCloseable {
   private static final int MAX_CACHED_USERS = 10_000;
 
   /**
+   * Throws a chat's or stream's refusal as not found ({@link #notTheUsers}), as a read of the
+   * session would be, when the request continues a session and the service refused it with {@code
+   * 403}; returns otherwise.
+   */
+  private static void throwIfAnotherUsersSession(ChatRequest request, Throwable failure) {
+    if (failure instanceof PermissionDeniedException && request.sessionId() != null) {
+      throw notTheUsers((PermissionDeniedException) failure);
+    }
+  }
+
+  /**
    * The service answers {@code 403} both for another user's session and for host credentials that
-   * lack the session scope (CONTRACT section 1). The end user learns only "not found"; the host's
-   * operators see the refusal in the log, where a missing scope shows on every session call.
+   * lack the scope (CONTRACT section 1). The end user learns only "not found"; the host's
+   * operators see the refusal in the log, where a missing scope shows on every call of the kind.
    */
   private static NotFoundException notTheUsers(PermissionDeniedException e) {
     LOG.warn("The service refused a session call with 403 (request {}): another user's session, or the host's "
-        + "credentials lack the session scope; answered as not found", e.requestId());
+        + "credentials lack the scope; answered as not found", e.requestId());
     return new NotFoundException("Session not found for this user (the service answered 403)", e.status(),
         e.detail(), e.fieldErrors(), e.body(), null, e.headers(), e.requestId(), e.attempts(), e.isRetryable());
   }
 
   /**
-   * The policy, validation, the rate limit, then the credit reservation. A refusal (or any failure)
-   * is audited here, once, and told to the client's shared listener ({@link
-   * GatewayListener#callRefused}): nothing was reserved, nothing will be sent, the client never
-   * sees the request.
+   * The policy, validation, the rate limit, the owner of the session the request continues (with a
+   * session store: another user's is a {@link NotFoundException}), then the credit reservation. A
+   * refusal (or any failure) is audited here, once, and told to the client's shared listener
+   * ({@link GatewayListener#callRefused}): nothing was reserved, nothing will be sent, the client
+   * never sees the request.
    */
   private CallCredits admitAndReserve(
       UserContext user, ChatRequest request, Caller caller, ChatPolicy.Action action, String requestId, long start,
@@ -1037,6 +1200,7 @@ public final class ChatGateway implements AutoCloseable {
       authorize(user, action, Objects.requireNonNull(request, "request").sessionId(), requestId);
       client.validator().validate(request, user);
       limit(user, caller, operation, requestId);
+      checkContinuedSession(user, request.sessionId(), requestId);
       return new CallCredits(ledger.reserve(user, operation, estimate.applyAsLong(request), requestId), auditSink);
     } catch (RuntimeException e) {
       refused(kind, operation, user, request, requestId, start, e);
@@ -1114,16 +1278,22 @@ public final class ChatGateway implements AutoCloseable {
   private static final int MAX_AUDITED_ID_CHARS = RequestValidator.MAX_HEADER_VALUE_LENGTH;
 
   /**
-   * Checks the policy, the user and the rate limit of a session call, auditing a refusal as {@link
-   * #admitAndReserve} does; the call itself is audited by the client.
+   * Checks the policy, the user (and the session id) and the rate limit of a session call, then,
+   * with a session store, the session's owner ({@link #isRecordedAsTheUsers}), auditing a refusal
+   * as {@link #admitAndReserve} does; the call itself is audited by the client.
+   *
+   * @param sessionId the session read or deleted, null for a list
+   * @return whether the store holds the user's record of the session
    */
-  private void admitSessionCall(UserContext user, Caller caller, ChatPolicy.Action action, @Nullable String sessionId) {
+  private boolean admitSessionCall(UserContext user, Caller caller, ChatPolicy.Action action,
+      @Nullable String sessionId) {
     long start = clientConfig.ticker().read();
     Operation operation = action.operation();
     try {
       authorize(user, action, sessionId, null);
-      checkUser(user);
+      checkUser(user, sessionId);
       limit(user, caller, operation, null);
+      return sessionId != null && isRecordedAsTheUsers(user, sessionId);
     } catch (RuntimeException e) {
       refused(AuditEvent.Kind.CALL, operation, user, null, Ids.randomUuid(), start, e);
       throw e;
@@ -1139,10 +1309,16 @@ public final class ChatGateway implements AutoCloseable {
     }
   }
 
-  /** Refuses a bad user before its ids become rate limiter keys (chat calls check it in {@link #admitAndReserve}). */
-  private void checkUser(UserContext user) {
+  /**
+   * Refuses a bad user before its ids become rate limiter keys, and a bad session id before it
+   * reaches the session store (chat calls check both in {@link #admitAndReserve}).
+   */
+  private void checkUser(UserContext user, @Nullable String sessionId) {
     List<ValidationException.Violation> violations = new ArrayList<>(0);
     client.validator().checkUser(user, violations);
+    if (sessionId != null) {
+      client.validator().checkSessionId("session_id", sessionId, violations);
+    }
     RequestValidator.throwIfAny(violations, null);
   }
 
@@ -1155,17 +1331,11 @@ public final class ChatGateway implements AutoCloseable {
     }
   }
 
-  /** Prices the usage and charges exactly that ({@link CreditLedger#commit(Reservation, long)}). */
-  private Settlement commit(CallCredits call, Usage usage) {
-    long credits = pricing.credits(call.reservation.operation(), usage);
-    return reported(call, ledger.commit(call.reservation, credits), credits);
-  }
-
   private Settlement release(CallCredits call, String reason) {
     return reported(call, ledger.release(call.reservation, reason), 0);
   }
 
-  /** Commits as {@link #commit} does; a store failure is logged and retried, not thrown. */
+  /** Prices the usage and commits exactly that; a store failure is logged and retried, not thrown. */
   private void commitOrRetry(CallCredits call, Usage usage) {
     long credits = pricing.credits(call.reservation.operation(), usage);
     settleOrRetry(call, () -> ledger.commit(call.reservation, credits), credits);
@@ -1584,15 +1754,20 @@ public final class ChatGateway implements AutoCloseable {
     /**
      * Keeps the host's own records of its users' conversations ({@link SessionStore}): the gateway
      * records each chat and each stream that delivered something (title from the first query,
-     * message count, tokens, then the credits committed), lists a user's sessions from the store
-     * (cached per user for {@link ChatGateway#DEFAULT_RECENT_SESSIONS_TTL}, forgotten when the user
-     * chats or deletes; the page's cursor is an offset in that list), and answers another user's
-     * session, or one it has no record of, as not found without asking the service. Deleting a
-     * session deletes the service's session first, then the host's record: when the second step
-     * fails the record stays, and the next read or delete of it (the service answers 404) deletes
-     * it. {@link ChatGateway#removeSessionsGoneFromService} removes records of sessions the service
-     * dropped. Sessions started before the store was set have no record and are not reachable
-     * through the gateway. Default: none (every session call goes to the service).
+     * message count, tokens, then the credits committed), and each direct stream its completion
+     * webhook commits (without a title: the query is not at hand there); lists a user's sessions
+     * from the store (cached per user for {@link ChatGateway#DEFAULT_RECENT_SESSIONS_TTL}, forgotten
+     * when the user chats or deletes; the page's cursor is an offset in that list); and answers a
+     * session recorded under another user as not found without asking the service, whether it is
+     * read, deleted or continued by a chat, stream or direct stream (nothing reserved). A session
+     * the store has no record of (begun before the store was set, or on a host without it) is asked
+     * of the service on the user's behalf: a read the service answers adopts it ({@link
+     * SessionStore#adopt}: owner the user, title its first user message, the service's times and
+     * message count, no tokens or credits); a delete is the service's to refuse. Deleting a session
+     * deletes the service's session first, then the host's record: when the second step fails the
+     * record stays, and the next read or delete of it (the service answers 404) deletes it. {@link
+     * ChatGateway#removeSessionsGoneFromService} removes records of sessions the service dropped.
+     * Default: none (every session call goes to the service).
      *
      * @param sessionStore the store; called on request threads, must be thread-safe
      * @return this builder

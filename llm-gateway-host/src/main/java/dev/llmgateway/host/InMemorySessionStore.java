@@ -31,16 +31,10 @@ public final class InMemorySessionStore implements SessionStore {
   }
 
   @Override
-  public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+  public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
       long tokens) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(title, "title");
-    Objects.requireNonNull(at, "at");
-    if (messages < 0 || tokens < 0) {
-      throw new IllegalArgumentException("messages and tokens must be >= 0, were " + messages + ", " + tokens);
-    }
-    records.compute(sessionId, (id, old) -> {
+    SessionStore.checkExchange(sessionId, owner, title, at, messages, tokens);
+    SessionRecord held = records.compute(sessionId, (id, old) -> {
       if (old == null) {
         return new SessionRecord(id, owner.userId(), owner.companyId(), owner.role(), title, at, at, messages,
             tokens, 0);
@@ -52,14 +46,19 @@ public final class InMemorySessionStore implements SessionStore {
       return new SessionRecord(id, old.userId(), old.companyId(), old.ownerRole(), old.title(), old.createdAt(),
           last, old.messageCount() + messages, old.tokens() + tokens, old.credits());
     });
+    return held.isOwnedBy(owner.userId(), owner.companyId());
+  }
+
+  @Override
+  public SessionRecord adopt(SessionRecord record) {
+    Objects.requireNonNull(record, "record");
+    SessionRecord held = records.putIfAbsent(record.sessionId(), record);
+    return held == null ? record : held;
   }
 
   @Override
   public void addCredits(String sessionId, long credits) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    if (credits < 0) {
-      throw new IllegalArgumentException("credits must be >= 0, was " + credits);
-    }
+    SessionStore.checkCredits(sessionId, credits);
     records.computeIfPresent(sessionId, (id, old) -> new SessionRecord(id, old.userId(), old.companyId(),
         old.ownerRole(), old.title(), old.createdAt(), old.lastActivityAt(), old.messageCount(), old.tokens(),
         old.credits() + credits));
@@ -74,7 +73,7 @@ public final class InMemorySessionStore implements SessionStore {
   public List<SessionRecord> recent(String userId, String companyId, int limit) {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(companyId, "companyId");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return records.values().stream().filter(r -> r.isOwnedBy(userId, companyId)).sorted(RECENT_FIRST)
         .limit(limit).toList();
   }
@@ -87,16 +86,10 @@ public final class InMemorySessionStore implements SessionStore {
   @Override
   public List<SessionRecord> idleSince(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return records.values().stream().filter(r -> r.lastActivityAt().isBefore(before))
         .sorted(Comparator.comparing(SessionRecord::lastActivityAt).thenComparing(SessionRecord::sessionId))
         .limit(limit).toList();
-  }
-
-  private static void positive(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be >= 1, was " + limit);
-    }
   }
 
   @Override

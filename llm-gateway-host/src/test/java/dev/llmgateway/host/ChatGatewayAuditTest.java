@@ -10,7 +10,6 @@ import dev.llmgateway.CallInfo;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.ServerErrorException;
@@ -29,7 +28,6 @@ import dev.llmgateway.webhooks.WebhookSigner;
 import dev.llmgateway.webhooks.WebhookVerificationException;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,9 +36,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
@@ -51,45 +47,29 @@ import org.slf4j.MDC;
  * streams' starts, and each completion webhook; requests that reach the client are audited by the
  * client's call, once. Refusals also reach the client's shared listener ({@code callRefused}).
  */
-class ChatGatewayAuditTest {
+class ChatGatewayAuditTest extends MockServerTest {
   private static final UserContext USER = ChatGatewayTest.USER;
   private static final String CHAT = ChatGatewayTest.CHAT;
   private static final WebhookSecret SECRET =
       WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
   private static final JwtKeySet KEYS = JwtKeySet.of("k1", "stream-token-secret-of-32-bytes-at-least");
 
-  private final MockWebServer service = new MockWebServer();
   private final MutableClock clock = MutableClock.at("2026-11-20T10:00:00Z");
   private final FailingLedger ledger = new FailingLedger(InMemoryCreditLedger.builder().clock(clock).build());
-  private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
-  private final List<String> refusals = new CopyOnWriteArrayList<>();
   private final List<CallInfo> perCallListeners = new CopyOnWriteArrayList<>();
   private final WebhookSigner signer = WebhookSigner.of(SECRET);
-  private LlmGatewayClient client;
 
-  @BeforeEach
-  void setUp() throws IOException {
-    service.start();
-    GatewayListener shared = new GatewayListener() {
-      @Override
-      public void callRefused(Operation operation, LlmGatewayException refusal) {
-        refusals.add(operation + " " + refusal.getClass().getSimpleName());
-      }
-    };
-    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
-        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(audit::add).listener(shared)
-        .listenerFactory(call -> {
-          perCallListeners.add(call);
-          return GatewayListener.none();
-        })
-        .build();
-    ledger.memory.deposit("u1", 100);
+  @Override
+  LlmGatewayClient.Builder clientBuilder() {
+    return super.clientBuilder().retryPolicy(RetryPolicy.none()).listenerFactory(call -> {
+      perCallListeners.add(call);
+      return GatewayListener.none();
+    });
   }
 
-  @AfterEach
-  void tearDown() {
-    client.close();
-    service.close();
+  @BeforeEach
+  void deposit() {
+    ledger.memory.deposit("u1", 100);
   }
 
   private ChatGateway.Builder gateway(int callsPerMinute) {
@@ -138,7 +118,7 @@ class ChatGatewayAuditTest {
     assertThat(event.attempts()).isZero();
     assertThat(event.errorType()).isEqualTo("ValidationException");
     assertThat(event.requestId()).isNotEmpty();
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
     assertThat(ledger.memory.pendingCount()).isZero();
   }
 
@@ -152,13 +132,13 @@ class ChatGatewayAuditTest {
     assertThat(refused).isInstanceOf(ValidationException.class);
     assertThat(onlyEvent().outcome()).isEqualTo(AuditEvent.Outcome.REJECTED);
     assertThat(onlyEvent().action()).isEqualTo(Operation.CHAT_STREAM);
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void aRateLimitedChatIsAuditedOnceAsRateLimitedWith429AndNothingIsSent() {
     ChatGateway gateway = gateway(1).build();
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     gateway.chat(USER, ChatRequest.of("first"));
     audit.clear();
 
@@ -169,7 +149,7 @@ class ChatGatewayAuditTest {
     assertThat(event.outcome()).isEqualTo(AuditEvent.Outcome.RATE_LIMITED);
     assertThat(event.status()).isEqualTo(429);
     assertThat(event.queryPreview()).isEqualTo("second");
-    assertThat(service.getRequestCount()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(1);
     assertThat(ledger.memory.pendingCount()).isZero();
   }
 
@@ -183,7 +163,7 @@ class ChatGatewayAuditTest {
     AuditEvent event = onlyEvent();
     assertThat(event.outcome()).isEqualTo(AuditEvent.Outcome.INSUFFICIENT_CREDITS);
     assertThat(event.status()).isEqualTo(402);
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
@@ -198,7 +178,7 @@ class ChatGatewayAuditTest {
     assertThat(event.outcome()).isEqualTo(AuditEvent.Outcome.FAILURE);
     assertThat(event.status()).isEqualTo(503);
     assertThat(event.errorType()).isEqualTo("StateStoreException");
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
@@ -219,7 +199,7 @@ class ChatGatewayAuditTest {
   @Test
   void aRefusedSessionCallIsAuditedOnce() {
     ChatGateway gateway = gateway(1).build();
-    service.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
+    server.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
     gateway.listSessions(USER, 10, null);
     audit.clear();
 
@@ -228,7 +208,7 @@ class ChatGatewayAuditTest {
     assertThat(refused).isInstanceOf(RateLimitExceededException.class);
     assertThat(onlyEvent().outcome()).isEqualTo(AuditEvent.Outcome.RATE_LIMITED);
     assertThat(onlyEvent().action()).isEqualTo(Operation.LIST_SESSIONS);
-    assertThat(service.getRequestCount()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(1);
   }
 
   @Test
@@ -236,7 +216,7 @@ class ChatGatewayAuditTest {
     ChatGateway gateway = gateway(1).estimate(request -> 200).build();
     ledger.memory.deposit("u1", 100); // 200 in all: the first chat can pay, the rate limit stops the second
     catchThrowable(() -> gateway.chat(USER, ChatRequest.of("")));
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     gateway.chat(USER, ChatRequest.of("paid"));
     catchThrowable(() -> gateway.chat(USER, ChatRequest.of("limited")));
     ChatGateway poor = gateway(1_000).estimate(request -> 1_000_000).build();
@@ -254,8 +234,8 @@ class ChatGatewayAuditTest {
   @Test
   void aChatThatReachesTheServiceIsAuditedOnceByTheClientsCall() {
     ChatGateway gateway = gateway();
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
-    service.enqueue(new MockResponse.Builder().code(500).body("{\"detail\":\"boom\"}").build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(500).body("{\"detail\":\"boom\"}").build());
 
     gateway.chat(USER, ChatRequest.of("ok"));
     Throwable failed = catchThrowable(() -> gateway.chat(USER, ChatRequest.of("fails")));
@@ -271,9 +251,9 @@ class ChatGatewayAuditTest {
   void theGatewaysOwnSinkReceivesEveryEventAndTheClientsNone() {
     List<AuditEvent> own = new CopyOnWriteArrayList<>();
     ChatGateway gateway = gateway(1_000).auditSink(own::add).build();
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
-    service.enqueue(sse(ChatGatewayTest.SESSION + ChatGatewayTest.DONE));
-    service.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(sse(ChatGatewayTest.SESSION + ChatGatewayTest.DONE));
+    server.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
 
     gateway.chat(USER, ChatRequest.of("chat"));
     gateway.stream(USER, ChatRequest.of("stream"), headers -> new ByteArrayOutputStream());
@@ -307,7 +287,7 @@ class ChatGatewayAuditTest {
   void concurrentRequestsAreEachAuditedOnce() throws Exception {
     ChatGateway gateway = gateway(4).build();
     for (int i = 0; i < 4; i++) {
-      service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+      server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     }
     List<Callable<String>> tasks = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -330,7 +310,7 @@ class ChatGatewayAuditTest {
     assertThat(audit).extracting(AuditEvent::queryPreview).doesNotHaveDuplicates();
     assertThat(audit).filteredOn(e -> e.outcome() == AuditEvent.Outcome.SUCCESS).hasSize(4);
     assertThat(audit).filteredOn(e -> e.outcome() == AuditEvent.Outcome.RATE_LIMITED).hasSize(4);
-    assertThat(service.getRequestCount()).isEqualTo(4);
+    assertThat(server.getRequestCount()).isEqualTo(4);
   }
 
   // --- metadata ---
@@ -369,7 +349,7 @@ class ChatGatewayAuditTest {
     assertThat(event.metadata()).containsEntry("source", "direct");
     assertThat(event.toLogLine()).contains("action=chat_stream kind=direct_stream_init outcome=success")
         .doesNotContain(token.token()).doesNotContain(token.url());
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test

@@ -4,7 +4,6 @@ import static dev.llmgateway.testkit.SseResponses.sse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.llmgateway.AuditSink;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.CreditSettlement;
@@ -29,7 +28,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * reserved for it and of their settlement, exactly once, whatever the call's end; the gateway's
  * {@link SettlementListener} keeps working beside it.
  */
-class ChatGatewayCallListenerTest {
+class ChatGatewayCallListenerTest extends MockServerTest {
   private static final UserContext USER = ChatGatewayTest.USER;
   private static final String CHAT = ChatGatewayTest.CHAT;
   private static final String SESSION = ChatGatewayTest.SESSION;
@@ -50,26 +48,24 @@ class ChatGatewayCallListenerTest {
   private static final long CHARGE = 3;
   private static final long ESTIMATE = 10;
 
-  private final MockWebServer service = new MockWebServer();
   private final MutableClock clock = MutableClock.at("2026-11-20T10:00:00Z");
   private final ChatGatewaySettlementRetryTest.FailingLedger ledger = new ChatGatewaySettlementRetryTest.FailingLedger(
       InMemoryCreditLedger.builder().clock(clock).lease(Duration.ofMinutes(1)).build());
   private final List<Settlement> settlements = new CopyOnWriteArrayList<>();
   private final List<Calls> created = new CopyOnWriteArrayList<>();
-  private LlmGatewayClient client;
   private ChatGateway gateway;
 
+  @Override
+  LlmGatewayClient.Builder clientBuilder() {
+    return super.clientBuilder().retryPolicy(RetryPolicy.none()).listenerFactory(call -> {
+      Calls own = new Calls(call);
+      created.add(own);
+      return own;
+    });
+  }
+
   @BeforeEach
-  void setUp() throws IOException {
-    service.start();
-    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
-        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(AuditSink.none())
-        .listenerFactory(call -> {
-          Calls own = new Calls(call);
-          created.add(own);
-          return own;
-        })
-        .build();
+  void setUp() {
     ledger.memory.deposit("u1", 100);
     gateway = gateway().build();
   }
@@ -95,10 +91,8 @@ class ChatGatewayCallListenerTest {
   }
 
   @AfterEach
-  void tearDown() {
+  void closeGateway() {
     gateway.close();
-    client.close();
-    service.close();
   }
 
   private Calls only() {
@@ -108,7 +102,7 @@ class ChatGatewayCallListenerTest {
 
   @Test
   void aChatsListenerHearsItsReservationThenTheCallThenTheCommit() {
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
 
     gateway.chat(USER, ChatRequest.of("hi"));
 
@@ -120,7 +114,7 @@ class ChatGatewayCallListenerTest {
 
   @Test
   void aFailedChatsListenerHearsTheRelease() {
-    service.enqueue(new MockResponse.Builder().code(503).build());
+    server.enqueue(new MockResponse.Builder().code(503).build());
 
     assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi"))))
         .isInstanceOf(ServiceUnavailableException.class);
@@ -132,7 +126,7 @@ class ChatGatewayCallListenerTest {
 
   @Test
   void aRelayedStreamsListenerHearsItsFirstEventUsageAndCommit() {
-    service.enqueue(sse(SESSION + TOKEN + DONE));
+    server.enqueue(sse(SESSION + TOKEN + DONE));
 
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream());
 
@@ -144,7 +138,7 @@ class ChatGatewayCallListenerTest {
 
   @Test
   void aStreamWhoseBrowserLeftBeforeAnythingWasSentIsReleasedOnce() {
-    service.enqueue(sse(SESSION + TOKEN + DONE));
+    server.enqueue(sse(SESSION + TOKEN + DONE));
 
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> {
       throw new IOException("the browser went away");
@@ -159,7 +153,7 @@ class ChatGatewayCallListenerTest {
 
   @Test
   void aStreamFailingBeforeItsFirstEventIsReleasedOnce() {
-    service.enqueue(sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\"}\n\n"));
+    server.enqueue(sse("data: {\"type\":\"error\",\"code\":\"model_overloaded\",\"message\":\"busy\"}\n\n"));
 
     assertThat(catchThrowable(() -> gateway.stream(USER, ChatRequest.of("hi"), headers -> new ByteArrayOutputStream())))
         .isInstanceOf(StreamErrorException.class);
@@ -170,7 +164,7 @@ class ChatGatewayCallListenerTest {
 
   @Test
   void aStreamOutlivingItsLeaseIsToldItsReservationExpired() {
-    service.enqueue(sse(SESSION + TOKEN + DONE));
+    server.enqueue(sse(SESSION + TOKEN + DONE));
 
     RelayResult result = gateway.stream(USER, ChatRequest.of("hi"), headers -> {
       // The stream runs past its one-minute lease: the reaper releases the reservation meanwhile.
@@ -192,7 +186,7 @@ class ChatGatewayCallListenerTest {
     CountDownLatch gaveUp = new CountDownLatch(1);
     try (ChatGateway retrying = gateway().settlementRetry(1, Duration.ZERO)
         .settlementListener(settlementsAnd(reservation -> gaveUp.countDown())).build()) {
-      service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+      server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
 
       retrying.chat(USER, ChatRequest.of("hi"));
       assertThat(gaveUp.await(10, TimeUnit.SECONDS)).as("in time (liveness only)").isTrue();
@@ -209,7 +203,7 @@ class ChatGatewayCallListenerTest {
     List<Reservation> gaveUp = new CopyOnWriteArrayList<>();
     ChatGateway waiting = gateway().settlementRetry(5, Duration.ofMinutes(1))
         .settlementListener(settlementsAnd(gaveUp::add)).build();
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     waiting.chat(USER, ChatRequest.of("hi"));
     assertThat(only().events).last().isEqualTo("callEnd");
 
@@ -232,7 +226,7 @@ class ChatGatewayCallListenerTest {
           settlements.add(e.settlement());
           landed.countDown();
         }).build()) {
-      service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+      server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
 
       retrying.chat(USER, ChatRequest.of("hi"));
       assertThat(landed.await(10, TimeUnit.SECONDS)).as("in time (liveness only)").isTrue();
@@ -249,7 +243,7 @@ class ChatGatewayCallListenerTest {
     ChatGateway estimating = gateway().estimate(request -> request.query().length()).build();
     int calls = 6;
     for (int i = 0; i < calls; i++) {
-      service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+      server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
     }
     CountDownLatch go = new CountDownLatch(1);
     ExecutorService threads = Executors.newFixedThreadPool(calls);
@@ -297,8 +291,8 @@ class ChatGatewayCallListenerTest {
       }
     }).build();
     gateway = gateway().build();
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
-    service.enqueue(new MockResponse.Builder().code(503).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(503).build());
 
     assertThat(gateway.chat(USER, ChatRequest.of("hi")).answer()).isEqualTo("ok");
     assertThat(catchThrowable(() -> gateway.chat(USER, ChatRequest.of("hi"))))
@@ -326,7 +320,7 @@ class ChatGatewayCallListenerTest {
       }
     }).build();
     gateway = gateway().build();
-    service.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(CHAT).build());
 
     gateway.chat(USER, ChatRequest.of("hi"));
     UserContext broke = UserContext.builder().userId("u2").companyId("c1").role("recruiter").build();

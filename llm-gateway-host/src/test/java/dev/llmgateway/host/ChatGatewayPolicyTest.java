@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.llmgateway.AuditEvent;
 import dev.llmgateway.ChatRequest;
-import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
-import dev.llmgateway.LlmGatewayException;
 import dev.llmgateway.Operation;
 import dev.llmgateway.RetryPolicy;
 import dev.llmgateway.UserContext;
@@ -21,8 +19,6 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -31,38 +27,24 @@ import org.junit.jupiter.api.Test;
  * a refusal is a 403 with nothing sent, nothing reserved, no rate limit permit taken, audited once
  * as FORBIDDEN and told to the shared listener.
  */
-class ChatGatewayPolicyTest {
+class ChatGatewayPolicyTest extends MockServerTest {
   private static final UserContext RECRUITER = ChatGatewayTest.USER;
   private static final UserContext CANDIDATE = RECRUITER.toBuilder().role("candidate").build();
   private static final JwtKeySet KEYS = JwtKeySet.of("k1", "stream-token-secret-of-32-bytes-at-least");
   private static final ChatPolicy RECRUITERS_ONLY =
       ChatPolicy.denyByDefault().allowRoles(Set.of("recruiter", "admin"), Action.ALL);
 
-  private final MockWebServer service = new MockWebServer();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
-  private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
-  private final List<String> refusals = new CopyOnWriteArrayList<>();
   private final List<String> asked = new CopyOnWriteArrayList<>();
-  private LlmGatewayClient client;
 
-  @BeforeEach
-  void setUp() throws IOException {
-    service.start();
-    GatewayListener shared = new GatewayListener() {
-      @Override
-      public void callRefused(Operation operation, LlmGatewayException refusal) {
-        refusals.add(operation + " " + refusal.getClass().getSimpleName());
-      }
-    };
-    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
-        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(audit::add).listener(shared).build();
-    ledger.deposit("u1", 100);
+  @Override
+  LlmGatewayClient.Builder clientBuilder() {
+    return super.clientBuilder().retryPolicy(RetryPolicy.none());
   }
 
-  @AfterEach
-  void tearDown() {
-    client.close();
-    service.close();
+  @BeforeEach
+  void deposit() {
+    ledger.deposit("u1", 100);
   }
 
   /** A gateway with {@code policy}, one call and one stream start per minute, and direct streams. */
@@ -90,7 +72,7 @@ class ChatGatewayPolicyTest {
     assertThat(refused).isInstanceOf(ForbiddenException.class);
     assertThat(((ForbiddenException) refused).action()).isEqualTo(action);
     assertThat(((ForbiddenException) refused).attempts()).isZero();
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
     assertThat(ledger.balance("u1")).isEqualTo(100);
     assertThat(ledger.reserved("u1")).isZero();
     assertThat(ledger.pendingCount()).isZero();
@@ -171,11 +153,11 @@ class ChatGatewayPolicyTest {
         .isInstanceOf(ForbiddenException.class);
 
     open.set(true);
-    service.enqueue(new MockResponse.Builder().code(200).body(ChatGatewayTest.CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(ChatGatewayTest.CHAT).build());
 
     // One call per minute: the refusals before took none of it.
     assertThat(gateway.chat(RECRUITER, NEW_CHAT).answer()).isEqualTo("ok");
-    assertThat(service.getRequestCount()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(1);
   }
 
   @Test
@@ -197,7 +179,7 @@ class ChatGatewayPolicyTest {
     Throwable failed = catchThrowable(() -> gateway.chat(RECRUITER, NEW_CHAT));
 
     assertThat(failed).isInstanceOf(IllegalStateException.class);
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
     assertThat(ledger.pendingCount()).isZero();
     assertThat(audit).singleElement().satisfies(event -> {
       assertThat(event.outcome()).isEqualTo(AuditEvent.Outcome.FAILURE);
@@ -211,23 +193,23 @@ class ChatGatewayPolicyTest {
         .streamTokens(StreamTokenIssuer.builder().keys(KEYS).serviceBaseUrl("http://service.test")
             .environment(n -> null).build())
         .build();
-    service.enqueue(new MockResponse.Builder().code(200).body(ChatGatewayTest.CHAT).build());
-    service.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
-    service.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(ChatGatewayTest.CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body("{\"sessions\":[],\"next_cursor\":null}").build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
 
     assertThat(gateway.chat(RECRUITER, NEW_CHAT).answer()).isEqualTo("ok");
     assertThat(gateway.initDirectStream(RECRUITER, NEW_CHAT).requestId()).isNotEmpty();
     assertThat(gateway.listSessions(RECRUITER, 10, null).sessions()).isEmpty();
     gateway.deleteSession(RECRUITER, "s-1");
 
-    assertThat(service.getRequestCount()).isEqualTo(3);
+    assertThat(server.getRequestCount()).isEqualTo(3);
     assertThat(audit).extracting(AuditEvent::outcome).doesNotContain(AuditEvent.Outcome.FORBIDDEN);
   }
 
   @Test
   void withoutAPolicyEveryRoleIsAllowedAsBefore() {
     ChatGateway gateway = ChatGateway.builder().client(client).ledger(ledger).build();
-    service.enqueue(new MockResponse.Builder().code(200).body(ChatGatewayTest.CHAT).build());
+    server.enqueue(new MockResponse.Builder().code(200).body(ChatGatewayTest.CHAT).build());
 
     assertThat(gateway.chat(CANDIDATE, NEW_CHAT).answer()).isEqualTo("ok");
   }

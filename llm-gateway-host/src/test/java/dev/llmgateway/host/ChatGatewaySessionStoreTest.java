@@ -13,19 +13,23 @@ import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
+import dev.llmgateway.auth.JwtKeySet;
+import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.host.ChatGateway.WebhookOutcome;
 import dev.llmgateway.testkit.MutableClock;
+import dev.llmgateway.webhooks.WebhookSecret;
+import dev.llmgateway.webhooks.WebhookSigner;
+import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,40 +39,41 @@ import org.junit.jupiter.api.Test;
  * both records (repairing a half-done delete on the next call) and cleans up records of sessions
  * the service dropped.
  */
-class ChatGatewaySessionStoreTest {
+class ChatGatewaySessionStoreTest extends MockServerTest {
   private static final UserContext USER = ChatGatewayTest.USER;
   private static final UserContext OTHER = USER.toBuilder().userId("u2").build();
   private static final String CHAT = ChatGatewayTest.CHAT; // session "s", 2000 tokens: 3 credits
+  private static final String USAGE_2000 = "{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}";
+  private static final WebhookSecret WEBHOOK_SECRET =
+      WebhookSecret.ofBytes("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
   private static final String SESSION_JSON = "{\"session_id\":\"s\",\"title\":\"t\",\"message_count\":2,"
       + "\"messages\":[]}";
+  /** A session begun before the host kept records: its first message is the assistant's greeting. */
+  private static final String OLD_SESSION_JSON = "{\"session_id\":\"old\",\"title\":\"Rails engineers Berlin\","
+      + "\"created_at\":\"2026-11-20T10:00:00Z\",\"last_activity_at\":\"2026-11-20T10:05:00Z\",\"message_count\":4,"
+      + "\"messages\":[{\"message_id\":\"m0\",\"role\":\"assistant\",\"content\":\"Hello\"},"
+      + "{\"message_id\":\"m1\",\"role\":\"user\",\"content\":\"Find Rails engineers in Berlin\"},"
+      + "{\"message_id\":\"m2\",\"role\":\"assistant\",\"content\":\"I found 3\"}]}";
 
-  private final MockWebServer service = new MockWebServer();
   private final InMemoryCreditLedger ledger = InMemoryCreditLedger.create();
-  private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
   private final FakeTicker ticker = new FakeTicker();
   private final MutableClock clock = MutableClock.at("2026-12-01T10:00:00Z");
   private final FailingStore store = new FailingStore();
-  private LlmGatewayClient client;
   private ChatGateway gateway;
 
+  @Override
+  LlmGatewayClient.Builder clientBuilder() {
+    return super.clientBuilder().retryPolicy(RetryPolicy.none()).ticker(ticker).clock(clock);
+  }
+
   @BeforeEach
-  void setUp() throws IOException {
-    service.start();
-    client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("t")
-        .environment(n -> null).retryPolicy(RetryPolicy.none()).auditSink(audit::add).ticker(ticker).clock(clock)
-        .build();
+  void setUp() {
     ledger.deposit("u1", 100);
     gateway = ChatGateway.builder().client(client).ledger(ledger).sessionStore(store).build();
   }
 
-  @AfterEach
-  void tearDown() {
-    client.close();
-    service.close();
-  }
-
   private void chat(String query, String sessionId) {
-    service.enqueue(new MockResponse.Builder().body(CHAT).build());
+    server.enqueue(new MockResponse.Builder().body(CHAT).build());
     gateway.chat(USER, ChatRequest.builder().query(query).sessionId(sessionId).build());
   }
 
@@ -97,7 +102,7 @@ class ChatGatewaySessionStoreTest {
 
   @Test
   void aStreamIsRecordedWhenItEndsWithItsCredits() {
-    service.enqueue(RelayFixtures.sse(ChatGatewayTest.SESSION + ChatGatewayTest.TOKEN + ChatGatewayTest.DONE));
+    server.enqueue(RelayFixtures.sse(ChatGatewayTest.SESSION + ChatGatewayTest.TOKEN + ChatGatewayTest.DONE));
 
     gateway.stream(USER, ChatRequest.of("stream me"), headers -> new ByteArrayOutputStream());
 
@@ -111,36 +116,181 @@ class ChatGatewaySessionStoreTest {
   @Test
   void anotherUsersSessionIsNotFoundWithoutAskingTheService() {
     chat("hello", null);
-    int before = service.getRequestCount();
+    int before = server.getRequestCount();
 
     Throwable read = catchThrowable(() -> gateway.getSession(OTHER, "s"));
     Throwable deleted = catchThrowable(() -> gateway.deleteSession(OTHER, "s"));
-    Throwable unknown = catchThrowable(() -> gateway.getSession(USER, "never-recorded"));
 
-    assertThat(List.of(read, deleted, unknown)).allSatisfy(e -> {
+    assertThat(List.of(read, deleted)).allSatisfy(e -> {
       assertThat(e).isInstanceOf(NotFoundException.class);
       assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
     });
-    assertThat(service.getRequestCount()).isEqualTo(before);
+    assertThat(server.getRequestCount()).isEqualTo(before);
     assertThat(store.find("s")).isPresent();
-    assertThat(audit.subList(audit.size() - 3, audit.size()))
+    assertThat(audit.subList(audit.size() - 2, audit.size()))
         .allSatisfy(e -> assertThat(e.status()).isEqualTo(404));
+  }
+
+  @Test
+  void aBadSessionIdIsRefusedBeforeItReachesTheStore() {
+    store.failFinds.set(true);
+
+    Throwable read = catchThrowable(() -> gateway.getSession(USER, "x".repeat(10_000)));
+    Throwable deleted = catchThrowable(() -> gateway.deleteSession(USER, "../s"));
+
+    assertThat(List.of(read, deleted)).allSatisfy(e -> assertThat(e).isInstanceOf(ValidationException.class));
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aSessionWithNoRecordIsAskedOfTheServiceAndAdoptedAsTheUsers() throws InterruptedException {
+    assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty(); // cached empty
+    server.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+
+    assertThat(gateway.getSession(USER, "old").messages()).hasSize(3);
+
+    assertThat(server.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
+    assertThat(store.find("old")).contains(new SessionRecord("old", "u1", "c1", "recruiter",
+        "Find Rails engineers in Berlin", Instant.parse("2026-11-20T10:00:00Z"), Instant.parse("2026-11-20T10:05:00Z"),
+        4, 0, 0));
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("old");
+    assertThat(catchThrowable(() -> gateway.getSession(OTHER, "old"))).isInstanceOf(NotFoundException.class);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void anAdoptedSessionWithoutTimesOrUserMessagesGetsTheServicesTitleAndTheHostsClock() {
+    server.enqueue(new MockResponse.Builder().body("{\"session_id\":\"old\",\"title\":\"From the service\","
+        + "\"message_count\":0,\"messages\":[]}").build());
+
+    gateway.getSession(USER, "old");
+
+    assertThat(store.find("old")).contains(new SessionRecord("old", "u1", "c1", "recruiter", "From the service",
+        clock.instant(), clock.instant(), 0, 0, 0));
+  }
+
+  @Test
+  void aSessionWithNoRecordTheServiceRefusesOrDoesNotKnowIsNotFoundAndNotRecorded() {
+    server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+
+    Throwable others = catchThrowable(() -> gateway.getSession(USER, "old"));
+    Throwable unknown = catchThrowable(() -> gateway.getSession(USER, "old"));
+
+    assertThat(List.of(others, unknown)).allSatisfy(e -> assertThat(e).isInstanceOf(NotFoundException.class));
+    assertThat(store.find("old")).isEmpty();
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aStoreFailingToAdoptStillAnswersTheSessionAndTheNextReadAdoptsIt() {
+    server.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    server.enqueue(new MockResponse.Builder().body(OLD_SESSION_JSON).build());
+    store.failAdopts.set(true);
+
+    assertThat(gateway.getSession(USER, "old").sessionId()).isEqualTo("old");
+    assertThat(store.find("old")).isEmpty();
+
+    store.failAdopts.set(false);
+    gateway.getSession(USER, "old");
+    assertThat(store.find("old")).isPresent();
+  }
+
+  @Test
+  void aDeleteOfASessionWithNoRecordIsTheServicesToRefuse() throws InterruptedException {
+    server.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+
+    gateway.deleteSession(USER, "old");
+    Throwable others = catchThrowable(() -> gateway.deleteSession(USER, "theirs"));
+
+    assertThat(server.takeRequest().getMethod()).isEqualTo("DELETE");
+    assertThat(others).isInstanceOf(NotFoundException.class);
+    assertThat(store.find("old")).isEmpty();
+  }
+
+  @Test
+  void aChatOrStreamContinuingAnotherUsersSessionIsNotFoundWithNothingReservedOrSent() {
+    chat("hello", null);
+    ledger.deposit("u2", 100);
+    int before = server.getRequestCount();
+    int audited = audit.size();
+    AtomicBoolean started = new AtomicBoolean();
+
+    Throwable chat = catchThrowable(() -> gateway.chat(OTHER, ChatRequest.builder().query("q").sessionId("s").build()));
+    Throwable stream = catchThrowable(() -> gateway.stream(OTHER, ChatRequest.builder().query("q").sessionId("s")
+        .build(), headers -> {
+          started.set(true);
+          return new ByteArrayOutputStream();
+        }));
+
+    assertThat(List.of(chat, stream)).allSatisfy(e -> {
+      assertThat(e).isInstanceOf(NotFoundException.class);
+      assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
+    });
+    assertThat(started).isFalse();
+    assertThat(server.getRequestCount()).isEqualTo(before);
+    assertThat(ledger.balance("u2")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(audit.subList(audited, audit.size())).hasSize(2).allSatisfy(e -> {
+      assertThat(e.status()).isEqualTo(404);
+      assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.FAILURE);
+    });
+    assertThat(record("s").messageCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aChatOrStreamContinuingASessionTheServiceRefusesWith403IsNotFoundAndReleased() {
+    for (int i = 0; i < 2; i++) {
+      server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Not your session\"}").build());
+    }
+    ChatRequest theirs = ChatRequest.builder().query("q").sessionId("theirs").build();
+
+    Throwable chat = catchThrowable(() -> gateway.chat(USER, theirs));
+    Throwable stream = catchThrowable(() -> gateway.stream(USER, theirs, headers -> new ByteArrayOutputStream()));
+
+    assertThat(List.of(chat, stream)).allSatisfy(e -> {
+      assertThat(e).isInstanceOf(NotFoundException.class);
+      assertThat(ErrorMapper.ofDefaults().toResponse(e).status()).isEqualTo(404);
+    });
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+    assertThat(store.find("theirs")).isEmpty();
+  }
+
+  @Test
+  void aNewChatTheServiceRefusesWith403StaysTheHostsCredentialsProblem() {
+    server.enqueue(new MockResponse.Builder().code(403).body("{\"detail\":\"Missing scope\"}").build());
+
+    Throwable chat = catchThrowable(() -> gateway.chat(USER, ChatRequest.of("q")));
+
+    assertThat(ErrorMapper.ofDefaults().toResponse(chat).status()).isEqualTo(502);
+  }
+
+  @Test
+  void aChatContinuingASessionWithNoRecordOrWhileTheStoreFailsIsLeftToTheService() {
+    chat("continues an old session", "old");
+    store.failFinds.set(true);
+    chat("the store is down", "old");
+
+    assertThat(server.getRequestCount()).isEqualTo(2);
+    assertThat(ledger.pendingCount()).isZero();
   }
 
   @Test
   void theOwnerReadsTheSessionFromTheService() throws InterruptedException {
     chat("hello", null);
-    service.takeRequest();
-    service.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
+    server.takeRequest();
+    server.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
 
     assertThat(gateway.getSession(USER, "s").sessionId()).isEqualTo("s");
-    assertThat(service.takeRequest().getTarget()).endsWith("/sessions/s");
+    assertThat(server.takeRequest().getTarget()).endsWith("/sessions/s");
   }
 
   @Test
   void theListComesFromTheStoreCachedForFiveMinutesUnlessTheUserChats() {
     chat("first", null);
-    int afterChat = service.getRequestCount();
+    int afterChat = server.getRequestCount();
 
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
     store.recordExchange("s2", USER, "elsewhere", clock.instant().plusSeconds(5), 2, 10); // another host instance
@@ -149,7 +299,7 @@ class ChatGatewaySessionStoreTest {
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
     ticker.advance(Duration.ofNanos(1));
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s2", "s");
-    assertThat(service.getRequestCount()).isEqualTo(afterChat);
+    assertThat(server.getRequestCount()).isEqualTo(afterChat);
 
     store.recordExchange("s3", USER, "third", clock.instant().plusSeconds(10), 2, 10);
     clock.advance(Duration.ofMinutes(1));
@@ -174,19 +324,19 @@ class ChatGatewaySessionStoreTest {
     assertThatThrownBy(() -> gateway.listSessions(USER, 2, "-1")).isInstanceOf(ValidationException.class);
     assertThatThrownBy(() -> gateway.listSessions(USER, 2, "abc")).isInstanceOf(ValidationException.class);
     assertThatThrownBy(() -> gateway.listSessions(USER, 0, null)).isInstanceOf(ValidationException.class);
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
   }
 
   @Test
   void deletingDeletesTheServicesSessionThenTheRecordAndForgetsTheCachedList() throws InterruptedException {
     chat("hello", null);
-    service.takeRequest();
+    server.takeRequest();
     assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
-    service.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
 
     gateway.deleteSession(USER, "s");
 
-    RecordedRequest delete = service.takeRequest();
+    RecordedRequest delete = server.takeRequest();
     assertThat(delete.getMethod()).isEqualTo("DELETE");
     assertThat(store.find("s")).isEmpty();
     assertThat(ids(gateway.listSessions(USER, 10, null))).isEmpty();
@@ -195,14 +345,14 @@ class ChatGatewaySessionStoreTest {
   @Test
   void aDeleteThatFailedBetweenTheTwoRecordsIsRepairedByTheNextDelete() {
     chat("hello", null);
-    service.enqueue(new MockResponse.Builder().code(204).build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
     store.failDeletes.set(true);
 
     assertThatThrownBy(() -> gateway.deleteSession(USER, "s")).isInstanceOf(StateStoreException.class);
     assertThat(store.find("s")).isPresent();
 
     store.failDeletes.set(false);
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
     gateway.deleteSession(USER, "s");
 
     assertThat(store.find("s")).isEmpty();
@@ -212,7 +362,7 @@ class ChatGatewaySessionStoreTest {
   @Test
   void aReadOfASessionTheServiceNoLongerHasDeletesTheRecord() {
     chat("hello", null);
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
 
     assertThatThrownBy(() -> gateway.getSession(USER, "s")).isInstanceOf(NotFoundException.class);
 
@@ -225,8 +375,8 @@ class ChatGatewaySessionStoreTest {
     store.recordExchange("gone", OTHER, "b", clock.instant().plusSeconds(1), 2, 1);
     store.recordExchange("recent", USER, "c", clock.instant().plus(Duration.ofHours(2)), 2, 1);
     clock.advance(Duration.ofHours(2).plusMinutes(30));
-    service.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
-    service.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    server.enqueue(new MockResponse.Builder().body(SESSION_JSON).build());
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
 
     int removed = gateway.removeSessionsGoneFromService(Duration.ofHours(1), 10);
 
@@ -234,9 +384,9 @@ class ChatGatewaySessionStoreTest {
     assertThat(store.find("kept")).isPresent();
     assertThat(store.find("gone")).isEmpty();
     assertThat(store.find("recent")).isPresent();
-    assertThat(service.getRequestCount()).isEqualTo(2);
-    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
-    assertThat(service.takeRequest().getHeaders().toMultimap().toString()).contains("u2");
+    assertThat(server.getRequestCount()).isEqualTo(2);
+    assertThat(server.takeRequest().getHeaders().toMultimap().toString()).contains("u1");
+    assertThat(server.takeRequest().getHeaders().toMultimap().toString()).contains("u2");
   }
 
   @Test
@@ -247,22 +397,91 @@ class ChatGatewaySessionStoreTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxChecked");
     ChatGateway without = ChatGateway.builder().client(client).ledger(ledger).build();
     assertThat(without.removeSessionsGoneFromService(Duration.ofHours(1), 10)).isZero();
-    assertThat(service.getRequestCount()).isZero();
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  /** A gateway that starts direct streams and takes their completion webhooks, on {@link #store}. */
+  private ChatGateway directStreams() {
+    return ChatGateway.builder().client(client).ledger(ledger).sessionStore(store)
+        .streamTokens(StreamTokenIssuer.builder().keys(JwtKeySet.of("k1", "stream-token-secret-of-32-bytes-at-least"))
+            .serviceBaseUrl("http://service.test").clock(clock).environment(n -> null).build())
+        .webhooks(WebhookVerifier.builder().secret(WEBHOOK_SECRET).clock(clock).build())
+        .build();
+  }
+
+  private WebhookOutcome deliver(ChatGateway direct, String webhookId, byte[] body) {
+    Map<String, String> headers = WebhookSigner.of(WEBHOOK_SECRET).headers(webhookId, clock.instant(), body);
+    return direct.handleCompletionWebhook(headers::get, body);
+  }
+
+  @Test
+  void aDirectStreamIsRecordedWithoutATitleWhenItsWebhookCommitsAndOnlyThen() {
+    ChatGateway direct = directStreams();
+    String committed = direct.initDirectStream(USER, ChatRequest.of("Find Rails engineers")).requestId();
+    String released = direct.initDirectStream(USER, ChatRequest.of("q")).requestId();
+    byte[] completed = ChatGatewayDirectStreamTest.completion(committed, "completed", USAGE_2000);
+
+    assertThat(deliver(direct, "msg_a", completed)).isEqualTo(WebhookOutcome.COMMITTED);
+    assertThat(deliver(direct, "msg_a", completed)).isEqualTo(WebhookOutcome.DUPLICATE);
+    assertThat(deliver(direct, "msg_b", ChatGatewayDirectStreamTest.completion(committed, "failed", USAGE_2000)))
+        .isEqualTo(WebhookOutcome.ALREADY_SETTLED);
+    assertThat(deliver(direct, "msg_c", ChatGatewayDirectStreamTest.completion(released, "failed", null)))
+        .isEqualTo(WebhookOutcome.RELEASED);
+
+    assertThat(store.find("sess_1")).contains(new SessionRecord("sess_1", "u1", "c1", "recruiter", "",
+        clock.instant(), clock.instant(), 2, 2000, 3));
+    assertThat(ids(direct.listSessions(USER, 10, null))).containsExactly("sess_1");
+  }
+
+  @Test
+  void aDirectStreamContinuingAnotherUsersSessionIsNotFoundWithNothingReserved() {
+    ChatGateway direct = directStreams();
+    store.recordExchange("theirs", OTHER, "t", clock.instant(), 2, 1);
+
+    assertThatThrownBy(() -> direct.initDirectStream(USER, ChatRequest.builder().query("q").sessionId("theirs")
+        .build())).isInstanceOf(NotFoundException.class);
+
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void aWebhookForASessionAnotherUserOwnsAddsNeitherTheExchangeNorTheCreditsToTheirRecord() {
+    ChatGateway direct = directStreams();
+    String requestId = direct.initDirectStream(USER, ChatRequest.of("q")).requestId();
+    store.recordExchange("sess_1", OTHER, "theirs", clock.instant(), 2, 1); // the service named their session
+
+    assertThat(deliver(direct, "msg_a", ChatGatewayDirectStreamTest.completion(requestId, "completed", USAGE_2000)))
+        .isEqualTo(WebhookOutcome.COMMITTED);
+
+    assertThat(store.find("sess_1")).contains(new SessionRecord("sess_1", "u2", "c1", "recruiter", "theirs",
+        clock.instant(), clock.instant(), 2, 1, 0));
+    assertThat(ledger.balance("u1")).isEqualTo(97);
   }
 
   private static List<String> ids(SessionPage page) {
     return page.sessions().stream().map(SessionSummary::sessionId).toList();
   }
 
-  /** An in-memory store whose deletes fail while {@link #failDeletes} is set. */
+  /** An in-memory store whose deletes, adoptions or lookups fail while the flag says so. */
   private static final class FailingStore implements SessionStore {
     final AtomicBoolean failDeletes = new AtomicBoolean();
+    final AtomicBoolean failAdopts = new AtomicBoolean();
+    final AtomicBoolean failFinds = new AtomicBoolean();
     private final InMemorySessionStore delegate = InMemorySessionStore.create();
 
     @Override
-    public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+    public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
         long tokens) {
-      delegate.recordExchange(sessionId, owner, title, at, messages, tokens);
+      return delegate.recordExchange(sessionId, owner, title, at, messages, tokens);
+    }
+
+    @Override
+    public SessionRecord adopt(SessionRecord record) {
+      if (failAdopts.get()) {
+        throw new StateStoreException("session store: adopt failed (test)", null, null);
+      }
+      return delegate.adopt(record);
     }
 
     @Override
@@ -272,6 +491,9 @@ class ChatGatewaySessionStoreTest {
 
     @Override
     public Optional<SessionRecord> find(String sessionId) {
+      if (failFinds.get()) {
+        throw new StateStoreException("session store: find failed (test)", null, null);
+      }
       return delegate.find(sessionId);
     }
 

@@ -40,6 +40,9 @@ public final class JdbcSessionStore implements SessionStore {
       + " message_count = " + TABLE + ".message_count + EXCLUDED.message_count,"
       + " tokens = " + TABLE + ".tokens + EXCLUDED.tokens"
       + " WHERE " + TABLE + ".user_id = EXCLUDED.user_id AND " + TABLE + ".company_id = EXCLUDED.company_id";
+  /** Inserts the record unless the session has one; the no-op update returns the row the table holds. */
+  private static final String ADOPT = "INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      + " ON CONFLICT (session_id) DO UPDATE SET session_id = " + TABLE + ".session_id RETURNING " + COLUMNS;
   private static final String ADD_CREDITS = "UPDATE " + TABLE + " SET credits = credits + ? WHERE session_id = ?";
   private static final String FIND = "SELECT " + COLUMNS + " FROM " + TABLE + " WHERE session_id = ?";
   private static final String RECENT = "SELECT " + COLUMNS + " FROM " + TABLE
@@ -122,19 +125,10 @@ public final class JdbcSessionStore implements SessionStore {
   }
 
   @Override
-  public void recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
+  public boolean recordExchange(String sessionId, UserContext owner, String title, Instant at, int messages,
       long tokens) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    Objects.requireNonNull(owner, "owner");
-    Objects.requireNonNull(title, "title");
-    Objects.requireNonNull(at, "at");
-    if (messages < 0 || tokens < 0) {
-      throw new IllegalArgumentException("messages and tokens must be >= 0, were " + messages + ", " + tokens);
-    }
-    if (title.length() > SessionRecord.MAX_TITLE_CHARS) {
-      throw new IllegalArgumentException("title must be at most " + SessionRecord.MAX_TITLE_CHARS + " chars");
-    }
-    update("recordExchange", RECORD, ps -> {
+    SessionStore.checkExchange(sessionId, owner, title, at, messages, tokens);
+    return update("recordExchange", RECORD, ps -> {
       Timestamp time = Timestamp.from(at);
       ps.setString(1, sessionId);
       ps.setString(2, owner.userId());
@@ -145,15 +139,30 @@ public final class JdbcSessionStore implements SessionStore {
       ps.setTimestamp(7, time);
       ps.setInt(8, messages);
       ps.setLong(9, tokens);
+    }) > 0;
+  }
+
+  @Override
+  public SessionRecord adopt(SessionRecord record) {
+    Objects.requireNonNull(record, "record");
+    List<SessionRecord> held = query("adopt", ADOPT, ps -> {
+      ps.setString(1, record.sessionId());
+      ps.setString(2, record.userId());
+      ps.setString(3, record.companyId());
+      ps.setString(4, record.ownerRole());
+      ps.setString(5, record.title());
+      ps.setTimestamp(6, Timestamp.from(record.createdAt()));
+      ps.setTimestamp(7, Timestamp.from(record.lastActivityAt()));
+      ps.setInt(8, record.messageCount());
+      ps.setLong(9, record.tokens());
+      ps.setLong(10, record.credits());
     });
+    return held.get(0);
   }
 
   @Override
   public void addCredits(String sessionId, long credits) {
-    Objects.requireNonNull(sessionId, "sessionId");
-    if (credits < 0) {
-      throw new IllegalArgumentException("credits must be >= 0, was " + credits);
-    }
+    SessionStore.checkCredits(sessionId, credits);
     update("addCredits", ADD_CREDITS, ps -> {
       ps.setLong(1, credits);
       ps.setString(2, sessionId);
@@ -170,7 +179,7 @@ public final class JdbcSessionStore implements SessionStore {
   public List<SessionRecord> recent(String userId, String companyId, int limit) {
     Objects.requireNonNull(userId, "userId");
     Objects.requireNonNull(companyId, "companyId");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return query("recent", RECENT, ps -> {
       ps.setString(1, userId);
       ps.setString(2, companyId);
@@ -187,7 +196,7 @@ public final class JdbcSessionStore implements SessionStore {
   @Override
   public List<SessionRecord> idleSince(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
-    positive(limit);
+    SessionStore.checkLimit(limit);
     return query("idleSince", IDLE, ps -> {
       ps.setTimestamp(1, Timestamp.from(before));
       ps.setInt(2, limit);
@@ -197,12 +206,6 @@ public final class JdbcSessionStore implements SessionStore {
   @Override
   public String toString() {
     return "JdbcSessionStore[" + TABLE + "]";
-  }
-
-  private static void positive(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be >= 1, was " + limit);
-    }
   }
 
   private int update(String operation, String sql, Binder binder) {
