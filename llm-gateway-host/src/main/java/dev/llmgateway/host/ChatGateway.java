@@ -491,7 +491,11 @@ public final class ChatGateway implements AutoCloseable {
               delivered.toString()));
         }
       }, credits -> {
-        ErrorResponse response = errors.toResponse(error, chat.id());
+        // Another user's session, refused by the service: "not found", as a chat or a read of it.
+        LlmGatewayException shown = error instanceof PermissionDeniedException && request.sessionId() != null
+            ? notTheUsers((PermissionDeniedException) error)
+            : error;
+        ErrorResponse response = errors.toResponse(shown, chat.id());
         return new ChatEvent.Failed(chat.id(), user.userId(), user.companyId(), response.kind().code(),
             response.envelope().message());
       });

@@ -232,6 +232,19 @@ class ChatGatewayBackgroundTest {
     assertThat(ledger.balance("u1")).isEqualTo(100);
   }
 
+  @Test
+  void continuingASessionTheServiceRefusesWith403EndsAsNotFoundAndReleased() throws Exception {
+    service.enqueue(new MockResponse.Builder().code(403)
+        .body("{\"detail\":\"Session belongs to another user\"}").build());
+
+    BackgroundChat chat = gateway.chatInBackground(USER, ChatRequest.builder().query("hi").sessionId("sess_other").build());
+
+    assertThat(last(chat)).isEqualTo(new ChatEvent.Failed(chat.id(), "u1", "c1", "not_found",
+        ErrorKind.NOT_FOUND.defaultMessage()));
+    assertSettledOnce(Settlement.RELEASED);
+    assertThat(ledger.balance("u1")).isEqualTo(100);
+  }
+
   /** A policy that would charge an empty delivery shows that nothing reached the policy: released as {@code stream} does. */
   @Test
   void anErrorEventFirstIsFailedWithAUserSafeMessageAndReleasedWhateverThePolicy() throws Exception {
