@@ -359,6 +359,29 @@ class ChatStreamTest extends MockServerTest {
   }
 
   @Test
+  void aReaderBusyWithAnEventIsNotSilenceFromTheService() throws Exception {
+    // The rest of the answer arrives while the reader is busy with the first event for longer than
+    // the idle limit: as with a socket read timeout, only time spent waiting for bytes counts.
+    server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
+        .body(SESSION + HELLO + WORLD + DONE + END).throttleBody(SESSION.length(), 50, TimeUnit.MILLISECONDS).build());
+    StreamOptions options = StreamOptions.builder().idleTimeout(Duration.ofMillis(500)).build();
+    CountDownLatch never = new CountDownLatch(1);
+    StringBuilder text = new StringBuilder();
+    try (ChatStream stream = client.chatStream(ChatRequest.of("hi"), USER, options)) {
+      for (StreamEvent event : stream) {
+        if (event instanceof StreamEvent.SessionStarted) {
+          // The host's work on this event takes twice the idle limit (nothing counts the latch down).
+          assertThat(never.await(1000, TimeUnit.MILLISECONDS)).isFalse();
+        }
+        if (event instanceof StreamEvent.Token) {
+          text.append(((StreamEvent.Token) event).content());
+        }
+      }
+    }
+    assertThat(text.toString()).isEqualTo("Hello world");
+  }
+
+  @Test
   void idleTimeoutCountsTheWaitForTheAnswersHeaders() {
     server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "text/event-stream")
         .headersDelay(3, TimeUnit.SECONDS).body(SESSION + HELLO + DONE + END).build());

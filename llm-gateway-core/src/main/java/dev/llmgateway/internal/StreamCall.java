@@ -64,9 +64,12 @@ public final class StreamCall {
   private @Nullable ScheduledFuture<?> totalTimer;
   // The idle limit (silence between bytes) is timed here, on the watchdog, not by a read timeout on
   // the socket: each read under an Okio read timeout enters a queue that all of the JVM's sockets
-  // share, under one lock, and wakes Okio's watchdog thread. Here a read costs a clock read and a
-  // field write, and the watchdog runs once per idle limit of a stream.
-  private volatile long lastReadNanos;
+  // share, under one lock, and wakes Okio's watchdog thread. Here a read costs a clock read and two
+  // field writes, and the watchdog looks at a stream once per idle limit. As with a read timeout,
+  // only time spent waiting for bytes counts: a reader busy with its events is not silence.
+  private static final long NOT_WAITING = Long.MIN_VALUE;
+  /** When the reading thread started waiting for bytes (or for the answer's headers); {@link #NOT_WAITING} when it is not waiting. */
+  private volatile long waitingSinceNanos = NOT_WAITING;
   private volatile @Nullable ScheduledFuture<?> idleTimer;
   // Which attempt's idle checks may still run; stopping them moves it on.
   private final AtomicInteger idleGeneration = new AtomicInteger();
@@ -222,13 +225,16 @@ public final class StreamCall {
     call.lastStatus = opened.code();
     ResponseBody body = opened.body();
     response = opened;
-    lastReadNanos = System.nanoTime();
+    waitingSinceNanos = NOT_WAITING;
     reader = SseReader.builder().maxEventSize(limits.maxEventBytes()).build(Okio.buffer(new ForwardingSource(body.source()) {
       @Override
       public long read(Buffer sink, long byteCount) throws IOException {
-        long read = super.read(sink, byteCount);
-        lastReadNanos = System.nanoTime();
-        return read;
+        waitingSinceNanos = System.nanoTime();
+        try {
+          return super.read(sink, byteCount);
+        } finally {
+          waitingSinceNanos = NOT_WAITING;
+        }
       }
     }));
     return new LogicalCall.Outcome<>(null, null);
@@ -609,9 +615,9 @@ public final class StreamCall {
     }
   }
 
-  /** Starts timing the silence of an attempt: from now, until its bytes arrive (headers included). */
+  /** Starts timing the silence of an attempt: from now, while it waits for its answer's headers, then for each read. */
   private void startIdleTimer() {
-    lastReadNanos = System.nanoTime();
+    waitingSinceNanos = System.nanoTime();
     int generation = idleGeneration.get();
     armIdleCheck(generation, limits.idle().toNanos());
   }
@@ -625,13 +631,21 @@ public final class StreamCall {
     }
   }
 
-  /** On the watchdog: fires the idle limit after that much silence, else checks again when it would be due. */
+  /**
+   * On the watchdog: fires the idle limit once the reading thread has waited that long for bytes,
+   * else checks again when it would be due (a whole limit later while the thread is not waiting).
+   */
   private void checkIdle(int generation) {
     if (generation != idleGeneration.get()) {
       return;
     }
     long limit = limits.idle().toNanos();
-    long silent = System.nanoTime() - lastReadNanos;
+    long since = waitingSinceNanos;
+    if (since == NOT_WAITING) {
+      armIdleCheck(generation, limit);
+      return;
+    }
+    long silent = System.nanoTime() - since;
     if (silent >= limit) {
       fire(CallTimeoutException.Limit.IDLE);
     } else {
