@@ -378,6 +378,12 @@ public final class ChatGateway implements AutoCloseable {
    * mapper}'s envelope. The {@link Builder#sessionStore session store} records the exchange, the
    * audit sink and the client's listeners hear of the call, as for {@link #stream stream}.
    *
+   * <p>A callback executor that runs tasks on the calling thread ({@code Runnable::run}, a pool
+   * with {@link java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy CallerRunsPolicy} when it
+   * is full) runs the whole chat on the caller's thread, inside this method, which then returns
+   * after the last event; an {@link Error} the publisher throws then propagates out of this method
+   * after the chat has settled itself (once).
+   *
    * @param user the authenticated end user
    * @param request the message
    * @return the chat under way: its id, its end, its cancel
@@ -420,13 +426,17 @@ public final class ChatGateway implements AutoCloseable {
     CallCredits reservation = admitAndReserve(user, request, caller, ChatPolicy.Action.BACKGROUND_CHAT, requestId,
         start, AuditEvent.Kind.CALL);
     BackgroundChat chat = new BackgroundChat(requestId);
+    BackgroundAnswer answer = new BackgroundAnswer(chat, user, request, reservation, publisher);
     StreamHandle handle;
     try {
-      handle = HostAccess.get().chatStream(client, request, user, streamOptions(requestId),
-          new BackgroundAnswer(chat, user, request, reservation, publisher), reservation, reservation);
+      handle = HostAccess.get().chatStream(client, request, user, streamOptions(requestId), answer, reservation,
+          reservation);
     } catch (RuntimeException | Error e) {
-      notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
-      releaseOrRetry(reservation, "background chat did not start: " + e.getClass().getSimpleName());
+      // An executor that runs tasks on this thread ran the chat here: if it ended, it settled itself.
+      if (!answer.ending) {
+        notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
+        releaseOrRetry(reservation, "background chat did not start: " + e.getClass().getSimpleName());
+      }
       throw e;
     }
     chat.attach(handle);
@@ -449,6 +459,12 @@ public final class ChatGateway implements AutoCloseable {
     private boolean started;
     private boolean sawEvent;
     private int publishFailures;
+    /**
+     * Set first when the chat ends (it then settles itself): read by {@code chatInBackground} when
+     * the stream's start throws, as it does on an executor that ran the whole chat on the caller's
+     * thread.
+     */
+    volatile boolean ending;
 
     BackgroundAnswer(BackgroundChat chat, UserContext user, ChatRequest request, CallCredits reservation,
         ChatEventPublisher publisher) {
@@ -506,6 +522,7 @@ public final class ChatGateway implements AutoCloseable {
      * failure of the settlement is logged, and the chat still ends.
      */
     private void end(Runnable settlement, LongFunction<ChatEvent> last) {
+      ending = true;
       startOnce();
       try {
         settlement.run();

@@ -413,4 +413,23 @@ class ChatGatewayBackgroundTest {
     assertThat(catchThrowable(() -> ChatGateway.builder().eventPublisher(null)))
         .isInstanceOf(NullPointerException.class).hasMessage("publisher");
   }
+
+  @Test
+  void anErrorFromThePublisherOnADirectExecutorSettlesTheChatOnce() {
+    try (LlmGatewayClient direct = client.newBuilder().callbackExecutor(Runnable::run).build()) {
+      ChatGateway onCaller = ChatGateway.builder().client(direct).ledger(ledger).settlementListener(settlements::add)
+          .eventPublisher(event -> {
+            if (event instanceof ChatEvent.Token) {
+              throw new AssertionError("publisher broke");
+            }
+          }).build();
+      service.enqueue(sse(SESSION + TOKEN + DONE));
+
+      Throwable thrown = catchThrowable(() -> onCaller.chatInBackground(USER, ChatRequest.of("hi")));
+
+      assertThat(settlements).as("settlements (thrown: %s)", thrown).hasSize(1);
+      assertThat(audit).as("audit events").hasSize(1);
+      assertThat(ledger.pendingCount()).isZero();
+    }
+  }
 }
