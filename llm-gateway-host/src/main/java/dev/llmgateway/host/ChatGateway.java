@@ -52,6 +52,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
@@ -135,6 +136,12 @@ public final class ChatGateway implements AutoCloseable {
   private final @Nullable SessionStore sessionStore;
   /** Each user's recent sessions as last read from {@link #sessionStore}, for {@link #DEFAULT_RECENT_SESSIONS_TTL}. */
   private final ConcurrentHashMap<String, RecentSessions> recentSessions = new ConcurrentHashMap<>();
+  /**
+   * Invalidation counts of {@link #recentSessions}, striped by user key: a list read from the store
+   * is cached only if its stripe's count did not change while it was read (a chat, delete or
+   * adoption in between would otherwise be hidden by the older list until the cache expired).
+   */
+  private final AtomicLongArray recentGenerations = new AtomicLongArray(RECENT_GENERATION_STRIPES);
 
   private ChatGateway(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client == null: set ChatGateway.Builder.client");
@@ -814,7 +821,7 @@ public final class ChatGateway implements AutoCloseable {
       LOG.warn("SessionStore failed recording the direct stream of request {}: {}", reservation.requestId(),
           e.toString());
     }
-    recentSessions.remove(recentKey(user));
+    forgetRecent(user);
   }
 
   /**
@@ -991,7 +998,7 @@ public final class ChatGateway implements AutoCloseable {
         if (store.delete(r.sessionId())) {
           removed++;
         }
-        recentSessions.remove(recentKey(owner));
+        forgetRecent(owner);
       } catch (LlmGatewayException e) {
         LOG.warn("Session cleanup could not check session {} with the service: {}; kept", r.sessionId(),
             e.getClass().getSimpleName());
@@ -1064,7 +1071,7 @@ public final class ChatGateway implements AutoCloseable {
       LOG.warn("SessionStore.adopt failed for session {}: {}", session.sessionId(), e.toString());
       return;
     }
-    recentSessions.remove(recentKey(user));
+    forgetRecent(user);
   }
 
   /** The record of a session the service answered for {@code user}. */
@@ -1101,9 +1108,9 @@ public final class ChatGateway implements AutoCloseable {
   private void forgetGoneSession(UserContext user, String sessionId) {
     SessionStore store = sessionStore;
     if (store != null) {
-      recentSessions.remove(recentKey(user));
+      forgetRecent(user);
       store.delete(sessionId);
-      recentSessions.remove(recentKey(user));
+      forgetRecent(user);
     }
   }
 
@@ -1125,7 +1132,7 @@ public final class ChatGateway implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("SessionStore.recordExchange failed for request {}: {}", call.reservation.requestId(), e.toString());
     }
-    recentSessions.remove(recentKey(user));
+    forgetRecent(user);
   }
 
   /** A page of the user's recent sessions from the host's records, cached per user. */
@@ -1153,8 +1160,13 @@ public final class ChatGateway implements AutoCloseable {
       if (recentSessions.size() >= MAX_CACHED_USERS) {
         recentSessions.clear(); // bounded: a host with more active users re-reads the store
       }
-      cached = new RecentSessions(store.recent(user.userId(), user.companyId(), MAX_RECENT_SESSIONS), now);
-      recentSessions.put(key, cached);
+      int stripe = recentStripe(key);
+      long generation = recentGenerations.get(stripe);
+      RecentSessions fresh =
+          new RecentSessions(store.recent(user.userId(), user.companyId(), MAX_RECENT_SESSIONS), now);
+      // Cached only if nothing invalidated the user's list during the read; served either way.
+      recentSessions.compute(key, (k, old) -> recentGenerations.get(stripe) == generation ? fresh : old);
+      cached = fresh;
     }
     List<SessionRecord> all = cached.records;
     int to = Math.min(all.size(), from + limit);
@@ -1171,6 +1183,20 @@ public final class ChatGateway implements AutoCloseable {
     return user.userId() + '\u0000' + user.companyId();
   }
 
+  /**
+   * Forgets the user's cached list after a change to their records: counts the change first (a
+   * list being read now is then not cached), then removes the entry.
+   */
+  private void forgetRecent(UserContext user) {
+    String key = recentKey(user);
+    recentGenerations.incrementAndGet(recentStripe(key));
+    recentSessions.remove(key);
+  }
+
+  private static int recentStripe(String key) {
+    return key.hashCode() & (RECENT_GENERATION_STRIPES - 1);
+  }
+
   /** One user's recent sessions and when ({@link Ticker} nanos) they were read. */
   private record RecentSessions(List<SessionRecord> records, long readAt) {}
 
@@ -1182,6 +1208,8 @@ public final class ChatGateway implements AutoCloseable {
   private static final int MAX_RECENT_SESSIONS = 1000;
   /** Most users whose lists are cached at once. */
   private static final int MAX_CACHED_USERS = 10_000;
+  /** Stripes of {@link #recentGenerations}, a power of two. */
+  private static final int RECENT_GENERATION_STRIPES = 64;
 
   /**
    * Throws a chat's or stream's refusal as not found ({@link #notTheUsers}), as a read of the

@@ -27,7 +27,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
@@ -309,6 +313,41 @@ class ChatGatewaySessionStoreTest extends MockServerTest {
   }
 
   @Test
+  void aChatRecordedWhileTheListIsReadIsListedNextTime() throws Exception {
+    CountDownLatch listRead = new CountDownLatch(1);
+    CountDownLatch chatRecorded = new CountDownLatch(1);
+    store.pauseAfterNextRecent.set(() -> {
+      listRead.countDown();
+      awaitOrFail(chatRecorded);
+    });
+    CompletableFuture<SessionPage> list = new CompletableFuture<>();
+    Thread lister = new Thread(() -> {
+      try {
+        list.complete(gateway.listSessions(USER, 10, null));
+      } catch (Throwable t) {
+        list.completeExceptionally(t);
+      }
+    }, "lister");
+    lister.start();
+    awaitOrFail(listRead);
+
+    chat("hello", null);
+    chatRecorded.countDown();
+    list.get(10, TimeUnit.SECONDS);
+
+    assertThat(ids(gateway.listSessions(USER, 10, null))).containsExactly("s");
+  }
+
+  private static void awaitOrFail(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(10, TimeUnit.SECONDS)).as("latch counted down in time").isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void theListPagesWithTheGatewaysCursorAndRefusesABadOne() {
     for (int i = 0; i < 3; i++) {
       store.recordExchange("s" + i, USER, "t" + i, clock.instant().plusSeconds(i), 2, 1);
@@ -463,11 +502,16 @@ class ChatGatewaySessionStoreTest extends MockServerTest {
     return page.sessions().stream().map(SessionSummary::sessionId).toList();
   }
 
-  /** An in-memory store whose deletes, adoptions or lookups fail while the flag says so. */
+  /**
+   * An in-memory store whose deletes, adoptions or lookups fail while the flag says so, and whose
+   * next list read can pause.
+   */
   private static final class FailingStore implements SessionStore {
     final AtomicBoolean failDeletes = new AtomicBoolean();
     final AtomicBoolean failAdopts = new AtomicBoolean();
     final AtomicBoolean failFinds = new AtomicBoolean();
+    /** Run once, after the next {@code recent} has read and before it returns. */
+    final AtomicReference<Runnable> pauseAfterNextRecent = new AtomicReference<>();
     private final InMemorySessionStore delegate = InMemorySessionStore.create();
 
     @Override
@@ -499,7 +543,12 @@ class ChatGatewaySessionStoreTest extends MockServerTest {
 
     @Override
     public List<SessionRecord> recent(String userId, String companyId, int limit) {
-      return delegate.recent(userId, companyId, limit);
+      List<SessionRecord> read = delegate.recent(userId, companyId, limit);
+      Runnable pause = pauseAfterNextRecent.getAndSet(null);
+      if (pause != null) {
+        pause.run();
+      }
+      return read;
     }
 
     @Override
