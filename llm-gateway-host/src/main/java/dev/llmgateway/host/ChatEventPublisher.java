@@ -10,10 +10,18 @@ package dev.llmgateway.host;
  * <p><b>Order and threads.</b> For one chat, {@link #publish} receives one {@link ChatEvent.Started},
  * then a {@link ChatEvent.Token} per piece of the answer, then exactly one {@link
  * ChatEvent.Completed} or {@link ChatEvent.Failed}, after the chat's credits were settled; in that
- * order, one at a time (never concurrently for one chat), on a thread of the client's callback
- * executor ({@link dev.llmgateway.LlmGatewayClient.Builder#callbackExecutor}), the thread reading
- * the chat's stream. Events of different chats may be published concurrently from different
- * threads, so an implementation must be thread-safe.
+ * order, one at a time (never concurrently for one chat). Usually on a thread of the client's
+ * callback executor ({@link dev.llmgateway.LlmGatewayClient.Builder#callbackExecutor}), the thread
+ * reading the chat's stream. But when that executor refuses the chat's task, the chat fails
+ * without reaching it, and its {@link ChatEvent.Started} and {@link ChatEvent.Failed} are
+ * published where the refusal happened: on the host's thread, inside {@link
+ * ChatGateway#chatInBackground}, for a chat that got a stream slot at once; on the SDK's timer
+ * thread for a chat whose wait in the queue for a slot ran out; on the thread that freed a slot
+ * (often another chat's stream) for a queued chat given one. An executor that runs a task on the
+ * calling thread ({@code Runnable::run}, a full pool's {@code CallerRunsPolicy}) runs the whole
+ * chat there: every event is then published on the host's thread inside {@code chatInBackground}.
+ * Events of different chats may be published concurrently from different threads, so an
+ * implementation must be thread-safe.
  *
  * <p><b>Do not block.</b> While {@link #publish} runs, the chat's stream is not read: hand the event
  * to an asynchronous channel or a bounded queue and return. A subscriber that cannot keep up is

@@ -379,7 +379,8 @@ public final class ChatGateway implements AutoCloseable {
    * strictness}), its events, then the settlement of its credits, exactly once, as for a relayed
    * stream ({@link SettlementPolicy}): a failure before the stream's first event releases them; a
    * chat that delivered tokens and then failed or was {@linkplain BackgroundChat#cancel cancelled} is
-   * settled as a relay that failed or whose browser went away after delivery. The last event is
+   * settled as a relay that failed or whose browser went away after delivery. (A chat the executor
+   * refuses ends where it was refused; see {@link ChatEventPublisher} for the threads.) The last event is
    * published after the settlement: {@link ChatEvent.Completed} with the credits committed, or
    * {@link ChatEvent.Failed} with the code and user-safe message of the {@link Builder#errors error
    * mapper}'s envelope. The {@link Builder#sessionStore session store} records the exchange, the
