@@ -131,6 +131,16 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
       StringBuilder json = ChatEvent.begin(type(), chatId, text.length() + 16);
       return ChatEvent.field(json, "text", text).append('}').toString();
     }
+
+    /**
+     * Describes the event for logs without its text (the answer may hold anything the user asked).
+     *
+     * @return the type, the chat's id and the text's length
+     */
+    @Override
+    public String toString() {
+      return "ChatEvent.Token[chatId=" + chatId + ", textLength=" + text.length() + ']';
+    }
   }
 
   /**
@@ -178,6 +188,17 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
       ChatEvent.field(json, "session_id", sessionId);
       ChatEvent.field(json, "answer", answer);
       return json.append(",\"credits\":").append(credits).append('}').toString();
+    }
+
+    /**
+     * Describes the event for logs without the answer (it may hold anything the user asked).
+     *
+     * @return the type, the chat's and session's ids, the answer's length and the credits
+     */
+    @Override
+    public String toString() {
+      return "ChatEvent.Completed[chatId=" + chatId + ", sessionId=" + sessionId + ", answerLength="
+          + answer.length() + ", credits=" + credits + ']';
     }
   }
 

@@ -405,6 +405,16 @@ class ChatGatewayBackgroundTest {
   }
 
   @Test
+  void theStringOfATokenOrCompletedEventShowsTheTextsLengthNotTheText() {
+    assertThat(new ChatEvent.Token("r1", "u1", "c1", "secret answer").toString())
+        .isEqualTo("ChatEvent.Token[chatId=r1, textLength=13]");
+    assertThat(new ChatEvent.Completed("r1", "u1", "c1", "s", "secret answer", 3).toString())
+        .isEqualTo("ChatEvent.Completed[chatId=r1, sessionId=s, answerLength=13, credits=3]");
+    assertThat(new ChatEvent.Completed("r1", "u1", "c1", null, "", 0).toString())
+        .isEqualTo("ChatEvent.Completed[chatId=r1, sessionId=null, answerLength=0, credits=0]");
+  }
+
+  @Test
   void eventsRefuseMissingValuesByName() {
     assertThat(catchThrowable(() -> new ChatEvent.Token("r1", "u1", "c1", null)))
         .isInstanceOf(NullPointerException.class).hasMessage("text");
