@@ -113,4 +113,15 @@ public record Delivery(Outcome outcome, String query, String deliveredText, @Nul
     }
     return Outcome.FAILED;
   }
+
+  /**
+   * Describes the delivery for logs without the user's query or the answer text.
+   *
+   * @return the outcome, the lengths of the query and of the delivered text, and the usage reported
+   */
+  @Override
+  public String toString() {
+    return "Delivery[outcome=" + outcome + ", queryLength=" + query.length() + ", deliveredLength="
+        + deliveredText.length() + ", reportedUsage=" + reportedUsage + ']';
+  }
 }

@@ -115,4 +115,12 @@ class SettlementPolicyTest {
     assertThat(CreditPricing.perThousandTokens(0, 0).credits(Operation.CHAT, new Usage(1000, 1000, 2000))).isZero();
     assertThat(CreditPricing.perThousandTokens(0, 1).credits(Operation.CHAT, new Usage(5000, 1000, 6000))).isEqualTo(1);
   }
+
+  @Test
+  void theStringOfADeliveryShowsTheTextsLengthsNotTheText() {
+    Delivery delivery = new Delivery(Delivery.Outcome.CANCELLED, "private query", "some text", new Usage(1, 2, 3));
+
+    assertThat(delivery.toString()).doesNotContain("private query", "some text")
+        .startsWith("Delivery[outcome=CANCELLED, queryLength=13, deliveredLength=9, reportedUsage=");
+  }
 }
