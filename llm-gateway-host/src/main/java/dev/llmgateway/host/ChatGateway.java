@@ -868,7 +868,9 @@ public final class ChatGateway implements AutoCloseable {
    * and passing that on would tell the end user that the session exists. With a {@link
    * Builder#sessionStore session store}, a session recorded under another user is not found
    * without asking the service, and one with no record is asked of the service and, when it
-   * answers, recorded as the user's ({@link SessionStore#adopt}).
+   * answers, recorded as the user's ({@link SessionStore#adopt}). A recorded session the service
+   * no longer has is not found, and its record deleted; if the store fails to delete it, that is
+   * logged and the session is still not found (the next read or delete deletes the record).
    *
    * @param user the authenticated end user
    * @param sessionId the session
@@ -907,7 +909,13 @@ public final class ChatGateway implements AutoCloseable {
       throw notTheUsers(e);
     } catch (NotFoundException e) {
       if (recorded) {
-        forgetGoneSession(user, sessionId);
+        try {
+          forgetGoneSession(user, sessionId);
+        } catch (StateStoreException storeFailed) {
+          // The user asked for a session that is gone: still "not found". The next read or delete repairs.
+          LOG.warn("SessionStore.delete failed for session {} the service no longer has; the record is kept: {}",
+              sessionId, storeFailed.getMessage());
+        }
       }
       throw e;
     }

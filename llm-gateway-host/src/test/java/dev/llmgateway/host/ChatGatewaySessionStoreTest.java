@@ -409,6 +409,21 @@ class ChatGatewaySessionStoreTest extends MockServerTest {
   }
 
   @Test
+  void aReadOfASessionTheServiceNoLongerHasIsNotFoundEvenWhenTheStoreFailsToDeleteTheRecord() {
+    chat("hello", null);
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    store.failDeletes.set(true);
+
+    assertThatThrownBy(() -> gateway.getSession(USER, "s")).isInstanceOf(NotFoundException.class);
+    assertThat(store.find("s")).isPresent();
+
+    store.failDeletes.set(false);
+    server.enqueue(new MockResponse.Builder().code(404).body("{\"detail\":\"Session not found\"}").build());
+    assertThatThrownBy(() -> gateway.getSession(USER, "s")).isInstanceOf(NotFoundException.class);
+    assertThat(store.find("s")).isEmpty();
+  }
+
+  @Test
   void theCleanupChecksIdleRecordsOnlyAndDeletesThoseTheServiceDropped() throws InterruptedException {
     store.recordExchange("kept", USER, "a", clock.instant(), 2, 1);
     store.recordExchange("gone", OTHER, "b", clock.instant().plusSeconds(1), 2, 1);
