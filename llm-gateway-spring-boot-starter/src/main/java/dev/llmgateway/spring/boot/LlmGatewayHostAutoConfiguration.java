@@ -36,9 +36,9 @@ import org.springframework.context.annotation.Configuration;
  * DataSource}, else one in memory, for a single instance), {@link RateLimiter} (Redis when
  * configured, else one in memory, at {@code llm-gateway.rate-limits.*}), {@link StreamTokenIssuer}
  * and {@link WebhookVerifier} when defined, the context's {@link ChatPolicy} when it has one (else
- * {@link ChatPolicy#allowAll()}; two without a {@code @Primary} one fail the start), the context's
- * {@link ChatEventPublisher} for background chats (by default one that publishes each {@link
- * ChatEvent} as a Spring application event); its pricing, estimate and relay from {@code
+ * {@link ChatPolicy#allowAll()}), the context's {@link ChatEventPublisher} for background chats (by
+ * default one that publishes each {@link ChatEvent} as a Spring application event) — two beans of
+ * one of these types without a {@code @Primary} one fail the start; its pricing, estimate and relay from {@code
  * llm-gateway.credits.*} and {@code llm-gateway.relay.*}; then every {@link
  * ChatGatewayBuilderCustomizer}.
  */
@@ -91,17 +91,17 @@ public class LlmGatewayHostAutoConfiguration {
   }
 
   /**
-   * The gateway, closed with the context (before the client and ledger it uses).
+   * The gateway, closed with the context (before the client and ledger it uses). Each optional
+   * collaborator is the context's bean of its type, or its {@code @Primary} one: two without a
+   * primary fail the start, never leave the gateway without one.
    *
    * @param client the client
    * @param ledger the ledger
-   * @param rateLimiter the rate limiter, if any
+   * @param rateLimiter the rate limiter, if any (else one in memory)
    * @param streamTokens the stream-token issuer, if any
    * @param webhooks the webhook verifier, if any
-   * @param policy who may do what ({@link ChatGateway.Builder#policy}), if the context has one;
-   *     several without a primary one fail the start (an authorization policy is never guessed)
-   * @param eventPublisher where background chats' events go ({@link ChatGateway.Builder#eventPublisher}),
-   *     if the context has exactly one
+   * @param policy who may do what ({@link ChatGateway.Builder#policy}), if the context has one
+   * @param eventPublisher where background chats' events go ({@link ChatGateway.Builder#eventPublisher})
    * @param settlementListeners told of every settlement (the metrics' among them), in order
    * @param properties the properties ({@code rate-limits}, {@code credits}, {@code relay})
    * @param customizers applied last, in order
@@ -117,16 +117,15 @@ public class LlmGatewayHostAutoConfiguration {
       ObjectProvider<ChatEventPublisher> eventPublisher, ObjectProvider<SettlementListener> settlementListeners,
       LlmGatewayProperties properties, ObjectProvider<ChatGatewayBuilderCustomizer> customizers) {
     ChatGateway.Builder gateway = ChatGateway.builder().client(client).ledger(ledger);
-    RateLimiter limiter = rateLimiter.getIfUnique();
+    // Not ifUnique: two beans of a type and no @Primary fail the start (NoUniqueBeanDefinitionException)
+    // rather than silently leaving the gateway without one (background chats, direct streams or webhooks
+    // off at run time, a limiter in memory, or a policy that allows everything).
+    RateLimiter limiter = rateLimiter.getIfAvailable();
     gateway.rateLimiter(limiter != null ? limiter : InMemoryRateLimiter.create(rateLimits(properties.getRateLimits())));
-    streamTokens.ifUnique(gateway::streamTokens);
-    webhooks.ifUnique(gateway::webhooks);
-    eventPublisher.ifUnique(gateway::eventPublisher);
-    // Not ifUnique: two policies and no @Primary fail the start rather than silently allowing everything.
-    ChatPolicy chatPolicy = policy.getIfAvailable();
-    if (chatPolicy != null) {
-      gateway.policy(chatPolicy);
-    }
+    streamTokens.ifAvailable(gateway::streamTokens);
+    webhooks.ifAvailable(gateway::webhooks);
+    eventPublisher.ifAvailable(gateway::eventPublisher);
+    policy.ifAvailable(gateway::policy);
     List<SettlementListener> settled = settlementListeners.orderedStream().distinct().toList();
     if (!settled.isEmpty()) {
       gateway.settlementListener(settled.size() == 1 ? settled.get(0) : new SettlementListeners(settled));

@@ -13,6 +13,7 @@ import dev.llmgateway.CircuitBreaker;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
+import dev.llmgateway.auth.JwtKeySet;
 import dev.llmgateway.auth.ServiceJwtAuth;
 import dev.llmgateway.auth.StreamTokenIssuer;
 import dev.llmgateway.host.BackgroundChat;
@@ -23,10 +24,15 @@ import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.ForbiddenException;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
+import dev.llmgateway.host.InMemoryRateLimiter;
+import dev.llmgateway.host.RateLimit;
+import dev.llmgateway.host.RateLimiter;
+import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.jdbc.CreditStoreException;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.testkit.NoDelayServerSocketFactory;
 import dev.llmgateway.testkit.SseResponses;
+import dev.llmgateway.webhooks.WebhookSecret;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.time.Duration;
@@ -36,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
@@ -43,6 +50,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
+import org.springframework.beans.factory.NoUniqueBeanDefinitionException;
 import org.springframework.boot.actuate.endpoint.SanitizableData;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.boot.actuate.health.Health;
@@ -283,6 +291,41 @@ class LlmGatewayAutoConfigurationTest {
     runner.withBean("one", ChatPolicy.class, ChatPolicy::denyByDefault)
         .withBean("two", ChatPolicy.class, ChatPolicy::denyByDefault)
         .run(context -> assertThat(context).hasFailed());
+  }
+
+  @Test
+  void twoChatEventPublishersWithoutAPrimaryFailTheStartRatherThanLeaveBackgroundChatsOff() {
+    assertTwoWithoutAPrimaryFailTheStart(ChatEventPublisher.class, () -> event -> { });
+  }
+
+  @Test
+  void twoRateLimitersWithoutAPrimaryFailTheStartRatherThanLimitInMemory() {
+    assertTwoWithoutAPrimaryFailTheStart(RateLimiter.class,
+        () -> InMemoryRateLimiter.create(RateLimits.builder().calls(RateLimit.perMinute(10)).build()));
+  }
+
+  @Test
+  void twoWebhookVerifiersWithoutAPrimaryFailTheStartRatherThanRefuseEveryWebhook() {
+    assertTwoWithoutAPrimaryFailTheStart(WebhookVerifier.class,
+        () -> WebhookVerifier.builder().secret(WebhookSecret.parse(WEBHOOK_SECRET)).build());
+  }
+
+  @Test
+  void twoStreamTokenIssuersWithoutAPrimaryFailTheStartRatherThanRefuseEveryDirectStream() {
+    assertTwoWithoutAPrimaryFailTheStart(StreamTokenIssuer.class, () -> StreamTokenIssuer.builder()
+        .keys(JwtKeySet.of("k1", STREAM_SECRET)).serviceBaseUrl(server.url("/").toString()).build());
+  }
+
+  @Test
+  void aPrimaryChatEventPublisherAmongTwoIsTheGatewaysAndTheStartSucceeds() {
+    runner.withBean("one", ChatEventPublisher.class, () -> event -> { })
+        .withBean("two", ChatEventPublisher.class, () -> event -> { }, bean -> bean.setPrimary(true))
+        .run(context -> assertThat(context).hasNotFailed().hasSingleBean(ChatGateway.class));
+  }
+
+  private <T> void assertTwoWithoutAPrimaryFailTheStart(Class<T> type, Supplier<T> bean) {
+    runner.withBean("one", type, bean).withBean("two", type, bean).run(context ->
+        assertThat(context).getFailure().rootCause().isInstanceOf(NoUniqueBeanDefinitionException.class));
   }
 
   @Test
