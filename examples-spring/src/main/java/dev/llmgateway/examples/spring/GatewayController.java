@@ -89,6 +89,22 @@ class GatewayController {
     return sse(response, started -> routes.stream(authorization, caller, body, started));
   }
 
+  @PostMapping(API + "/chat/background")
+  void chatInBackground(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.chatInBackground(authorization(request), caller(request), body(request)), response);
+  }
+
+  /**
+   * The user's background answers as server-sent events, on one of the relay's threads for as long
+   * as the browser stays (or until Spring MVC's async timeout, {@link
+   * SpringGatewayApplication#RELAY_TIMEOUT}: the page subscribes again).
+   */
+  @GetMapping(API + "/events")
+  StreamingResponseBody events(HttpServletRequest request, HttpServletResponse response) {
+    String authorization = authorization(request);
+    return sse(response, started -> routes.events(authorization, started));
+  }
+
   @PostMapping(API + "/chat/init")
   void init(HttpServletRequest request, HttpServletResponse response) throws IOException {
     send(routes.initDirectStream(authorization(request), caller(request), body(request)), response);

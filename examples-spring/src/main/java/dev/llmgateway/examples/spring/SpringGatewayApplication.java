@@ -1,6 +1,7 @@
 package dev.llmgateway.examples.spring;
 
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.examples.gateway.ChatEventHub;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.ExamplePolicy;
 import dev.llmgateway.examples.gateway.GatewayExample;
@@ -12,6 +13,8 @@ import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
+import dev.llmgateway.spring.boot.ChatGatewayBuilderCustomizer;
+import dev.llmgateway.spring.boot.LlmGatewayProperties;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,8 +66,9 @@ public class SpringGatewayApplication {
    */
   public static final Duration RELAY_TIMEOUT = Duration.ofMinutes(30);
   /**
-   * Streams relayed at once by default; one more is refused with 503 rather than queued behind
-   * them. Set {@value #RELAY_THREADS_PROPERTY} to change it.
+   * Streams relayed at once by default, the users' open event subscriptions ({@code GET /events})
+   * included: each holds one of these threads while its browser stays; one more is refused with 503
+   * rather than queued behind them. Set {@value #RELAY_THREADS_PROPERTY} to change it.
    */
   public static final int RELAY_THREADS = 100;
   /** The property that sets how many streams are relayed at once. */
@@ -172,15 +176,41 @@ public class SpringGatewayApplication {
   }
 
   /**
-   * The host API on the starter's {@code ChatGateway}.
+   * The users' subscriptions to their background answers ({@code GET /events}), in memory, with the
+   * relay's heartbeat ({@code llm-gateway.relay.heartbeat}, env {@code LLM_RELAY_HEARTBEAT}). Closed
+   * with the application, ending the subscriptions' responses.
+   *
+   * @param properties the starter's properties
+   * @return the hub
+   */
+  @Bean
+  ChatEventHub chatEventHub(LlmGatewayProperties properties) {
+    Duration heartbeat = properties.getRelay().getHeartbeat();
+    return ChatEventHub.builder().heartbeat(heartbeat != null ? heartbeat : ChatEventHub.DEFAULT_HEARTBEAT).build();
+  }
+
+  /**
+   * Makes the starter's {@code ChatGateway} publish its background chats' events to {@code events}.
+   *
+   * @param events the users' subscriptions
+   * @return the customizer
+   */
+  @Bean
+  ChatGatewayBuilderCustomizer backgroundAnswers(ChatEventHub events) {
+    return gateway -> gateway.eventPublisher(events);
+  }
+
+  /**
+   * The host API on the starter's {@code ChatGateway}, with background answers.
    *
    * @param gateway the gateway
    * @param users the users' authentication
+   * @param events the users' subscriptions, which the gateway publishes to
    * @return the routes
    */
   @Bean
-  GatewayRoutes gatewayRoutes(ChatGateway gateway, UserTokens users) {
-    return new GatewayRoutes(gateway, users);
+  GatewayRoutes gatewayRoutes(ChatGateway gateway, UserTokens users, ChatEventHub events) {
+    return new GatewayRoutes(gateway, users, events);
   }
 
   /**
