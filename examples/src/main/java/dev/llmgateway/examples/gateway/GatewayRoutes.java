@@ -252,7 +252,7 @@ public final class GatewayRoutes {
       while (true) {
         ChatEvent event = subscription.poll(heartbeat);
         if (event != null) {
-          writer.write(new ServerSentEvent(eventType(event), event.toJson(), null));
+          writer.write(new ServerSentEvent(event.type(), event.toJson(), null));
         } else if (subscription.isOpen()) {
           writer.writeComment("ping");
         } else {
@@ -265,18 +265,6 @@ public final class GatewayRoutes {
       Thread.currentThread().interrupt();
     }
     return Optional.empty();
-  }
-
-  /** The SSE event name of {@code event}: the {@code type} of its JSON. */
-  static String eventType(ChatEvent event) {
-    if (event instanceof ChatEvent.Token) {
-      return "token";
-    } else if (event instanceof ChatEvent.Started) {
-      return "started";
-    } else if (event instanceof ChatEvent.Completed) {
-      return "completed";
-    }
-    return "failed";
   }
 
   /**
