@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -66,13 +67,25 @@ public class SpringGatewayApplication {
    */
   public static final Duration RELAY_TIMEOUT = Duration.ofMinutes(30);
   /**
-   * Streams relayed at once by default, the users' open event subscriptions ({@code GET /events})
-   * included: each holds one of these threads while its browser stays; one more is refused with 503
-   * rather than queued behind them. Set {@value #RELAY_THREADS_PROPERTY} to change it.
+   * Streams relayed at once by default; one more is refused with 503 rather than queued behind
+   * them. Set {@value #RELAY_THREADS_PROPERTY} to change it.
    */
   public static final int RELAY_THREADS = 100;
   /** The property that sets how many streams are relayed at once. */
   public static final String RELAY_THREADS_PROPERTY = "example.relay-threads";
+  /**
+   * The users' subscriptions to their background answers ({@code GET /events}) open at once by
+   * default: each holds one thread of a pool of their own ({@link #EVENTS_EXECUTOR}) while its
+   * browser stays, so open pages never take the relay's threads; one more is refused with 503. Set
+   * {@value #EVENT_SUBSCRIPTIONS_PROPERTY} to change it.
+   */
+  public static final int EVENT_SUBSCRIPTIONS = 200;
+  /** The property that sets how many event subscriptions may be open at once. */
+  public static final String EVENT_SUBSCRIPTIONS_PROPERTY = "example.event-subscriptions";
+  /** The name of the event subscriptions' pool. */
+  public static final String EVENTS_EXECUTOR = "eventsExecutor";
+  /** The name of the relay's pool. */
+  static final String RELAY_EXECUTOR = "relayExecutor";
   /** The property of the HMAC secret of the users' tokens (at least 32 bytes; env LLM_USER_TOKEN_SECRET). */
   public static final String USER_TOKEN_SECRET_PROPERTY = "example.user-token-secret";
   /** The property of the credits the demo user's account opens with (0: none, the ledger is the host's). */
@@ -245,14 +258,31 @@ public class SpringGatewayApplication {
    * @param threads how many ({@value #RELAY_THREADS_PROPERTY}, default {@value #RELAY_THREADS})
    * @return the pool (shut down with the application)
    */
-  @Bean
+  @Bean(RELAY_EXECUTOR)
   ThreadPoolTaskExecutor relayExecutor(@Value("${" + RELAY_THREADS_PROPERTY + ":" + RELAY_THREADS + "}") int threads) {
+    return boundedPool(threads, "sse-relay-");
+  }
+
+  /**
+   * The threads the users' event subscriptions ({@code GET /events}) run on, apart from the
+   * relay's: bounded, and with no queue.
+   *
+   * @param threads how many ({@value #EVENT_SUBSCRIPTIONS_PROPERTY}, default {@value #EVENT_SUBSCRIPTIONS})
+   * @return the pool (shut down with the application)
+   */
+  @Bean(EVENTS_EXECUTOR)
+  ThreadPoolTaskExecutor eventsExecutor(
+      @Value("${" + EVENT_SUBSCRIPTIONS_PROPERTY + ":" + EVENT_SUBSCRIPTIONS + "}") int threads) {
+    return boundedPool(threads, "sse-events-");
+  }
+
+  private static ThreadPoolTaskExecutor boundedPool(int threads, String namePrefix) {
     ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
     executor.setCorePoolSize(threads);
     executor.setMaxPoolSize(threads);
     executor.setQueueCapacity(0);
     executor.setAllowCoreThreadTimeOut(true);
-    executor.setThreadNamePrefix("sse-relay-");
+    executor.setThreadNamePrefix(namePrefix);
     return executor;
   }
 
@@ -263,7 +293,7 @@ public class SpringGatewayApplication {
    * @return the configuration
    */
   @Bean
-  WebMvcConfigurer relayAsyncSupport(ThreadPoolTaskExecutor relayExecutor) {
+  WebMvcConfigurer relayAsyncSupport(@Qualifier(RELAY_EXECUTOR) ThreadPoolTaskExecutor relayExecutor) {
     return new WebMvcConfigurer() {
       @Override
       public void configureAsyncSupport(AsyncSupportConfigurer configurer) {

@@ -97,4 +97,42 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
       assertThat(settlements).isEmpty();
     }
   }
+
+  @Test
+  void anOpenEventSubscriptionHoldsNoRelayThread() throws Exception {
+    service.enqueue(SseResponses.sse(STREAM));
+    try (GatewayHost oneRelayThread = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of(SpringGatewayApplication.RELAY_THREADS_PROPERTY, 1))) {
+      String bearer = "Bearer " + oneRelayThread.users().issue("123");
+      String api = "http://127.0.0.1:" + oneRelayThread.port() + GatewayRoutes.API;
+      try (Response subscription = browser.newCall(new Request.Builder().url(api + "/events")
+          .header("Authorization", bearer).build()).execute()) {
+        assertThat(subscription.code()).isEqualTo(200); // its headers are sent: it holds its thread
+
+        Request ask = new Request.Builder().url(api + "/chat/stream").header("Authorization", bearer)
+            .post(RequestBody.create("{\"query\":\"hi\"}", MediaType.get("application/json"))).build();
+        try (Response stream = browser.newCall(ask).execute()) {
+          assertThat(stream.code()).as("the relay's one thread is free").isEqualTo(200);
+          assertThat(stream.body().string()).contains("complete");
+        }
+      }
+    }
+  }
+
+  @Test
+  void whenEveryEventSubscriptionThreadIsBusyASubscriptionIs503WithRetryAfter() throws Exception {
+    try (GatewayHost oneSubscription = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of(SpringGatewayApplication.EVENT_SUBSCRIPTIONS_PROPERTY, 1))) {
+      Request subscribe = new Request.Builder().url("http://127.0.0.1:" + oneSubscription.port() + GatewayRoutes.API + "/events")
+          .header("Authorization", "Bearer " + oneSubscription.users().issue("123")).build();
+      try (Response first = browser.newCall(subscribe).execute()) {
+        assertThat(first.code()).isEqualTo(200);
+        try (Response second = browser.newCall(subscribe).execute()) {
+          assertThat(second.code()).isEqualTo(503);
+          assertThat(second.header("Retry-After")).isEqualTo("1");
+          assertThat(second.body().string()).contains("\"success\":false");
+        }
+      }
+    }
+  }
 }
