@@ -130,23 +130,24 @@ function handleBackground(type, data) {
   }
 }
 
-// Subscribes, and subscribes again whenever the subscription ends (the host closed it, the
-// network dropped), a second later; gives up when the user is not signed in.
+// Subscribes, and subscribes again a second after the subscription ends or is refused (the host
+// closed it or is busy, the network dropped); gives up when the user is not signed in.
 async function subscribe() {
   for (;;) {
     try {
       const res = await fetch(API + "/events", { headers: { "Authorization": "Bearer " + token } });
-      if (!res.ok) {
+      if (res.ok) {
+        eventsStatus.textContent = "Subscribed: answers asked in the background appear here.";
+        subscribed();
+        await readEvents(res, handleBackground);
+        eventsStatus.textContent = "Subscribing again…";
+      } else {
         eventsStatus.textContent = "Error: " + (await res.json()).message;
-        return;
+        if (res.status === 401 || res.status === 404) return;
       }
-      eventsStatus.textContent = "Subscribed: answers asked in the background appear here.";
-      subscribed();
-      await readEvents(res, handleBackground);
     } catch (e) {
-      // subscribe again below
+      eventsStatus.textContent = "Subscribing again…";
     }
-    eventsStatus.textContent = "Subscribing again…";
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
