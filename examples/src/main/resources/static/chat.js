@@ -124,8 +124,10 @@ function handleBackground(type, data) {
     element.textContent += event.text;
   } else if (type === "completed") {
     element.textContent = event.answer; // the whole answer, also when this page subscribed mid-way
+    element.dataset.done = "true";
     status.textContent = "Done (background): " + event.credits + (event.credits === 1 ? " credit" : " credits");
   } else if (type === "failed") {
+    element.dataset.done = "true";
     status.textContent = "Error (background): " + event.message;
   }
 }
@@ -164,8 +166,10 @@ async function askInBackground() {
     status.textContent = "Error: " + envelope.message;
     return;
   }
-  backgroundAnswer(envelope.data.chat_id);
-  status.textContent = "Asked in the background: the answer appears below when its events arrive.";
+  // Its events may have come first, on the other connection: then it is answered already.
+  if (!backgroundAnswer(envelope.data.chat_id).dataset.done) {
+    status.textContent = "Asked in the background: the answer appears below when its events arrive.";
+  }
 }
 
 document.getElementById("relay").onclick = () => askRelay().catch((e) => (status.textContent = "Error: " + e));
