@@ -100,7 +100,7 @@ public final class ChatEventHub implements ChatEventPublisher, AutoCloseable {
       next.add(subscription);
       return List.copyOf(next);
     });
-    evicted.forEach(Subscription::close);
+    evicted.forEach(oldest -> oldest.close(Subscription.Reason.REPLACED));
     return subscription;
   }
 
