@@ -107,6 +107,14 @@ public final class LlmGatewayClient implements AutoCloseable {
       }
 
       @Override
+      public StreamHandle chatStream(
+          LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options,
+          StreamListener listener, ListenerHook hook, AuditSink auditSink) {
+        return client.beginStream(new StreamCall(client.config, client.requests.chatStream(request, user, options,
+            auditSink), client.streamHttp(options), client.limits(options), hook), listener);
+      }
+
+      @Override
       public Sessions sessions(LlmGatewayClient client, AuditSink auditSink) {
         return new SessionsImpl(client.requests, client.engine, auditSink);
       }
@@ -360,7 +368,11 @@ public final class LlmGatewayClient implements AutoCloseable {
    */
   public StreamHandle chatStream(ChatRequest request, UserContext user, StreamOptions options, StreamListener listener) {
     Objects.requireNonNull(listener, "listener");
-    CallbackStream stream = new CallbackStream(streamCall(request, user, options), listener);
+    return beginStream(streamCall(request, user, options), listener);
+  }
+
+  private StreamHandle beginStream(StreamCall call, StreamListener listener) {
+    CallbackStream stream = new CallbackStream(call, listener);
     stream.begin(config.executor());
     return stream;
   }

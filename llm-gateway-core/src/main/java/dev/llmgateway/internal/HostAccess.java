@@ -9,6 +9,8 @@ import dev.llmgateway.ChatStream;
 import dev.llmgateway.GatewayListener;
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.Sessions;
+import dev.llmgateway.StreamHandle;
+import dev.llmgateway.StreamListener;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.UserContext;
 import org.jspecify.annotations.Nullable;
@@ -70,6 +72,15 @@ public abstract class HostAccess {
   public abstract ChatStream chatStream(
       LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options, ListenerHook hook,
       AuditSink auditSink);
+
+  /**
+   * {@link LlmGatewayClient#chatStream(ChatRequest, UserContext, StreamOptions, StreamListener)}, telling
+   * {@code hook} of its listener and auditing to {@code auditSink} as {@link #chat} does. Throws only
+   * before the stream begins (validation, a closed client); every later failure reaches {@code listener}.
+   */
+  public abstract StreamHandle chatStream(
+      LlmGatewayClient client, ChatRequest request, UserContext user, StreamOptions options,
+      StreamListener listener, ListenerHook hook, AuditSink auditSink);
 
   /** The client's {@link LlmGatewayClient#sessions() session calls}, each audited to {@code auditSink}. */
   public abstract Sessions sessions(LlmGatewayClient client, AuditSink auditSink);

@@ -2,6 +2,7 @@ package dev.llmgateway.host;
 
 import dev.llmgateway.AuditEvent;
 import dev.llmgateway.AuditSink;
+import dev.llmgateway.CallCancelledException;
 import dev.llmgateway.CallInfo;
 import dev.llmgateway.CallOptions;
 import dev.llmgateway.ChatRequest;
@@ -20,6 +21,9 @@ import dev.llmgateway.SessionPage;
 import dev.llmgateway.SessionSummary;
 import dev.llmgateway.Sessions;
 import dev.llmgateway.StreamCompletion;
+import dev.llmgateway.StreamEvent;
+import dev.llmgateway.StreamHandle;
+import dev.llmgateway.StreamListener;
 import dev.llmgateway.StreamOptions;
 import dev.llmgateway.Usage;
 import dev.llmgateway.UserContext;
@@ -47,6 +51,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
@@ -64,8 +69,8 @@ import org.slf4j.LoggerFactory;
  * (nothing reserved), rate limit (nothing reserved), credit reservation (nothing sent), then the call.
  * After the reservation, exactly one of commit and release happens on every path: success,
  * failure after retries, a stream that completes, errors, is cut off, is cancelled or whose
- * browser goes away, and direct streams settled by the completion webhook (or by the ledger's
- * reaper when it never comes).
+ * browser goes away, a {@linkplain #chatInBackground background chat} however it ends, and
+ * direct streams settled by the completion webhook (or by the ledger's reaper when it never comes).
  *
  * <p>A settlement the ledger could not write after the answer was given ({@link
  * StateStoreException}: its database or Redis failed) does not cost the user the answer: it is
@@ -108,6 +113,8 @@ public final class ChatGateway implements AutoCloseable {
   private final ToLongFunction<ChatRequest> estimate;
   private final SseRelay relay;
   private final @Nullable StreamTokenIssuer streamTokens;
+  /** Where background chats' events go, or null when the host runs none. */
+  private final @Nullable ChatEventPublisher eventPublisher;
   private final @Nullable WebhookVerifier webhooks;
   private final SettlementListener settled;
   private final @Nullable Duration streamTotalTimeout;
@@ -148,6 +155,7 @@ public final class ChatGateway implements AutoCloseable {
         ? b.relay
         : b.relaySettings.errorJson(e -> errors.toResponse(e).envelope().toJson()).build();
     this.streamTokens = b.streamTokens;
+    this.eventPublisher = b.eventPublisher;
     this.webhooks = b.webhooks;
     this.settled = b.settled;
     this.streamTotalTimeout = b.streamTotalTimeout;
@@ -296,15 +304,7 @@ public final class ChatGateway implements AutoCloseable {
         AuditEvent.Kind.CALL);
     ChatStream stream;
     try {
-      StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId))
-          .strict(strictStreams);
-      if (streamTotalTimeout != null) {
-        options.totalTimeout(streamTotalTimeout);
-      }
-      if (streamFirstEventTimeout != null) {
-        options.firstEventTimeout(streamFirstEventTimeout);
-      }
-      stream = HostAccess.get().chatStream(client, request, user, options.build(), reservation, reservation);
+      stream = HostAccess.get().chatStream(client, request, user, streamOptions(requestId), reservation, reservation);
     } catch (RuntimeException | Error e) {
       notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
       releaseOrRetry(reservation, "stream did not open: " + e.getClass().getSimpleName());
@@ -326,6 +326,206 @@ public final class ChatGateway implements AutoCloseable {
     }
     settle(reservation, request, result);
     return result;
+  }
+
+  /** The options of a stream the gateway reads: its request id, strictness and time limits. */
+  private StreamOptions streamOptions(String requestId) {
+    StreamOptions.Builder options = StreamOptions.builder().callOptions(CallOptions.withRequestId(requestId))
+        .strict(strictStreams);
+    if (streamTotalTimeout != null) {
+      options.totalTimeout(streamTotalTimeout);
+    }
+    if (streamFirstEventTimeout != null) {
+      options.firstEventTimeout(streamFirstEventTimeout);
+    }
+    return options.build();
+  }
+
+  /**
+   * Answers one chat message in the background: the answer is streamed on the client's callback
+   * executor and each of its events published to the {@link Builder#eventPublisher event
+   * publisher} ({@link ChatEvent.Started}, a {@link ChatEvent.Token} per piece of the answer, then
+   * {@link ChatEvent.Completed} or {@link ChatEvent.Failed}), for a host that does not hold a
+   * connection open for the answer: it tells the user through its own push channel.
+   *
+   * <p>On the caller's thread, as for {@link #stream stream}: the {@link Builder#policy policy}
+   * ({@link ChatPolicy.Action#BACKGROUND_CHAT}), validation, the rate limit (a stream start, {@link
+   * Operation#CHAT_STREAM}) and the credit reservation; a refusal is thrown with nothing reserved,
+   * sent or published. Then the method returns, and the rest happens on the client's {@linkplain
+   * LlmGatewayClient.Builder#callbackExecutor callback executor}: the stream (with the gateway's
+   * {@linkplain Builder#streamTotalTimeout time limits} and {@linkplain Builder#strictStreams
+   * strictness}), its events, then the settlement of its credits, exactly once, as for a relayed
+   * stream ({@link SettlementPolicy}): a failure before the stream's first event releases them; a
+   * chat that delivered tokens and then failed or was {@linkplain BackgroundChat#cancel cancelled} is
+   * settled as a relay that failed or whose browser went away after delivery. The last event is
+   * published after the settlement: {@link ChatEvent.Completed} with the credits committed, or
+   * {@link ChatEvent.Failed} with the code and user-safe message of the {@link Builder#errors error
+   * mapper}'s envelope. The {@link Builder#sessionStore session store} records the exchange, the
+   * audit sink and the client's listeners hear of the call, as for {@link #stream stream}.
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @return the chat under way: its id, its end, its cancel
+   * @throws IllegalStateException if no {@link Builder#eventPublisher event publisher} was set, or
+   *     the {@link Builder#rateLimitKeys rate limit keys} need a {@link Caller} (use {@link
+   *     #chatInBackground(UserContext, ChatRequest, Caller)}), or the client is closed (credits
+   *     released)
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if the user is over a rate limit
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   */
+  public BackgroundChat chatInBackground(UserContext user, ChatRequest request) {
+    return chatInBackground(user, request, Caller.unknown());
+  }
+
+  /**
+   * Answers one chat message in the background as {@link #chatInBackground(UserContext,
+   * ChatRequest)} does, counting it against the rate limit keys of the user and of {@code caller}
+   * ({@link Builder#rateLimitKeys}).
+   *
+   * @param user the authenticated end user
+   * @param request the message
+   * @param caller what the host knows of the HTTP request: the client's address, extra keys
+   * @return the chat under way: its id, its end, its cancel
+   * @throws IllegalStateException if no {@link Builder#eventPublisher event publisher} was set, the
+   *     rate limit keys need what {@code caller} lacks, or the client is closed (credits released)
+   * @throws ForbiddenException if the {@link Builder#policy policy} refuses the user this request
+   * @throws dev.llmgateway.ValidationException if the input is invalid
+   * @throws RateLimitExceededException if a rate limit refuses the call
+   * @throws InsufficientCreditsException if the user cannot pay for the call
+   */
+  public BackgroundChat chatInBackground(UserContext user, ChatRequest request, Caller caller) {
+    ChatEventPublisher publisher = eventPublisher;
+    if (publisher == null) {
+      throw new IllegalStateException("Background chats need ChatGateway.Builder.eventPublisher(...)");
+    }
+    long start = clientConfig.ticker().read();
+    String requestId = Ids.randomUuid();
+    CallCredits reservation = admitAndReserve(user, request, caller, ChatPolicy.Action.BACKGROUND_CHAT, requestId,
+        start, AuditEvent.Kind.CALL);
+    BackgroundChat chat = new BackgroundChat(requestId);
+    StreamHandle handle;
+    try {
+      handle = HostAccess.get().chatStream(client, request, user, streamOptions(requestId),
+          new BackgroundAnswer(chat, user, request, reservation, publisher), reservation, reservation);
+    } catch (RuntimeException | Error e) {
+      notAuditedByTheClient(reservation, Operation.CHAT_STREAM, user, request, requestId, start, e);
+      releaseOrRetry(reservation, "background chat did not start: " + e.getClass().getSimpleName());
+      throw e;
+    }
+    chat.attach(handle);
+    return chat;
+  }
+
+  /**
+   * Publishes a background chat's stream and settles it: a {@link StreamListener}, so its methods
+   * are called one at a time, in order, on the client's callback executor (its fields need no
+   * locks), and exactly one of {@code onComplete} and {@code onError} is called, once.
+   */
+  private final class BackgroundAnswer implements StreamListener {
+    private final BackgroundChat chat;
+    private final UserContext user;
+    private final ChatRequest request;
+    private final CallCredits reservation;
+    private final ChatEventPublisher publisher;
+    /** The answer text published so far, for the settlement of a chat that ends early. */
+    private final StringBuilder delivered = new StringBuilder();
+    private boolean started;
+    private boolean sawEvent;
+    private int publishFailures;
+
+    BackgroundAnswer(BackgroundChat chat, UserContext user, ChatRequest request, CallCredits reservation,
+        ChatEventPublisher publisher) {
+      this.chat = chat;
+      this.user = user;
+      this.request = request;
+      this.reservation = reservation;
+      this.publisher = publisher;
+    }
+
+    @Override
+    public void onEvent(StreamEvent event) {
+      sawEvent = true;
+      startOnce();
+    }
+
+    @Override
+    public void onToken(String content) {
+      delivered.append(content);
+      publish(new ChatEvent.Token(chat.id(), user.userId(), user.companyId(), content));
+    }
+
+    @Override
+    public void onComplete(StreamCompletion completion) {
+      end(() -> settle(reservation, request, new RelayResult(RelayResult.Outcome.COMPLETED, completion, null,
+          completion.text())), credits -> new ChatEvent.Completed(chat.id(), user.userId(), user.companyId(),
+          completion.sessionId(), completion.text(), credits));
+    }
+
+    @Override
+    public void onError(LlmGatewayException error) {
+      end(() -> {
+        if (!sawEvent) {
+          releaseOrRetry(reservation, "background chat failed before its first event: "
+              + error.getClass().getSimpleName());
+        } else {
+          boolean cancelled = chat.cancelRequested() && error instanceof CallCancelledException;
+          settle(reservation, request, new RelayResult(
+              cancelled ? RelayResult.Outcome.CLIENT_DISCONNECTED : RelayResult.Outcome.FAILED, null, error,
+              delivered.toString()));
+        }
+      }, credits -> {
+        ErrorResponse response = errors.toResponse(error, chat.id());
+        return new ChatEvent.Failed(chat.id(), user.userId(), user.companyId(), response.kind().code(),
+            response.envelope().message());
+      });
+    }
+
+    /**
+     * Settles the chat's credits, then publishes its last event and completes it; an unexpected
+     * failure of the settlement is logged, and the chat still ends.
+     */
+    private void end(Runnable settlement, LongFunction<ChatEvent> last) {
+      startOnce();
+      try {
+        settlement.run();
+      } catch (RuntimeException e) {
+        LOG.error("Settlement of background chat {} failed unexpectedly; its reservation stays pending until the "
+            + "ledger's reaper releases it", chat.id(), e);
+      } catch (Error e) {
+        chat.fail(e);
+        throw e;
+      }
+      ChatEvent event = last.apply(reservation.creditsCharged);
+      try {
+        publish(event);
+      } finally { // an Error the publisher throws still ends the chat
+        chat.complete(event);
+      }
+      if (publishFailures > 1) {
+        LOG.warn("ChatEventPublisher threw on {} events of background chat {}", publishFailures, chat.id());
+      }
+    }
+
+    private void startOnce() {
+      if (!started) {
+        started = true;
+        publish(new ChatEvent.Started(chat.id(), user.userId(), user.companyId()));
+      }
+    }
+
+    /** Offers an event; what the publisher throws is logged (its class only: its message may hold anything). */
+    private void publish(ChatEvent event) {
+      try {
+        publisher.publish(event);
+      } catch (RuntimeException e) {
+        if (publishFailures++ == 0) {
+          LOG.warn("ChatEventPublisher threw {} on the {} event of background chat {}; ignored, the chat goes on",
+              e.getClass().getName(), event.type(), chat.id());
+        }
+      }
+    }
   }
 
   /**
@@ -1058,6 +1258,8 @@ public final class ChatGateway implements AutoCloseable {
     private volatile @Nullable GatewayListener listener;
     /** The session the call's credits are added to, once known ({@link SessionStore#addCredits}). */
     volatile @Nullable String sessionId;
+    /** The credits the settlement committed, once it applied (0 until then, and for a release). */
+    volatile long creditsCharged;
 
     CallCredits(Reservation reservation, AuditSink auditSink) {
       this.reservation = reservation;
@@ -1083,6 +1285,7 @@ public final class ChatGateway implements AutoCloseable {
     }
 
     void settled(Settlement settlement, long creditsCharged) {
+      this.creditsCharged = creditsCharged;
       tell(switch (settlement) {
         case COMMITTED -> CreditSettlement.COMMITTED;
         case RELEASED -> CreditSettlement.RELEASED;
@@ -1164,6 +1367,7 @@ public final class ChatGateway implements AutoCloseable {
     private final SseRelay.Builder relaySettings = SseRelay.builder();
     private boolean relaySettingsSet;
     private @Nullable StreamTokenIssuer streamTokens;
+    private @Nullable ChatEventPublisher eventPublisher;
     private @Nullable WebhookVerifier webhooks;
     private SettlementListener settled = event -> {};
     private @Nullable Duration streamTotalTimeout;
@@ -1237,7 +1441,9 @@ public final class ChatGateway implements AutoCloseable {
      * Sets whether a {@linkplain #stream stream} whose {@code data} is not JSON fails (with {@link
      * dev.llmgateway.InvalidResponseException}, the browser sent an {@code error} event and the
      * reservation settled as for any stream that ends early) instead of skipping it. Default false:
-     * skipped and counted, as {@link StreamOptions.Builder#strict} says.
+     * skipped and counted, as {@link StreamOptions.Builder#strict} says. Applies to {@linkplain
+     * ChatGateway#chatInBackground background chats} too (their last event is then {@link
+     * ChatEvent.Failed}).
      *
      * @param strict the setting
      * @return this builder
@@ -1251,8 +1457,9 @@ public final class ChatGateway implements AutoCloseable {
      * Sets the longest a whole {@linkplain #stream stream} may take, however steadily it drips:
      * past it the stream ends with {@link dev.llmgateway.CallTimeoutException} ({@code TOTAL}) and its
      * reservation is settled. Without it a stream that keeps sending a byte now and then holds
-     * the host's thread and the user's credits until it ends. Default: no limit (the client's
-     * idle and first-event limits still apply).
+     * the host's thread and the user's credits until it ends. Also bounds a {@linkplain
+     * ChatGateway#chatInBackground background chat}, whose stream holds a thread of the client's
+     * callback executor. Default: no limit (the client's idle and first-event limits still apply).
      *
      * @param timeout positive
      * @return this builder
@@ -1268,8 +1475,9 @@ public final class ChatGateway implements AutoCloseable {
      * browser's response starts only with that event, so this bounds how long the browser (and
      * any proxy before it) waits for the response's headers, per attempt; past it the attempt
      * fails with {@link dev.llmgateway.CallTimeoutException} ({@code FIRST_EVENT}) and is retried as
-     * the client's retry policy allows. Default: the client's {@code timeout} (30 s unless set),
-     * which also bounds synchronous calls.
+     * the client's retry policy allows. Also applies to {@linkplain ChatGateway#chatInBackground
+     * background chats}. Default: the client's {@code timeout} (30 s unless set), which also
+     * bounds synchronous calls.
      *
      * @param timeout positive
      * @return this builder
@@ -1357,7 +1565,8 @@ public final class ChatGateway implements AutoCloseable {
     /**
      * Sets who may do what: the gateway asks {@code policy} before anything else on every request a
      * user makes ({@link ChatGateway#chat chat}, {@link ChatGateway#stream stream}, {@link
-     * ChatGateway#initDirectStream initDirectStream}, {@link ChatGateway#listSessions listSessions},
+     * ChatGateway#initDirectStream initDirectStream}, {@link ChatGateway#chatInBackground chatInBackground},
+     * {@link ChatGateway#listSessions listSessions},
      * {@link ChatGateway#getSession getSession}, {@link ChatGateway#deleteSession deleteSession}, each
      * overload), before validation, the rate limit and the credit reservation. A refusal throws
      * {@link ForbiddenException} ({@code 403}) with nothing validated, rate limited, reserved or
@@ -1501,6 +1710,20 @@ public final class ChatGateway implements AutoCloseable {
      */
     public Builder streamTokens(StreamTokenIssuer streamTokens) {
       this.streamTokens = Objects.requireNonNull(streamTokens, "streamTokens");
+      return this;
+    }
+
+    /**
+     * Enables {@linkplain ChatGateway#chatInBackground background chats}: their events go to {@code
+     * publisher}, one chat's in order and never concurrently, on the client's callback executor
+     * (see {@link ChatEventPublisher}). Default: none ({@link ChatGateway#chatInBackground} throws
+     * {@link IllegalStateException}).
+     *
+     * @param publisher the host's channel to its users; must be thread-safe and must not block
+     * @return this builder
+     */
+    public Builder eventPublisher(ChatEventPublisher publisher) {
+      this.eventPublisher = Objects.requireNonNull(publisher, "publisher");
       return this;
     }
 

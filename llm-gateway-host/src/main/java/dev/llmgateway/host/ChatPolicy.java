@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Decides whether a user may do what they ask of the {@link ChatGateway}: chat, stream, start a
- * direct stream, list, read or delete sessions. The gateway asks before anything else ({@link
+ * direct stream, chat in the background, list, read or delete sessions. The gateway asks before anything else ({@link
  * ChatGateway.Builder#policy}): a refusal is a {@link ForbiddenException} ({@code 403}, {@link
  * ErrorKind#FORBIDDEN}), audited with {@link dev.llmgateway.AuditEvent.Outcome#FORBIDDEN} and
  * told to the client's shared listener ({@link dev.llmgateway.GatewayListener#callRefused}), with
@@ -101,6 +101,11 @@ public interface ChatPolicy {
     STREAM(Operation.CHAT_STREAM),
     /** A direct stream's start: the stream token the browser opens ({@link ChatGateway#initDirectStream}). */
     DIRECT_STREAM_INIT(Operation.CHAT_STREAM),
+    /**
+     * A chat answered in the background, its events published to the host's {@link ChatEventPublisher}
+     * ({@link ChatGateway#chatInBackground}).
+     */
+    BACKGROUND_CHAT(Operation.CHAT_STREAM),
     /** A listing of the user's sessions ({@link ChatGateway#listSessions}). */
     LIST_SESSIONS(Operation.LIST_SESSIONS),
     /** A reading of one session ({@link ChatGateway#getSession}). */
@@ -113,7 +118,7 @@ public interface ChatPolicy {
 
     /** Answering a user: the actions that send a message (and cost credits). Unmodifiable. */
     public static final Set<Action> MESSAGES =
-        Collections.unmodifiableSet(EnumSet.of(CHAT, STREAM, DIRECT_STREAM_INIT));
+        Collections.unmodifiableSet(EnumSet.of(CHAT, STREAM, DIRECT_STREAM_INIT, BACKGROUND_CHAT));
 
     /** The session actions: list, read, delete. Unmodifiable. */
     public static final Set<Action> SESSIONS =

@@ -29,6 +29,12 @@
  *       upstream call when the browser goes away; its {@link dev.llmgateway.host.RelayResult} says
  *       how it ended. {@link dev.llmgateway.host.ChatGateway#stream ChatGateway.stream} relays with
  *       it and settles the call's credits from the result.
+ *   <li><b>Background answers.</b> {@link dev.llmgateway.host.ChatGateway#chatInBackground
+ *       ChatGateway.chatInBackground} answers a chat on the client's callback executor and gives
+ *       its {@link dev.llmgateway.host.ChatEvent}s (started, tokens, completed or failed) to the
+ *       host's {@link dev.llmgateway.host.ChatEventPublisher}, for a host that pushes answers to
+ *       its users instead of holding a connection open; the {@link
+ *       dev.llmgateway.host.BackgroundChat} it returns names the chat, awaits or cancels it.
  * </ul>
  *
  * <p>The order {@link dev.llmgateway.host.ChatGateway} applies them in: the policy, validation,

@@ -26,9 +26,14 @@ final class RedisCalls {
 
   /** Checks a key prefix setting. */
   static String checkPrefix(String prefix) {
-    Objects.requireNonNull(prefix, "keyPrefix");
+    return checkPrefix(prefix, "keyPrefix");
+  }
+
+  /** Checks a prefix setting, named {@code name} in the error. */
+  static String checkPrefix(String prefix, String name) {
+    Objects.requireNonNull(prefix, name);
     if (prefix.isEmpty()) {
-      throw new IllegalArgumentException("keyPrefix must not be empty");
+      throw new IllegalArgumentException(name + " must not be empty");
     }
     return prefix;
   }

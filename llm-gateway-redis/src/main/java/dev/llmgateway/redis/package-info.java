@@ -1,6 +1,8 @@
 /**
  * Host-side state shared by several host instances in Redis: {@link
- * dev.llmgateway.redis.RedisRateLimiter} and {@link dev.llmgateway.redis.RedisReplayStore}.
+ * dev.llmgateway.redis.RedisRateLimiter} and {@link dev.llmgateway.redis.RedisReplayStore}; and
+ * {@link dev.llmgateway.redis.RedisChatEventPublisher}, which sends background chats' events to
+ * their users' Pub/Sub channels.
  *
  * <p>The host passes its own Lettuce connection (standalone, Sentinel, master/replica or Redis
  * Cluster); nothing here creates, pools or closes one. Every key starts with a configurable prefix:
@@ -16,6 +18,9 @@
  *   <tr><td>{@code llm-gateway:webhook:<webhook-id>}</td><td>{@code 1}</td>
  *       <td>the verifier's duplicate window</td></tr>
  * </table>
+ *
+ * <p>Pub/Sub channels (no keys): {@code llm-gateway:chat-events:<companyId>:<userId>}, a user's
+ * background chat events as JSON ({@link dev.llmgateway.redis.RedisChatEventPublisher#channel}).
  */
 @NullMarked
 package dev.llmgateway.redis;

@@ -2,6 +2,8 @@ package dev.llmgateway.spring.boot;
 
 import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.host.ChatEvent;
+import dev.llmgateway.host.ChatEventPublisher;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
@@ -24,6 +26,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -33,7 +36,9 @@ import org.springframework.context.annotation.Configuration;
  * DataSource}, else one in memory, for a single instance), {@link RateLimiter} (Redis when
  * configured, else one in memory, at {@code llm-gateway.rate-limits.*}), {@link StreamTokenIssuer}
  * and {@link WebhookVerifier} when defined, the context's {@link ChatPolicy} when it has one (else
- * {@link ChatPolicy#allowAll()}; two without a {@code @Primary} one fail the start); its pricing, estimate and relay from {@code
+ * {@link ChatPolicy#allowAll()}; two without a {@code @Primary} one fail the start), the context's
+ * {@link ChatEventPublisher} for background chats (by default one that publishes each {@link
+ * ChatEvent} as a Spring application event); its pricing, estimate and relay from {@code
  * llm-gateway.credits.*} and {@code llm-gateway.relay.*}; then every {@link
  * ChatGatewayBuilderCustomizer}.
  */
@@ -55,6 +60,37 @@ public class LlmGatewayHostAutoConfiguration {
   }
 
   /**
+   * Background chats' events ({@link ChatGateway#chatInBackground}) as Spring application events,
+   * unless the host defines its own {@link ChatEventPublisher}: each {@link ChatEvent}
+   * goes to {@link ApplicationEventPublisher#publishEvent(Object)}, so an {@code @EventListener} method
+   * taking a {@code ChatEvent} (or one of its records, such as {@code ChatEvent.Completed}) receives
+   * it. Spring calls such listeners on the publishing thread, the thread reading the chat's stream:
+   * keep them short, or make them {@code @Async}; what one throws is logged by the gateway and
+   * ignored.
+   *
+   * @param events the context's event publisher
+   * @return the bridge
+   */
+  @Bean
+  @ConditionalOnMissingBean(ChatEventPublisher.class)
+  public ChatEventPublisher llmGatewayChatEventPublisher(ApplicationEventPublisher events) {
+    return new ApplicationEventBridge(events);
+  }
+
+  /** Publishes chat events to the Spring context. */
+  private record ApplicationEventBridge(ApplicationEventPublisher events) implements ChatEventPublisher {
+    @Override
+    public void publish(ChatEvent event) {
+      events.publishEvent(event);
+    }
+
+    @Override
+    public String toString() {
+      return "ChatEventPublisher(Spring application events)";
+    }
+  }
+
+  /**
    * The gateway, closed with the context (before the client and ledger it uses).
    *
    * @param client the client
@@ -64,6 +100,8 @@ public class LlmGatewayHostAutoConfiguration {
    * @param webhooks the webhook verifier, if any
    * @param policy who may do what ({@link ChatGateway.Builder#policy}), if the context has one;
    *     several without a primary one fail the start (an authorization policy is never guessed)
+   * @param eventPublisher where background chats' events go ({@link ChatGateway.Builder#eventPublisher}),
+   *     if the context has exactly one
    * @param settlementListeners told of every settlement (the metrics' among them), in order
    * @param properties the properties ({@code rate-limits}, {@code credits}, {@code relay})
    * @param customizers applied last, in order
@@ -76,12 +114,14 @@ public class LlmGatewayHostAutoConfiguration {
   public ChatGateway llmGatewayChatGateway(LlmGatewayClient client, CreditLedger ledger,
       ObjectProvider<RateLimiter> rateLimiter, ObjectProvider<StreamTokenIssuer> streamTokens,
       ObjectProvider<WebhookVerifier> webhooks, ObjectProvider<ChatPolicy> policy,
-      ObjectProvider<SettlementListener> settlementListeners, LlmGatewayProperties properties, ObjectProvider<ChatGatewayBuilderCustomizer> customizers) {
+      ObjectProvider<ChatEventPublisher> eventPublisher, ObjectProvider<SettlementListener> settlementListeners,
+      LlmGatewayProperties properties, ObjectProvider<ChatGatewayBuilderCustomizer> customizers) {
     ChatGateway.Builder gateway = ChatGateway.builder().client(client).ledger(ledger);
     RateLimiter limiter = rateLimiter.getIfUnique();
     gateway.rateLimiter(limiter != null ? limiter : InMemoryRateLimiter.create(rateLimits(properties.getRateLimits())));
     streamTokens.ifUnique(gateway::streamTokens);
     webhooks.ifUnique(gateway::webhooks);
+    eventPublisher.ifUnique(gateway::eventPublisher);
     // Not ifUnique: two policies and no @Primary fail the start rather than silently allowing everything.
     ChatPolicy chatPolicy = policy.getIfAvailable();
     if (chatPolicy != null) {

@@ -15,6 +15,9 @@ import dev.llmgateway.LlmGatewayClient;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.auth.ServiceJwtAuth;
 import dev.llmgateway.auth.StreamTokenIssuer;
+import dev.llmgateway.host.BackgroundChat;
+import dev.llmgateway.host.ChatEvent;
+import dev.llmgateway.host.ChatEventPublisher;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.ForbiddenException;
@@ -23,6 +26,7 @@ import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.jdbc.CreditStoreException;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
 import dev.llmgateway.testkit.NoDelayServerSocketFactory;
+import dev.llmgateway.testkit.SseResponses;
 import dev.llmgateway.webhooks.WebhookVerifier;
 import java.io.IOException;
 import java.time.Duration;
@@ -30,6 +34,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import mockwebserver3.MockWebServer;
@@ -47,6 +52,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.event.EventListener;
 
 class LlmGatewayAutoConfigurationTest {
   static final String TOKEN = "svc-token-7d1e-SECRET";
@@ -224,6 +230,51 @@ class LlmGatewayAutoConfigurationTest {
       context.getBean(InMemoryCreditLedger.class).deposit(USER.userId(), 100);
       context.getBean(ChatGateway.class).chat(USER.toBuilder().role("candidate").build(), ChatRequest.of("hello"));
       assertThat(server.getRequestCount()).isEqualTo(1);
+    });
+  }
+
+  static final String STREAM = "data: {\"type\":\"session\",\"session_id\":\"s\",\"message_id\":\"m\"}\n\n"
+      + "data: {\"type\":\"token\",\"content\":\"Hi\"}\n\n"
+      + "data: {\"type\":\"done\",\"finish_reason\":\"stop\","
+      + "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1,\"total_tokens\":11}}\n\ndata: [DONE]\n\n";
+
+  /** Receives the context's chat events as an application's {@code @EventListener} would. */
+  static class ChatEventRecorder {
+    final List<ChatEvent> received = new CopyOnWriteArrayList<>();
+
+    @EventListener
+    public void on(ChatEvent event) {
+      received.add(event);
+    }
+  }
+
+  @Test
+  void backgroundChatsPublishTheirEventsAsSpringApplicationEventsByDefault() {
+    server.enqueue(SseResponses.sse(STREAM));
+    runner.withBean(ChatEventRecorder.class).run(context -> {
+      context.getBean(InMemoryCreditLedger.class).deposit(USER.userId(), 100);
+
+      BackgroundChat chat = context.getBean(ChatGateway.class).chatInBackground(USER, ChatRequest.of("hello"));
+      chat.completion().get(10, TimeUnit.SECONDS);
+
+      assertThat(context.getBean(ChatEventRecorder.class).received).extracting(ChatEvent::type)
+          .containsExactly("started", "token", "completed");
+    });
+  }
+
+  @Test
+  void aChatEventPublisherOfTheHostsOwnReplacesTheApplicationEvents() {
+    List<ChatEvent> own = new CopyOnWriteArrayList<>();
+    server.enqueue(SseResponses.sse(STREAM));
+    runner.withBean(ChatEventRecorder.class).withBean(ChatEventPublisher.class, () -> own::add).run(context -> {
+      context.getBean(InMemoryCreditLedger.class).deposit(USER.userId(), 100);
+
+      context.getBean(ChatGateway.class).chatInBackground(USER, ChatRequest.of("hello")).completion()
+          .get(10, TimeUnit.SECONDS);
+
+      assertThat(context).getBeans(ChatEventPublisher.class).hasSize(1);
+      assertThat(own).extracting(ChatEvent::type).containsExactly("started", "token", "completed");
+      assertThat(context.getBean(ChatEventRecorder.class).received).isEmpty();
     });
   }
 
