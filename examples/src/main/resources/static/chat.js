@@ -13,6 +13,15 @@ async function signIn() {
 
 function show(text) { answer.textContent += text; }
 
+// POSTs the query to one of the chat routes as the signed-in user.
+function askFor(route) {
+  return fetch(API + route, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
+    body: JSON.stringify({ query: document.getElementById("query").value }),
+  });
+}
+
 function handle(type, data) {
   if (type === "chunk") {
     const event = JSON.parse(data);
@@ -29,11 +38,7 @@ function handle(type, data) {
 async function askRelay() {
   answer.textContent = "";
   status.textContent = "Streaming through the gateway…";
-  const res = await fetch(API + "/chat/stream", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-    body: JSON.stringify({ query: document.getElementById("query").value }),
-  });
+  const res = await askFor("/chat/stream");
   if (!res.ok) {
     status.textContent = "Error: " + (await res.json()).message;
     return;
@@ -70,11 +75,7 @@ async function readEvents(res, onEvent) {
 async function askDirect() {
   answer.textContent = "";
   status.textContent = "Starting a direct stream…";
-  const res = await fetch(API + "/chat/init", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-    body: JSON.stringify({ query: document.getElementById("query").value }),
-  });
+  const res = await askFor("/chat/init");
   const envelope = await res.json();
   if (!res.ok) {
     status.textContent = "Error: " + envelope.message;
@@ -156,11 +157,7 @@ async function subscribe() {
 
 async function askInBackground() {
   await whenSubscribed; // a chat started before the subscription would publish to nobody
-  const res = await fetch(API + "/chat/background", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-    body: JSON.stringify({ query: document.getElementById("query").value }),
-  });
+  const res = await askFor("/chat/background");
   const envelope = await res.json();
   if (!res.ok) {
     status.textContent = "Error: " + envelope.message;
