@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmgateway.AuditSink;
 import dev.llmgateway.ChatRequest;
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.host.ChatEvent;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.ErrorMapper;
 import dev.llmgateway.host.ErrorResponse;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockWebServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,6 +91,27 @@ class HostCompatTest {
     assertThat(events).extracting(ServerSentEvent::type).containsExactly("chunk", "chunk", "chunk", "chunk", "chunk", "complete");
     JsonNode complete = new ObjectMapper().readTree(events.get(5).data());
     assertThat(complete.get("usage").get("total_tokens").asInt()).isEqualTo(7);
+    assertThat(settlements).containsExactly(Settlement.COMMITTED);
+  }
+
+  @Test
+  void aBackgroundChatsEventsAreOneLineJsonThatReadsBack() throws Exception {
+    ledger.deposit("123", 100);
+    service.enqueue(Wire.eventStream(Wire.STREAM));
+    List<ChatEvent> published = new CopyOnWriteArrayList<>();
+    try (ChatGateway background = ChatGateway.builder().client(client).ledger(ledger)
+        .settlementListener(e -> settlements.add(e.settlement())).eventPublisher(published::add).build()) {
+
+      background.chatInBackground(USER, ChatRequest.of("hi \"there\"")).completion().get(10, TimeUnit.SECONDS);
+    }
+
+    assertThat(published).extracting(ChatEvent::type).containsExactly("started", "token", "token", "completed");
+    ObjectMapper json = new ObjectMapper();
+    assertThat(json.readTree(published.get(1).toJson()).get("text").asText()).isEqualTo("Hello");
+    JsonNode completed = json.readTree(published.get(3).toJson());
+    assertThat(completed.get("answer").asText()).isEqualTo("Hello world");
+    assertThat(completed.get("session_id").asText()).isEqualTo("sess_1");
+    assertThat(completed.get("credits").asLong()).isEqualTo(1);
     assertThat(settlements).containsExactly(Settlement.COMMITTED);
   }
 

@@ -84,9 +84,7 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
      * @throws NullPointerException if a value is null
      */
     public Started {
-      Objects.requireNonNull(chatId, "chatId");
-      Objects.requireNonNull(userId, "userId");
-      Objects.requireNonNull(companyId, "companyId");
+      ChatEvent.requireIds(chatId, userId, companyId);
     }
 
     @Override
@@ -119,9 +117,7 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
      * @throws NullPointerException if a value is null
      */
     public Token {
-      Objects.requireNonNull(chatId, "chatId");
-      Objects.requireNonNull(userId, "userId");
-      Objects.requireNonNull(companyId, "companyId");
+      ChatEvent.requireIds(chatId, userId, companyId);
       Objects.requireNonNull(text, "text");
     }
 
@@ -164,9 +160,7 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
      * @throws IllegalArgumentException if {@code credits} is negative
      */
     public Completed {
-      Objects.requireNonNull(chatId, "chatId");
-      Objects.requireNonNull(userId, "userId");
-      Objects.requireNonNull(companyId, "companyId");
+      ChatEvent.requireIds(chatId, userId, companyId);
       Objects.requireNonNull(answer, "answer");
       if (credits < 0) {
         throw new IllegalArgumentException("credits must be >= 0: " + credits);
@@ -212,9 +206,7 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
      * @throws NullPointerException if a value is null
      */
     public Failed {
-      Objects.requireNonNull(chatId, "chatId");
-      Objects.requireNonNull(userId, "userId");
-      Objects.requireNonNull(companyId, "companyId");
+      ChatEvent.requireIds(chatId, userId, companyId);
       Objects.requireNonNull(code, "code");
       Objects.requireNonNull(message, "message");
     }
@@ -230,6 +222,13 @@ public sealed interface ChatEvent permits ChatEvent.Started, ChatEvent.Token, Ch
       ChatEvent.field(json, "code", code);
       return ChatEvent.field(json, "message", message).append('}').toString();
     }
+  }
+
+  /** Checks the ids every event carries. */
+  private static void requireIds(String chatId, String userId, String companyId) {
+    Objects.requireNonNull(chatId, "chatId");
+    Objects.requireNonNull(userId, "userId");
+    Objects.requireNonNull(companyId, "companyId");
   }
 
   /** Starts the JSON of an event: its type and chat id, room for {@code more} characters. */

@@ -3,22 +3,32 @@ package dev.llmgateway.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmgateway.Operation;
+import dev.llmgateway.UserContext;
+import dev.llmgateway.host.ChatEvent;
 import dev.llmgateway.host.RateLimit;
 import dev.llmgateway.host.RateLimits;
 import dev.llmgateway.testkit.RedisServerExtension;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The limiter and the stores over a cluster connection (a one-node cluster, which checks slots). */
+/**
+ * The limiter, the stores and the chat event publisher over a cluster connection (a one-node
+ * cluster, which checks slots).
+ */
 class RedisClusterTest {
   @RegisterExtension static final RedisServerExtension REDIS = RedisServerExtension.cluster();
 
@@ -111,5 +121,30 @@ class RedisClusterTest {
 
     assertThat(store.markUsed(id, expiresAt)).isTrue();
     assertThat(store.markUsed(id, expiresAt)).isFalse();
+  }
+
+  @Test
+  void chatEventsArePublishedOverAClusterConnection() throws Exception {
+    StatefulRedisClusterPubSubConnection<String, String> subscriber = client.connectPubSub();
+    try {
+      BlockingQueue<String> received = new LinkedBlockingQueue<>();
+      subscriber.addListener(new RedisPubSubAdapter<>() {
+        @Override
+        public void message(String channel, String message) {
+          received.add(channel + " " + message);
+        }
+      });
+      RedisChatEventPublisher publisher = RedisChatEventPublisher.builder(connection).build();
+      UserContext user = UserContext.builder().userId("u1").companyId("c1").role("recruiter").build();
+      subscriber.sync().subscribe(publisher.channelOf(user));
+
+      publisher.publish(new ChatEvent.Started("r1", "u1", "c1"));
+
+      assertThat(received.poll(10, TimeUnit.SECONDS))
+          .isEqualTo("llm-gateway:chat-events:c1:u1 {\"type\":\"started\",\"chat_id\":\"r1\"}");
+      assertThat(publisher.failures()).isZero();
+    } finally {
+      subscriber.close();
+    }
   }
 }
