@@ -32,6 +32,7 @@ import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
@@ -200,6 +201,39 @@ public class SpringGatewayApplication {
   ChatEventHub chatEventHub(LlmGatewayProperties properties) {
     Duration heartbeat = properties.getRelay().getHeartbeat();
     return ChatEventHub.builder().heartbeat(heartbeat != null ? heartbeat : ChatEventHub.DEFAULT_HEARTBEAT).build();
+  }
+
+  /**
+   * Ends the users' event subscriptions as soon as the application starts to stop (and refuses new
+   * ones), before the web server's graceful shutdown waits for the requests in progress: an open
+   * subscription never ends by itself, and would hold the shutdown for its whole timeout
+   * ({@code spring.lifecycle.timeout-per-shutdown-phase}). The default phase ({@link
+   * SmartLifecycle#DEFAULT_PHASE}) stops before the web server's.
+   *
+   * @param events the users' subscriptions
+   * @return the lifecycle
+   */
+  @Bean
+  SmartLifecycle eventSubscriptionsEndFirst(ChatEventHub events) {
+    return new SmartLifecycle() {
+      private volatile boolean running;
+
+      @Override
+      public void start() {
+        running = true;
+      }
+
+      @Override
+      public void stop() {
+        running = false;
+        events.close();
+      }
+
+      @Override
+      public boolean isRunning() {
+        return running;
+      }
+    };
   }
 
   /**

@@ -11,11 +11,15 @@ import dev.llmgateway.examples.gateway.HostSettings;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.testkit.SseResponses;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -133,6 +137,33 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
           assertThat(second.body().string()).contains("\"success\":false");
         }
       }
+    }
+  }
+
+  @Test
+  void stoppingTheApplicationEndsOpenSubscriptionsInsteadOfWaitingForThem() throws Exception {
+    // A graceful shutdown that would wait ten minutes for the requests in progress.
+    GatewayHost host = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of("server.shutdown", "graceful", "spring.lifecycle.timeout-per-shutdown-phase", "10m"));
+    Call call = browser.newCall(new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/events")
+        .header("Authorization", "Bearer " + host.users().issue("123")).build());
+    try (Response subscription = call.execute()) {
+      assertThat(subscription.code()).isEqualTo(200);
+      CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+        try {
+          return subscription.body().string(); // to its end
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(host::close);
+
+      assertThat(rest.get(60, TimeUnit.SECONDS)).as("the subscription ended, with no event").doesNotContain("event:");
+      stopped.get(60, TimeUnit.SECONDS);
+    } finally {
+      call.cancel();
+      host.close();
     }
   }
 }

@@ -35,8 +35,8 @@ import org.jspecify.annotations.Nullable;
  * instances: there, publish through a shared channel instead (the Redis module's publisher, each
  * instance subscribing for its own browsers).
  *
- * <p>Thread-safe. {@link #close()} closes every subscription; events published afterwards reach
- * only subscriptions opened afterwards.
+ * <p>Thread-safe. {@link #close()} closes every subscription, and a subscription opened afterwards
+ * is closed at once: the host is stopping.
  */
 public final class ChatEventHub implements ChatEventPublisher, AutoCloseable {
   /** Events a subscription holds for its browser before it is closed as too slow. */
@@ -51,6 +51,7 @@ public final class ChatEventHub implements ChatEventPublisher, AutoCloseable {
   private final Duration heartbeat;
   /** Each user's open subscriptions, oldest first; the lists are never changed once in the map. */
   private final ConcurrentHashMap<Owner, List<Subscription>> byOwner = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
   private ChatEventHub(Builder builder) {
     this.queueCapacity = builder.queueCapacity;
@@ -86,7 +87,7 @@ public final class ChatEventHub implements ChatEventPublisher, AutoCloseable {
    * Builder#maxSubscriptionsPerUser} open, closes the oldest.
    *
    * @param user the signed-in user
-   * @return the subscription; close it when its browser has gone
+   * @return the subscription, closed already if this hub is; close it when its browser has gone
    */
   public Subscription subscribe(UserContext user) {
     Owner owner = new Owner(user.companyId(), user.userId());
@@ -101,6 +102,9 @@ public final class ChatEventHub implements ChatEventPublisher, AutoCloseable {
       return List.copyOf(next);
     });
     evicted.forEach(oldest -> oldest.close(Subscription.Reason.REPLACED));
+    if (closed) {
+      subscription.close(); // after close() began: it may not have seen this one
+    }
     return subscription;
   }
 
@@ -131,9 +135,13 @@ public final class ChatEventHub implements ChatEventPublisher, AutoCloseable {
     }
   }
 
-  /** Closes every open subscription (their browsers' responses end). Idempotent. */
+  /**
+   * Closes every open subscription (their browsers' responses end), and every one opened from now
+   * on. Idempotent.
+   */
   @Override
   public void close() {
+    closed = true;
     for (List<Subscription> open : byOwner.values()) {
       open.forEach(Subscription::close);
     }

@@ -125,6 +125,9 @@ class ChatEventHubTest {
     assertThat(bobs.closed()).isCompletedWithValue(Reason.CLOSED);
     assertThat(hub.subscriptions(ANN)).isEmpty();
     assertThat(hub.subscriptions(BOB)).isEmpty();
+    Subscription afterwards = hub.subscribe(ANN);
+    assertThat(afterwards.closed()).as("the host is stopping").isCompletedWithValue(Reason.CLOSED);
+    assertThat(hub.subscriptions(ANN)).isEmpty();
   }
 
   @Test
