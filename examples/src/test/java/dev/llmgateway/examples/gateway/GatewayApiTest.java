@@ -138,9 +138,9 @@ public abstract class GatewayApiTest {
         .header("Authorization", "Bearer " + bearerToken).build();
   }
 
-  /** Starts a background chat for the test's user: 202, its chat id also the request id. */
-  private String chatInBackground(String bearerToken) throws IOException {
-    Request start = new Request.Builder().url(url(GatewayRoutes.API + "/chat/background"))
+  /** Starts a background chat on {@code host} for a user: 202, its chat id also the request id. */
+  private String chatInBackground(GatewayHost host, String bearerToken) throws IOException {
+    Request start = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/background")
         .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).header("Authorization", "Bearer " + bearerToken).build();
     try (Response response = browser.newCall(start).execute()) {
       assertThat(response.code()).isEqualTo(202);
@@ -179,7 +179,7 @@ public abstract class GatewayApiTest {
         assertThat(refused.code()).as("a refused chat publishes nothing").isEqualTo(422);
       }
 
-      String chatId = chatInBackground(userToken);
+      String chatId = chatInBackground(gateway, userToken);
 
       List<Map.Entry<String, JsonNode>> events = untilAnswered(SseReader.create(subscription.body().source()));
       assertThat(events).extracting(Map.Entry::getKey).containsExactly("started", "token", "completed");
@@ -230,20 +230,11 @@ public abstract class GatewayApiTest {
     assertThat(ledger.balance("124")).isEqualTo(97);
   }
 
-  private String chatInBackground(GatewayHost host, String bearerToken) throws IOException {
-    Request start = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/background")
-        .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).header("Authorization", "Bearer " + bearerToken).build();
-    try (Response response = browser.newCall(start).execute()) {
-      assertThat(response.code()).isEqualTo(202);
-      return envelope(response).get("data").get("chat_id").asText();
-    }
-  }
-
   @Test
   void aBackgroundChatTheServiceRefusesEndsInAFailedEventWithoutInternalsAndIsReleased() throws Exception {
     service.enqueue(new MockResponse.Builder().code(503).body("<html>upstream at 10.1.2.3 is down</html>").build());
     try (Response subscription = browser.newCall(events(userToken)).execute()) {
-      String chatId = chatInBackground(userToken);
+      String chatId = chatInBackground(gateway, userToken);
 
       List<Map.Entry<String, JsonNode>> events = untilAnswered(SseReader.create(subscription.body().source()));
       assertThat(events.get(events.size() - 1).getKey()).isEqualTo("failed");
