@@ -29,6 +29,7 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.core.task.AsyncTaskExecutor;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.util.MultiValueMap;
@@ -40,6 +41,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.WebAsyncUtils;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
@@ -63,11 +65,14 @@ class GatewayController {
   private final GatewayRoutes routes;
   private final UserTokens users;
   private final @Nullable SandboxService sandbox;
+  private final AsyncTaskExecutor eventsExecutor;
 
   GatewayController(GatewayRoutes routes, UserTokens users, LlmGatewayClient client, LlmGatewayProperties properties,
-      @Qualifier(LlmGatewayRedisAutoConfiguration.STREAM_TOKEN_REPLAY_STORE) ObjectProvider<ReplayStore> usedStreamTokens) {
+      @Qualifier(LlmGatewayRedisAutoConfiguration.STREAM_TOKEN_REPLAY_STORE) ObjectProvider<ReplayStore> usedStreamTokens,
+      @Qualifier(SpringGatewayApplication.EVENTS_EXECUTOR) AsyncTaskExecutor eventsExecutor) {
     this.routes = routes;
     this.users = users;
+    this.eventsExecutor = eventsExecutor;
     String streamSecret = properties.getStreamTokens().getSecret();
     String webhookSecret = properties.getWebhooks().getSecret();
     this.sandbox = client.isSandbox() && streamSecret != null && webhookSecret != null
@@ -87,6 +92,26 @@ class GatewayController {
     byte[] body = body(request);
     Caller caller = caller(request);
     return sse(response, started -> routes.stream(authorization, caller, body, started));
+  }
+
+  @PostMapping(API + "/chat/background")
+  void chatInBackground(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    send(routes.chatInBackground(authorization(request), caller(request), body(request)), response);
+  }
+
+  /**
+   * The user's background answers as server-sent events, for as long as the browser stays (or until
+   * Spring MVC's async timeout, {@link SpringGatewayApplication#RELAY_TIMEOUT}: the page subscribes
+   * again), on a thread of the event subscriptions' own pool ({@link
+   * SpringGatewayApplication#EVENTS_EXECUTOR}), not the relay's: open pages never hold the threads
+   * streams are relayed on. (Spring MVC sets its default executor on the request's async manager
+   * before calling a handler; a handler may set another for its own request.)
+   */
+  @GetMapping(API + "/events")
+  StreamingResponseBody events(HttpServletRequest request, HttpServletResponse response) {
+    WebAsyncUtils.getAsyncManager(request).setTaskExecutor(eventsExecutor);
+    String authorization = authorization(request);
+    return sse(response, started -> routes.events(authorization, started));
   }
 
   @PostMapping(API + "/chat/init")

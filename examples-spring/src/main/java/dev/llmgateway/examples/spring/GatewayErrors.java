@@ -47,7 +47,7 @@ class GatewayErrors {
       return GatewayController.send(new Reply(status, headers, envelope));
     }
     if (failure instanceof TaskRejectedException) {
-      // Every relay thread is busy: nothing was reserved yet.
+      // Every relay thread (or event subscription thread) is busy: nothing was reserved yet.
       return GatewayController.send(new Reply(503, Map.of("Retry-After", "1"),
           Envelope.error("The assistant is busy. Try again in a moment.", Map.of())));
     }

@@ -1,6 +1,7 @@
 package dev.llmgateway.examples.spring;
 
 import dev.llmgateway.LlmGatewayClient;
+import dev.llmgateway.examples.gateway.ChatEventHub;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.ExamplePolicy;
 import dev.llmgateway.examples.gateway.GatewayExample;
@@ -12,6 +13,8 @@ import dev.llmgateway.host.ChatPolicy;
 import dev.llmgateway.host.CreditLedger;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.jdbc.JdbcCreditLedger;
+import dev.llmgateway.spring.boot.ChatGatewayBuilderCustomizer;
+import dev.llmgateway.spring.boot.LlmGatewayProperties;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +23,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -28,6 +32,7 @@ import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Condition;
 import org.springframework.context.annotation.ConditionContext;
@@ -69,6 +74,19 @@ public class SpringGatewayApplication {
   public static final int RELAY_THREADS = 100;
   /** The property that sets how many streams are relayed at once. */
   public static final String RELAY_THREADS_PROPERTY = "example.relay-threads";
+  /**
+   * The users' subscriptions to their background answers ({@code GET /events}) open at once by
+   * default: each holds one thread of a pool of their own ({@link #EVENTS_EXECUTOR}) while its
+   * browser stays, so open pages never take the relay's threads; one more is refused with 503. Set
+   * {@value #EVENT_SUBSCRIPTIONS_PROPERTY} to change it.
+   */
+  public static final int EVENT_SUBSCRIPTIONS = 200;
+  /** The property that sets how many event subscriptions may be open at once. */
+  public static final String EVENT_SUBSCRIPTIONS_PROPERTY = "example.event-subscriptions";
+  /** The name of the event subscriptions' pool. */
+  public static final String EVENTS_EXECUTOR = "eventsExecutor";
+  /** The name of the relay's pool. */
+  static final String RELAY_EXECUTOR = "relayExecutor";
   /** The property of the HMAC secret of the users' tokens (at least 32 bytes; env LLM_USER_TOKEN_SECRET). */
   public static final String USER_TOKEN_SECRET_PROPERTY = "example.user-token-secret";
   /** The property of the credits the demo user's account opens with (0: none, the ledger is the host's). */
@@ -172,15 +190,74 @@ public class SpringGatewayApplication {
   }
 
   /**
-   * The host API on the starter's {@code ChatGateway}.
+   * The users' subscriptions to their background answers ({@code GET /events}), in memory, with the
+   * relay's heartbeat ({@code llm-gateway.relay.heartbeat}, env {@code LLM_RELAY_HEARTBEAT}). Closed
+   * with the application, ending the subscriptions' responses.
+   *
+   * @param properties the starter's properties
+   * @return the hub
+   */
+  @Bean
+  ChatEventHub chatEventHub(LlmGatewayProperties properties) {
+    Duration heartbeat = properties.getRelay().getHeartbeat();
+    return ChatEventHub.builder().heartbeat(heartbeat != null ? heartbeat : ChatEventHub.DEFAULT_HEARTBEAT).build();
+  }
+
+  /**
+   * Ends the users' event subscriptions as soon as the application starts to stop (and refuses new
+   * ones), before the web server's graceful shutdown waits for the requests in progress: an open
+   * subscription never ends by itself, and would hold the shutdown for its whole timeout
+   * ({@code spring.lifecycle.timeout-per-shutdown-phase}). The default phase ({@link
+   * SmartLifecycle#DEFAULT_PHASE}) stops before the web server's.
+   *
+   * @param events the users' subscriptions
+   * @return the lifecycle
+   */
+  @Bean
+  SmartLifecycle eventSubscriptionsEndFirst(ChatEventHub events) {
+    return new SmartLifecycle() {
+      private volatile boolean running;
+
+      @Override
+      public void start() {
+        running = true;
+      }
+
+      @Override
+      public void stop() {
+        running = false;
+        events.close();
+      }
+
+      @Override
+      public boolean isRunning() {
+        return running;
+      }
+    };
+  }
+
+  /**
+   * Makes the starter's {@code ChatGateway} publish its background chats' events to {@code events}.
+   *
+   * @param events the users' subscriptions
+   * @return the customizer
+   */
+  @Bean
+  ChatGatewayBuilderCustomizer backgroundAnswers(ChatEventHub events) {
+    return gateway -> gateway.eventPublisher(events);
+  }
+
+  /**
+   * The host API on the starter's {@code ChatGateway}, with background answers.
    *
    * @param gateway the gateway
    * @param users the users' authentication
+   * @param events the users' subscriptions, which the gateway publishes to
    * @return the routes
    */
   @Bean
-  GatewayRoutes gatewayRoutes(ChatGateway gateway, UserTokens users) {
-    return new GatewayRoutes(gateway, users);
+  GatewayRoutes gatewayRoutes(ChatGateway gateway, UserTokens users, ChatEventHub events) {
+    return new GatewayRoutes(gateway, users, events);
   }
 
   /**
@@ -215,14 +292,31 @@ public class SpringGatewayApplication {
    * @param threads how many ({@value #RELAY_THREADS_PROPERTY}, default {@value #RELAY_THREADS})
    * @return the pool (shut down with the application)
    */
-  @Bean
+  @Bean(RELAY_EXECUTOR)
   ThreadPoolTaskExecutor relayExecutor(@Value("${" + RELAY_THREADS_PROPERTY + ":" + RELAY_THREADS + "}") int threads) {
+    return boundedPool(threads, "sse-relay-");
+  }
+
+  /**
+   * The threads the users' event subscriptions ({@code GET /events}) run on, apart from the
+   * relay's: bounded, and with no queue.
+   *
+   * @param threads how many ({@value #EVENT_SUBSCRIPTIONS_PROPERTY}, default {@value #EVENT_SUBSCRIPTIONS})
+   * @return the pool (shut down with the application)
+   */
+  @Bean(EVENTS_EXECUTOR)
+  ThreadPoolTaskExecutor eventsExecutor(
+      @Value("${" + EVENT_SUBSCRIPTIONS_PROPERTY + ":" + EVENT_SUBSCRIPTIONS + "}") int threads) {
+    return boundedPool(threads, "sse-events-");
+  }
+
+  private static ThreadPoolTaskExecutor boundedPool(int threads, String namePrefix) {
     ThreadPoolTaskExecutor executor = new ThreadPoolTaskExecutor();
     executor.setCorePoolSize(threads);
     executor.setMaxPoolSize(threads);
     executor.setQueueCapacity(0);
     executor.setAllowCoreThreadTimeOut(true);
-    executor.setThreadNamePrefix("sse-relay-");
+    executor.setThreadNamePrefix(namePrefix);
     return executor;
   }
 
@@ -233,7 +327,7 @@ public class SpringGatewayApplication {
    * @return the configuration
    */
   @Bean
-  WebMvcConfigurer relayAsyncSupport(ThreadPoolTaskExecutor relayExecutor) {
+  WebMvcConfigurer relayAsyncSupport(@Qualifier(RELAY_EXECUTOR) ThreadPoolTaskExecutor relayExecutor) {
     return new WebMvcConfigurer() {
       @Override
       public void configureAsyncSupport(AsyncSupportConfigurer configurer) {

@@ -11,11 +11,15 @@ import dev.llmgateway.examples.gateway.HostSettings;
 import dev.llmgateway.host.InMemoryCreditLedger;
 import dev.llmgateway.host.Settlement;
 import dev.llmgateway.testkit.SseResponses;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -95,6 +99,71 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
       }
       assertThat(settlements.poll(20, TimeUnit.SECONDS)).isEqualTo(Settlement.COMMITTED);
       assertThat(settlements).isEmpty();
+    }
+  }
+
+  @Test
+  void anOpenEventSubscriptionHoldsNoRelayThread() throws Exception {
+    service.enqueue(SseResponses.sse(STREAM));
+    try (GatewayHost oneRelayThread = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of(SpringGatewayApplication.RELAY_THREADS_PROPERTY, 1))) {
+      String bearer = "Bearer " + oneRelayThread.users().issue("123");
+      String api = "http://127.0.0.1:" + oneRelayThread.port() + GatewayRoutes.API;
+      try (Response subscription = browser.newCall(new Request.Builder().url(api + "/events")
+          .header("Authorization", bearer).build()).execute()) {
+        assertThat(subscription.code()).isEqualTo(200); // its headers are sent: it holds its thread
+
+        Request ask = new Request.Builder().url(api + "/chat/stream").header("Authorization", bearer)
+            .post(RequestBody.create("{\"query\":\"hi\"}", MediaType.get("application/json"))).build();
+        try (Response stream = browser.newCall(ask).execute()) {
+          assertThat(stream.code()).as("the relay's one thread is free").isEqualTo(200);
+          assertThat(stream.body().string()).contains("complete");
+        }
+      }
+    }
+  }
+
+  @Test
+  void whenEveryEventSubscriptionThreadIsBusyASubscriptionIs503WithRetryAfter() throws Exception {
+    try (GatewayHost oneSubscription = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of(SpringGatewayApplication.EVENT_SUBSCRIPTIONS_PROPERTY, 1))) {
+      Request subscribe = new Request.Builder().url("http://127.0.0.1:" + oneSubscription.port() + GatewayRoutes.API + "/events")
+          .header("Authorization", "Bearer " + oneSubscription.users().issue("123")).build();
+      try (Response first = browser.newCall(subscribe).execute()) {
+        assertThat(first.code()).isEqualTo(200);
+        try (Response second = browser.newCall(subscribe).execute()) {
+          assertThat(second.code()).isEqualTo(503);
+          assertThat(second.header("Retry-After")).isEqualTo("1");
+          assertThat(second.body().string()).contains("\"success\":false");
+        }
+      }
+    }
+  }
+
+  @Test
+  void stoppingTheApplicationEndsOpenSubscriptionsInsteadOfWaitingForThem() throws Exception {
+    // A graceful shutdown that would wait ten minutes for the requests in progress.
+    GatewayHost host = SpringHost.start(HostSettings.builder().client(client()).ledger(ledger()),
+        Map.of("server.shutdown", "graceful", "spring.lifecycle.timeout-per-shutdown-phase", "10m"));
+    Call call = browser.newCall(new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/events")
+        .header("Authorization", "Bearer " + host.users().issue("123")).build());
+    try (Response subscription = call.execute()) {
+      assertThat(subscription.code()).isEqualTo(200);
+      CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+        try {
+          return subscription.body().string(); // to its end
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(host::close);
+
+      assertThat(rest.get(60, TimeUnit.SECONDS)).as("the subscription ended, with no event").doesNotContain("event:");
+      stopped.get(60, TimeUnit.SECONDS);
+    } finally {
+      call.cancel();
+      host.close();
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.llmgateway.examples.spring;
 
 import dev.llmgateway.UserContext;
+import dev.llmgateway.examples.gateway.ChatEventHub;
 import dev.llmgateway.examples.gateway.DemoGateway;
 import dev.llmgateway.examples.gateway.GatewayHost;
 import dev.llmgateway.examples.gateway.HostSettings;
@@ -106,6 +107,11 @@ final class SpringHost {
       @Override
       public UserTokens users() {
         return context.getBean(UserTokens.class);
+      }
+
+      @Override
+      public ChatEventHub events() {
+        return context.getBean(ChatEventHub.class);
       }
 
       @Override

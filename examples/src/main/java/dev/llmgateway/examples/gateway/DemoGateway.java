@@ -110,12 +110,14 @@ public final class DemoGateway implements AutoCloseable {
    * @param webhookSecret the secret the service signs completion webhooks with
    * @param port the port the host listens on (the browser's direct-stream URL in sandbox mode)
    * @param settled told of every commit and release
+   * @param events where the gateway publishes its background chats' events (before {@code
+   *     customizer}, which may replace it), served by the routes' {@code GET /events}
    * @param customizer applied to the {@link ChatGateway.Builder} last
    * @return the wiring
    */
   static DemoGateway create(LlmGatewayClient client, Stores stores, UserTokens users, String signInUserId,
       JwtKeySet streamKeys,
-      WebhookSecret webhookSecret, int port, SettlementListener settled,
+      WebhookSecret webhookSecret, int port, SettlementListener settled, ChatEventHub events,
       Consumer<ChatGateway.Builder> customizer) {
     boolean sandbox = client.isSandbox();
     StreamTokenIssuer issuer = StreamTokenIssuer.builder().keys(streamKeys)
@@ -131,25 +133,31 @@ public final class DemoGateway implements AutoCloseable {
         .rateLimiter(stores.rateLimiter())
         .streamTokens(issuer)
         .webhooks(webhooks.build())
-        .settlementListener(settled);
+        .settlementListener(settled)
+        .eventPublisher(events);
     customizer.accept(settings);
     ChatGateway gateway = settings.build();
-    GatewayRoutes routes = new GatewayRoutes(gateway, users);
+    GatewayRoutes routes = new GatewayRoutes(gateway, users, events);
     return new DemoGateway(gateway, stores.owned(), users, signInUserId, routes, sandbox
         ? SandboxService.create(client, streamKeys, stores.streamTokenStore(), webhookSecret, routes::error)
         : null);
   }
 
   /**
-   * Closes the {@link ChatGateway} (settlements still waiting for a retry are left to the ledger's
-   * reaper), then what the wiring opened itself, newest first: the database ledger's reaper, the
-   * Redis connection and client, the database pool. The client, and a ledger, connection or data
-   * source the host gave, stay open. Idempotent.
+   * Closes the users' event subscriptions (their responses end), the {@link ChatGateway}
+   * (settlements still waiting for a retry are left to the ledger's reaper), then what the wiring
+   * opened itself, newest first: the database ledger's reaper, the Redis connection and client, the
+   * database pool. The client, and a ledger, connection or data source the host gave, stay open.
+   * Idempotent.
    */
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
       try {
+        ChatEventHub events = routes.events();
+        if (events != null) {
+          events.close();
+        }
         gateway.close();
       } finally {
         owned.close();

@@ -8,8 +8,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The example hosts' authorization policy, shared by the JDK and the Spring host: only users whose
- * role is one of {@link #CHAT_ROLES} may use the assistant (chat, stream, direct streams, their
- * sessions), and the assistant is off for the companies the host lists (env {@value
+ * role is one of {@link #CHAT_ROLES} may use the assistant (chat, stream, direct streams,
+ * background chats, their sessions), and the assistant is off for the companies the host lists (env {@value
  * GatewayExample#ENV_DISABLED_COMPANIES}, a comma-separated list of company ids). Everything else
  * is refused with {@code 403} before anything is spent. Thread-safe.
  */

@@ -566,8 +566,9 @@ public final class GatewayExample {
 
     /**
      * Sets the longest silence on a relayed stream before a {@code : ping} heartbeat ({@link
-     * ChatGateway.Builder#heartbeat}). Default {@link dev.llmgateway.host.SseRelay#DEFAULT_HEARTBEAT};
-     * env {@value GatewayExample#ENV_RELAY_HEARTBEAT}.
+     * ChatGateway.Builder#heartbeat}), and on a user's event subscription ({@code GET /events},
+     * {@link ChatEventHub.Builder#heartbeat}). Default {@link
+     * dev.llmgateway.host.SseRelay#DEFAULT_HEARTBEAT}; env {@value GatewayExample#ENV_RELAY_HEARTBEAT}.
      *
      * @param heartbeat positive
      * @return this builder
@@ -723,7 +724,7 @@ public final class GatewayExample {
         return DemoGateway.create(given, stores, tokens, users.get(0).userId(),
             streamTokenKeys != null ? streamTokenKeys : JwtKeySet.of("demo", DemoGateway.secret(random)),
             webhookSecret != null ? webhookSecret : WebhookSecret.ofBytes(DemoGateway.secret(random)),
-            port, settlementListener, policy().andThen(relaySettings()).andThen(gateway));
+            port, settlementListener, events(), policy().andThen(relaySettings()).andThen(gateway));
       } catch (RuntimeException e) {
         owned.close();
         throw e;
@@ -769,6 +770,15 @@ public final class GatewayExample {
       owned.add(made);
       users.forEach(user -> made.openAccount(user.userId(), DEFAULT_CREDITS));
       return made;
+    }
+
+    /**
+     * The users' event subscriptions of background answers, with the relay's heartbeat ({@link
+     * #relayHeartbeat}) as theirs.
+     */
+    private ChatEventHub events() {
+      Duration heartbeat = relayHeartbeat;
+      return ChatEventHub.builder().heartbeat(heartbeat != null ? heartbeat : ChatEventHub.DEFAULT_HEARTBEAT).build();
     }
 
     /** The relay settings given, applied before the customizers (which may override them). */

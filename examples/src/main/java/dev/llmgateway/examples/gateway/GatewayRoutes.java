@@ -15,15 +15,21 @@ import dev.llmgateway.Sessions;
 import dev.llmgateway.UserContext;
 import dev.llmgateway.ValidationException;
 import dev.llmgateway.ValidationException.Violation;
+import dev.llmgateway.host.BackgroundChat;
 import dev.llmgateway.host.Caller;
+import dev.llmgateway.host.ChatEvent;
 import dev.llmgateway.host.ChatGateway;
 import dev.llmgateway.host.Envelope;
 import dev.llmgateway.host.ErrorMapper;
 import dev.llmgateway.host.ErrorResponse;
+import dev.llmgateway.host.SseRelay;
+import dev.llmgateway.sse.ServerSentEvent;
+import dev.llmgateway.sse.SseWriter;
 import dev.llmgateway.webhooks.WebhookVerificationException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -84,22 +90,43 @@ public final class GatewayRoutes {
 
   private final ChatGateway gateway;
   private final UserTokens users;
+  private final @Nullable ChatEventHub events;
   private final ErrorMapper errors = ErrorMapper.ofDefaults();
 
   /**
-   * Creates the routes.
+   * Creates the routes without background answers: {@code POST /chat/background} and {@code GET
+   * /events} answer 404.
    *
    * @param gateway the policies and the client
    * @param users the host's end-user authentication
    */
   public GatewayRoutes(ChatGateway gateway, UserTokens users) {
+    this(gateway, users, null);
+  }
+
+  /**
+   * Creates the routes with background answers: {@code gateway} publishes its background chats'
+   * events to {@code events} ({@link ChatGateway.Builder#eventPublisher}), whose subscriptions
+   * {@code GET /events} serves.
+   *
+   * @param gateway the policies and the client, publishing to {@code events}
+   * @param users the host's end-user authentication
+   * @param events the users' event subscriptions; null for no background answers
+   */
+  public GatewayRoutes(ChatGateway gateway, UserTokens users, @Nullable ChatEventHub events) {
     this.gateway = gateway;
     this.users = users;
+    this.events = events;
   }
 
   /** @return the host's end-user authentication */
   public UserTokens users() {
     return users;
+  }
+
+  /** @return the users' event subscriptions, or null when these routes have no background answers */
+  public @Nullable ChatEventHub events() {
+    return events;
   }
 
   /**
@@ -169,6 +196,75 @@ public final class GatewayRoutes {
     } catch (RuntimeException e) {
       return Optional.of(error(e));
     }
+  }
+
+  /**
+   * {@code POST /chat/background}: starts a chat whose answer reaches the user's {@code GET
+   * /events} subscriptions ({@link ChatGateway#chatInBackground}). The policy, validation, rate
+   * limit and credit reservation happen now, refused as {@code POST /chat} refuses (nothing
+   * published, nothing reserved); then 202 with {@code {"chat_id"}}, which the events name. The
+   * service's failures arrive later, as a {@code failed} event.
+   *
+   * @param authorization the request's {@code Authorization} header, if any
+   * @param caller the request's client address
+   * @param body the request body
+   * @return the reply; 404 when these routes have no background answers
+   */
+  public Reply chatInBackground(String authorization, Caller caller, byte[] body) {
+    if (events == null) {
+      return notFound();
+    }
+    return asUser(authorization, user -> {
+      BackgroundChat chat = gateway.chatInBackground(user, chatRequest(body), caller);
+      return Reply.of(202, Envelope.ok(Map.of("chat_id", chat.id()), Map.of("request_id", chat.id())));
+    });
+  }
+
+  /**
+   * {@code GET /events}: the signed-in user's background answers as server-sent events, for as
+   * long as the browser stays: one event per {@link ChatEvent}, named by its type ({@code
+   * started}, {@code token}, {@code completed}, {@code failed}) with {@link ChatEvent#toJson()} as
+   * its data, and a {@code : ping} comment after each {@link ChatEventHub#heartbeat()} of silence.
+   * The subscription is open before the response starts, so a chat started once the browser has
+   * the response's headers reaches it. Blocks the calling thread (the host's request thread) until
+   * the browser goes away (a write fails: noticed at the next event or heartbeat), the
+   * subscription is closed ({@link ChatEventHub}: too slow, replaced, the host stopping) or the
+   * thread is interrupted; then closes the subscription.
+   *
+   * @param authorization the request's {@code Authorization} header, if any
+   * @param response starts the host's response ({@link SseRelay#RESPONSE_HEADERS})
+   * @return empty when the events were sent, else the refusal to send instead (401; 404 when
+   *     these routes have no background answers)
+   */
+  public Optional<Reply> events(String authorization, ChatGateway.SseResponse response) {
+    ChatEventHub hub = events;
+    if (hub == null) {
+      return Optional.of(notFound());
+    }
+    Optional<UserContext> user = users.authenticate(authorization);
+    if (user.isEmpty()) {
+      return Optional.of(signInRequired());
+    }
+    Duration heartbeat = hub.heartbeat();
+    try (ChatEventHub.Subscription subscription = hub.subscribe(user.get())) {
+      SseWriter writer = SseWriter.create(response.start(SseRelay.RESPONSE_HEADERS));
+      writer.flush(); // the headers reach the browser now: it is subscribed
+      while (true) {
+        ChatEvent event = subscription.poll(heartbeat);
+        if (event != null) {
+          writer.write(new ServerSentEvent(event.type(), event.toJson(), null));
+        } else if (subscription.isOpen()) {
+          writer.writeComment("ping");
+        } else {
+          break;
+        }
+      }
+    } catch (IOException browserGone) {
+      // The subscription is closed: nothing more to send.
+    } catch (InterruptedException stopping) {
+      Thread.currentThread().interrupt();
+    }
+    return Optional.empty();
   }
 
   /**

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * POST   /api/v1/llm-chat/recruiter/chat            one answer
  * POST   /api/v1/llm-chat/recruiter/chat/stream     the answer as server-sent events (relay)
  * POST   /api/v1/llm-chat/recruiter/chat/init       a stream token for direct streaming
+ * POST   /api/v1/llm-chat/recruiter/chat/background a chat answered to the user's event subscriptions (202)
+ * GET    /api/v1/llm-chat/recruiter/events          the user's background answers as server-sent events
  * GET    /api/v1/llm-chat/recruiter/sessions        the user's sessions (?limit=&amp;cursor=)
  * GET    /api/v1/llm-chat/recruiter/sessions/{id}   one session with its messages
  * DELETE /api/v1/llm-chat/recruiter/sessions/{id}   delete it
@@ -129,6 +131,7 @@ public final class GatewayServer implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext(API + "/chat", exchange -> handle(exchange, this::route));
     server.createContext(API + "/sessions", exchange -> handle(exchange, this::route));
+    server.createContext(API + "/events", exchange -> handle(exchange, this::route));
     server.createContext(GatewayRoutes.WEBHOOK, exchange -> handle(exchange, this::webhook));
     server.createContext(GatewayRoutes.OPENAPI, exchange -> handle(exchange, GatewayServer::openApi));
     server.createContext("/", exchange -> handle(exchange, this::staticFile));
@@ -167,6 +170,11 @@ public final class GatewayServer implements AutoCloseable {
   /** Adds a route, e.g. the demo's token endpoint or the sandbox's direct-stream service. */
   void addRoute(String path, Route route) {
     server.createContext(path, exchange -> handle(exchange, route));
+  }
+
+  /** @return the users' event subscriptions of background answers, or null when the routes have none */
+  @Nullable ChatEventHub events() {
+    return routes.events();
   }
 
   /** Starts serving. */
@@ -227,19 +235,25 @@ public final class GatewayServer implements AutoCloseable {
     String authorization = exchange.getRequestHeaders().getFirst("Authorization");
     // The connection's remote end; X-Forwarded-For is not read: any client can write it (GatewayRoutes).
     Caller caller = Caller.of(exchange.getRemoteAddress());
-    if (path.equals(API + "/chat") || path.equals(API + "/chat/stream") || path.equals(API + "/chat/init")) {
+    if (path.equals(API + "/chat") || path.equals(API + "/chat/stream") || path.equals(API + "/chat/init")
+        || path.equals(API + "/chat/background")) {
       if (!method.equals("POST")) {
         send(exchange, GatewayRoutes.methodNotAllowed());
       } else if (path.endsWith("/chat")) {
         send(exchange, routes.chat(authorization, caller, readBody(exchange)));
       } else if (path.endsWith("/init")) {
         send(exchange, routes.initDirectStream(authorization, caller, readBody(exchange)));
+      } else if (path.endsWith("/background")) {
+        send(exchange, routes.chatInBackground(authorization, caller, readBody(exchange)));
       } else {
-        routes.stream(authorization, caller, readBody(exchange), headers -> {
-          headers.forEach(exchange.getResponseHeaders()::set);
-          exchange.sendResponseHeaders(200, 0);
-          return exchange.getResponseBody();
-        }).ifPresent(refused -> send(exchange, refused));
+        routes.stream(authorization, caller, readBody(exchange), eventStream(exchange))
+            .ifPresent(refused -> send(exchange, refused));
+      }
+    } else if (path.equals(API + "/events")) {
+      if (method.equals("GET")) {
+        routes.events(authorization, eventStream(exchange)).ifPresent(refused -> send(exchange, refused));
+      } else {
+        send(exchange, GatewayRoutes.methodNotAllowed());
       }
     } else if (path.equals(API + "/sessions")) {
       send(exchange, method.equals("GET")
@@ -257,6 +271,15 @@ public final class GatewayServer implements AutoCloseable {
     } else {
       send(exchange, GatewayRoutes.notFound());
     }
+  }
+
+  /** Starts {@code exchange}'s response as an event stream (status 200, chunked). */
+  private static ChatGateway.SseResponse eventStream(HttpExchange exchange) {
+    return headers -> {
+      headers.forEach(exchange.getResponseHeaders()::set);
+      exchange.sendResponseHeaders(200, 0);
+      return exchange.getResponseBody();
+    };
   }
 
   private void webhook(HttpExchange exchange) throws IOException {

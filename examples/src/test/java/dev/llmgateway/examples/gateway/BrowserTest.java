@@ -32,8 +32,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The chat page in headless Chromium (Debian's package, installed by {@code .ci/setup}), driven over
  * the DevTools protocol by {@link HeadlessChromium}: the page signs in, asks, and the answer appears
- * in the DOM, through the gateway's relay ({@code fetch} and a body reader) and streamed directly
- * from the service ({@code EventSource}). Fails (never skips) when Chromium is missing.
+ * in the DOM, through the gateway's relay ({@code fetch} and a body reader), streamed directly
+ * from the service ({@code EventSource}), and asked in the background (the page's subscription to
+ * {@code GET /events}, read with {@code fetch}, shows the background chat's events). Fails (never
+ * skips) when Chromium is missing.
  */
 @Tag("browser")
 class BrowserTest {
@@ -78,7 +80,7 @@ class BrowserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"relay", "direct"})
+  @ValueSource(strings = {"relay", "direct", "background"})
   void eachTokenAppearsInThePageAsItArrives(String mode) throws Exception {
     service.start();
     client = LlmGatewayClient.builder().baseUrl(service.url("/").toString()).serviceToken("svc-token")
@@ -94,21 +96,25 @@ class BrowserTest {
     service.enqueue(stream.build());
 
     try (HeadlessChromium.Page page = chromium.open(pageUrl(mode))) {
+      String answerShown = answerElement(mode);
       StringBuilder answer = new StringBuilder();
       for (int i = 0; i < TOKENS.size(); i++) {
         answer.append(TOKENS.get(i));
         // The service sends the next token only once this one is on screen.
-        assertThat(page.waitForText("#answer", answer.toString(), TIMEOUT)).isEqualTo(answer.toString());
+        assertThat(page.waitForText(answerShown, answer.toString(), TIMEOUT)).isEqualTo(answer.toString());
         seen.get(i).countDown();
       }
-      assertThat(page.waitForText("#status", "Done", TIMEOUT))
-          .isEqualTo(mode.equals("relay") ? "Done: 2000 tokens" : "Done (direct): 2000 tokens");
-      assertThat(page.evaluate("document.getElementById('answer').textContent", TIMEOUT).asText())
+      assertThat(page.waitForText("#status", "Done", TIMEOUT)).isEqualTo(switch (mode) {
+        case "relay" -> "Done: 2000 tokens";
+        case "direct" -> "Done (direct): 2000 tokens";
+        default -> "Done (background): 3 credits"; // 1 per 1000 prompt and 2 per 1000 completion tokens
+      });
+      assertThat(page.evaluate("document.querySelector('" + answerShown + "').textContent", TIMEOUT).asText())
           .isEqualTo(String.join("", TOKENS));
     }
     RecordedRequest request = service.takeRequest(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     assertThat(request).isNotNull();
-    if (mode.equals("relay")) {
+    if (!mode.equals("direct")) {
       assertThat(request.getMethod()).isEqualTo("POST");
       assertThat(request.getHeaders().get("X-User-Id")).isEqualTo(GatewayExample.DEMO_USER.userId());
     } else {
@@ -118,7 +124,7 @@ class BrowserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"relay", "direct"})
+  @ValueSource(strings = {"relay", "direct", "background"})
   void theSandboxDemoAnswersInThePageAndChargesOnce(String mode) throws Exception {
     client = LlmGatewayClient.builder().sandbox(true).environment(name -> null).auditSink(AuditSink.none()).build();
     ledger.deposit(GatewayExample.DEMO_USER.userId(), 1_000);
@@ -127,15 +133,25 @@ class BrowserTest {
         .settlementListener(e -> settlements.add(e.settlement())).start();
 
     try (HeadlessChromium.Page page = chromium.open(pageUrl(mode))) {
-      assertThat(page.waitForText("#status", "Done", TIMEOUT)).startsWith(mode.equals("relay") ? "Done: " : "Done (direct): ");
-      assertThat(page.waitForText("#answer", "I found 3 candidates", TIMEOUT)).isNotBlank();
+      assertThat(page.waitForText("#status", "Done", TIMEOUT)).startsWith(switch (mode) {
+        case "relay" -> "Done: ";
+        case "direct" -> "Done (direct): ";
+        default -> "Done (background): 1 credit";
+      });
+      assertThat(page.waitForText(answerElement(mode), "I found 3 candidates", TIMEOUT)).isNotBlank();
     }
-    // The relay settles when the stream ends; the direct stream when the sandbox's webhook arrives.
+    // The relay and a background chat settle when the stream ends; the direct stream when the
+    // sandbox's webhook arrives.
     assertThat(settlements.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Settlement.COMMITTED);
     assertThat(settlements).isEmpty();
     assertThat(ledger.pendingCount()).isZero();
     // The sandbox's short answer uses well under 1000 prompt + 2 × completion tokens: one credit.
     assertThat(ledger.balance(GatewayExample.DEMO_USER.userId())).isEqualTo(999);
+  }
+
+  /** Where the page shows the answer: a background answer in its own element, under the others. */
+  private static String answerElement(String mode) {
+    return mode.equals("background") ? "#background-answers .background-answer" : "#answer";
   }
 
   private String pageUrl(String mode) {

@@ -133,6 +133,160 @@ public abstract class GatewayApiTest {
         .header("Authorization", "Bearer " + userToken);
   }
 
+  private Request events(String bearerToken) {
+    return new Request.Builder().url(url(GatewayRoutes.API + "/events")).get()
+        .header("Authorization", "Bearer " + bearerToken).build();
+  }
+
+  /** Starts a background chat on {@code host} for a user: 202, its chat id also the request id. */
+  private String chatInBackground(GatewayHost host, String bearerToken) throws IOException {
+    Request start = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/chat/background")
+        .post(RequestBody.create("{\"query\":\"hi\"}", APPLICATION_JSON)).header("Authorization", "Bearer " + bearerToken).build();
+    try (Response response = browser.newCall(start).execute()) {
+      assertThat(response.code()).isEqualTo(202);
+      JsonNode body = envelope(response);
+      String chatId = body.get("data").get("chat_id").asText();
+      assertThat(chatId).isNotBlank();
+      assertThat(body.get("meta").get("request_id").asText()).isEqualTo(chatId);
+      return chatId;
+    }
+  }
+
+  /**
+   * Reads a subscription's events up to and including the first {@code completed} or {@code
+   * failed}: each as its name and its data's JSON, whose {@code type} is the name.
+   */
+  private static List<Map.Entry<String, JsonNode>> untilAnswered(SseReader subscription) throws IOException {
+    List<Map.Entry<String, JsonNode>> events = new ArrayList<>();
+    for (ServerSentEvent e = subscription.next(); e != null; e = subscription.next()) {
+      JsonNode data = JSON.readTree(e.data());
+      assertThat(data.get("type").asText()).as("the type of " + e.data()).isEqualTo(e.type());
+      events.add(Map.entry(e.type(), data));
+      if (e.type().equals("completed") || e.type().equals("failed")) {
+        return events;
+      }
+    }
+    throw new AssertionError("the subscription ended before the answer: " + events);
+  }
+
+  @Test
+  void aBackgroundAnswerReachesTheUsersSubscriptionInOrderAndIsChargedOnce() throws Exception {
+    service.enqueue(SseResponses.sse(STREAM));
+    try (Response subscription = browser.newCall(events(userToken)).execute()) {
+      assertThat(subscription.code()).isEqualTo(200);
+      assertThat(subscription.header("Content-Type")).startsWith("text/event-stream");
+      try (Response refused = browser.newCall(post(GatewayRoutes.API + "/chat/background", "{\"query\":\" \"}").build()).execute()) {
+        assertThat(refused.code()).as("a refused chat publishes nothing").isEqualTo(422);
+      }
+
+      String chatId = chatInBackground(gateway, userToken);
+
+      List<Map.Entry<String, JsonNode>> events = untilAnswered(SseReader.create(subscription.body().source()));
+      assertThat(events).extracting(Map.Entry::getKey).containsExactly("started", "token", "completed");
+      assertThat(events).allSatisfy(e -> assertThat(e.getValue().get("chat_id").asText()).isEqualTo(chatId));
+      assertThat(events.get(1).getValue().get("text").asText()).isEqualTo("Hello");
+      JsonNode completed = events.get(2).getValue();
+      assertThat(completed.get("answer").asText()).isEqualTo("Hello");
+      assertThat(completed.get("session_id").asText()).isEqualTo("sess_1");
+      assertThat(completed.get("credits").asLong()).isEqualTo(3);
+      assertThat(completed.has("user_id")).as("no user id in the JSON").isFalse();
+    }
+    assertThat(service.takeRequest().getHeaders().get("X-User-Id")).isEqualTo("123");
+    assertThat(settlements.poll(20, TimeUnit.SECONDS)).isEqualTo(dev.llmgateway.host.Settlement.COMMITTED);
+    assertThat(settlements).isEmpty();
+    assertThat(ledger.balance("123")).isEqualTo(97);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void backgroundAnswersReachOnlyTheirOwnUsersSubscriptions() throws Exception {
+    UserContext ann = GatewayExample.DEMO_USER;
+    UserContext bob = ann.toBuilder().userId("124").build();
+    ledger.deposit("124", 100);
+    try (GatewayHost host = start(HostSettings.builder().client(client).ledger(ledger).users(List.of(ann, bob)))) {
+      String annToken = host.users().issue(ann.userId());
+      String bobToken = host.users().issue(bob.userId());
+      Request.Builder subscribe = new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/events");
+      try (Response annEvents = browser.newCall(subscribe.header("Authorization", "Bearer " + annToken).build()).execute();
+          Response bobEvents = browser.newCall(subscribe.header("Authorization", "Bearer " + bobToken).build()).execute()) {
+        assertThat(annEvents.code()).isEqualTo(200);
+        assertThat(bobEvents.code()).isEqualTo(200);
+        SseReader annReader = SseReader.create(annEvents.body().source());
+        SseReader bobReader = SseReader.create(bobEvents.body().source());
+
+        service.enqueue(SseResponses.sse(STREAM));
+        String bobsChat = chatInBackground(host, bobToken);
+        assertThat(untilAnswered(bobReader)).allSatisfy(e -> assertThat(e.getValue().get("chat_id").asText()).isEqualTo(bobsChat));
+        // Bob's events were queued for every subscription they reach before his subscription read
+        // them: had they reached Ann's, they would come before the events of her own chat.
+        service.enqueue(SseResponses.sse(STREAM));
+        String annsChat = chatInBackground(host, annToken);
+        List<Map.Entry<String, JsonNode>> annSaw = untilAnswered(annReader);
+        assertThat(annSaw).extracting(Map.Entry::getKey).containsExactly("started", "token", "completed");
+        assertThat(annSaw).allSatisfy(e -> assertThat(e.getValue().get("chat_id").asText()).isEqualTo(annsChat));
+      }
+    }
+    assertThat(ledger.balance("123")).isEqualTo(97);
+    assertThat(ledger.balance("124")).isEqualTo(97);
+  }
+
+  @Test
+  void aBackgroundChatTheServiceRefusesEndsInAFailedEventWithoutInternalsAndIsReleased() throws Exception {
+    service.enqueue(new MockResponse.Builder().code(503).body("<html>upstream at 10.1.2.3 is down</html>").build());
+    try (Response subscription = browser.newCall(events(userToken)).execute()) {
+      String chatId = chatInBackground(gateway, userToken);
+
+      List<Map.Entry<String, JsonNode>> events = untilAnswered(SseReader.create(subscription.body().source()));
+      assertThat(events.get(events.size() - 1).getKey()).isEqualTo("failed");
+      JsonNode failed = events.get(events.size() - 1).getValue();
+      assertThat(failed.get("chat_id").asText()).isEqualTo(chatId);
+      assertThat(failed.get("code").asText()).isNotBlank();
+      assertThat(failed.get("message").asText()).isNotBlank().doesNotContain("10.1.2.3");
+      assertThat(failed.toString()).doesNotContain("10.1.2.3").doesNotContain(service.url("/").toString());
+    }
+    assertThat(settlements.poll(20, TimeUnit.SECONDS)).isEqualTo(dev.llmgateway.host.Settlement.RELEASED);
+    assertThat(ledger.balance("123")).isEqualTo(100);
+    assertThat(ledger.pendingCount()).isZero();
+  }
+
+  @Test
+  void theEventsSubscriptionNeedsAUserToken() throws Exception {
+    try (Response response = browser.newCall(new Request.Builder().url(url(GatewayRoutes.API + "/events")).get().build()).execute()) {
+      assertThat(response.code()).isEqualTo(401);
+      assertThat(response.header("WWW-Authenticate")).isEqualTo("Bearer");
+      assertThat(envelope(response).get("success").asBoolean()).isFalse();
+    }
+    try (Response response = browser.newCall(events("not-a-token")).execute()) {
+      assertThat(response.code()).isEqualTo(401);
+    }
+    assertThat(gateway.events().subscriptions(GatewayExample.DEMO_USER)).isEmpty();
+  }
+
+  @Test
+  void theEventsSubscriptionSendsHeartbeatsAndClosesWhenTheBrowserLeaves() throws Exception {
+    try (GatewayHost quick = start(HostSettings.builder().client(client).ledger(ledger).webhookSecret(WHSEC)
+        .relayHeartbeat(Duration.ofMillis(50)))) {
+      Request subscribe = new Request.Builder().url("http://127.0.0.1:" + quick.port() + GatewayRoutes.API + "/events")
+          .header("Authorization", "Bearer " + quick.users().issue("123")).build();
+      Call call = browser.newCall(subscribe);
+      try (Response response = call.execute()) {
+        List<ChatEventHub.Subscription> open = quick.events().subscriptions(GatewayExample.DEMO_USER);
+        assertThat(open).hasSize(1);
+        okio.BufferedSource body = response.body().source();
+        String line = body.readUtf8Line();
+        while (line != null && !line.equals(": ping")) {
+          line = body.readUtf8Line();
+        }
+        assertThat(line).as("a heartbeat").isEqualTo(": ping");
+
+        call.cancel(); // the tab closes
+
+        assertThat(open.get(0).closed().get(20, TimeUnit.SECONDS)).isEqualTo(ChatEventHub.Subscription.Reason.CLOSED);
+        assertThat(quick.events().subscriptions(GatewayExample.DEMO_USER)).isEmpty();
+      }
+    }
+  }
+
   private JsonNode envelope(Response response) throws IOException {
     return JSON.readTree(response.body().string());
   }
@@ -518,7 +672,7 @@ public abstract class GatewayApiTest {
     junk.put("{\"query\":\"hi\",\"user_intent\":true}", "user_intent");
     junk.put("{\"query\":\"hi\",\"profile_id\":12345678}", "profile_id");
     junk.put("{\"query\":\"hi\",\"profile_id\":\"\\udc00\"}", "profile_id");
-    for (String route : List.of("/chat", "/chat/stream", "/chat/init")) {
+    for (String route : List.of("/chat", "/chat/stream", "/chat/init", "/chat/background")) {
       for (Map.Entry<String, String> body : junk.entrySet()) {
         String what = route + " " + body.getKey().substring(0, Math.min(40, body.getKey().length()));
         try (Response response = browser.newCall(post(GatewayRoutes.API + route, body.getKey()).build()).execute()) {
@@ -592,6 +746,7 @@ public abstract class GatewayApiTest {
             new Request.Builder().url(api + "/chat").post(hi).header("Authorization", bearer).build(),
             new Request.Builder().url(api + "/chat/stream").post(hi).header("Authorization", bearer).build(),
             new Request.Builder().url(api + "/chat/init").post(hi).header("Authorization", bearer).build(),
+            new Request.Builder().url(api + "/chat/background").post(hi).header("Authorization", bearer).build(),
             new Request.Builder().url(api + "/sessions").get().header("Authorization", bearer).build(),
             new Request.Builder().url(api + "/sessions/sess_1").get().header("Authorization", bearer).build(),
             new Request.Builder().url(api + "/sessions/sess_1").delete().header("Authorization", bearer).build());
@@ -704,7 +859,7 @@ public abstract class GatewayApiTest {
       OpenApiCalls calls = new OpenApiCalls(browser, base, doc);
       String api = GatewayRoutes.API;
       String hi = "{\"query\":\"hi\"}";
-      List<String> chats = List.of(api + "/chat", api + "/chat/stream", api + "/chat/init");
+      List<String> chats = List.of(api + "/chat", api + "/chat/stream", api + "/chat/init", api + "/chat/background");
       List<String[]> sessionCalls = List.of(new String[] {"GET", api + "/sessions"},
           new String[] {"GET", api + "/sessions/sess_1"}, new String[] {"DELETE", api + "/sessions/sess_1"});
 
@@ -746,6 +901,22 @@ public abstract class GatewayApiTest {
       calls.webhook(WebhookSigner.of(webhookSecret).headers("msg_1", Instant.now(), completed), completed);
       calls.webhook(Map.of(), completed); // unsigned: 400
 
+      // Background answers: one answered, one the service refuses, on a subscription of the user's.
+      try (Response subscription = browser.newCall(new Request.Builder().url(base + api + "/events")
+          .header("Authorization", bearer.get("123")).build()).execute()) {
+        SseReader reader = SseReader.create(subscription.body().source());
+        List<Map.Entry<String, String>> events = new ArrayList<>();
+        service.enqueue(SseResponses.sse(STREAM));
+        calls.call("POST", api + "/chat/background", hi, bearer.get("123"));
+        untilAnswered(reader).forEach(e -> events.add(Map.entry(e.getKey(), e.getValue().toString())));
+        service.enqueue(json(503, "{}"));
+        calls.call("POST", api + "/chat/background", hi, bearer.get("123"));
+        untilAnswered(reader).forEach(e -> events.add(Map.entry(e.getKey(), e.getValue().toString())));
+        assertThat(events).extracting(Map.Entry::getKey).contains("started", "token", "completed", "failed");
+        doc.checkEvents("GET", api + "/events", subscription.code(), events);
+      }
+      calls.call("GET", api + "/events", null, null);
+
       // Refusals before anything is sent.
       for (String path : chats) {
         calls.call("POST", path, hi, null);
@@ -763,7 +934,7 @@ public abstract class GatewayApiTest {
       calls.call("GET", api + "/sessions?limit=0", null, bearer.get("123"));
       calls.call("GET", api + "/sessions/" + "x".repeat(300), null, bearer.get("123"));
       calls.call("DELETE", api + "/sessions/" + "x".repeat(300), null, bearer.get("123"));
-      assertThat(service.getRequestCount()).as("requests that reached the service").isEqualTo(8);
+      assertThat(service.getRequestCount()).as("requests that reached the service").isEqualTo(10);
 
       // The service's failures, as each route maps them.
       Map<String, List<Integer>> upstream = new LinkedHashMap<>();

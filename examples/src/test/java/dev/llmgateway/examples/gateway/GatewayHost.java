@@ -8,6 +8,9 @@ public interface GatewayHost extends AutoCloseable {
   /** @return its user authentication, to sign the test's users in */
   UserTokens users();
 
+  /** @return the users' subscriptions to background answers ({@code GET /events}) */
+  ChatEventHub events();
+
   @Override
   void close();
 
@@ -27,6 +30,11 @@ public interface GatewayHost extends AutoCloseable {
       @Override
       public UserTokens users() {
         return server.users();
+      }
+
+      @Override
+      public ChatEventHub events() {
+        return java.util.Objects.requireNonNull(server.events(), "the example's routes have background answers");
       }
 
       @Override

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * No client input gets a 5xx: seeded, repeatable generated requests over every route of a host
- * (the chat routes, sessions, the webhook, the demo sign-in, the sandbox's direct-stream endpoint,
- * the page), written byte by byte on a socket so that nothing a browser or an attacker can send is
+ * (the chat routes, background chats included, sessions, the webhook, the demo sign-in, the
+ * sandbox's direct-stream endpoint, the page; the events subscription only by the paths beside it,
+ * as a signed-in one never ends), written byte by byte on a socket so that nothing a browser or an attacker can send is
  * out of reach: junk and wrongly typed JSON bodies, huge numbers, unpaired surrogates, invalid
  * UTF-8, bodies cut short, junk {@code Authorization} headers, junk path ids and query strings,
  * repeated parameters, wrong methods. Every answer must be below 500, and a JSON answer must be the
@@ -276,7 +277,7 @@ public abstract class HostInputPropertyTest {
       switch (route) {
         case 0, 1, 2 -> { // the chat routes
           method = chance(85) ? "POST" : method();
-          target = API + pick(List.of("/chat", "/chat/stream", "/chat/init")) + (chance(10) ? "?" + queryString() : "");
+          target = API + pick(List.of("/chat", "/chat/stream", "/chat/init", "/chat/background")) + (chance(10) ? "?" + queryString() : "");
           authorization(headers);
           body = chatBody();
         }
@@ -304,7 +305,8 @@ public abstract class HostInputPropertyTest {
           method = method();
           target = pick(List.of("/", "/index.html", "/chat.js", "/demo/token", "/nothing", "/INDEX.HTML",
               "/static/index.html", "/..%2f..%2fetc%2fpasswd", "/%2e%2e/pom.xml", "/chat.js%00.html", "/a.html",
-              "/%ZZ", API, API + "/", API + "/chat/", API + "/chat/stream/x", "/webhooks/", "/" + pathJunk()));
+              "/%ZZ", API, API + "/", API + "/chat/", API + "/chat/stream/x", API + "/chat/background/x", API + "/events/",
+              API + "/events/x", "/webhooks/", "/" + pathJunk())); // not GET /events itself: it never ends
           if (chance(30)) {
             authorization(headers);
           }
