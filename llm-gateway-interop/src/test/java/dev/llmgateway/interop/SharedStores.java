@@ -38,10 +38,14 @@ final class SharedStores implements AutoCloseable {
    * Okio's shared daemons, the SDK's timers, MockWebServer's, the server fixtures' log readers,
    * Netty's global executor, the PostgreSQL driver's cleaner, the JDK's cleaner, CompletableFuture's timer and process reaper.
    */
+  // The JVM's shared pools are not the instances' threads: CompletableFuture's delayed tasks (the
+  // Redis limiter's time-out, the default sleeper) run on "CompletableFutureDelayScheduler" on JDK 17
+  // and on the common ForkJoinPool's delay scheduler and workers on JDK 25, which idle out after a minute.
   private static final List<String> SHARED_THREADS = List.of("OkHttp TaskRunner", "OkHttp ConnectionPool",
       "Okio Watchdog", "llm-gateway-stream-watchdog", "llm-gateway-relay-timer", "llm-gateway-relay-heartbeat",
       "MockWebServer", "postgres-server-log", "redis-server-", "globalEventExecutor", "PostgreSQL-JDBC-Cleaner",
-      "ObjectCleanerThread", "Cleaner-", "CompletableFutureDelayScheduler", "process reaper");
+      "ObjectCleanerThread", "Cleaner-", "CompletableFutureDelayScheduler", "ForkJoinPool.commonPool-",
+      "process reaper");
 
   final PostgresServer postgres;
   final RedisServerExtension redis;
