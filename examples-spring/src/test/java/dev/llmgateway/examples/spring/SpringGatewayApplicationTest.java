@@ -14,9 +14,11 @@ import dev.llmgateway.testkit.SseResponses;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
@@ -147,6 +149,9 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
         Map.of("server.shutdown", "graceful", "spring.lifecycle.timeout-per-shutdown-phase", "10m"));
     Call call = browser.newCall(new Request.Builder().url("http://127.0.0.1:" + host.port() + GatewayRoutes.API + "/events")
         .header("Authorization", "Bearer " + host.users().issue("123")).build());
+    // Threads of the test's own: the reader blocks, and on two cores the common pool may have one
+    // worker (JDK 25 runs both tasks there), which would hold the close back behind the read.
+    ExecutorService threads = Executors.newFixedThreadPool(2);
     try (Response subscription = call.execute()) {
       assertThat(subscription.code()).isEqualTo(200);
       CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
@@ -155,15 +160,16 @@ class SpringGatewayApplicationTest extends GatewayApiTest {
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-      });
+      }, threads);
 
-      CompletableFuture<Void> stopped = CompletableFuture.runAsync(host::close);
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(host::close, threads);
 
       assertThat(rest.get(60, TimeUnit.SECONDS)).as("the subscription ended, with no event").doesNotContain("event:");
       stopped.get(60, TimeUnit.SECONDS);
     } finally {
       call.cancel();
       host.close();
+      threads.shutdownNow();
     }
   }
 }
